@@ -1,0 +1,369 @@
+//! The rule framework: findings, severities, subjects, and running every family.
+//!
+//! Each family of `rules.md` lives in its own file as a pure function over the
+//! inventory and graph: `pub fn check(ctx: &Context, out: &mut Vec<Finding>)`.
+
+pub mod apiserver;
+pub mod auth;
+pub mod iam;
+pub mod irsa;
+pub mod kubeconfig;
+pub mod path;
+pub mod podid;
+pub mod rbac;
+
+use std::cmp::Ordering;
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::graph::Graph;
+use crate::model::Inventory;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Info,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    /// One level less severe (a conditional grant); `info` stays `info`.
+    pub fn down(self) -> Severity {
+        match self {
+            Severity::Critical => Severity::High,
+            Severity::High => Severity::Medium,
+            Severity::Medium => Severity::Low,
+            Severity::Low | Severity::Info => Severity::Info,
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Severity> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "info" => Some(Severity::Info),
+            "low" => Some(Severity::Low),
+            "medium" => Some(Severity::Medium),
+            "high" => Some(Severity::High),
+            "critical" => Some(Severity::Critical),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The one object a finding is about (what a user would fix), with the keys of `findings.md`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(tag = "kind")]
+pub enum Subject {
+    ServiceAccount {
+        namespace: String,
+        name: String,
+    },
+    User {
+        name: String,
+    },
+    Group {
+        name: String,
+    },
+    Role {
+        namespace: String,
+        name: String,
+    },
+    RoleBinding {
+        namespace: String,
+        name: String,
+    },
+    Secret {
+        namespace: String,
+        name: String,
+    },
+    ClusterRole {
+        name: String,
+    },
+    ClusterRoleBinding {
+        name: String,
+    },
+    IamRole {
+        arn: String,
+    },
+    AwsAuthEntry {
+        arn: String,
+    },
+    AccessEntry {
+        arn: String,
+    },
+    PodIdentityAssociation {
+        namespace: String,
+        name: String,
+        id: String,
+    },
+    Cluster {
+        name: String,
+    },
+    ApiServer {
+        name: String,
+    },
+    Kubeconfig {
+        name: String,
+        path: String,
+    },
+}
+
+impl Subject {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Subject::ServiceAccount { .. } => "ServiceAccount",
+            Subject::User { .. } => "User",
+            Subject::Group { .. } => "Group",
+            Subject::Role { .. } => "Role",
+            Subject::RoleBinding { .. } => "RoleBinding",
+            Subject::Secret { .. } => "Secret",
+            Subject::ClusterRole { .. } => "ClusterRole",
+            Subject::ClusterRoleBinding { .. } => "ClusterRoleBinding",
+            Subject::IamRole { .. } => "IamRole",
+            Subject::AwsAuthEntry { .. } => "AwsAuthEntry",
+            Subject::AccessEntry { .. } => "AccessEntry",
+            Subject::PodIdentityAssociation { .. } => "PodIdentityAssociation",
+            Subject::Cluster { .. } => "Cluster",
+            Subject::ApiServer { .. } => "ApiServer",
+            Subject::Kubeconfig { .. } => "Kubeconfig",
+        }
+    }
+
+    /// The namespace, for namespaced subjects.
+    pub fn namespace(&self) -> Option<&str> {
+        match self {
+            Subject::ServiceAccount { namespace, .. }
+            | Subject::Role { namespace, .. }
+            | Subject::RoleBinding { namespace, .. }
+            | Subject::Secret { namespace, .. }
+            | Subject::PodIdentityAssociation { namespace, .. } => Some(namespace),
+            _ => None,
+        }
+    }
+
+    /// A short human name: `payments/api`, an ARN, a user name.
+    pub fn display_name(&self) -> String {
+        match self {
+            Subject::ServiceAccount { namespace, name }
+            | Subject::Role { namespace, name }
+            | Subject::RoleBinding { namespace, name }
+            | Subject::Secret { namespace, name } => format!("{namespace}/{name}"),
+            Subject::PodIdentityAssociation {
+                namespace,
+                name,
+                id,
+            } => {
+                format!("{namespace}/{name} ({id})")
+            }
+            Subject::User { name }
+            | Subject::Group { name }
+            | Subject::ClusterRole { name }
+            | Subject::ClusterRoleBinding { name }
+            | Subject::Cluster { name }
+            | Subject::ApiServer { name } => name.clone(),
+            Subject::Kubeconfig { name, path } => format!("{name} ({path})"),
+            Subject::IamRole { arn }
+            | Subject::AwsAuthEntry { arn }
+            | Subject::AccessEntry { arn } => arn.clone(),
+        }
+    }
+
+    /// `Kind name`, for titles and evidence.
+    pub fn label(&self) -> String {
+        format!("{} {}", self.kind(), self.display_name())
+    }
+
+    pub fn service_account(namespace: &str, name: &str) -> Subject {
+        Subject::ServiceAccount {
+            namespace: namespace.to_string(),
+            name: name.to_string(),
+        }
+    }
+
+    pub fn iam_role(arn: &str) -> Subject {
+        Subject::IamRole {
+            arn: arn.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for Subject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.label())
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub rule: &'static str,
+    pub severity: Severity,
+    /// The grant depends on a condition (IAM `Condition`); severity already lowered.
+    pub conditional: bool,
+    pub title: String,
+    pub subject: Subject,
+    pub related: Vec<Subject>,
+    pub evidence: Vec<String>,
+    pub remediation: String,
+}
+
+impl Finding {
+    pub fn new(
+        rule: &'static str,
+        severity: Severity,
+        subject: Subject,
+        title: impl Into<String>,
+    ) -> Finding {
+        Finding {
+            rule,
+            severity,
+            conditional: false,
+            title: title.into(),
+            subject,
+            related: Vec::new(),
+            evidence: Vec::new(),
+            remediation: String::new(),
+        }
+    }
+
+    pub fn evidence(mut self, line: impl Into<String>) -> Finding {
+        self.evidence.push(line.into());
+        self
+    }
+
+    pub fn related(mut self, subject: Subject) -> Finding {
+        if !self.related.contains(&subject) {
+            self.related.push(subject);
+        }
+        self
+    }
+
+    pub fn remediation(mut self, text: impl Into<String>) -> Finding {
+        self.remediation = text.into();
+        self
+    }
+
+    /// Mark as conditional and lower the severity one level.
+    pub fn conditional(mut self) -> Finding {
+        if !self.conditional {
+            self.conditional = true;
+            self.severity = self.severity.down();
+        }
+        self
+    }
+
+    /// The report order: severity (critical first), then rule, then subject.
+    pub fn report_order(a: &Finding, b: &Finding) -> Ordering {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| rule_order(a.rule, b.rule))
+            .then_with(|| a.subject.cmp(&b.subject))
+            .then_with(|| a.title.cmp(&b.title))
+    }
+}
+
+/// Rule IDs compare by family, then number (`IAM-002` < `IAM-010`).
+fn rule_order(a: &str, b: &str) -> Ordering {
+    fn split(s: &str) -> (&str, u32) {
+        match s.rsplit_once('-') {
+            Some((fam, n)) => (fam, n.parse().unwrap_or(u32::MAX)),
+            None => (s, u32::MAX),
+        }
+    }
+    let (fa, na) = split(a);
+    let (fb, nb) = split(b);
+    fa.cmp(fb).then(na.cmp(&nb)).then_with(|| a.cmp(b))
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Report grants made by Kubernetes' own bootstrap bindings too.
+    pub include_system: bool,
+    /// "Now", for age-based rules (IAM-006); fixed in tests.
+    pub now: jiff::Timestamp,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            include_system: false,
+            now: jiff::Timestamp::now(),
+        }
+    }
+}
+
+/// What every rule sees.
+pub struct Context<'a> {
+    pub inv: &'a Inventory,
+    pub graph: &'a Graph<'a>,
+    pub opts: &'a Options,
+}
+
+/// Run every family and return the findings in report order.
+pub fn run(inv: &Inventory, opts: &Options) -> Vec<Finding> {
+    let graph = Graph::build(inv);
+    let ctx = Context {
+        inv,
+        graph: &graph,
+        opts,
+    };
+    let mut out = Vec::new();
+    auth::check(&ctx, &mut out);
+    apiserver::check(&ctx, &mut out);
+    kubeconfig::check(&ctx, &mut out);
+    irsa::check(&ctx, &mut out);
+    podid::check(&ctx, &mut out);
+    iam::check(&ctx, &mut out);
+    rbac::check(&ctx, &mut out);
+    // PATH reads what the IAM rules found about the roles it reaches.
+    let prior = out.clone();
+    path::check(&ctx, &prior, &mut out);
+    dedup(&mut out);
+    out.sort_by(Finding::report_order);
+    out
+}
+
+/// One finding per (rule, subject, title): a family may reach the same fact twice.
+fn dedup(out: &mut Vec<Finding>) {
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|f| seen.insert((f.rule, f.subject.clone(), f.title.clone())));
+}
+
+/// Counts by severity, for the summary.
+pub fn summary(findings: &[Finding]) -> [(Severity, usize); 5] {
+    let mut counts = Severity::ALL.map(|s| (s, 0usize));
+    for f in findings {
+        for c in counts.iter_mut() {
+            if c.0 == f.severity {
+                c.1 += 1;
+            }
+        }
+    }
+    counts
+}

@@ -1,0 +1,348 @@
+//! The graph: indexes that join the inventory's objects, built once per audit.
+//!
+//! Edges: service account → annotated IAM role, pod/workload → service account,
+//! binding → role, aws-auth entry / access entry → IAM principal, Pod Identity
+//! association → role, cluster → its OIDC provider. Nodes are indices into the
+//! inventory's vectors, so the graph borrows and never clones objects.
+
+use std::collections::HashMap;
+
+use crate::model::{
+    AccessEntry, Arn, EksCluster, IamRole, IamUser, Inventory, ManagedPolicy, OidcProvider,
+    PodIdentityAssociation, RbacBinding, RbacRole, RoleArn, ServiceAccount, strip_scheme,
+};
+
+/// Something that runs pods as a service account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SaUse {
+    Pod(usize),
+    Workload(usize),
+}
+
+/// The state of the cluster's web-identity provider in IAM.
+#[derive(Debug, Clone)]
+pub enum ProviderState<'a> {
+    /// No EKS cluster description, so the issuer is unknown.
+    UnknownIssuer,
+    /// The issuer is known but the OIDC provider list was not collected.
+    ProvidersNotSeen { issuer: String },
+    /// No IAM OIDC provider for the issuer in the audited account.
+    Missing { issuer: String },
+    /// A provider exists, but its ClientIDList lacks `sts.amazonaws.com`.
+    NoStsAudience {
+        issuer: String,
+        provider: &'a OidcProvider,
+    },
+    Ok {
+        issuer: String,
+        provider: &'a OidcProvider,
+    },
+}
+
+pub struct Graph<'a> {
+    pub inv: &'a Inventory,
+    sa_index: HashMap<&'a str, HashMap<&'a str, usize>>,
+    namespaces: HashMap<&'a str, usize>,
+    sa_uses: HashMap<&'a str, HashMap<&'a str, Vec<SaUse>>>,
+    roles_by_arn: HashMap<String, usize>,
+    roles_by_name: HashMap<String, usize>,
+    users_by_name: HashMap<String, usize>,
+    policies_by_arn: HashMap<&'a str, usize>,
+    cluster_roles: HashMap<&'a str, usize>,
+    ns_roles: HashMap<&'a str, HashMap<&'a str, usize>>,
+}
+
+impl<'a> Graph<'a> {
+    pub fn build(inv: &'a Inventory) -> Graph<'a> {
+        let mut g = Graph {
+            inv,
+            sa_index: HashMap::new(),
+            namespaces: HashMap::with_capacity(inv.namespaces.len()),
+            sa_uses: HashMap::new(),
+            roles_by_arn: HashMap::with_capacity(inv.iam.roles.len()),
+            roles_by_name: HashMap::with_capacity(inv.iam.roles.len()),
+            users_by_name: HashMap::new(),
+            policies_by_arn: HashMap::new(),
+            cluster_roles: HashMap::new(),
+            ns_roles: HashMap::new(),
+        };
+        for (i, ns) in inv.namespaces.iter().enumerate() {
+            g.namespaces.insert(ns.name.as_str(), i);
+        }
+        for (i, sa) in inv.service_accounts.iter().enumerate() {
+            g.sa_index
+                .entry(sa.namespace.as_str())
+                .or_default()
+                .insert(sa.name.as_str(), i);
+        }
+        for (i, p) in inv.pods.iter().enumerate() {
+            g.sa_uses
+                .entry(p.namespace.as_str())
+                .or_default()
+                .entry(p.service_account.as_str())
+                .or_default()
+                .push(SaUse::Pod(i));
+        }
+        for (i, w) in inv.workloads.iter().enumerate() {
+            g.sa_uses
+                .entry(w.namespace.as_str())
+                .or_default()
+                .entry(w.service_account.as_str())
+                .or_default()
+                .push(SaUse::Workload(i));
+        }
+        for (i, r) in inv.iam.roles.iter().enumerate() {
+            // IAM role names are unique per account, case-insensitively.
+            g.roles_by_arn.insert(r.arn.to_ascii_lowercase(), i);
+            g.roles_by_name.insert(r.name.to_ascii_lowercase(), i);
+        }
+        for (i, u) in inv.iam.users.iter().enumerate() {
+            g.users_by_name.insert(u.name.to_ascii_lowercase(), i);
+        }
+        for (i, p) in inv.iam.policies.iter().enumerate() {
+            g.policies_by_arn.insert(p.arn.as_str(), i);
+        }
+        for (i, r) in inv.roles.iter().enumerate() {
+            match &r.namespace {
+                None => {
+                    g.cluster_roles.insert(r.name.as_str(), i);
+                }
+                Some(ns) => {
+                    g.ns_roles
+                        .entry(ns.as_str())
+                        .or_default()
+                        .insert(r.name.as_str(), i);
+                }
+            }
+        }
+        g
+    }
+
+    // ------------------------------------------------------------ kubernetes
+
+    pub fn namespace_exists(&self, ns: &str) -> bool {
+        self.namespaces.contains_key(ns)
+    }
+
+    pub fn service_account(&self, ns: &str, name: &str) -> Option<&'a ServiceAccount> {
+        self.sa_index
+            .get(ns)
+            .and_then(|m| m.get(name))
+            .map(|&i| &self.inv.service_accounts[i])
+    }
+
+    /// Pods and workload templates that run as this service account.
+    pub fn sa_uses(&self, ns: &str, name: &str) -> &[SaUse] {
+        self.sa_uses
+            .get(ns)
+            .and_then(|m| m.get(name))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    /// Human description of a use: `Pod web/api-1`, `Deployment web/api`.
+    pub fn describe_use(&self, u: &SaUse) -> String {
+        match u {
+            SaUse::Pod(i) => {
+                let p = &self.inv.pods[*i];
+                format!("Pod {}/{}", p.namespace, p.name)
+            }
+            SaUse::Workload(i) => {
+                let w = &self.inv.workloads[*i];
+                format!("{} {}/{}", w.kind, w.namespace, w.name)
+            }
+        }
+    }
+
+    /// Service accounts of a namespace.
+    pub fn service_accounts_in<'s>(
+        &'s self,
+        ns: &'s str,
+    ) -> impl Iterator<Item = &'a ServiceAccount> + 's {
+        self.inv
+            .service_accounts
+            .iter()
+            .filter(move |sa| sa.namespace == ns)
+    }
+
+    /// The role a binding refers to, if it exists.
+    pub fn binding_role(&self, b: &RbacBinding) -> Option<&'a RbacRole> {
+        match (b.role_ref.kind.as_str(), &b.namespace) {
+            ("ClusterRole", _) => self.cluster_role(&b.role_ref.name),
+            ("Role", Some(ns)) => self
+                .ns_roles
+                .get(ns.as_str())
+                .and_then(|m| m.get(b.role_ref.name.as_str()))
+                .map(|&i| &self.inv.roles[i]),
+            _ => None,
+        }
+    }
+
+    pub fn cluster_role(&self, name: &str) -> Option<&'a RbacRole> {
+        self.cluster_roles.get(name).map(|&i| &self.inv.roles[i])
+    }
+
+    // ------------------------------------------------------------ aws
+
+    /// Whether IAM was collected, so that "does not exist" can be said.
+    pub fn iam_seen(&self) -> bool {
+        self.inv.seen("aws/iam")
+    }
+
+    /// The audited account, when known.
+    pub fn account(&self) -> Option<&'a str> {
+        self.inv.account.as_deref()
+    }
+
+    /// Whether an account ID is the audited one.
+    pub fn is_audited_account(&self, account: &str) -> bool {
+        self.account() == Some(account)
+    }
+
+    /// A role by its full ARN (path included), compared case-insensitively.
+    pub fn iam_role(&self, arn: &str) -> Option<&'a IamRole> {
+        self.roles_by_arn
+            .get(&arn.to_ascii_lowercase())
+            .map(|&i| &self.inv.iam.roles[i])
+    }
+
+    /// A role by name alone (IAM names are unique per account whatever the path).
+    pub fn iam_role_named(&self, name: &str) -> Option<&'a IamRole> {
+        self.roles_by_name
+            .get(&name.to_ascii_lowercase())
+            .map(|&i| &self.inv.iam.roles[i])
+    }
+
+    /// The role an annotation or association names: the full ARN first, then by
+    /// name when the ARN is in the audited account (a path mismatch is still the role).
+    pub fn iam_role_for(&self, arn: &RoleArn) -> Option<&'a IamRole> {
+        if let Some(r) = self.iam_role(&arn.to_string()) {
+            return Some(r);
+        }
+        if self.is_audited_account(&arn.account) {
+            return self.iam_role_named(&arn.name);
+        }
+        None
+    }
+
+    pub fn iam_user_named(&self, name: &str) -> Option<&'a IamUser> {
+        self.users_by_name
+            .get(&name.to_ascii_lowercase())
+            .map(|&i| &self.inv.iam.users[i])
+    }
+
+    pub fn managed_policy(&self, arn: &str) -> Option<&'a ManagedPolicy> {
+        self.policies_by_arn
+            .get(arn)
+            .map(|&i| &self.inv.iam.policies[i])
+    }
+
+    /// Whether an IAM principal ARN (role or user) exists in the audited account.
+    /// `None` when that cannot be said (IAM not collected, another account, not a role or user).
+    pub fn principal_exists(&self, arn: &str, strip_path: bool) -> Option<bool> {
+        if !self.iam_seen() {
+            return None;
+        }
+        let parsed = Arn::parse(arn).ok()?;
+        if !self.is_audited_account(&parsed.account) {
+            return None;
+        }
+        let (kind, rest) = parsed.resource.split_once('/')?;
+        let name = rest.rsplit('/').next().unwrap_or(rest);
+        match kind {
+            "role" => {
+                if strip_path {
+                    Some(self.iam_role_named(name).is_some())
+                } else {
+                    Some(self.iam_role(arn).is_some())
+                }
+            }
+            "user" => {
+                if strip_path {
+                    Some(self.iam_user_named(name).is_some())
+                } else {
+                    Some(
+                        self.inv
+                            .iam
+                            .users
+                            .iter()
+                            .any(|u| u.arn.eq_ignore_ascii_case(arn)),
+                    )
+                }
+            }
+            _ => None,
+        }
+    }
+
+    pub fn cluster(&self) -> Option<&'a EksCluster> {
+        self.inv.cluster.as_ref()
+    }
+
+    /// The cluster's name for subjects: DescribeCluster's, else what the source knew.
+    pub fn cluster_name(&self) -> String {
+        self.inv
+            .cluster
+            .as_ref()
+            .map(|c| c.name.clone())
+            .or_else(|| self.inv.cluster_name.clone())
+            .unwrap_or_else(|| "cluster".to_string())
+    }
+
+    /// The IAM OIDC provider whose URL is this issuer (scheme and case of the host ignored).
+    pub fn provider_for_issuer(&self, issuer: &str) -> Option<&'a OidcProvider> {
+        let want = strip_scheme(issuer);
+        self.inv.oidc_providers.iter().find(|p| {
+            strip_scheme(&p.url).eq_ignore_ascii_case(&want)
+                || provider_arn_host(&p.arn).is_some_and(|h| h.eq_ignore_ascii_case(&want))
+        })
+    }
+
+    /// The cluster's web-identity provider and whether IRSA can work at all.
+    pub fn provider_state(&self) -> ProviderState<'a> {
+        let Some(issuer) = self.cluster().and_then(|c| c.issuer_host()) else {
+            return ProviderState::UnknownIssuer;
+        };
+        if !self.inv.seen("aws/oidc-providers") {
+            return ProviderState::ProvidersNotSeen { issuer };
+        }
+        match self.provider_for_issuer(&issuer) {
+            None => ProviderState::Missing { issuer },
+            Some(p)
+                if !p
+                    .client_ids
+                    .iter()
+                    .any(|c| c == crate::model::DEFAULT_AUDIENCE) =>
+            {
+                ProviderState::NoStsAudience {
+                    issuer,
+                    provider: p,
+                }
+            }
+            Some(p) => ProviderState::Ok {
+                issuer,
+                provider: p,
+            },
+        }
+    }
+
+    /// Pod Identity associations of a service account.
+    pub fn associations_of<'s>(
+        &'s self,
+        ns: &'s str,
+        name: &'s str,
+    ) -> impl Iterator<Item = &'a PodIdentityAssociation> + 's {
+        self.inv
+            .pod_identity_associations
+            .iter()
+            .filter(move |a| a.namespace == ns && a.service_account == name)
+    }
+
+    pub fn access_entries(&self) -> &'a [AccessEntry] {
+        &self.inv.access_entries
+    }
+}
+
+/// `arn:aws:iam::1:oidc-provider/oidc.eks…/id/X` → `oidc.eks…/id/X`.
+pub fn provider_arn_host(arn: &str) -> Option<&str> {
+    arn.split_once(":oidc-provider/").map(|(_, h)| h)
+}

@@ -1,0 +1,12 @@
+//! iamscope: audit who can do what in a Kubernetes cluster on AWS.
+//!
+//! Data flows one way: sources → inventory → graph → findings → views/reports.
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
+pub mod audit;
+pub mod cli;
+pub mod graph;
+pub mod model;
+pub mod policy;
+pub mod report;
+pub mod source;
