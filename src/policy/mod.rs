@@ -4,4 +4,5 @@
 pub mod actions;
 pub mod iam;
 pub mod rbac;
+pub mod reach;
 pub mod trust;

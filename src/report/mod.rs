@@ -1,1 +1,45 @@
-//! (in progress)
+//! Reports: the same findings and coverage as json, sarif, markdown or a table.
+
+pub mod json;
+pub mod markdown;
+pub mod sarif;
+pub mod table;
+
+use crate::audit::Finding;
+use crate::model::Inventory;
+
+pub const TOOL_NAME: &str = "iamscope";
+pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Json,
+    Sarif,
+    Markdown,
+    Table,
+}
+
+/// What every format renders.
+pub struct Report<'a> {
+    pub inv: &'a Inventory,
+    pub findings: &'a [Finding],
+}
+
+impl Report<'_> {
+    pub fn render(&self, format: Format) -> String {
+        match format {
+            Format::Json => json::render(self),
+            Format::Sarif => sarif::render(self),
+            Format::Markdown => markdown::render(self),
+            Format::Table => table::render(self),
+        }
+    }
+
+    pub fn cluster(&self) -> Option<String> {
+        self.inv
+            .cluster
+            .as_ref()
+            .map(|c| c.name.clone())
+            .or_else(|| self.inv.cluster_name.clone())
+    }
+}

@@ -1,1 +1,1627 @@
-//! (in progress)
+//! The snapshot directory of `spec/snapshot.md`: plain `kubectl` / `aws` outputs.
+//!
+//! Every file is optional. A missing file becomes a `missing` coverage entry, a
+//! file that cannot be read or has the wrong shape an `error` entry plus a
+//! problem naming the file and place; nothing else is lost. Secrets are read for
+//! metadata and type only: their `data` is skipped by the deserializer and
+//! never stored.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+use crate::model::{
+    AccessEntry, AccessPolicyAssociation, ApiServerFlags, AttachedPolicy, AwsAuth, Container,
+    EksCluster, IamGroup, IamRole, IamUser, InlinePolicy, Inventory, LabelSelector,
+    LabelSelectorRequirement, ManagedPolicy, Mode, Namespace, OidcProvider, Pod,
+    PodIdentityAssociation, PolicyRule, RbacBinding, RbacRole, RbacSubject, RoleRef, SecretMeta,
+    ServiceAccount, Status, Workload,
+};
+
+/// Files larger than this are refused rather than read into memory.
+pub const MAX_FILE_BYTES: u64 = 4 << 30;
+
+/// The Kubernetes kinds the standard `kubectl get …` of the snapshot lists, with their coverage names.
+pub const KUBE_KINDS: [(&str, &str); 13] = [
+    ("Namespace", "kubernetes/namespaces"),
+    ("ServiceAccount", "kubernetes/serviceaccounts"),
+    ("Pod", "kubernetes/pods"),
+    ("Deployment", "kubernetes/deployments"),
+    ("DaemonSet", "kubernetes/daemonsets"),
+    ("StatefulSet", "kubernetes/statefulsets"),
+    ("ReplicaSet", "kubernetes/replicasets"),
+    ("Job", "kubernetes/jobs"),
+    ("CronJob", "kubernetes/cronjobs"),
+    ("Role", "kubernetes/roles"),
+    ("RoleBinding", "kubernetes/rolebindings"),
+    ("ClusterRole", "kubernetes/clusterroles"),
+    ("ClusterRoleBinding", "kubernetes/clusterrolebindings"),
+];
+
+pub const SRC_AWS_AUTH: &str = "kubernetes/aws-auth";
+pub const SRC_SECRETS: &str = "kubernetes/secrets";
+pub const SRC_IAM: &str = "aws/iam";
+pub const SRC_OIDC: &str = "aws/oidc-providers";
+pub const SRC_EKS: &str = "aws/eks-cluster";
+pub const SRC_ACCESS: &str = "aws/eks-access-entries";
+pub const SRC_PODID: &str = "aws/eks-pod-identity-associations";
+pub const SRC_STS: &str = "aws/sts";
+pub const SRC_APISERVER: &str = "apiserver/flags";
+
+#[derive(Debug)]
+pub enum SnapshotError {
+    NotADirectory(PathBuf),
+    Unreadable(PathBuf, String),
+    Empty(PathBuf),
+}
+
+impl std::fmt::Display for SnapshotError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SnapshotError::NotADirectory(p) => write!(
+                f,
+                "{} is not a snapshot directory (it does not exist or is not a directory); make one with the commands in the README, or `iamscope snapshot DIR`",
+                p.display()
+            ),
+            SnapshotError::Unreadable(p, e) => {
+                write!(f, "cannot read snapshot directory {}: {e}", p.display())
+            }
+            SnapshotError::Empty(p) => write!(
+                f,
+                "nothing readable in {}: expected kubernetes.json, iam.json, eks-cluster.json or the other files of a snapshot (see the README)",
+                p.display()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for SnapshotError {}
+
+/// Read a snapshot directory into an inventory.
+pub fn read_dir(dir: &Path) -> Result<Inventory, SnapshotError> {
+    if !dir.is_dir() {
+        return Err(SnapshotError::NotADirectory(dir.to_path_buf()));
+    }
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .map_err(|e| SnapshotError::Unreadable(dir.to_path_buf(), e.to_string()))?
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            e.file_type()
+                .map(|t| t.is_file() || t.is_symlink())
+                .unwrap_or(false)
+        })
+        .filter_map(|e| e.file_name().into_string().ok())
+        .collect();
+    names.sort();
+
+    let mut r = Reader {
+        dir: dir.to_path_buf(),
+        inv: Inventory {
+            mode: Mode::Snapshot,
+            ..Inventory::default()
+        },
+        seen_keys: HashSet::new(),
+        readable: 0,
+    };
+    r.read_kubernetes(&names);
+    r.read_iam();
+    r.read_oidc();
+    r.read_eks_cluster();
+    r.read_access_entries();
+    r.read_pod_identity();
+    r.read_sts();
+    r.read_apiserver_flags();
+    if r.readable == 0 {
+        return Err(SnapshotError::Empty(dir.to_path_buf()));
+    }
+    Ok(r.inv)
+}
+
+struct Reader {
+    dir: PathBuf,
+    inv: Inventory,
+    /// (kind, namespace, name) already read, so merged files may overlap.
+    seen_keys: HashSet<(String, String, String)>,
+    /// Files that parsed.
+    readable: usize,
+}
+
+/// A file's text, or why it could not be had.
+enum Loaded {
+    Missing,
+    Failed(String),
+    Text(String),
+}
+
+fn load(path: &Path) -> Loaded {
+    let meta = match fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Loaded::Missing,
+        Err(e) => return Loaded::Failed(format!("cannot read: {e}")),
+    };
+    if meta.len() > MAX_FILE_BYTES {
+        return Loaded::Failed(format!(
+            "file is {} bytes, more than the {} bytes iamscope reads",
+            meta.len(),
+            MAX_FILE_BYTES
+        ));
+    }
+    match fs::read(path) {
+        Err(e) => Loaded::Failed(format!("cannot read: {e}")),
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(s) => Loaded::Text(s),
+            Err(e) => {
+                let at = e.utf8_error().valid_up_to();
+                let (line, col) = line_col(&e.into_bytes(), at);
+                Loaded::Failed(format!("line {line}, column {col}: not valid UTF-8"))
+            }
+        },
+    }
+}
+
+fn line_col(bytes: &[u8], offset: usize) -> (usize, usize) {
+    let before = &bytes[..offset.min(bytes.len())];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let col = before.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
+    (line, col)
+}
+
+fn json_error(e: &serde_json::Error) -> String {
+    let msg = e.to_string();
+    // serde_json appends " at line L column C"; say it first, as editors do.
+    match msg.rsplit_once(" at line ") {
+        Some((what, at)) => match at.split_once(" column ") {
+            Some((l, c)) => format!("line {l}, column {c}: {what}"),
+            None => msg,
+        },
+        None => msg,
+    }
+}
+
+fn type_of(v: &Value) -> &'static str {
+    crate::model::awsauth::type_name(v)
+}
+
+impl Reader {
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    /// Load a JSON file as a Value, recording coverage for `source` on failure.
+    fn json_file(&mut self, name: &str, source: &str) -> Option<Value> {
+        match load(&self.path(name)) {
+            Loaded::Missing => {
+                self.inv.coverage.set(
+                    source,
+                    Status::Missing,
+                    None,
+                    Some(format!("{name} not in snapshot")),
+                );
+                None
+            }
+            Loaded::Failed(e) => self.fail(name, source, e),
+            Loaded::Text(t) => match serde_json::from_str::<Value>(&t) {
+                Ok(v) => {
+                    self.readable += 1;
+                    Some(v)
+                }
+                Err(e) => self.fail(name, source, json_error(&e)),
+            },
+        }
+    }
+
+    fn fail(&mut self, name: &str, source: &str, detail: String) -> Option<Value> {
+        self.inv.coverage.problem(name, detail.clone());
+        self.inv.coverage.set(
+            source,
+            Status::Error,
+            None,
+            Some(format!("{name}: {detail}")),
+        );
+        None
+    }
+
+    fn shape_error(&mut self, name: &str, source: &str, want: &str, got: &Value) {
+        let detail = format!("expected {want}, found a {}", type_of(got));
+        self.fail(name, source, detail);
+    }
+
+    // ------------------------------------------------------------ kubernetes
+
+    fn read_kubernetes(&mut self, names: &[String]) {
+        let files: Vec<&String> = names
+            .iter()
+            .filter(|n| {
+                let stem_ok = n.as_str() == "kubernetes.json"
+                    || n.as_str() == "kubernetes.yaml"
+                    || n.as_str() == "kubernetes.yml"
+                    || (n.starts_with("kubernetes-")
+                        && (n.ends_with(".json") || n.ends_with(".yaml") || n.ends_with(".yml")));
+                stem_ok
+            })
+            .collect();
+        let mut main_ok = false;
+        let mut main_error: Option<String> = None;
+        let mut secrets_file = false;
+        let mut aws_auth_file = false;
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut secrets = 0usize;
+        let mut aws_auth_seen = false;
+        for name in files {
+            let is_main = name.starts_with("kubernetes.");
+            let text = match load(&self.path(name)) {
+                Loaded::Missing => continue,
+                Loaded::Failed(e) => {
+                    self.inv.coverage.problem(name.as_str(), e.clone());
+                    if is_main {
+                        main_error = Some(format!("{name}: {e}"));
+                    }
+                    continue;
+                }
+                Loaded::Text(t) => t,
+            };
+            let yaml = !name.ends_with(".json");
+            let before_secrets = self.inv.secrets.len();
+            let before_auth = self.inv.aws_auth.is_some();
+            let result = if yaml {
+                self.ingest_yaml(name, &text, &mut counts)
+            } else {
+                self.ingest_json(name, &text, &mut counts)
+            };
+            match result {
+                Ok(()) => {
+                    self.readable += 1;
+                    if is_main || !name.contains("secret") && !name.contains("aws-auth") {
+                        main_ok = true;
+                    }
+                    if name.contains("secret") {
+                        secrets_file = true;
+                    }
+                    if name.contains("aws-auth") {
+                        aws_auth_file = true;
+                    }
+                }
+                Err(e) => {
+                    self.inv.coverage.problem(name.as_str(), e.clone());
+                    if is_main {
+                        main_error = Some(format!("{name}: {e}"));
+                    }
+                }
+            }
+            secrets += self.inv.secrets.len() - before_secrets;
+            aws_auth_seen |= !before_auth && self.inv.aws_auth.is_some();
+        }
+        for (kind, source) in KUBE_KINDS {
+            let n = counts.get(kind).copied().unwrap_or(0);
+            if main_ok {
+                self.inv.coverage.set(source, Status::Ok, Some(n), None);
+            } else if let Some(e) = &main_error {
+                self.inv
+                    .coverage
+                    .set(source, Status::Error, None, Some(e.clone()));
+            } else if n > 0 {
+                self.inv.coverage.set(source, Status::Ok, Some(n), None);
+            } else {
+                self.inv.coverage.set(
+                    source,
+                    Status::Missing,
+                    None,
+                    Some("kubernetes.json not in snapshot".to_string()),
+                );
+            }
+        }
+        if secrets_file || secrets > 0 {
+            self.inv
+                .coverage
+                .set(SRC_SECRETS, Status::Ok, Some(secrets), None);
+        } else {
+            self.inv.coverage.set(
+                SRC_SECRETS,
+                Status::Missing,
+                None,
+                Some(
+                    "no service-account-token Secrets file (kubernetes-secrets.json) in snapshot"
+                        .to_string(),
+                ),
+            );
+        }
+        if aws_auth_seen {
+            self.inv
+                .coverage
+                .set(SRC_AWS_AUTH, Status::Ok, Some(1), None);
+        } else if aws_auth_file {
+            self.inv.coverage.set(
+                SRC_AWS_AUTH,
+                Status::Ok,
+                Some(0),
+                Some("no aws-auth ConfigMap in kube-system".to_string()),
+            );
+        } else {
+            self.inv.coverage.set(
+                SRC_AWS_AUTH,
+                Status::Missing,
+                None,
+                Some("no aws-auth ConfigMap in snapshot (kubernetes-aws-auth.json)".to_string()),
+            );
+        }
+    }
+
+    fn ingest_json(
+        &mut self,
+        file: &str,
+        text: &str,
+        counts: &mut BTreeMap<&'static str, usize>,
+    ) -> Result<(), String> {
+        #[derive(Deserialize)]
+        struct Top<'a> {
+            #[serde(borrow, default)]
+            items: Option<Vec<&'a RawValue>>,
+            #[serde(default)]
+            kind: Option<String>,
+        }
+        let trimmed = text.trim_start();
+        if !trimmed.starts_with('{') {
+            // Give serde's position for garbage; say the shape for valid JSON of the wrong type.
+            return match serde_json::from_str::<Value>(text) {
+                Err(e) => Err(json_error(&e)),
+                Ok(v) => Err(format!(
+                    "expected a Kubernetes object or a v1 List, found a {}",
+                    type_of(&v)
+                )),
+            };
+        }
+        let top: Top = serde_json::from_str(text).map_err(|e| json_error(&e))?;
+        match top.items {
+            Some(items) => {
+                for (i, raw) in items.iter().enumerate() {
+                    self.ingest_item(file, i, &Item::Raw(raw), counts);
+                }
+            }
+            None => {
+                if top.kind.is_none() {
+                    return Err(
+                        "expected a Kubernetes object (with kind) or a v1 List (with items)"
+                            .to_string(),
+                    );
+                }
+                let raw: &RawValue = serde_json::from_str(text).map_err(|e| json_error(&e))?;
+                self.ingest_item(file, 0, &Item::Raw(raw), counts);
+            }
+        }
+        Ok(())
+    }
+
+    fn ingest_yaml(
+        &mut self,
+        file: &str,
+        text: &str,
+        counts: &mut BTreeMap<&'static str, usize>,
+    ) -> Result<(), String> {
+        let docs = super::yaml::parse_stream(text)?;
+        let mut index = 0usize;
+        for (d, doc) in docs.into_iter().enumerate() {
+            match doc {
+                Value::Object(mut obj) => {
+                    if let Some(Value::Array(items)) = obj.remove("items") {
+                        for mut item in items {
+                            strip_secret_data(&mut item);
+                            self.ingest_item(file, index, &Item::Value(&item), counts);
+                            index += 1;
+                        }
+                    } else {
+                        let mut item = Value::Object(obj);
+                        strip_secret_data(&mut item);
+                        self.ingest_item(file, index, &Item::Value(&item), counts);
+                        index += 1;
+                    }
+                }
+                other => {
+                    self.inv.coverage.problem(
+                        file,
+                        format!(
+                            "document {}: expected a Kubernetes object, found a {}",
+                            d + 1,
+                            type_of(&other)
+                        ),
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn ingest_item(
+        &mut self,
+        file: &str,
+        index: usize,
+        item: &Item,
+        counts: &mut BTreeMap<&'static str, usize>,
+    ) {
+        let at = |detail: String| format!("item {index}: {detail}");
+        let head: Head = match item.de() {
+            Ok(h) => h,
+            Err(e) => {
+                self.inv.coverage.problem(file, at(e));
+                return;
+            }
+        };
+        let Some(kind) = head.kind.clone() else {
+            self.inv
+                .coverage
+                .problem(file, at("object without kind".to_string()));
+            return;
+        };
+        let meta = head.metadata.unwrap_or_default();
+        let Some(name) = meta.name.clone().filter(|n| !n.is_empty()) else {
+            self.inv
+                .coverage
+                .problem(file, at(format!("{kind} without metadata.name")));
+            return;
+        };
+        let namespaced = matches!(
+            kind.as_str(),
+            "ServiceAccount"
+                | "Pod"
+                | "Deployment"
+                | "DaemonSet"
+                | "StatefulSet"
+                | "ReplicaSet"
+                | "Job"
+                | "CronJob"
+                | "ReplicationController"
+                | "Role"
+                | "RoleBinding"
+                | "Secret"
+                | "ConfigMap"
+        );
+        let ns = meta.namespace.clone().filter(|n| !n.is_empty());
+        if namespaced && ns.is_none() {
+            self.inv
+                .coverage
+                .problem(file, at(format!("{kind} {name} without namespace")));
+            return;
+        }
+        let key = (kind.clone(), ns.clone().unwrap_or_default(), name.clone());
+        if self.seen_keys.contains(&key) {
+            return;
+        }
+        let ns = ns.unwrap_or_default();
+        let labels = meta.labels.clone().unwrap_or_default();
+        let annotations = meta.annotations.clone().unwrap_or_default();
+        let mut count = |k: &'static str| *counts.entry(k).or_insert(0) += 1;
+        let ok: Result<(), String> = (|| {
+            match kind.as_str() {
+                "Namespace" => {
+                    count("Namespace");
+                    self.inv.namespaces.push(Namespace {
+                        name: name.clone(),
+                        labels,
+                    });
+                }
+                "ServiceAccount" => {
+                    count("ServiceAccount");
+                    self.inv.service_accounts.push(ServiceAccount {
+                        namespace: ns.clone(),
+                        name: name.clone(),
+                        labels,
+                        annotations,
+                        created: meta.creation_timestamp.clone(),
+                    });
+                }
+                "Pod" => {
+                    let p: PodLite = item.de()?;
+                    count("Pod");
+                    let spec = p.spec.unwrap_or_default();
+                    let pod =
+                        Pod {
+                            namespace: ns.clone(),
+                            name: name.clone(),
+                            service_account: spec.service_account(),
+                            labels,
+                            owner: meta.owner_references.as_ref().and_then(|o| o.first()).map(
+                                |o| {
+                                    format!(
+                                        "{}/{}",
+                                        o.kind.clone().unwrap_or_default(),
+                                        o.name.clone().unwrap_or_default()
+                                    )
+                                },
+                            ),
+                            containers: spec
+                                .containers
+                                .unwrap_or_default()
+                                .into_iter()
+                                .map(|c| Container {
+                                    name: c.name.unwrap_or_default(),
+                                    command: c.command.unwrap_or_default(),
+                                    args: c.args.unwrap_or_default(),
+                                })
+                                .collect(),
+                            node_name: spec.node_name,
+                            phase: p.status.and_then(|s| s.phase),
+                        };
+                    if pod.namespace == "kube-system"
+                        && pod.labels.get("component").map(String::as_str) == Some("kube-apiserver")
+                        && self.inv.apiserver.is_none()
+                        && let Some(c) = pod.containers.first()
+                    {
+                        let mut args = c.command.clone();
+                        args.extend(c.args.iter().cloned());
+                        self.inv.apiserver = Some(ApiServerFlags {
+                            origin: format!("pod kube-system/{}", pod.name),
+                            args,
+                        });
+                    }
+                    self.inv.pods.push(pod);
+                }
+                "Deployment"
+                | "DaemonSet"
+                | "StatefulSet"
+                | "ReplicaSet"
+                | "Job"
+                | "ReplicationController"
+                | "CronJob" => {
+                    let w: WorkloadLite = item.de()?;
+                    let spec = w.spec.unwrap_or_default();
+                    let pod_spec = if kind == "CronJob" {
+                        spec.job_template
+                            .and_then(|j| j.spec)
+                            .and_then(|s| s.template)
+                            .and_then(|t| t.spec)
+                    } else {
+                        spec.template.and_then(|t| t.spec)
+                    };
+                    if let Some(k) = KUBE_KINDS.iter().map(|(k, _)| *k).find(|k| *k == kind) {
+                        count(k);
+                    }
+                    self.inv.workloads.push(Workload {
+                        kind: kind.clone(),
+                        namespace: ns.clone(),
+                        name: name.clone(),
+                        service_account: pod_spec.unwrap_or_default().service_account(),
+                    });
+                }
+                "Role" | "ClusterRole" => {
+                    let r: RoleLite = item.de()?;
+                    count(if kind == "Role" {
+                        "Role"
+                    } else {
+                        "ClusterRole"
+                    });
+                    self.inv.roles.push(RbacRole {
+                        namespace: (kind == "Role").then(|| ns.clone()),
+                        name: name.clone(),
+                        labels,
+                        rules: r
+                            .rules
+                            .unwrap_or_default()
+                            .into_iter()
+                            .map(RuleLite::into_rule)
+                            .collect(),
+                        aggregation: r.aggregation_rule.map(|a| {
+                            a.cluster_role_selectors
+                                .unwrap_or_default()
+                                .into_iter()
+                                .map(|s| LabelSelector {
+                                    match_labels: s.match_labels.unwrap_or_default(),
+                                    match_expressions: s
+                                        .match_expressions
+                                        .unwrap_or_default()
+                                        .into_iter()
+                                        .map(|e| LabelSelectorRequirement {
+                                            key: e.key,
+                                            operator: e.operator,
+                                            values: e.values.unwrap_or_default(),
+                                        })
+                                        .collect(),
+                                })
+                                .collect()
+                        }),
+                    });
+                }
+                "RoleBinding" | "ClusterRoleBinding" => {
+                    let b: BindingLite = item.de()?;
+                    let Some(rr) = b.role_ref else {
+                        return Err(format!("{kind} {name} without roleRef"));
+                    };
+                    count(if kind == "RoleBinding" {
+                        "RoleBinding"
+                    } else {
+                        "ClusterRoleBinding"
+                    });
+                    self.inv.bindings.push(RbacBinding {
+                        namespace: (kind == "RoleBinding").then(|| ns.clone()),
+                        name: name.clone(),
+                        labels,
+                        role_ref: RoleRef {
+                            kind: rr.kind.unwrap_or_default(),
+                            name: rr.name.unwrap_or_default(),
+                        },
+                        subjects: b
+                            .subjects
+                            .unwrap_or_default()
+                            .into_iter()
+                            .map(|s| {
+                                let kind = s.kind.unwrap_or_default();
+                                let namespace = if kind == "ServiceAccount" {
+                                    s.namespace
+                                        .filter(|n| !n.is_empty())
+                                        .or_else(|| (!ns.is_empty()).then(|| ns.clone()))
+                                } else {
+                                    None
+                                };
+                                RbacSubject {
+                                    kind,
+                                    name: s.name.unwrap_or_default(),
+                                    namespace,
+                                }
+                            })
+                            .collect(),
+                    });
+                }
+                "Secret" => {
+                    let s: SecretLite = item.de()?;
+                    self.inv.secrets.push(SecretMeta {
+                        namespace: ns.clone(),
+                        name: name.clone(),
+                        type_: s.type_.unwrap_or_default(),
+                        service_account: annotations
+                            .get("kubernetes.io/service-account.name")
+                            .cloned(),
+                        created: meta.creation_timestamp.clone(),
+                    });
+                }
+                "ConfigMap" if ns == "kube-system" && name == "aws-auth" => {
+                    let c: ConfigMapLite = item.de()?;
+                    let data = c.data.unwrap_or_default();
+                    self.inv.aws_auth = Some(AwsAuth::parse(
+                        data.get("mapRoles").map(String::as_str),
+                        data.get("mapUsers").map(String::as_str),
+                        data.get("mapAccounts").map(String::as_str),
+                    ));
+                }
+                _ => return Ok(()),
+            }
+            Ok(())
+        })();
+        match ok {
+            Ok(()) => {
+                self.seen_keys.insert(key);
+            }
+            Err(e) => self
+                .inv
+                .coverage
+                .problem(file, at(format!("{kind} {name}: {e}"))),
+        }
+    }
+
+    // ------------------------------------------------------------ aws
+
+    fn read_iam(&mut self) {
+        let name = "iam.json";
+        let Some(v) = self.json_file(name, SRC_IAM) else {
+            return;
+        };
+        // Pages may be merged into one object, or kept as a list of page objects.
+        let pages: Vec<&serde_json::Map<String, Value>> = match &v {
+            Value::Object(o) => vec![o],
+            Value::Array(a) if a.iter().all(Value::is_object) => {
+                a.iter().filter_map(Value::as_object).collect()
+            }
+            other => {
+                self.shape_error(
+                    name,
+                    SRC_IAM,
+                    "the JSON object of get-account-authorization-details",
+                    other,
+                );
+                return;
+            }
+        };
+        if !pages.iter().any(|p| {
+            [
+                "RoleDetailList",
+                "UserDetailList",
+                "GroupDetailList",
+                "Policies",
+            ]
+            .iter()
+            .any(|k| p.contains_key(*k))
+        }) {
+            self.fail(
+                name,
+                SRC_IAM,
+                "expected get-account-authorization-details output (RoleDetailList, UserDetailList, GroupDetailList, Policies); none found".to_string(),
+            );
+            return;
+        }
+        let mut problems = Vec::new();
+        for page in pages {
+            for (i, r) in list(page, "RoleDetailList").iter().enumerate() {
+                match parse_role(r) {
+                    Ok((role, ps)) => {
+                        problems.extend(
+                            ps.into_iter()
+                                .map(|p| format!("RoleDetailList[{i}] ({}): {p}", role.name)),
+                        );
+                        self.inv.iam.roles.push(role);
+                    }
+                    Err(e) => problems.push(format!("RoleDetailList[{i}]: {e}")),
+                }
+            }
+            for (i, u) in list(page, "UserDetailList").iter().enumerate() {
+                match parse_user(u) {
+                    Ok((user, ps)) => {
+                        problems.extend(
+                            ps.into_iter()
+                                .map(|p| format!("UserDetailList[{i}] ({}): {p}", user.name)),
+                        );
+                        self.inv.iam.users.push(user);
+                    }
+                    Err(e) => problems.push(format!("UserDetailList[{i}]: {e}")),
+                }
+            }
+            for (i, g) in list(page, "GroupDetailList").iter().enumerate() {
+                match parse_group(g) {
+                    Ok((group, ps)) => {
+                        problems.extend(
+                            ps.into_iter()
+                                .map(|p| format!("GroupDetailList[{i}] ({}): {p}", group.name)),
+                        );
+                        self.inv.iam.groups.push(group);
+                    }
+                    Err(e) => problems.push(format!("GroupDetailList[{i}]: {e}")),
+                }
+            }
+            for (i, p) in list(page, "Policies").iter().enumerate() {
+                match parse_managed_policy(p) {
+                    Ok((pol, ps)) => {
+                        problems.extend(
+                            ps.into_iter()
+                                .map(|e| format!("Policies[{i}] ({}): {e}", pol.name)),
+                        );
+                        self.inv.iam.policies.push(pol);
+                    }
+                    Err(e) => problems.push(format!("Policies[{i}]: {e}")),
+                }
+            }
+        }
+        for p in problems {
+            self.inv.coverage.problem(name, p);
+        }
+        let n = self.inv.iam.roles.len();
+        self.inv.coverage.set(SRC_IAM, Status::Ok, Some(n), None);
+    }
+
+    fn read_oidc(&mut self) {
+        let name = "iam-oidc-providers.json";
+        let Some(v) = self.json_file(name, SRC_OIDC) else {
+            return;
+        };
+        let Some(items) = v.get("OpenIDConnectProviderList").and_then(Value::as_array) else {
+            self.shape_error(
+                name,
+                SRC_OIDC,
+                "an object with OpenIDConnectProviderList",
+                &v,
+            );
+            return;
+        };
+        for (i, p) in items.iter().enumerate() {
+            let arn = str_field(p, "Arn");
+            let Some(arn) = arn else {
+                self.inv
+                    .coverage
+                    .problem(name, format!("OpenIDConnectProviderList[{i}]: no Arn"));
+                continue;
+            };
+            let url = str_field(p, "Url")
+                .map(|u| crate::model::strip_scheme(&u))
+                .or_else(|| crate::graph::provider_arn_host(&arn).map(str::to_string))
+                .unwrap_or_default();
+            self.inv.oidc_providers.push(OidcProvider {
+                arn,
+                url,
+                client_ids: str_list(p.get("ClientIDList")),
+                thumbprints: str_list(p.get("ThumbprintList")),
+            });
+        }
+        let n = self.inv.oidc_providers.len();
+        self.inv.coverage.set(SRC_OIDC, Status::Ok, Some(n), None);
+    }
+
+    fn read_eks_cluster(&mut self) {
+        let name = "eks-cluster.json";
+        let Some(v) = self.json_file(name, SRC_EKS) else {
+            return;
+        };
+        let Some(c) = v.get("cluster").filter(|c| c.is_object()) else {
+            self.shape_error(
+                name,
+                SRC_EKS,
+                "describe-cluster output ({\"cluster\": {…}})",
+                &v,
+            );
+            return;
+        };
+        let Some(cname) = str_field(c, "name") else {
+            self.fail(name, SRC_EKS, "cluster.name is missing".to_string());
+            return;
+        };
+        let vpc = c.get("resourcesVpcConfig");
+        let access = c.get("accessConfig");
+        let mut logging = BTreeMap::new();
+        let mut logging_known = false;
+        if let Some(entries) = c
+            .pointer("/logging/clusterLogging")
+            .and_then(Value::as_array)
+        {
+            logging_known = true;
+            for e in entries {
+                let enabled = e.get("enabled").and_then(Value::as_bool).unwrap_or(false);
+                for t in str_list(e.get("types")) {
+                    let slot = logging.entry(t).or_insert(false);
+                    *slot |= enabled;
+                }
+            }
+        }
+        self.inv.cluster = Some(EksCluster {
+            name: cname.clone(),
+            arn: str_field(c, "arn"),
+            version: str_field(c, "version"),
+            oidc_issuer: c
+                .pointer("/identity/oidc/issuer")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            authentication_mode: access.and_then(|a| str_field(a, "authenticationMode")),
+            bootstrap_cluster_creator_admin: access
+                .and_then(|a| a.get("bootstrapClusterCreatorAdminPermissions"))
+                .and_then(Value::as_bool),
+            endpoint_public_access: vpc
+                .and_then(|v| v.get("endpointPublicAccess"))
+                .and_then(Value::as_bool),
+            endpoint_private_access: vpc
+                .and_then(|v| v.get("endpointPrivateAccess"))
+                .and_then(Value::as_bool),
+            public_access_cidrs: str_list(vpc.and_then(|v| v.get("publicAccessCidrs"))),
+            logging,
+            logging_known,
+            endpoint: str_field(c, "endpoint"),
+            platform_version: str_field(c, "platformVersion"),
+        });
+        self.inv.cluster_name = Some(cname);
+        self.inv.coverage.set(SRC_EKS, Status::Ok, Some(1), None);
+    }
+
+    fn read_access_entries(&mut self) {
+        let name = "eks-access-entries.json";
+        let Some(v) = self.json_file(name, SRC_ACCESS) else {
+            return;
+        };
+        let Some(items) = v.get("accessEntries").and_then(Value::as_array) else {
+            self.shape_error(name, SRC_ACCESS, "an object with accessEntries", &v);
+            return;
+        };
+        for (i, e) in items.iter().enumerate() {
+            let Some(principal_arn) = str_field(e, "principalArn") else {
+                self.inv
+                    .coverage
+                    .problem(name, format!("accessEntries[{i}]: no principalArn"));
+                continue;
+            };
+            let policies = e
+                .get("associatedAccessPolicies")
+                .and_then(Value::as_array)
+                .map(|ps| {
+                    ps.iter()
+                        .map(|p| AccessPolicyAssociation {
+                            policy_arn: str_field(p, "policyArn").unwrap_or_default(),
+                            scope_type: p
+                                .pointer("/accessScope/type")
+                                .and_then(Value::as_str)
+                                .unwrap_or("")
+                                .to_string(),
+                            namespaces: str_list(p.pointer("/accessScope/namespaces")),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            self.inv.access_entries.push(AccessEntry {
+                principal_arn,
+                kubernetes_groups: str_list(e.get("kubernetesGroups")),
+                username: str_field(e, "username"),
+                type_: str_field(e, "type"),
+                access_policies: policies,
+            });
+        }
+        let n = self.inv.access_entries.len();
+        self.inv.coverage.set(SRC_ACCESS, Status::Ok, Some(n), None);
+    }
+
+    fn read_pod_identity(&mut self) {
+        let name = "eks-pod-identity-associations.json";
+        let Some(v) = self.json_file(name, SRC_PODID) else {
+            return;
+        };
+        let Some(items) = v.get("associations").and_then(Value::as_array) else {
+            self.shape_error(name, SRC_PODID, "an object with associations", &v);
+            return;
+        };
+        for (i, a) in items.iter().enumerate() {
+            let (Some(namespace), Some(sa), Some(role)) = (
+                str_field(a, "namespace"),
+                str_field(a, "serviceAccount"),
+                str_field(a, "roleArn"),
+            ) else {
+                self.inv.coverage.problem(
+                    name,
+                    format!("associations[{i}]: needs namespace, serviceAccount and roleArn"),
+                );
+                continue;
+            };
+            self.inv
+                .pod_identity_associations
+                .push(PodIdentityAssociation {
+                    id: str_field(a, "associationId")
+                        .unwrap_or_else(|| format!("associations[{i}]")),
+                    arn: str_field(a, "associationArn"),
+                    cluster_name: str_field(a, "clusterName"),
+                    namespace,
+                    service_account: sa,
+                    role_arn: role,
+                    disable_session_tags: a
+                        .get("disableSessionTags")
+                        .and_then(Value::as_bool)
+                        .unwrap_or(false),
+                    target_role_arn: str_field(a, "targetRoleArn"),
+                });
+        }
+        let n = self.inv.pod_identity_associations.len();
+        self.inv.coverage.set(SRC_PODID, Status::Ok, Some(n), None);
+    }
+
+    fn read_sts(&mut self) {
+        let name = "sts-caller-identity.json";
+        if let Some(v) = self.json_file(name, SRC_STS) {
+            match str_field(&v, "Account") {
+                Some(a) => {
+                    self.inv.account = Some(a);
+                    self.inv.caller_arn = str_field(&v, "Arn");
+                    self.inv.coverage.set(SRC_STS, Status::Ok, Some(1), None);
+                }
+                None => {
+                    self.fail(
+                        name,
+                        SRC_STS,
+                        "no Account field (expected get-caller-identity output)".to_string(),
+                    );
+                }
+            }
+        }
+        if self.inv.account.is_none() {
+            // The roles of iam.json say which account it describes.
+            let mut accounts: Vec<&str> = self
+                .inv
+                .iam
+                .roles
+                .iter()
+                .filter_map(|r| r.arn.split(':').nth(4))
+                .collect();
+            accounts.sort_unstable();
+            accounts.dedup();
+            if let [only] = accounts.as_slice() {
+                let only = only.to_string();
+                if let Some(s) = self
+                    .inv
+                    .coverage
+                    .sources
+                    .iter_mut()
+                    .find(|s| s.source == SRC_STS)
+                {
+                    let d = s.detail.take().unwrap_or_default();
+                    s.detail = Some(format!("{d}; account {only} inferred from iam.json"));
+                }
+                self.inv.account = Some(only);
+            }
+        }
+    }
+
+    fn read_apiserver_flags(&mut self) {
+        let name = "kube-apiserver.flags";
+        match load(&self.path(name)) {
+            Loaded::Missing => {}
+            Loaded::Failed(e) => {
+                self.fail(name, SRC_APISERVER, e);
+                return;
+            }
+            Loaded::Text(t) => {
+                self.readable += 1;
+                if self.inv.apiserver.is_none() {
+                    self.inv.apiserver = Some(ApiServerFlags {
+                        origin: name.to_string(),
+                        args: split_flags_file(&t),
+                    });
+                }
+            }
+        }
+        if let Some(f) = &self.inv.apiserver {
+            let n = f.args.iter().filter(|a| a.starts_with('-')).count();
+            self.inv.coverage.set(
+                SRC_APISERVER,
+                Status::Ok,
+                Some(n),
+                Some(format!("from {}", f.origin)),
+            );
+        } else if self.inv.cluster.is_some() {
+            self.inv.coverage.set(
+                SRC_APISERVER,
+                Status::NotObservable,
+                None,
+                Some("managed control plane (EKS)".to_string()),
+            );
+        } else if self.inv.seen("kubernetes/pods") {
+            self.inv.coverage.set(
+                SRC_APISERVER,
+                Status::Missing,
+                None,
+                Some("no kube-apiserver pod (component=kube-apiserver) in kube-system and no kube-apiserver.flags".to_string()),
+            );
+        } else {
+            self.inv.coverage.set(
+                SRC_APISERVER,
+                Status::Missing,
+                None,
+                Some("pods not in snapshot and no kube-apiserver.flags".to_string()),
+            );
+        }
+    }
+}
+
+/// Split a flags file: one flag per line or a whole command line, with `\`
+/// continuations, `#` comments and shell-style quotes.
+pub fn split_flags_file(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let line = line.strip_suffix('\\').unwrap_or(line);
+        out.extend(shell_words(line));
+    }
+    out
+}
+
+fn shell_words(s: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let mut in_word = false;
+    let mut quote: Option<char> = None;
+    for c in s.chars() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => cur.push(c),
+            None if c == '"' || c == '\'' => {
+                quote = Some(c);
+                in_word = true;
+            }
+            None if c.is_whitespace() => {
+                if in_word {
+                    words.push(std::mem::take(&mut cur));
+                    in_word = false;
+                }
+            }
+            None => {
+                cur.push(c);
+                in_word = true;
+            }
+        }
+    }
+    if in_word {
+        words.push(cur);
+    }
+    words
+}
+
+/// Drop a YAML Secret's payload as soon as it is parsed.
+fn strip_secret_data(item: &mut Value) {
+    if item.get("kind").and_then(Value::as_str) == Some("Secret")
+        && let Some(o) = item.as_object_mut()
+    {
+        o.remove("data");
+        o.remove("stringData");
+    }
+}
+
+// ---------------------------------------------------------------- items
+
+/// One Kubernetes object: raw JSON text (deserialized lazily, per kind) or a parsed YAML value.
+enum Item<'a> {
+    Raw(&'a RawValue),
+    Value(&'a Value),
+}
+
+impl Item<'_> {
+    fn de<T: DeserializeOwned>(&self) -> Result<T, String> {
+        match self {
+            Item::Raw(r) => serde_json::from_str(r.get()).map_err(|e| json_error(&e)),
+            Item::Value(v) => T::deserialize(*v).map_err(|e| e.to_string()),
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct Meta {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    namespace: Option<String>,
+    #[serde(default)]
+    labels: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    annotations: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    creation_timestamp: Option<String>,
+    #[serde(default)]
+    owner_references: Option<Vec<OwnerRef>>,
+}
+
+#[derive(Deserialize, Default, Clone)]
+struct OwnerRef {
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+}
+
+/// Kind and metadata only: every other field (a Secret's `data` among them) is skipped.
+#[derive(Deserialize)]
+struct Head {
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    metadata: Option<Meta>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct PodSpecLite {
+    #[serde(default)]
+    service_account_name: Option<String>,
+    #[serde(default)]
+    service_account: Option<String>,
+    #[serde(default)]
+    containers: Option<Vec<ContainerLite>>,
+    #[serde(default)]
+    node_name: Option<String>,
+}
+
+impl PodSpecLite {
+    fn service_account(&self) -> String {
+        self.service_account_name
+            .clone()
+            .or_else(|| self.service_account.clone())
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "default".to_string())
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct ContainerLite {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    command: Option<Vec<String>>,
+    #[serde(default)]
+    args: Option<Vec<String>>,
+}
+
+#[derive(Deserialize, Default)]
+struct PodStatusLite {
+    #[serde(default)]
+    phase: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct PodLite {
+    #[serde(default)]
+    spec: Option<PodSpecLite>,
+    #[serde(default)]
+    status: Option<PodStatusLite>,
+}
+
+#[derive(Deserialize, Default)]
+struct TemplateLite {
+    #[serde(default)]
+    spec: Option<PodSpecLite>,
+}
+
+#[derive(Deserialize, Default)]
+struct JobSpecLite {
+    #[serde(default)]
+    template: Option<TemplateLite>,
+}
+
+#[derive(Deserialize, Default)]
+struct JobTemplateLite {
+    #[serde(default)]
+    spec: Option<JobSpecLite>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct WorkloadSpecLite {
+    #[serde(default)]
+    template: Option<TemplateLite>,
+    #[serde(default)]
+    job_template: Option<JobTemplateLite>,
+}
+
+#[derive(Deserialize, Default)]
+struct WorkloadLite {
+    #[serde(default)]
+    spec: Option<WorkloadSpecLite>,
+}
+
+#[derive(Deserialize, Default)]
+struct RuleLite {
+    #[serde(default, rename = "apiGroups")]
+    api_groups: Option<Vec<String>>,
+    #[serde(default)]
+    resources: Option<Vec<String>>,
+    #[serde(default, rename = "resourceNames")]
+    resource_names: Option<Vec<String>>,
+    #[serde(default, rename = "nonResourceURLs")]
+    non_resource_urls: Option<Vec<String>>,
+    #[serde(default)]
+    verbs: Option<Vec<String>>,
+}
+
+impl RuleLite {
+    fn into_rule(self) -> PolicyRule {
+        PolicyRule {
+            api_groups: self.api_groups.unwrap_or_default(),
+            resources: self.resources.unwrap_or_default(),
+            resource_names: self.resource_names.unwrap_or_default(),
+            non_resource_urls: self.non_resource_urls.unwrap_or_default(),
+            verbs: self.verbs.unwrap_or_default(),
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct SelectorRequirementLite {
+    key: String,
+    operator: String,
+    #[serde(default)]
+    values: Option<Vec<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct SelectorLite {
+    #[serde(default)]
+    match_labels: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    match_expressions: Option<Vec<SelectorRequirementLite>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct AggregationLite {
+    #[serde(default)]
+    cluster_role_selectors: Option<Vec<SelectorLite>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct RoleLite {
+    #[serde(default)]
+    rules: Option<Vec<RuleLite>>,
+    #[serde(default)]
+    aggregation_rule: Option<AggregationLite>,
+}
+
+#[derive(Deserialize, Default)]
+struct RefLite {
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    namespace: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct BindingLite {
+    #[serde(default)]
+    role_ref: Option<RefLite>,
+    #[serde(default)]
+    subjects: Option<Vec<RefLite>>,
+}
+
+#[derive(Deserialize, Default)]
+struct SecretLite {
+    #[serde(default, rename = "type")]
+    type_: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct ConfigMapLite {
+    #[serde(default)]
+    data: Option<BTreeMap<String, String>>,
+}
+
+// ---------------------------------------------------------------- iam helpers
+
+fn list<'a>(o: &'a serde_json::Map<String, Value>, key: &str) -> &'a [Value] {
+    o.get(key)
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+}
+
+fn str_field(v: &Value, key: &str) -> Option<String> {
+    v.get(key).and_then(Value::as_str).map(str::to_string)
+}
+
+fn str_list(v: Option<&Value>) -> Vec<String> {
+    match v {
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
+        Some(Value::String(s)) => vec![s.clone()],
+        _ => Vec::new(),
+    }
+}
+
+/// A policy document as the CLI prints it (an object) or as the API returns it
+/// (URL-encoded JSON text).
+pub fn decode_document(v: &Value) -> Result<Value, String> {
+    match v {
+        Value::Object(_) => Ok(v.clone()),
+        Value::String(s) => {
+            let text = if s.trim_start().starts_with('{') {
+                s.clone()
+            } else {
+                percent_encoding::percent_decode_str(s)
+                    .decode_utf8()
+                    .map_err(|e| format!("URL-encoded document is not UTF-8: {e}"))?
+                    .into_owned()
+            };
+            let doc: Value = serde_json::from_str(&text)
+                .map_err(|e| format!("document is not valid JSON: {}", json_error(&e)))?;
+            if doc.is_object() {
+                Ok(doc)
+            } else {
+                Err(format!(
+                    "document is a {}, not a JSON object",
+                    type_of(&doc)
+                ))
+            }
+        }
+        other => Err(format!(
+            "document is a {}, not an object or URL-encoded string",
+            type_of(other)
+        )),
+    }
+}
+
+fn inline_policies(v: &Value, key: &str, problems: &mut Vec<String>) -> Vec<InlinePolicy> {
+    let mut out = Vec::new();
+    for (i, p) in v
+        .get(key)
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+        .iter()
+        .enumerate()
+    {
+        let name = str_field(p, "PolicyName").unwrap_or_else(|| format!("{key}[{i}]"));
+        match p.get("PolicyDocument").map(decode_document) {
+            Some(Ok(document)) => out.push(InlinePolicy { name, document }),
+            Some(Err(e)) => problems.push(format!("inline policy {name}: {e}")),
+            None => problems.push(format!("inline policy {name}: no PolicyDocument")),
+        }
+    }
+    out
+}
+
+fn attached(v: &Value) -> Vec<AttachedPolicy> {
+    v.get("AttachedManagedPolicies")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|p| {
+                    Some(AttachedPolicy {
+                        name: str_field(p, "PolicyName").unwrap_or_default(),
+                        arn: str_field(p, "PolicyArn")?,
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn tags(v: &Value) -> BTreeMap<String, String> {
+    v.get("Tags")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|t| {
+                    Some((
+                        str_field(t, "Key")?,
+                        str_field(t, "Value").unwrap_or_default(),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn require_object(v: &Value) -> Result<(), String> {
+    if v.is_object() {
+        Ok(())
+    } else {
+        Err(format!("expected an object, found a {}", type_of(v)))
+    }
+}
+
+fn parse_role(v: &Value) -> Result<(IamRole, Vec<String>), String> {
+    require_object(v)?;
+    let arn = str_field(v, "Arn").ok_or("no Arn")?;
+    let name = str_field(v, "RoleName")
+        .or_else(|| arn.rsplit('/').next().map(str::to_string))
+        .unwrap_or_default();
+    let mut problems = Vec::new();
+    let trust_policy = match v.get("AssumeRolePolicyDocument").map(decode_document) {
+        Some(Ok(d)) => Some(d),
+        Some(Err(e)) => {
+            problems.push(format!("AssumeRolePolicyDocument: {e}"));
+            None
+        }
+        None => None,
+    };
+    let last_used_v = v.get("RoleLastUsed");
+    Ok((
+        IamRole {
+            name,
+            path: str_field(v, "Path").unwrap_or_else(|| "/".to_string()),
+            role_id: str_field(v, "RoleId").unwrap_or_default(),
+            created: str_field(v, "CreateDate"),
+            trust_policy,
+            inline_policies: inline_policies(v, "RolePolicyList", &mut problems),
+            attached_policies: attached(v),
+            permissions_boundary: v
+                .pointer("/PermissionsBoundary/PermissionsBoundaryArn")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            last_used: last_used_v.and_then(|l| str_field(l, "LastUsedDate")),
+            last_used_known: last_used_v.is_some_and(Value::is_object),
+            tags: tags(v),
+            arn,
+        },
+        problems,
+    ))
+}
+
+fn parse_user(v: &Value) -> Result<(IamUser, Vec<String>), String> {
+    require_object(v)?;
+    let arn = str_field(v, "Arn").ok_or("no Arn")?;
+    let mut problems = Vec::new();
+    Ok((
+        IamUser {
+            name: str_field(v, "UserName")
+                .or_else(|| arn.rsplit('/').next().map(str::to_string))
+                .unwrap_or_default(),
+            path: str_field(v, "Path").unwrap_or_else(|| "/".to_string()),
+            inline_policies: inline_policies(v, "UserPolicyList", &mut problems),
+            attached_policies: attached(v),
+            groups: str_list(v.get("GroupList")),
+            permissions_boundary: v
+                .pointer("/PermissionsBoundary/PermissionsBoundaryArn")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            arn,
+        },
+        problems,
+    ))
+}
+
+fn parse_group(v: &Value) -> Result<(IamGroup, Vec<String>), String> {
+    require_object(v)?;
+    let arn = str_field(v, "Arn").ok_or("no Arn")?;
+    let mut problems = Vec::new();
+    Ok((
+        IamGroup {
+            name: str_field(v, "GroupName")
+                .or_else(|| arn.rsplit('/').next().map(str::to_string))
+                .unwrap_or_default(),
+            path: str_field(v, "Path").unwrap_or_else(|| "/".to_string()),
+            inline_policies: inline_policies(v, "GroupPolicyList", &mut problems),
+            attached_policies: attached(v),
+            arn,
+        },
+        problems,
+    ))
+}
+
+fn parse_managed_policy(v: &Value) -> Result<(ManagedPolicy, Vec<String>), String> {
+    require_object(v)?;
+    let arn = str_field(v, "Arn").ok_or("no Arn")?;
+    let mut problems = Vec::new();
+    let default_id = str_field(v, "DefaultVersionId");
+    let versions = v
+        .get("PolicyVersionList")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
+    let default = versions
+        .iter()
+        .find(|ver| ver.get("IsDefaultVersion").and_then(Value::as_bool) == Some(true))
+        .or_else(|| {
+            versions
+                .iter()
+                .find(|ver| default_id.is_some() && str_field(ver, "VersionId") == default_id)
+        });
+    let document = match default.and_then(|d| d.get("Document")).map(decode_document) {
+        Some(Ok(d)) => Some(d),
+        Some(Err(e)) => {
+            problems.push(format!("default version document: {e}"));
+            None
+        }
+        None => {
+            if !versions.is_empty() {
+                problems.push("no default version in PolicyVersionList".to_string());
+            }
+            None
+        }
+    };
+    Ok((
+        ManagedPolicy {
+            name: str_field(v, "PolicyName")
+                .or_else(|| arn.rsplit('/').next().map(str::to_string))
+                .unwrap_or_default(),
+            path: str_field(v, "Path").unwrap_or_else(|| "/".to_string()),
+            default_version_id: default_id,
+            document,
+            arn,
+        },
+        problems,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_file_forms() {
+        let one = split_flags_file("kube-apiserver --a=1 --b 2 \\\n  --c='x y'\n# comment\n--d\n");
+        assert_eq!(
+            one,
+            vec!["kube-apiserver", "--a=1", "--b", "2", "--c=x y", "--d"]
+        );
+    }
+
+    #[test]
+    fn url_encoded_documents() {
+        let enc = Value::String(
+            "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%5D%7D".into(),
+        );
+        let d = decode_document(&enc).unwrap();
+        assert_eq!(d["Version"], "2012-10-17");
+        assert!(decode_document(&Value::String("%7Bnot json".into())).is_err());
+        assert!(decode_document(&Value::Bool(true)).is_err());
+    }
+}

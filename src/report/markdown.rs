@@ -1,0 +1,97 @@
+//! A Markdown report, for tickets and pull requests.
+
+use std::fmt::Write;
+
+use super::Report;
+use crate::audit::summary;
+
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+pub fn render(r: &Report) -> String {
+    let mut out = String::new();
+    let cluster = r.cluster().unwrap_or_else(|| "unknown".into());
+    let account = r.inv.account.clone().unwrap_or_else(|| "unknown".into());
+    let _ = writeln!(
+        out,
+        "# iamscope report: cluster `{cluster}`, account `{account}`\n"
+    );
+    let _ = writeln!(
+        out,
+        "| critical | high | medium | low | info |\n|---|---|---|---|---|"
+    );
+    let counts: Vec<String> = summary(r.findings)
+        .iter()
+        .map(|(_, n)| n.to_string())
+        .collect();
+    let _ = writeln!(out, "| {} |\n", counts.join(" | "));
+
+    let _ = writeln!(
+        out,
+        "## Coverage\n\n| source | status | count | detail |\n|---|---|---|---|"
+    );
+    for s in &r.inv.coverage.sources {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            s.source,
+            s.status.as_str(),
+            s.count.map(|c| c.to_string()).unwrap_or_default(),
+            cell(s.detail.as_deref().unwrap_or(""))
+        );
+    }
+    if !r.inv.coverage.problems.is_empty() {
+        let _ = writeln!(out, "\nProblems reading the input:\n");
+        for p in &r.inv.coverage.problems {
+            let _ = writeln!(out, "- `{}`: {}", p.source, p.detail);
+        }
+    }
+
+    let _ = writeln!(out, "\n## Findings\n");
+    if r.findings.is_empty() {
+        let _ = writeln!(out, "No findings.");
+    } else {
+        let _ = writeln!(
+            out,
+            "| severity | rule | subject | title |\n|---|---|---|---|"
+        );
+        for f in r.findings {
+            let _ = writeln!(
+                out,
+                "| {}{} | {} | {} | {} |",
+                f.severity,
+                if f.conditional { " (conditional)" } else { "" },
+                f.rule,
+                cell(&f.subject.label()),
+                cell(&f.title)
+            );
+        }
+        for f in r.findings {
+            let _ = writeln!(out, "\n### {} {}: {}\n", f.rule, f.severity, f.title);
+            let _ = writeln!(out, "Subject: `{}`", f.subject.label());
+            if !f.related.is_empty() {
+                let rel: Vec<String> = f
+                    .related
+                    .iter()
+                    .map(|s| format!("`{}`", s.label()))
+                    .collect();
+                let _ = writeln!(out, "\nRelated: {}", rel.join(", "));
+            }
+            if !f.evidence.is_empty() {
+                let _ = writeln!(out, "\nEvidence:\n");
+                for e in &f.evidence {
+                    let _ = writeln!(out, "- {}", e.replace('\n', "\n  "));
+                }
+            }
+            if !f.remediation.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "\nRemediation:\n\n````text\n{}\n````",
+                    f.remediation.trim_end()
+                );
+            }
+        }
+    }
+    out
+}
