@@ -1,4 +1,267 @@
-//! (in progress)
-use super::{Context, Finding};
+//! API: kube-apiserver authentication flags, on self-managed control planes.
+//! On EKS they are not observable; the snapshot reader says so in coverage.
 
-pub fn check(_ctx: &Context, _out: &mut Vec<Finding>) {}
+use super::{Context, Finding, Severity, Subject};
+
+/// Flags that are booleans: `--flag` alone means true, and `--flag false`
+/// (a separate word) is read the way its author meant it.
+const BOOL_FLAGS: [&str; 4] = [
+    "anonymous-auth",
+    "service-account-lookup",
+    "enable-bootstrap-token-auth",
+    "allow-privileged",
+];
+
+/// kube-apiserver's command line as flags, in order.
+#[derive(Debug, Default)]
+pub struct Flags {
+    pub values: Vec<(String, String)>,
+}
+
+impl Flags {
+    /// Accepts `--flag=value`, `--flag value` and bare boolean `--flag`; the
+    /// program name and stray words are skipped.
+    pub fn parse(args: &[String]) -> Flags {
+        let mut values = Vec::new();
+        let mut i = 0;
+        while i < args.len() {
+            let a = args[i].trim();
+            i += 1;
+            let Some(body) = a.strip_prefix("--").or_else(|| a.strip_prefix('-').filter(|b| b.len() > 1)) else {
+                continue;
+            };
+            if let Some((k, v)) = body.split_once('=') {
+                values.push((k.to_string(), v.to_string()));
+                continue;
+            }
+            let next = args.get(i).map(|s| s.trim());
+            let takes_next = match next {
+                None => false,
+                Some(n) if n.starts_with('-') => false,
+                Some(n) if BOOL_FLAGS.contains(&body) => {
+                    n.eq_ignore_ascii_case("true") || n.eq_ignore_ascii_case("false")
+                }
+                Some(_) => true,
+            };
+            if takes_next {
+                values.push((body.to_string(), next.unwrap_or_default().to_string()));
+                i += 1;
+            } else {
+                let v = if BOOL_FLAGS.contains(&body) { "true" } else { "" };
+                values.push((body.to_string(), v.to_string()));
+            }
+        }
+        Flags { values }
+    }
+
+    /// The effective value: the last occurrence wins, as for kube-apiserver's string flags.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.values.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// Every comma-separated value of a list flag given once or several times.
+    pub fn list(&self, name: &str) -> Vec<String> {
+        self.values
+            .iter()
+            .filter(|(k, _)| k == name)
+            .flat_map(|(_, v)| v.split(','))
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect()
+    }
+
+    pub fn is_set(&self, name: &str) -> bool {
+        self.get(name).is_some_and(|v| !v.trim().is_empty())
+    }
+
+    /// How the flag appears, for evidence: `--authorization-mode=Node,RBAC`.
+    pub fn show(&self, name: &str) -> String {
+        let shown: Vec<String> = self
+            .values
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(k, v)| if v.is_empty() { format!("--{k}") } else { format!("--{k}={v}") })
+            .collect();
+        if shown.is_empty() {
+            format!("--{name} is not set")
+        } else {
+            shown.join(" ")
+        }
+    }
+}
+
+fn truthy(v: &str) -> bool {
+    matches!(v.trim().to_ascii_lowercase().as_str(), "" | "true" | "t" | "1")
+}
+
+pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
+    let Some(api) = &ctx.inv.apiserver else {
+        return;
+    };
+    let flags = Flags::parse(&api.args);
+    let subject = Subject::ApiServer {
+        name: "kube-apiserver".to_string(),
+    };
+    let origin = format!("kube-apiserver flags from {}", api.origin);
+    let manifest = if api.origin.starts_with("pod ") {
+        "/etc/kubernetes/manifests/kube-apiserver.yaml (the static pod manifest on each control-plane node)"
+    } else {
+        "the kube-apiserver command line (unit file or manifest)"
+    };
+    let finding = |rule: &'static str, sev: Severity, title: String, flag: &str, fix: String| {
+        Finding::new(rule, sev, subject.clone(), title)
+            .evidence(format!("{origin}: {}", flags.show(flag)))
+            .remediation(format!("In {manifest}: {fix}"))
+    };
+
+    match flags.get("anonymous-auth") {
+        None => out.push(finding(
+            "API-001",
+            Severity::High,
+            "kube-apiserver accepts anonymous requests (--anonymous-auth defaults to true)".into(),
+            "anonymous-auth",
+            "add --anonymous-auth=false (health checks can use authenticated probes or the /livez and /readyz endpoints with an authentication config).".into(),
+        )),
+        Some(v) if truthy(v) => out.push(finding(
+            "API-001",
+            Severity::High,
+            "kube-apiserver accepts anonymous requests".into(),
+            "anonymous-auth",
+            "set --anonymous-auth=false.".into(),
+        )),
+        Some(_) => {}
+    }
+    if flags.is_set("token-auth-file") {
+        out.push(finding(
+            "API-002",
+            Severity::High,
+            "kube-apiserver accepts static bearer tokens from a file".into(),
+            "token-auth-file",
+            "remove --token-auth-file; issue client certificates, use OIDC or a webhook authenticator, and delete the token file.".into(),
+        ));
+    }
+    if flags.is_set("basic-auth-file") {
+        out.push(finding(
+            "API-003",
+            Severity::High,
+            "kube-apiserver is configured with static passwords (--basic-auth-file)".into(),
+            "basic-auth-file",
+            "remove --basic-auth-file (removed in Kubernetes 1.19) and delete the password file; use certificates or OIDC.".into(),
+        ));
+    }
+    let modes = flags.list("authorization-mode");
+    if modes.is_empty() && flags.is_set("authorization-config") {
+        // Structured authorization configuration: the modes live in that file.
+    } else {
+        let always = modes.iter().any(|m| m == "AlwaysAllow");
+        if modes.is_empty() || always {
+            out.push(finding(
+                "API-004",
+                Severity::Critical,
+                if modes.is_empty() {
+                    "kube-apiserver authorizes every request (--authorization-mode defaults to AlwaysAllow)".into()
+                } else {
+                    "kube-apiserver authorizes every request (AlwaysAllow)".into()
+                },
+                "authorization-mode",
+                "set --authorization-mode=Node,RBAC.".into(),
+            ));
+        } else {
+            let lacking: Vec<&str> = ["Node", "RBAC"]
+                .into_iter()
+                .filter(|m| !modes.iter().any(|x| x == m))
+                .collect();
+            if !lacking.is_empty() {
+                out.push(finding(
+                    "API-004",
+                    Severity::High,
+                    format!("kube-apiserver authorization mode lacks {}", lacking.join(" and ")),
+                    "authorization-mode",
+                    format!("set --authorization-mode=Node,RBAC (now: {}).", modes.join(",")),
+                ));
+            }
+        }
+    }
+    if !flags.is_set("client-ca-file") {
+        out.push(finding(
+            "API-005",
+            Severity::High,
+            "kube-apiserver has no client CA: client certificates are not verified".into(),
+            "client-ca-file",
+            "add --client-ca-file=/etc/kubernetes/pki/ca.crt.".into(),
+        ));
+    }
+    if let Some(port) = flags.get("insecure-port")
+        && port.trim().parse::<u32>().map(|p| p != 0).unwrap_or(!port.trim().is_empty())
+    {
+        out.push(finding(
+            "API-006",
+            Severity::High,
+            format!("kube-apiserver serves an unauthenticated insecure port ({})", port.trim()),
+            "insecure-port",
+            "set --insecure-port=0 (or remove it on Kubernetes 1.24+, where it is gone).".into(),
+        ));
+    }
+    let lookup_off = flags.get("service-account-lookup").is_some_and(|v| !truthy(v));
+    if lookup_off || !flags.is_set("service-account-key-file") {
+        let mut f = finding(
+            "API-007",
+            Severity::Medium,
+            if lookup_off {
+                "kube-apiserver accepts tokens of deleted service accounts (--service-account-lookup=false)".into()
+            } else {
+                "kube-apiserver has no --service-account-key-file to verify service-account tokens".into()
+            },
+            "service-account-lookup",
+            "set --service-account-lookup=true and --service-account-key-file=/etc/kubernetes/pki/sa.pub.".into(),
+        );
+        f = f.evidence(format!("{origin}: {}", flags.show("service-account-key-file")));
+        out.push(f);
+    }
+    if !flags.is_set("kubelet-certificate-authority") {
+        out.push(finding(
+            "API-008",
+            Severity::Medium,
+            "kube-apiserver does not verify kubelets' serving certificates".into(),
+            "kubelet-certificate-authority",
+            "add --kubelet-certificate-authority=/etc/kubernetes/pki/ca.crt (and serve kubelet certificates signed by it).".into(),
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(args: &[&str]) -> Vec<String> {
+        args.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn both_forms_and_repeats() {
+        let f = Flags::parse(&v(&[
+            "kube-apiserver",
+            "--authorization-mode",
+            "Node",
+            "--authorization-mode=RBAC",
+            "--anonymous-auth",
+            "false",
+            "--token-auth-file",
+            "/x.csv",
+            "--profiling",
+        ]));
+        assert_eq!(f.list("authorization-mode"), vec!["Node", "RBAC"]);
+        assert_eq!(f.get("anonymous-auth"), Some("false"));
+        assert_eq!(f.get("token-auth-file"), Some("/x.csv"));
+        assert_eq!(f.get("profiling"), Some(""));
+        let bare = Flags::parse(&v(&["--anonymous-auth", "--client-ca-file=/ca"]));
+        assert_eq!(bare.get("anonymous-auth"), Some("true"));
+        assert!(bare.is_set("client-ca-file"));
+    }
+
+    #[test]
+    fn last_string_value_wins() {
+        let f = Flags::parse(&v(&["--anonymous-auth=true", "--anonymous-auth=false"]));
+        assert_eq!(f.get("anonymous-auth"), Some("false"));
+    }
+}
