@@ -30,6 +30,15 @@ pub struct Cli {
 pub enum Command {
     /// Audit and print a report (json, sarif, markdown, table)
     Audit(AuditArgs),
+    /// Collect from the live cluster and account and write a snapshot directory
+    Snapshot(SnapshotArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SnapshotArgs {
+    /// Directory to write (created 0700; files 0600)
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
 }
 
 /// Where to read from: a snapshot directory, the bundled demo, or (later) live.

@@ -6,7 +6,6 @@ use std::process::ExitCode;
 use clap::Parser;
 use iamscope::audit::{self, Options};
 use iamscope::cli::{AuditArgs, Cli, Command, Target};
-use iamscope::model::Inventory;
 use iamscope::report::Report;
 use iamscope::source;
 
@@ -18,6 +17,7 @@ fn main() -> ExitCode {
     }
     let result = match &cli.command {
         Some(Command::Audit(args)) => run_audit(&cli.target, args),
+        Some(Command::Snapshot(args)) => run_snapshot(&cli.target, args),
         None => {
             eprintln!(
                 "iamscope: the terminal UI is not available in this build yet; run `iamscope audit --demo` or `iamscope audit --from DIR` (see --help)"
@@ -48,35 +48,8 @@ fn init_logging(verbose: u8) {
         .try_init();
 }
 
-/// Read the inventory the target names.
-fn load(target: &Target) -> Result<Inventory, String> {
-    let mut inv = if target.demo {
-        source::demo::read().map_err(|e| e.to_string())?
-    } else if let Some(dir) = &target.from {
-        source::snapshot::read_dir(dir).map_err(|e| e.to_string())?
-    } else {
-        return Err(
-            "live collection is not available in this build yet: audit a snapshot with --from DIR (see the README for the kubectl/aws commands that make one), or try --demo"
-                .to_string(),
-        );
-    };
-    match &target.kubeconfig {
-        Some(list) => {
-            let paths = source::kubeconfig::split_paths(list);
-            inv.kubeconfigs = source::kubeconfig::read_all(&paths, &mut inv.coverage);
-        }
-        None => inv.coverage.set(
-            source::kubeconfig::SRC_KUBECONFIG,
-            iamscope::model::Status::Missing,
-            None,
-            Some("no --kubeconfig given: a snapshot carries no kubeconfig".to_string()),
-        ),
-    }
-    Ok(inv)
-}
-
 fn run_audit(target: &Target, args: &AuditArgs) -> Result<ExitCode, String> {
-    let inv = load(target)?;
+    let inv = source::load(target, &|p| tracing::info!(?p, "collect"))?;
     let opts = Options {
         include_system: args.include_system,
         ..Options::default()
@@ -111,4 +84,14 @@ fn run_audit(target: &Target, args: &AuditArgs) -> Result<ExitCode, String> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn run_snapshot(target: &Target, args: &iamscope::cli::SnapshotArgs) -> Result<ExitCode, String> {
+    let inv = source::live::snapshot(target, &args.dir, &|p| eprintln!("{p:?}"))?;
+    eprintln!(
+        "iamscope: wrote snapshot of cluster {} to {}",
+        inv.cluster_name.as_deref().unwrap_or("?"),
+        args.dir.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }

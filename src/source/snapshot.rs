@@ -82,25 +82,67 @@ impl std::fmt::Display for SnapshotError {
 
 impl std::error::Error for SnapshotError {}
 
+/// The files of a snapshot: a directory on disk, or the same outputs held in
+/// memory (what the live sources fetched, before `snapshot DIR` writes them).
+pub trait Files {
+    /// File names, sorted.
+    fn names(&self) -> Vec<String>;
+    fn load(&self, name: &str) -> Loaded;
+}
+
+/// A snapshot directory.
+pub struct DirFiles(pub PathBuf);
+
+impl Files for DirFiles {
+    fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(&self.0)
+            .map(|rd| {
+                rd.filter_map(|e| e.ok())
+                    .filter(|e| e.path().is_file())
+                    .filter_map(|e| e.file_name().into_string().ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+
+    fn load(&self, name: &str) -> Loaded {
+        load(&self.0.join(name))
+    }
+}
+
+/// Snapshot files held in memory, by name.
+#[derive(Debug, Clone, Default)]
+pub struct MemFiles(pub BTreeMap<String, Vec<u8>>);
+
+impl Files for MemFiles {
+    fn names(&self) -> Vec<String> {
+        self.0.keys().cloned().collect()
+    }
+
+    fn load(&self, name: &str) -> Loaded {
+        match self.0.get(name) {
+            None => Loaded::Missing,
+            Some(bytes) => text_of(bytes.clone()),
+        }
+    }
+}
+
 /// Read a snapshot directory into an inventory.
 pub fn read_dir(dir: &Path) -> Result<Inventory, SnapshotError> {
     if !dir.is_dir() {
         return Err(SnapshotError::NotADirectory(dir.to_path_buf()));
     }
-    let mut names: Vec<String> = fs::read_dir(dir)
-        .map_err(|e| SnapshotError::Unreadable(dir.to_path_buf(), e.to_string()))?
-        .filter_map(|e| e.ok())
-        .filter(|e| {
-            e.file_type()
-                .map(|t| t.is_file() || t.is_symlink())
-                .unwrap_or(false)
-        })
-        .filter_map(|e| e.file_name().into_string().ok())
-        .collect();
-    names.sort();
+    fs::read_dir(dir).map_err(|e| SnapshotError::Unreadable(dir.to_path_buf(), e.to_string()))?;
+    read_files(&DirFiles(dir.to_path_buf())).ok_or_else(|| SnapshotError::Empty(dir.to_path_buf()))
+}
 
+/// Read snapshot files into an inventory; `None` when not one file was readable.
+pub fn read_files(files: &dyn Files) -> Option<Inventory> {
+    let names = files.names();
     let mut r = Reader {
-        dir: dir.to_path_buf(),
+        files,
         inv: Inventory {
             mode: Mode::Snapshot,
             ..Inventory::default()
@@ -116,14 +158,11 @@ pub fn read_dir(dir: &Path) -> Result<Inventory, SnapshotError> {
     r.read_pod_identity();
     r.read_sts();
     r.read_apiserver_flags();
-    if r.readable == 0 {
-        return Err(SnapshotError::Empty(dir.to_path_buf()));
-    }
-    Ok(r.inv)
+    (r.readable > 0).then_some(r.inv)
 }
 
-struct Reader {
-    dir: PathBuf,
+struct Reader<'f> {
+    files: &'f dyn Files,
     inv: Inventory,
     /// (kind, namespace, name) already read, so merged files may overlap.
     seen_keys: HashSet<(String, String, String)>,
@@ -132,7 +171,7 @@ struct Reader {
 }
 
 /// A file's text, or why it could not be had.
-enum Loaded {
+pub enum Loaded {
     Missing,
     Failed(String),
     Text(String),
@@ -153,14 +192,18 @@ fn load(path: &Path) -> Loaded {
     }
     match fs::read(path) {
         Err(e) => Loaded::Failed(format!("cannot read: {e}")),
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(s) => Loaded::Text(s),
-            Err(e) => {
-                let at = e.utf8_error().valid_up_to();
-                let (line, col) = line_col(&e.into_bytes(), at);
-                Loaded::Failed(format!("line {line}, column {col}: not valid UTF-8"))
-            }
-        },
+        Ok(bytes) => text_of(bytes),
+    }
+}
+
+fn text_of(bytes: Vec<u8>) -> Loaded {
+    match String::from_utf8(bytes) {
+        Ok(s) => Loaded::Text(s),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let (line, col) = line_col(&e.into_bytes(), at);
+            Loaded::Failed(format!("line {line}, column {col}: not valid UTF-8"))
+        }
     }
 }
 
@@ -187,14 +230,10 @@ fn type_of(v: &Value) -> &'static str {
     crate::model::awsauth::type_name(v)
 }
 
-impl Reader {
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.join(name)
-    }
-
+impl Reader<'_> {
     /// Load a JSON file as a Value, recording coverage for `source` on failure.
     fn json_file(&mut self, name: &str, source: &str) -> Option<Value> {
-        match load(&self.path(name)) {
+        match self.files.load(name) {
             Loaded::Missing => {
                 self.inv.coverage.set(
                     source,
@@ -254,7 +293,7 @@ impl Reader {
         let mut aws_auth_seen = false;
         for name in files {
             let is_main = name.starts_with("kubernetes.");
-            let text = match load(&self.path(name)) {
+            let text = match self.files.load(name) {
                 Loaded::Missing => continue,
                 Loaded::Failed(e) => {
                     self.inv.coverage.problem(name.as_str(), e.clone());
@@ -1033,7 +1072,7 @@ impl Reader {
 
     fn read_apiserver_flags(&mut self) {
         let name = "kube-apiserver.flags";
-        match load(&self.path(name)) {
+        match self.files.load(name) {
             Loaded::Missing => {}
             Loaded::Failed(e) => {
                 self.fail(name, SRC_APISERVER, e);
