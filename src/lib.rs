@@ -10,3 +10,4 @@ pub mod model;
 pub mod policy;
 pub mod report;
 pub mod source;
+pub mod ui;

@@ -18,12 +18,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Some(Command::Audit(args)) => run_audit(&cli.target, args),
         Some(Command::Snapshot(args)) => run_snapshot(&cli.target, args),
-        None => {
-            eprintln!(
-                "iamscope: the terminal UI is not available in this build yet; run `iamscope audit --demo` or `iamscope audit --from DIR` (see --help)"
-            );
-            Ok(ExitCode::from(2))
-        }
+        None => iamscope::ui::run(cli.target.clone()).map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,

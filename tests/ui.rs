@@ -1,0 +1,242 @@
+//! The terminal UI on the demo snapshot, drawn with ratatui's TestBackend:
+//! reviewed snapshots of every view at 80x24 and 160x48, and the keys an
+//! administrator uses, asserted on what the screen shows.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use iamscope::audit::{self, Options};
+use iamscope::ui::app::{App, Effect, Mode};
+use iamscope::ui::draw::{self, Theme};
+use iamscope::ui::views::{Model, ViewKind};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+fn model(include_system: bool) -> Model {
+    let inv = iamscope::source::demo::read().expect("demo snapshot");
+    let opts = Options {
+        include_system,
+        // Fixed "now" so age-based findings do not drift.
+        now: "2026-11-29T00:00:00Z".parse().expect("timestamp"),
+    };
+    let findings = audit::run(&inv, &opts);
+    Model::new(inv, findings, include_system)
+}
+
+fn app() -> App {
+    let mut a = App::new("demo snapshot".into());
+    a.set_model(model(false));
+    a
+}
+
+fn screen(app: &mut App, w: u16, h: u16, theme: Theme) -> String {
+    let mut t = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+    t.draw(|f| draw::draw(f, app, theme)).expect("draw");
+    let buf = t.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..h {
+        let mut line = String::new();
+        for x in 0..w {
+            line.push_str(buf[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn key(app: &mut App, c: KeyCode) {
+    app.on_key(KeyEvent::new(c, KeyModifiers::NONE));
+}
+
+fn typed(app: &mut App, s: &str) {
+    for c in s.chars() {
+        key(app, KeyCode::Char(c));
+    }
+}
+
+const MONO: Theme = Theme { color: false };
+
+#[test]
+fn every_view_at_two_sizes() {
+    for (i, v) in ViewKind::ALL.iter().enumerate() {
+        for (w, h) in [(80u16, 24u16), (160, 48)] {
+            let mut a = app();
+            a.goto(*v);
+            let text = screen(&mut a, w, h, MONO);
+            assert!(text.contains(&format!("{} {}", i + 1, v.title())) || w < 100, "tab bar at {w}x{h}");
+            insta::assert_snapshot!(format!("view_{}_{}x{}", v.commands()[0], w, h), text);
+        }
+    }
+}
+
+#[test]
+fn drill_into_a_finding_and_back() {
+    let mut a = app();
+    let _ = screen(&mut a, 160, 48, MONO);
+    // Find the IAM-001 finding and open what is related to it.
+    typed(&mut a, "/");
+    typed(&mut a, "rule:IAM-001");
+    key(&mut a, KeyCode::Enter);
+    let s = screen(&mut a, 160, 48, MONO);
+    assert!(s.contains("Findings [1]") || s.contains("(1 of"), "{s}");
+    assert!(s.contains("IAM-001"));
+    key(&mut a, KeyCode::Enter);
+    let s = screen(&mut a, 160, 48, MONO);
+    assert!(s.contains("Findings › IAM-001"), "breadcrumbs: {s}");
+    assert!(s.contains("IamRole"), "{s}");
+    // Open the role: its trust policy and policies are in the detail pane.
+    key(&mut a, KeyCode::Enter);
+    let s = screen(&mut a, 160, 48, MONO);
+    assert!(s.contains("› IamRole arn:aws:iam::111122223333:role/prod-eks-data-platform-airflow"), "{s}");
+    assert!(s.contains("ServiceAccount") && s.contains("AdministratorAccess"), "{s}");
+    // Esc twice: back to the filtered findings, then Esc clears the filter.
+    key(&mut a, KeyCode::Esc);
+    key(&mut a, KeyCode::Esc);
+    let s = screen(&mut a, 160, 48, MONO);
+    assert!(s.contains("/rule:IAM-001"));
+    key(&mut a, KeyCode::Esc);
+    let s = screen(&mut a, 160, 48, MONO);
+    assert!(!s.contains("/rule:IAM-001"));
+    // `[` and `]` walk the history.
+    key(&mut a, KeyCode::Char(']'));
+    let s = screen(&mut a, 160, 48, MONO);
+    assert!(s.contains("Findings › IAM-001"), "{s}");
+    key(&mut a, KeyCode::Char('['));
+    assert_eq!(a.screens.len(), 1);
+}
+
+#[test]
+fn commands_switch_views_and_unknown_ones_say_so() {
+    let mut a = app();
+    for (cmd, title) in [("sa", "Service accounts"), ("roles", "IAM roles"), ("auth", "Cluster access"), ("api", "API server"), ("findings", "Findings"), ("cov", "Coverage")] {
+        key(&mut a, KeyCode::Char(':'));
+        typed(&mut a, cmd);
+        key(&mut a, KeyCode::Enter);
+        let s = screen(&mut a, 160, 48, MONO);
+        assert!(s.contains(&format!("┌ {title} [")), ":{cmd} → {title}\n{s}");
+    }
+    key(&mut a, KeyCode::Char(':'));
+    typed(&mut a, "pods");
+    key(&mut a, KeyCode::Enter);
+    let s = screen(&mut a, 160, 48, MONO);
+    assert!(s.contains("unknown command :pods"), "{s}");
+    // `:sa payments` filters the new view.
+    key(&mut a, KeyCode::Char(':'));
+    typed(&mut a, "sa ns:payments");
+    key(&mut a, KeyCode::Enter);
+    let s = screen(&mut a, 160, 48, MONO);
+    assert!(s.contains("payments-api") && !s.contains("kube-system "), "{s}");
+}
+
+#[test]
+fn filter_language_on_findings() {
+    let mut a = app();
+    let total = a.visible().len();
+    typed(&mut a, "/sev:critical");
+    let crit = a.visible().len();
+    assert!(crit > 0 && crit < total);
+    key(&mut a, KeyCode::Enter);
+    typed(&mut a, "/");
+    for _ in 0.."sev:critical".len() {
+        key(&mut a, KeyCode::Backspace);
+    }
+    typed(&mut a, "!sev:critical");
+    key(&mut a, KeyCode::Enter);
+    assert_eq!(a.visible().len(), total - crit);
+    // A bad filter keeps the last good one and says why.
+    typed(&mut a, "/");
+    typed(&mut a, " sev:severe");
+    let s = screen(&mut a, 160, 48, MONO);
+    assert!(s.contains("is not a severity"), "{s}");
+    key(&mut a, KeyCode::Esc);
+    assert_eq!(a.visible().len(), total - crit);
+    // Esc in filter mode restores the filter from before.
+    assert_eq!(a.mode, Mode::Normal);
+}
+
+#[test]
+fn help_is_generated_from_the_keymap_and_closes() {
+    let mut a = app();
+    key(&mut a, KeyCode::Char('?'));
+    let s = screen(&mut a, 100, 40, MONO);
+    for b in iamscope::ui::keymap::BINDINGS {
+        assert!(s.contains(b.help.split(' ').next().unwrap_or("")), "help lacks {}", b.keys);
+    }
+    key(&mut a, KeyCode::Char('x'));
+    let s = screen(&mut a, 100, 40, MONO);
+    assert!(!s.contains("any key closes this help"));
+}
+
+#[test]
+fn copy_export_and_system_toggle_are_effects() {
+    let mut a = app();
+    let _ = screen(&mut a, 160, 48, MONO);
+    key(&mut a, KeyCode::Char('y'));
+    match a.effects.pop() {
+        Some(Effect::Copy(text)) => assert!(!text.is_empty()),
+        other => panic!("expected a copy, got {other:?}"),
+    }
+    key(&mut a, KeyCode::Char('s'));
+    assert_eq!(a.effects.pop(), Some(Effect::ToggleSystem));
+    let (name, text) = iamscope::ui::export_text(&a, false).expect("export");
+    assert_eq!(name, "iamscope-findings.md");
+    assert!(text.starts_with("# Findings") && text.contains("AUTH-001"));
+    let (name, text) = iamscope::ui::export_text(&a, true).expect("export");
+    assert_eq!(name, "iamscope-findings.json");
+    let v: serde_json::Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(v.as_array().map(Vec::len), Some(a.visible().len()));
+}
+
+#[test]
+fn system_subjects_hidden_by_default() {
+    let mut hidden = App::new("demo".into());
+    hidden.set_model(model(false));
+    hidden.goto(ViewKind::Subjects);
+    let mut shown = App::new("demo".into());
+    shown.set_model(model(true));
+    shown.goto(ViewKind::Subjects);
+    assert!(shown.visible().len() > hidden.visible().len());
+    let s = screen(&mut shown, 160, 48, MONO);
+    assert!(s.contains("Subjects (system shown)"));
+}
+
+#[test]
+fn tiny_terminals_and_resizes_never_panic() {
+    let mut a = app();
+    for (w, h) in [(20, 5), (1, 1), (0, 0), (19, 4), (250, 70), (80, 24), (33, 7), (120, 10)] {
+        let _ = screen(&mut a, w, h, MONO);
+        key(&mut a, KeyCode::Char('j'));
+        key(&mut a, KeyCode::Tab);
+    }
+    let s = screen(&mut a, 20, 5, MONO);
+    assert!(s.contains("iamscope"), "{s}");
+}
+
+#[test]
+fn loading_screen_appears_before_data() {
+    let mut a = App::new("live prod".into());
+    let s = screen(&mut a, 80, 24, MONO);
+    assert!(s.contains("loading"), "{s}");
+    assert!(s.contains("live prod"));
+}
+
+#[test]
+fn failed_sources_show_a_banner() {
+    let mut m = model(false);
+    m.inv.coverage.set("kubernetes/secrets", iamscope::model::Status::Forbidden, None, Some("403".into()));
+    let banner = iamscope::ui::banner_for(&m).expect("banner");
+    assert!(banner.contains("kubernetes/secrets"));
+    let mut a = App::new("live".into());
+    a.banner = Some(banner);
+    a.set_model(m);
+    let s = screen(&mut a, 120, 30, MONO);
+    assert!(s.contains("⚠ not seen: kubernetes/secrets"), "{s}");
+}
+
+#[test]
+fn colour_theme_marks_severities_and_no_color_does_not() {
+    let color = Theme { color: true };
+    let c = color.sev(iamscope::audit::Severity::Critical);
+    assert!(c.fg.is_some());
+    let m = MONO.sev(iamscope::audit::Severity::Critical);
+    assert!(m.fg.is_none() && !m.add_modifier.is_empty(), "monochrome still distinguishes critical");
+}
