@@ -1719,12 +1719,36 @@ pub fn detail(node: &Node, m: &Model) -> Vec<Line> {
                 ));
                 out.push(kv(
                     "public endpoint",
-                    &format!(
-                        "{:?} {}",
-                        c.endpoint_public_access,
-                        c.public_access_cidrs.join(",")
-                    ),
+                    &match c.endpoint_public_access {
+                        Some(true) => format!("enabled, from {}", c.public_access_cidrs.join(", ")),
+                        Some(false) => "disabled".to_string(),
+                        None => "?".to_string(),
+                    },
                 ));
+                let logs: Vec<&str> = c
+                    .logging
+                    .iter()
+                    .filter(|(_, on)| **on)
+                    .map(|(t, _)| t.as_str())
+                    .collect();
+                out.push(kv("control-plane logs", &logs.join(", ")));
+                findings_summary(
+                    m,
+                    &Subject::Cluster {
+                        name: c.name.clone(),
+                    },
+                    &mut out,
+                );
+            }
+            if let Some(api) = &m.inv.apiserver {
+                out.push(kv("kube-apiserver flags from", &api.origin));
+                findings_summary(
+                    m,
+                    &Subject::ApiServer {
+                        name: "kube-apiserver".into(),
+                    },
+                    &mut out,
+                );
             }
         }
         Node::Info(text) => out.push(vec![(text.clone(), Tone::Plain)]),
