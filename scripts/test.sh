@@ -4,6 +4,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# tmux drives the real-terminal UI test.
+if ! command -v tmux >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && apt-get install -y -qq tmux >/dev/null
+  else
+    echo "scripts/test.sh: tmux is needed for tests/tmux.rs; install it (apt-get install tmux)" >&2
+    exit 2
+  fi
+fi
+
 if [ -f scripts/peers.sh ]; then
   bash scripts/peers.sh
 fi

@@ -30,7 +30,13 @@ fn iamscope(args: &[&str]) -> Output {
 }
 
 fn audit_json(dir: &Path, extra: &[&str]) -> Value {
-    let mut args = vec!["audit", "--from", dir.to_str().expect("utf-8 path"), "--format", "json"];
+    let mut args = vec![
+        "audit",
+        "--from",
+        dir.to_str().expect("utf-8 path"),
+        "--format",
+        "json",
+    ];
     args.extend_from_slice(extra);
     let out = iamscope(&args);
     assert!(
@@ -43,14 +49,18 @@ fn audit_json(dir: &Path, extra: &[&str]) -> Value {
 }
 
 fn has(report: &Value, rule: &str, subject: &Value) -> bool {
-    report["findings"].as_array().expect("findings").iter().any(|f| {
-        f["rule"] == rule
-            && subject
-                .as_object()
-                .expect("subject object")
-                .iter()
-                .all(|(k, v)| &f["subject"][k] == v)
-    })
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .any(|f| {
+            f["rule"] == rule
+                && subject
+                    .as_object()
+                    .expect("subject object")
+                    .iter()
+                    .all(|(k, v)| &f["subject"][k] == v)
+        })
 }
 
 fn rules_of(report: &Value) -> Vec<String> {
@@ -84,7 +94,11 @@ fn scratch_from(scenario: &str) -> tempfile::TempDir {
 }
 
 fn write_json(dir: &Path, name: &str, v: &Value) {
-    fs::write(dir.join(name), serde_json::to_string_pretty(v).expect("json")).expect("write");
+    fs::write(
+        dir.join(name),
+        serde_json::to_string_pretty(v).expect("json"),
+    )
+    .expect("write");
 }
 
 fn read_json(dir: &Path, name: &str) -> Value {
@@ -102,13 +116,26 @@ fn public_scenarios_auth_api_cfg() {
         let report = audit_json(&dir, &[]);
         for w in expect["expect"].as_array().expect("expect") {
             let rule = w["rule"].as_str().expect("rule");
-            if ["AUTH-", "API-", "CFG-"].iter().any(|p| rule.starts_with(p)) {
-                assert!(has(&report, rule, &w["subject"]), "{}: missing {rule} {}", dir.display(), w["subject"]);
+            if ["AUTH-", "API-", "CFG-"]
+                .iter()
+                .any(|p| rule.starts_with(p))
+            {
+                assert!(
+                    has(&report, rule, &w["subject"]),
+                    "{}: missing {rule} {}",
+                    dir.display(),
+                    w["subject"]
+                );
             }
         }
         for w in expect["forbid"].as_array().expect("forbid") {
             let rule = w["rule"].as_str().expect("rule");
-            assert!(!has(&report, rule, &w["subject"]), "{}: forbidden {rule} {}", dir.display(), w["subject"]);
+            assert!(
+                !has(&report, rule, &w["subject"]),
+                "{}: forbidden {rule} {}",
+                dir.display(),
+                w["subject"]
+            );
         }
     }
 }
@@ -116,37 +143,88 @@ fn public_scenarios_auth_api_cfg() {
 #[test]
 fn report_has_the_spec_fields_and_order() {
     let report = audit_json(&fixtures().join("rbac-and-auth"), &[]);
-    let top: Vec<&str> = report.as_object().expect("object").keys().map(String::as_str).collect();
+    let top: Vec<&str> = report
+        .as_object()
+        .expect("object")
+        .keys()
+        .map(String::as_str)
+        .collect();
     assert_eq!(top, ["tool", "source", "coverage", "summary", "findings"]);
     assert_eq!(report["tool"]["name"], "iamscope");
     assert_eq!(report["source"]["mode"], "snapshot");
     assert_eq!(report["source"]["cluster"], "platform");
     assert_eq!(report["source"]["account"], "111122223333");
-    let summary: Vec<&str> = report["summary"].as_object().expect("summary").keys().map(String::as_str).collect();
+    let summary: Vec<&str> = report["summary"]
+        .as_object()
+        .expect("summary")
+        .keys()
+        .map(String::as_str)
+        .collect();
     assert_eq!(summary, ["critical", "high", "medium", "low", "info"]);
     let findings = report["findings"].as_array().expect("findings");
     assert!(!findings.is_empty());
-    let total: u64 = report["summary"].as_object().expect("summary").values().filter_map(Value::as_u64).sum();
+    let total: u64 = report["summary"]
+        .as_object()
+        .expect("summary")
+        .values()
+        .filter_map(Value::as_u64)
+        .sum();
     assert_eq!(total as usize, findings.len());
-    let rank = |s: &str| ["critical", "high", "medium", "low", "info"].iter().position(|x| *x == s).expect("severity");
+    let rank = |s: &str| {
+        ["critical", "high", "medium", "low", "info"]
+            .iter()
+            .position(|x| *x == s)
+            .expect("severity")
+    };
     for f in findings {
-        let keys: Vec<&str> = f.as_object().expect("finding").keys().map(String::as_str).collect();
+        let keys: Vec<&str> = f
+            .as_object()
+            .expect("finding")
+            .keys()
+            .map(String::as_str)
+            .collect();
         assert_eq!(
             keys,
-            ["rule", "severity", "conditional", "title", "subject", "related", "evidence", "remediation"]
+            [
+                "rule",
+                "severity",
+                "conditional",
+                "title",
+                "subject",
+                "related",
+                "evidence",
+                "remediation"
+            ]
         );
         assert!(!f["title"].as_str().expect("title").is_empty());
-        assert!(!f["evidence"].as_array().expect("evidence").is_empty(), "{f}");
-        assert!(!f["remediation"].as_str().expect("remediation").is_empty(), "{f}");
+        assert!(
+            !f["evidence"].as_array().expect("evidence").is_empty(),
+            "{f}"
+        );
+        assert!(
+            !f["remediation"].as_str().expect("remediation").is_empty(),
+            "{f}"
+        );
     }
     for pair in findings.windows(2) {
         let (a, b) = (&pair[0], &pair[1]);
-        let (ra, rb) = (rank(a["severity"].as_str().expect("sev")), rank(b["severity"].as_str().expect("sev")));
-        assert!(ra <= rb, "not sorted by severity: {} before {}", a["rule"], b["rule"]);
+        let (ra, rb) = (
+            rank(a["severity"].as_str().expect("sev")),
+            rank(b["severity"].as_str().expect("sev")),
+        );
+        assert!(
+            ra <= rb,
+            "not sorted by severity: {} before {}",
+            a["rule"],
+            b["rule"]
+        );
     }
     for s in report["coverage"]["sources"].as_array().expect("sources") {
         let status = s["status"].as_str().expect("status");
-        assert!(["ok", "forbidden", "missing", "error", "not-observable"].contains(&status), "{s}");
+        assert!(
+            ["ok", "forbidden", "missing", "error", "not-observable"].contains(&status),
+            "{s}"
+        );
     }
 }
 
@@ -165,7 +243,10 @@ fn subject_keys_match_the_spec() {
         ("IamRole", &["kind", "arn"]),
         ("AwsAuthEntry", &["kind", "arn"]),
         ("AccessEntry", &["kind", "arn"]),
-        ("PodIdentityAssociation", &["kind", "namespace", "name", "id"]),
+        (
+            "PodIdentityAssociation",
+            &["kind", "namespace", "name", "id"],
+        ),
         ("Cluster", &["kind", "name"]),
         ("ApiServer", &["kind", "name"]),
         ("Kubeconfig", &["kind", "name", "path"]),
@@ -175,8 +256,16 @@ fn subject_keys_match_the_spec() {
         let report = audit_json(&e.expect("entry").path(), &["--include-system"]);
         for f in report["findings"].as_array().expect("findings") {
             let kind = f["subject"]["kind"].as_str().expect("kind");
-            let (_, keys) = expected.iter().find(|(k, _)| *k == kind).unwrap_or_else(|| panic!("unknown kind {kind}"));
-            let mut got: Vec<&str> = f["subject"].as_object().expect("subject").keys().map(String::as_str).collect();
+            let (_, keys) = expected
+                .iter()
+                .find(|(k, _)| *k == kind)
+                .unwrap_or_else(|| panic!("unknown kind {kind}"));
+            let mut got: Vec<&str> = f["subject"]
+                .as_object()
+                .expect("subject")
+                .keys()
+                .map(String::as_str)
+                .collect();
             let mut want = keys.to_vec();
             got.sort_unstable();
             want.sort_unstable();
@@ -191,16 +280,20 @@ fn subject_keys_match_the_spec() {
 fn other_formats_carry_the_same_findings() {
     let dir = fixtures().join("rbac-and-auth");
     let d = dir.to_str().expect("path");
-    let sarif: Value = serde_json::from_slice(&iamscope(&["audit", "--from", d, "--format", "sarif"]).stdout).expect("sarif json");
+    let sarif: Value =
+        serde_json::from_slice(&iamscope(&["audit", "--from", d, "--format", "sarif"]).stdout)
+            .expect("sarif json");
     assert_eq!(sarif["version"], "2.1.0");
     let results = sarif["runs"][0]["results"].as_array().expect("results");
     let json = audit_json(&dir, &[]);
     assert_eq!(results.len(), json["findings"].as_array().expect("f").len());
     assert!(results.iter().any(|r| r["ruleId"] == "AUTH-001"));
-    let md = String::from_utf8(iamscope(&["audit", "--from", d, "--format", "markdown"]).stdout).expect("utf-8");
+    let md = String::from_utf8(iamscope(&["audit", "--from", d, "--format", "markdown"]).stdout)
+        .expect("utf-8");
     assert!(md.contains("AUTH-001") && md.contains("arn:aws:iam::111122223333:role/k8s-admins"));
     assert!(md.contains("## Coverage"));
-    let table = String::from_utf8(iamscope(&["audit", "--from", d, "--format", "table"]).stdout).expect("utf-8");
+    let table = String::from_utf8(iamscope(&["audit", "--from", d, "--format", "table"]).stdout)
+        .expect("utf-8");
     assert!(table.contains("AUTH-006") && table.contains("Cluster platform"));
 }
 
@@ -210,21 +303,50 @@ fn other_formats_carry_the_same_findings() {
 fn exit_codes() {
     let d = fixtures().join("rbac-and-auth");
     let d = d.to_str().expect("path");
-    assert_eq!(iamscope(&["audit", "--from", d, "--format", "json"]).status.code(), Some(0));
-    assert_eq!(iamscope(&["audit", "--from", d, "--fail-on", "critical"]).status.code(), Some(1));
+    assert_eq!(
+        iamscope(&["audit", "--from", d, "--format", "json"])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(
+        iamscope(&["audit", "--from", d, "--fail-on", "critical"])
+            .status
+            .code(),
+        Some(1)
+    );
     let k = fixtures().join("kubeadm-apiserver");
     let k = k.to_str().expect("path");
     // Only high API findings there: a critical gate passes, a high one fails.
-    let crit = iamscope(&["audit", "--from", k, "--fail-on", "critical", "--format", "json"]);
+    let crit = iamscope(&[
+        "audit",
+        "--from",
+        k,
+        "--fail-on",
+        "critical",
+        "--format",
+        "json",
+    ]);
     let report: Value = serde_json::from_slice(&crit.stdout).expect("json");
     let worst_is_critical = report["summary"]["critical"].as_u64().unwrap_or(0) > 0;
-    assert_eq!(crit.status.code(), Some(if worst_is_critical { 1 } else { 0 }));
-    assert_eq!(iamscope(&["audit", "--from", k, "--fail-on", "high"]).status.code(), Some(1));
+    assert_eq!(
+        crit.status.code(),
+        Some(if worst_is_critical { 1 } else { 0 })
+    );
+    assert_eq!(
+        iamscope(&["audit", "--from", k, "--fail-on", "high"])
+            .status
+            .code(),
+        Some(1)
+    );
 
     let missing = iamscope(&["audit", "--from", "/nonexistent/snap", "--format", "json"]);
     assert_eq!(missing.status.code(), Some(2));
     let err = String::from_utf8_lossy(&missing.stderr);
-    assert!(err.contains("/nonexistent/snap") && err.contains("not a snapshot directory"), "{err}");
+    assert!(
+        err.contains("/nonexistent/snap") && err.contains("not a snapshot directory"),
+        "{err}"
+    );
     assert!(missing.stdout.is_empty());
 
     let empty = tempfile::tempdir().expect("tempdir");
@@ -235,7 +357,12 @@ fn exit_codes() {
     let bad = iamscope(&["audit", "--from", d, "--fail-on", "severe"]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("critical, high, medium, low or info"));
-    assert_eq!(iamscope(&["audit", "--from", d, "--format", "xml"]).status.code(), Some(2));
+    assert_eq!(
+        iamscope(&["audit", "--from", d, "--format", "xml"])
+            .status
+            .code(),
+        Some(2)
+    );
 }
 
 // ------------------------------------------------------------------ coverage
@@ -243,18 +370,35 @@ fn exit_codes() {
 #[test]
 fn coverage_statuses() {
     let eks = audit_json(&fixtures().join("rbac-and-auth"), &[]);
-    assert_eq!(coverage(&eks, "apiserver/flags")["status"], "not-observable");
+    assert_eq!(
+        coverage(&eks, "apiserver/flags")["status"],
+        "not-observable"
+    );
     assert_eq!(coverage(&eks, "aws/iam")["status"], "ok");
-    assert_eq!(coverage(&eks, "kubernetes/clusterrolebindings")["status"], "ok");
+    assert_eq!(
+        coverage(&eks, "kubernetes/clusterrolebindings")["status"],
+        "ok"
+    );
     assert_eq!(coverage(&eks, "kubernetes/clusterrolebindings")["count"], 6);
     assert_eq!(coverage(&eks, "kubernetes/aws-auth")["status"], "ok");
     assert_eq!(coverage(&eks, "kubernetes/secrets")["status"], "missing");
-    assert!(!eks["findings"].as_array().expect("f").iter().any(|f| f["rule"].as_str().unwrap_or("").starts_with("API-")));
+    assert!(
+        !eks["findings"]
+            .as_array()
+            .expect("f")
+            .iter()
+            .any(|f| f["rule"].as_str().unwrap_or("").starts_with("API-"))
+    );
 
     let kubeadm = audit_json(&fixtures().join("kubeadm-apiserver"), &[]);
     assert_eq!(coverage(&kubeadm, "apiserver/flags")["status"], "ok");
     assert_eq!(coverage(&kubeadm, "aws/eks-cluster")["status"], "missing");
-    assert!(coverage(&kubeadm, "aws/eks-cluster")["detail"].as_str().expect("detail").contains("eks-cluster.json"));
+    assert!(
+        coverage(&kubeadm, "aws/eks-cluster")["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("eks-cluster.json")
+    );
 }
 
 #[test]
@@ -270,12 +414,22 @@ fn malformed_file_is_an_error_for_that_source_only() {
     assert!(detail.starts_with("iam.json: line "), "{detail}");
     let access = coverage(&report, "aws/eks-access-entries");
     assert_eq!(access["status"], "error");
-    assert!(access["detail"].as_str().expect("d").contains("accessEntries"), "{access}");
+    assert!(
+        access["detail"]
+            .as_str()
+            .expect("d")
+            .contains("accessEntries"),
+        "{access}"
+    );
     let problems = report["coverage"]["problems"].as_array().expect("problems");
     assert!(problems.iter().any(|p| p["source"] == "iam.json"));
     // Everything else was still audited.
     assert!(has(&report, "AUTH-001", &json!({"kind": "AwsAuthEntry"})));
-    assert!(has(&report, "AUTH-006", &json!({"kind": "Cluster", "name": "platform"})));
+    assert!(has(
+        &report,
+        "AUTH-006",
+        &json!({"kind": "Cluster", "name": "platform"})
+    ));
     // Without IAM, "does not exist" cannot be said.
     assert!(!rules_of(&report).contains(&"AUTH-002".to_string()));
 }
@@ -283,14 +437,30 @@ fn malformed_file_is_an_error_for_that_source_only() {
 #[test]
 fn garbage_and_invalid_utf8_name_the_file() {
     let dir = scratch_from("rbac-and-auth");
-    fs::write(dir.path().join("kubernetes.json"), b"{\"kind\": \"List\", \"items\": [\xff\xfe]}").expect("write");
+    fs::write(
+        dir.path().join("kubernetes.json"),
+        b"{\"kind\": \"List\", \"items\": [\xff\xfe]}",
+    )
+    .expect("write");
     fs::write(dir.path().join("eks-cluster.json"), "{\"cluster\": ").expect("write");
     let report = audit_json(dir.path(), &[]);
     let problems = report["coverage"]["problems"].as_array().expect("problems");
-    let k = problems.iter().find(|p| p["source"] == "kubernetes.json").expect("kubernetes.json problem");
-    assert!(k["detail"].as_str().expect("d").contains("not valid UTF-8"), "{k}");
-    assert_eq!(coverage(&report, "kubernetes/serviceaccounts")["status"], "error");
-    let e = problems.iter().find(|p| p["source"] == "eks-cluster.json").expect("eks problem");
+    let k = problems
+        .iter()
+        .find(|p| p["source"] == "kubernetes.json")
+        .expect("kubernetes.json problem");
+    assert!(
+        k["detail"].as_str().expect("d").contains("not valid UTF-8"),
+        "{k}"
+    );
+    assert_eq!(
+        coverage(&report, "kubernetes/serviceaccounts")["status"],
+        "error"
+    );
+    let e = problems
+        .iter()
+        .find(|p| p["source"] == "eks-cluster.json")
+        .expect("eks problem");
     assert!(e["detail"].as_str().expect("d").contains("line 1"), "{e}");
     assert_eq!(coverage(&report, "aws/eks-cluster")["status"], "error");
 }
@@ -307,8 +477,16 @@ fn object_without_namespace_is_a_problem_for_that_object_only() {
     let report = audit_json(dir.path(), &[]);
     let problems = report["coverage"]["problems"].as_array().expect("problems");
     let want = format!("item {idx}: RoleBinding orphan without namespace");
-    assert!(problems.iter().any(|p| p["source"] == "kubernetes.json" && p["detail"] == want.as_str()), "{problems:?}");
-    assert_eq!(coverage(&report, "kubernetes/clusterrolebindings")["status"], "ok");
+    assert!(
+        problems
+            .iter()
+            .any(|p| p["source"] == "kubernetes.json" && p["detail"] == want.as_str()),
+        "{problems:?}"
+    );
+    assert_eq!(
+        coverage(&report, "kubernetes/clusterrolebindings")["status"],
+        "ok"
+    );
     assert!(has(&report, "AUTH-001", &json!({"kind": "AwsAuthEntry"})));
 }
 
@@ -323,7 +501,11 @@ fn secret_data_never_appears_in_any_format() {
             "data": {"token": MARKERS[2], "ca.crt": MARKERS[0], "namespace": "Y2k="},
             "stringData": {"note": MARKERS[1]}})
     };
-    write_json(dir.path(), "kubernetes-secrets.json", &json!({"apiVersion": "v1", "kind": "List", "items": [secret("jenkins-token")]}));
+    write_json(
+        dir.path(),
+        "kubernetes-secrets.json",
+        &json!({"apiVersion": "v1", "kind": "List", "items": [secret("jenkins-token")]}),
+    );
     let yaml = format!(
         "apiVersion: v1\nkind: Secret\ntype: kubernetes.io/service-account-token\nmetadata:\n  name: yaml-token\n  namespace: ci\ndata:\n  token: {}\nstringData:\n  x: {}\n",
         MARKERS[2], MARKERS[1]
@@ -335,7 +517,11 @@ fn secret_data_never_appears_in_any_format() {
             let mut args = vec!["audit", "--from", d, "--format", format];
             args.extend_from_slice(extra);
             let out = iamscope(&args);
-            let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+            let all = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
             for m in MARKERS {
                 assert!(!all.contains(m), "{format} {extra:?} leaked a Secret value");
             }
@@ -386,17 +572,60 @@ fn aws_auth_paths_templates_and_broken_entries() {
     let report = audit_json(dir.path(), &[]);
     let entry = |arn: &str| json!({"kind": "AwsAuthEntry", "arn": arn});
     // A path in aws-auth is stripped: both spellings name the existing role `dev`.
-    assert!(!has(&report, "AUTH-002", &entry("arn:aws:iam::111122223333:role/teams/platform/dev")));
-    assert!(!has(&report, "AUTH-002", &entry("arn:aws:iam::111122223333:role/dev")));
-    assert!(!has(&report, "AUTH-003", &entry("arn:aws:iam::111122223333:role/teams/platform/dev")), "{{SessionName}} is a valid template");
-    assert!(has(&report, "AUTH-002", &entry("arn:aws:iam::111122223333:role/ghost")));
-    assert!(has(&report, "AUTH-001", &entry("arn:aws:iam::111122223333:role/ghost")));
-    assert!(has(&report, "AUTH-003", &entry("arn:aws:iam::111122223333:role/nouser")));
-    assert!(has(&report, "AUTH-003", &entry("arn:aws:iam:::role/badarn")));
+    assert!(!has(
+        &report,
+        "AUTH-002",
+        &entry("arn:aws:iam::111122223333:role/teams/platform/dev")
+    ));
+    assert!(!has(
+        &report,
+        "AUTH-002",
+        &entry("arn:aws:iam::111122223333:role/dev")
+    ));
+    assert!(
+        !has(
+            &report,
+            "AUTH-003",
+            &entry("arn:aws:iam::111122223333:role/teams/platform/dev")
+        ),
+        "{{SessionName}} is a valid template"
+    );
+    assert!(has(
+        &report,
+        "AUTH-002",
+        &entry("arn:aws:iam::111122223333:role/ghost")
+    ));
+    assert!(has(
+        &report,
+        "AUTH-001",
+        &entry("arn:aws:iam::111122223333:role/ghost")
+    ));
+    assert!(has(
+        &report,
+        "AUTH-003",
+        &entry("arn:aws:iam::111122223333:role/nouser")
+    ));
+    assert!(has(
+        &report,
+        "AUTH-003",
+        &entry("arn:aws:iam:::role/badarn")
+    ));
     // Another account cannot be checked for existence.
-    assert!(!has(&report, "AUTH-002", &entry("arn:aws:iam::999988887777:role/other-account")));
-    assert!(has(&report, "AUTH-001", &entry("arn:aws:iam::111122223333:user/alice")));
-    assert!(has(&report, "AUTH-002", &entry("arn:aws:iam::111122223333:user/alice")));
+    assert!(!has(
+        &report,
+        "AUTH-002",
+        &entry("arn:aws:iam::999988887777:role/other-account")
+    ));
+    assert!(has(
+        &report,
+        "AUTH-001",
+        &entry("arn:aws:iam::111122223333:user/alice")
+    ));
+    assert!(has(
+        &report,
+        "AUTH-002",
+        &entry("arn:aws:iam::111122223333:user/alice")
+    ));
 
     with_aws_auth(dir.path(), "- rolearn: [unclosed\n", "");
     let report = audit_json(dir.path(), &[]);
@@ -424,13 +653,47 @@ fn access_entries_match_the_full_arn() {
     );
     let report = audit_json(dir.path(), &[]);
     let ae = |arn: &str| json!({"kind": "AccessEntry", "arn": arn});
-    assert!(!has(&report, "AUTH-002", &ae("arn:aws:iam::111122223333:role/people/ops")));
-    assert!(has(&report, "AUTH-002", &ae("arn:aws:iam::111122223333:role/ops")), "path missing from the access entry ARN");
-    assert!(has(&report, "AUTH-002", &ae("arn:aws:iam::111122223333:role/k8s-admins-view")));
-    assert!(has(&report, "AUTH-004", &ae("arn:aws:iam::111122223333:role/people/ops")));
-    assert!(has(&report, "AUTH-004", &ae("arn:aws:iam::111122223333:role/k8s-admins")));
-    assert!(!has(&report, "AUTH-004", &ae("arn:aws:iam::111122223333:role/ops")), "namespace scope is not cluster scope");
-    assert!(!has(&report, "AUTH-004", &ae("arn:aws:iam::111122223333:role/k8s-admins-view")));
+    assert!(!has(
+        &report,
+        "AUTH-002",
+        &ae("arn:aws:iam::111122223333:role/people/ops")
+    ));
+    assert!(
+        has(
+            &report,
+            "AUTH-002",
+            &ae("arn:aws:iam::111122223333:role/ops")
+        ),
+        "path missing from the access entry ARN"
+    );
+    assert!(has(
+        &report,
+        "AUTH-002",
+        &ae("arn:aws:iam::111122223333:role/k8s-admins-view")
+    ));
+    assert!(has(
+        &report,
+        "AUTH-004",
+        &ae("arn:aws:iam::111122223333:role/people/ops")
+    ));
+    assert!(has(
+        &report,
+        "AUTH-004",
+        &ae("arn:aws:iam::111122223333:role/k8s-admins")
+    ));
+    assert!(
+        !has(
+            &report,
+            "AUTH-004",
+            &ae("arn:aws:iam::111122223333:role/ops")
+        ),
+        "namespace scope is not cluster scope"
+    );
+    assert!(!has(
+        &report,
+        "AUTH-004",
+        &ae("arn:aws:iam::111122223333:role/k8s-admins-view")
+    ));
 }
 
 #[test]
@@ -438,23 +701,33 @@ fn cluster_settings() {
     let dir = scratch_from("rbac-and-auth");
     let mut c = read_json(dir.path(), "eks-cluster.json");
     c["cluster"]["accessConfig"] = json!({"authenticationMode": "CONFIG_MAP", "bootstrapClusterCreatorAdminPermissions": true});
-    c["cluster"]["resourcesVpcConfig"] = json!({"endpointPublicAccess": true, "publicAccessCidrs": ["203.0.113.0/24"]});
+    c["cluster"]["resourcesVpcConfig"] =
+        json!({"endpointPublicAccess": true, "publicAccessCidrs": ["203.0.113.0/24"]});
     c["cluster"]["logging"] = json!({"clusterLogging": [{"types": ["api", "audit"], "enabled": true}, {"types": ["authenticator"], "enabled": false}]});
     write_json(dir.path(), "eks-cluster.json", &c);
     let report = audit_json(dir.path(), &[]);
     let cl = json!({"kind": "Cluster", "name": "platform"});
     assert!(has(&report, "AUTH-005", &cl));
-    assert!(!has(&report, "AUTH-006", &cl), "restricted CIDRs are not open");
+    assert!(
+        !has(&report, "AUTH-006", &cl),
+        "restricted CIDRs are not open"
+    );
     assert!(has(&report, "AUTH-007", &cl));
     assert!(has(&report, "AUTH-008", &cl));
 
-    c["cluster"]["accessConfig"] = json!({"authenticationMode": "API", "bootstrapClusterCreatorAdminPermissions": false});
-    c["cluster"]["resourcesVpcConfig"] = json!({"endpointPublicAccess": false, "publicAccessCidrs": ["0.0.0.0/0"]});
-    c["cluster"]["logging"] = json!({"clusterLogging": [{"types": ["audit", "authenticator"], "enabled": true}]});
+    c["cluster"]["accessConfig"] =
+        json!({"authenticationMode": "API", "bootstrapClusterCreatorAdminPermissions": false});
+    c["cluster"]["resourcesVpcConfig"] =
+        json!({"endpointPublicAccess": false, "publicAccessCidrs": ["0.0.0.0/0"]});
+    c["cluster"]["logging"] =
+        json!({"clusterLogging": [{"types": ["audit", "authenticator"], "enabled": true}]});
     write_json(dir.path(), "eks-cluster.json", &c);
     let report = audit_json(dir.path(), &[]);
     for rule in ["AUTH-005", "AUTH-006", "AUTH-007", "AUTH-008"] {
-        assert!(!has(&report, rule, &cl), "{rule} on a well-configured cluster");
+        assert!(
+            !has(&report, rule, &cl),
+            "{rule} on a well-configured cluster"
+        );
     }
 }
 
@@ -463,7 +736,8 @@ fn cluster_settings() {
 fn with_apiserver(dir: &Path, command: &[&str], args: &[&str]) {
     let mut k = read_json(dir, "kubernetes.json");
     let items = k["items"].as_array_mut().expect("items");
-    items.retain(|i| i["kind"] != "Pod" || i["metadata"]["labels"]["component"] != "kube-apiserver");
+    items
+        .retain(|i| i["kind"] != "Pod" || i["metadata"]["labels"]["component"] != "kube-apiserver");
     items.push(json!({"apiVersion": "v1", "kind": "Pod",
         "metadata": {"name": "kube-apiserver-cp-9", "namespace": "kube-system", "labels": {"component": "kube-apiserver"}},
         "spec": {"containers": [{"name": "kube-apiserver", "image": "registry.k8s.io/kube-apiserver:v1.31.2", "command": command, "args": args}]}}));
@@ -471,7 +745,10 @@ fn with_apiserver(dir: &Path, command: &[&str], args: &[&str]) {
 }
 
 fn api_rules(dir: &Path) -> Vec<String> {
-    let mut r: Vec<String> = rules_of(&audit_json(dir, &[])).into_iter().filter(|r| r.starts_with("API-")).collect();
+    let mut r: Vec<String> = rules_of(&audit_json(dir, &[]))
+        .into_iter()
+        .filter(|r| r.starts_with("API-"))
+        .collect();
     r.sort();
     r.dedup();
     r
@@ -500,20 +777,50 @@ fn apiserver_flags_in_args_and_both_forms() {
 
     with_apiserver(
         dir.path(),
-        &["kube-apiserver", "--authorization-mode=AlwaysAllow", "--anonymous-auth", "true"],
-        &["--basic-auth-file=/etc/kubernetes/pw.csv", "--insecure-port", "8080", "--service-account-lookup=false"],
+        &[
+            "kube-apiserver",
+            "--authorization-mode=AlwaysAllow",
+            "--anonymous-auth",
+            "true",
+        ],
+        &[
+            "--basic-auth-file=/etc/kubernetes/pw.csv",
+            "--insecure-port",
+            "8080",
+            "--service-account-lookup=false",
+        ],
     );
     assert_eq!(
         api_rules(dir.path()),
-        ["API-001", "API-003", "API-004", "API-005", "API-006", "API-007", "API-008"]
+        [
+            "API-001", "API-003", "API-004", "API-005", "API-006", "API-007", "API-008"
+        ]
     );
     let report = audit_json(dir.path(), &[]);
-    let f = report["findings"].as_array().expect("f").iter().find(|f| f["rule"] == "API-004").expect("API-004");
+    let f = report["findings"]
+        .as_array()
+        .expect("f")
+        .iter()
+        .find(|f| f["rule"] == "API-004")
+        .expect("API-004");
     assert_eq!(f["severity"], "critical");
 
-    with_apiserver(dir.path(), &["kube-apiserver", "--authorization-mode=RBAC", "--client-ca-file=/ca"], &[]);
+    with_apiserver(
+        dir.path(),
+        &[
+            "kube-apiserver",
+            "--authorization-mode=RBAC",
+            "--client-ca-file=/ca",
+        ],
+        &[],
+    );
     let report = audit_json(dir.path(), &[]);
-    let f = report["findings"].as_array().expect("f").iter().find(|f| f["rule"] == "API-004").expect("API-004");
+    let f = report["findings"]
+        .as_array()
+        .expect("f")
+        .iter()
+        .find(|f| f["rule"] == "API-004")
+        .expect("API-004");
     assert_eq!(f["severity"], "high");
     assert!(f["title"].as_str().expect("t").contains("Node"));
 }
@@ -522,7 +829,10 @@ fn apiserver_flags_in_args_and_both_forms() {
 fn apiserver_flags_file_for_self_managed_control_planes() {
     let dir = scratch_from("kubeadm-apiserver");
     let mut k = read_json(dir.path(), "kubernetes.json");
-    k["items"].as_array_mut().expect("items").retain(|i| i["kind"] != "Pod");
+    k["items"]
+        .as_array_mut()
+        .expect("items")
+        .retain(|i| i["kind"] != "Pod");
     write_json(dir.path(), "kubernetes.json", &k);
     let report = audit_json(dir.path(), &[]);
     assert_eq!(coverage(&report, "apiserver/flags")["status"], "missing");
@@ -554,9 +864,20 @@ fn kubeconfig_with_several_users() {
     fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).expect("chmod");
     let p = path.to_str().expect("p");
     let snap = fixtures().join("rbac-and-auth");
-    let out = iamscope(&["audit", "--from", snap.to_str().expect("p"), "--kubeconfig", p, "--format", "json"]);
+    let out = iamscope(&[
+        "audit",
+        "--from",
+        snap.to_str().expect("p"),
+        "--kubeconfig",
+        p,
+        "--format",
+        "json",
+    ]);
     let text = String::from_utf8(out.stdout).expect("utf-8");
-    assert!(!text.contains("sk-live-0123456789abcdef") && !text.contains("hunter2-very-secret"), "credential printed");
+    assert!(
+        !text.contains("sk-live-0123456789abcdef") && !text.contains("hunter2-very-secret"),
+        "credential printed"
+    );
     let report: Value = serde_json::from_str(&text).expect("json");
     let kc = |name: &str| json!({"kind": "Kubeconfig", "name": name, "path": p});
     assert!(has(&report, "CFG-001", &kc("ci-bot")));
@@ -564,7 +885,11 @@ fn kubeconfig_with_several_users() {
     assert!(!has(&report, "CFG-001", &kc("sso")));
     assert!(has(&report, "CFG-002", &kc("prod")));
     assert!(!has(&report, "CFG-002", &kc("staging")));
-    assert!(has(&report, "CFG-003", &json!({"kind": "Kubeconfig", "path": p})));
+    assert!(has(
+        &report,
+        "CFG-003",
+        &json!({"kind": "Kubeconfig", "path": p})
+    ));
     assert_eq!(coverage(&report, "kubeconfig")["status"], "ok");
 
     fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).expect("chmod");
@@ -591,9 +916,15 @@ fn yaml_streams_and_merged_files_read_like_json() {
         yaml.push_str(&json_to_yaml(item));
     }
     yaml.push_str("---\n");
-    yaml.push_str(&json_to_yaml(&json!({"apiVersion": "v1", "kind": "List", "items": []})));
+    yaml.push_str(&json_to_yaml(
+        &json!({"apiVersion": "v1", "kind": "List", "items": []}),
+    ));
     fs::write(dir.path().join("kubernetes.yaml"), yaml).expect("write");
-    write_json(dir.path(), "kubernetes-rest.json", &json!({"apiVersion": "v1", "kind": "List", "items": b}));
+    write_json(
+        dir.path(),
+        "kubernetes-rest.json",
+        &json!({"apiVersion": "v1", "kind": "List", "items": b}),
+    );
     let report = audit_json(dir.path(), &[]);
     let expect = read_json(&fixtures().join("rbac-and-auth"), "expect.json");
     for w in expect["expect"].as_array().expect("expect") {
@@ -602,11 +933,21 @@ fn yaml_streams_and_merged_files_read_like_json() {
             assert!(has(&report, rule, &w["subject"]), "{rule}");
         }
     }
-    assert_eq!(coverage(&report, "kubernetes/clusterrolebindings")["status"], "ok");
-    let total: u64 = ["kubernetes/namespaces", "kubernetes/serviceaccounts", "kubernetes/clusterroles", "kubernetes/clusterrolebindings", "kubernetes/pods", "kubernetes/deployments"]
-        .iter()
-        .map(|s| coverage(&report, s)["count"].as_u64().unwrap_or(0))
-        .sum();
+    assert_eq!(
+        coverage(&report, "kubernetes/clusterrolebindings")["status"],
+        "ok"
+    );
+    let total: u64 = [
+        "kubernetes/namespaces",
+        "kubernetes/serviceaccounts",
+        "kubernetes/clusterroles",
+        "kubernetes/clusterrolebindings",
+        "kubernetes/pods",
+        "kubernetes/deployments",
+    ]
+    .iter()
+    .map(|s| coverage(&report, s)["count"].as_u64().unwrap_or(0))
+    .sum();
     let orig: usize = items.iter().filter(|i| i["kind"] != "ConfigMap").count();
     assert_eq!(total as usize, orig);
 }

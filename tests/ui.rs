@@ -62,7 +62,10 @@ fn every_view_at_two_sizes() {
             let mut a = app();
             a.goto(*v);
             let text = screen(&mut a, w, h, MONO);
-            assert!(text.contains(&format!("{} {}", i + 1, v.title())) || w < 100, "tab bar at {w}x{h}");
+            assert!(
+                text.contains(&format!("{} {}", i + 1, v.title())) || w < 100,
+                "tab bar at {w}x{h}"
+            );
             insta::assert_snapshot!(format!("view_{}_{}x{}", v.commands()[0], w, h), text);
         }
     }
@@ -86,8 +89,14 @@ fn drill_into_a_finding_and_back() {
     // Open the role: its trust policy and policies are in the detail pane.
     key(&mut a, KeyCode::Enter);
     let s = screen(&mut a, 160, 48, MONO);
-    assert!(s.contains("› IamRole arn:aws:iam::111122223333:role/prod-eks-data-platform-airflow"), "{s}");
-    assert!(s.contains("ServiceAccount") && s.contains("AdministratorAccess"), "{s}");
+    assert!(
+        s.contains("› IamRole arn:aws:iam::111122223333:role/prod-eks-data-platform-airflow"),
+        "{s}"
+    );
+    assert!(
+        s.contains("ServiceAccount") && s.contains("AdministratorAccess"),
+        "{s}"
+    );
     // Esc twice: back to the filtered findings, then Esc clears the filter.
     key(&mut a, KeyCode::Esc);
     key(&mut a, KeyCode::Esc);
@@ -107,7 +116,14 @@ fn drill_into_a_finding_and_back() {
 #[test]
 fn commands_switch_views_and_unknown_ones_say_so() {
     let mut a = app();
-    for (cmd, title) in [("sa", "Service accounts"), ("roles", "IAM roles"), ("auth", "Cluster access"), ("api", "API server"), ("findings", "Findings"), ("cov", "Coverage")] {
+    for (cmd, title) in [
+        ("sa", "Service accounts"),
+        ("roles", "IAM roles"),
+        ("auth", "Cluster access"),
+        ("api", "API server"),
+        ("findings", "Findings"),
+        ("cov", "Coverage"),
+    ] {
         key(&mut a, KeyCode::Char(':'));
         typed(&mut a, cmd);
         key(&mut a, KeyCode::Enter);
@@ -124,7 +140,10 @@ fn commands_switch_views_and_unknown_ones_say_so() {
     typed(&mut a, "sa ns:payments");
     key(&mut a, KeyCode::Enter);
     let s = screen(&mut a, 160, 48, MONO);
-    assert!(s.contains("payments-api") && !s.contains("kube-system "), "{s}");
+    assert!(
+        s.contains("payments-api") && !s.contains("kube-system "),
+        "{s}"
+    );
 }
 
 #[test]
@@ -159,7 +178,11 @@ fn help_is_generated_from_the_keymap_and_closes() {
     key(&mut a, KeyCode::Char('?'));
     let s = screen(&mut a, 100, 40, MONO);
     for b in iamscope::ui::keymap::BINDINGS {
-        assert!(s.contains(b.help.split(' ').next().unwrap_or("")), "help lacks {}", b.keys);
+        assert!(
+            s.contains(b.help.split(' ').next().unwrap_or("")),
+            "help lacks {}",
+            b.keys
+        );
     }
     key(&mut a, KeyCode::Char('x'));
     let s = screen(&mut a, 100, 40, MONO);
@@ -202,7 +225,16 @@ fn system_subjects_hidden_by_default() {
 #[test]
 fn tiny_terminals_and_resizes_never_panic() {
     let mut a = app();
-    for (w, h) in [(20, 5), (1, 1), (0, 0), (19, 4), (250, 70), (80, 24), (33, 7), (120, 10)] {
+    for (w, h) in [
+        (20, 5),
+        (1, 1),
+        (0, 0),
+        (19, 4),
+        (250, 70),
+        (80, 24),
+        (33, 7),
+        (120, 10),
+    ] {
         let _ = screen(&mut a, w, h, MONO);
         key(&mut a, KeyCode::Char('j'));
         key(&mut a, KeyCode::Tab);
@@ -222,7 +254,12 @@ fn loading_screen_appears_before_data() {
 #[test]
 fn failed_sources_show_a_banner() {
     let mut m = model(false);
-    m.inv.coverage.set("kubernetes/secrets", iamscope::model::Status::Forbidden, None, Some("403".into()));
+    m.inv.coverage.set(
+        "kubernetes/secrets",
+        iamscope::model::Status::Forbidden,
+        None,
+        Some("403".into()),
+    );
     let banner = iamscope::ui::banner_for(&m).expect("banner");
     assert!(banner.contains("kubernetes/secrets"));
     let mut a = App::new("live".into());
@@ -238,5 +275,8 @@ fn colour_theme_marks_severities_and_no_color_does_not() {
     let c = color.sev(iamscope::audit::Severity::Critical);
     assert!(c.fg.is_some());
     let m = MONO.sev(iamscope::audit::Severity::Critical);
-    assert!(m.fg.is_none() && !m.add_modifier.is_empty(), "monochrome still distinguishes critical");
+    assert!(
+        m.fg.is_none() && !m.add_modifier.is_empty(),
+        "monochrome still distinguishes critical"
+    );
 }

@@ -1,0 +1,176 @@
+//! The real binary in a real terminal: tmux runs `iamscope --demo`, keys are
+//! sent, and the captured screen is checked for what a person would see.
+
+use std::process::Command;
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+struct Session {
+    name: String,
+}
+
+impl Session {
+    fn start(w: u16, h: u16, env: &[(&str, &str)]) -> Session {
+        assert!(
+            Command::new("tmux")
+                .arg("-V")
+                .output()
+                .is_ok_and(|o| o.status.success()),
+            "tmux is needed for this test (scripts/test.sh installs it)"
+        );
+        let name = format!("iamscope-test-{}-{w}x{h}", std::process::id());
+        let bin = assert_cmd::cargo::cargo_bin("iamscope");
+        let mut cmd = String::new();
+        for (k, v) in env {
+            cmd.push_str(&format!("{k}={v} "));
+        }
+        // The shell stays after iamscope exits, so the restored screen can be read.
+        cmd.push_str(&format!(
+            "{} --demo; echo EXITED=$?; sleep 30",
+            bin.display()
+        ));
+        let ok = Command::new("tmux")
+            .args([
+                "-L",
+                &name,
+                "new-session",
+                "-d",
+                "-s",
+                &name,
+                "-x",
+                &w.to_string(),
+                "-y",
+                &h.to_string(),
+                "sh",
+                "-c",
+                &cmd,
+            ])
+            .status()
+            .expect("tmux runs");
+        assert!(ok.success());
+        Session { name }
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            let st = Command::new("tmux")
+                .args(["-L", &self.name, "send-keys", "-t", &self.name, k])
+                .status()
+                .expect("send-keys");
+            assert!(st.success());
+            sleep(Duration::from_millis(60));
+        }
+    }
+
+    fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.name, "capture-pane", "-p", "-t", &self.name])
+            .output()
+            .expect("capture-pane");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Wait until the screen shows `text` (the UI redraws within 100 ms of input).
+    fn wait_for(&self, text: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if s.contains(text) {
+                return s;
+            }
+            if start.elapsed() > Duration::from_secs(20) {
+                panic!("screen never showed {text:?}:\n{s}");
+            }
+            sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.name, "kill-server"])
+            .status();
+    }
+}
+
+#[test]
+fn an_investigation_in_a_real_terminal() {
+    let t = Session::start(160, 48, &[("NO_COLOR", "1")]);
+    let s = t.wait_for("Findings [");
+    assert!(
+        s.contains("cluster prod-eks") && s.contains("account 111122223333"),
+        "{s}"
+    );
+    assert!(s.contains("Detail"), "the detail pane is there: {s}");
+
+    // Filter to the admin role finding, drill into it, then into the role.
+    t.keys(&["/", "rule:IAM-001", "Enter"]);
+    let s = t.wait_for("/rule:IAM-001");
+    assert!(
+        s.contains("IAM-001") && s.contains("prod-eks-data-platform-airflow"),
+        "{s}"
+    );
+    t.keys(&["Enter"]);
+    t.wait_for("Findings › IAM-001");
+    t.keys(&["Enter"]);
+    let s = t.wait_for("› IamRole arn:aws:iam::111122223333:role/prod-eks-data-platform-airflow");
+    assert!(
+        s.contains("Trust policy") || s.contains("ServiceAccount"),
+        "{s}"
+    );
+
+    // Back twice, the filter is still there; Esc clears it.
+    t.keys(&["Escape", "Escape"]);
+    let s = t.wait_for("Findings  /rule:IAM-001");
+    assert!(!s.contains("› IamRole"), "{s}");
+    t.keys(&["Escape"]);
+    let s = t.wait_for("Findings [");
+    assert!(!s.contains("/rule:IAM-001"), "{s}");
+
+    // A command switches view; help opens and closes.
+    t.keys(&[":", "sa", "Enter"]);
+    t.wait_for("Service accounts [");
+    t.keys(&["?"]);
+    t.wait_for("any key closes this help");
+    t.keys(&["x"]);
+    let s = t.wait_for("Service accounts [");
+    assert!(!s.contains("any key closes this help"), "{s}");
+
+    // Quit restores the terminal: the alternate screen is gone and the shell prints the exit status.
+    t.keys(&["q"]);
+    let s = t.wait_for("EXITED=0");
+    assert!(
+        !s.contains("Service accounts ["),
+        "UI left on screen after quit:\n{s}"
+    );
+}
+
+#[test]
+fn small_terminal_and_resize() {
+    let t = Session::start(80, 24, &[]);
+    let s = t.wait_for("Findings [");
+    assert!(s.contains("1 Findings"), "{s}");
+    for (w, h) in [(40, 10), (20, 5), (250, 70), (80, 24)] {
+        let st = Command::new("tmux")
+            .args([
+                "-L",
+                &t.name,
+                "resize-window",
+                "-t",
+                &t.name,
+                "-x",
+                &w.to_string(),
+                "-y",
+                &h.to_string(),
+            ])
+            .status()
+            .expect("resize");
+        assert!(st.success());
+        sleep(Duration::from_millis(200));
+    }
+    let s = t.wait_for("Findings [");
+    assert!(s.contains("iamscope"), "{s}");
+    t.keys(&["C-c"]);
+    t.wait_for("EXITED=0");
+}
