@@ -27,7 +27,10 @@ impl Flags {
         while i < args.len() {
             let a = args[i].trim();
             i += 1;
-            let Some(body) = a.strip_prefix("--").or_else(|| a.strip_prefix('-').filter(|b| b.len() > 1)) else {
+            let Some(body) = a
+                .strip_prefix("--")
+                .or_else(|| a.strip_prefix('-').filter(|b| b.len() > 1))
+            else {
                 continue;
             };
             if let Some((k, v)) = body.split_once('=') {
@@ -47,7 +50,11 @@ impl Flags {
                 values.push((body.to_string(), next.unwrap_or_default().to_string()));
                 i += 1;
             } else {
-                let v = if BOOL_FLAGS.contains(&body) { "true" } else { "" };
+                let v = if BOOL_FLAGS.contains(&body) {
+                    "true"
+                } else {
+                    ""
+                };
                 values.push((body.to_string(), v.to_string()));
             }
         }
@@ -56,7 +63,11 @@ impl Flags {
 
     /// The effective value: the last occurrence wins, as for kube-apiserver's string flags.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.values.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.values
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// Every comma-separated value of a list flag given once or several times.
@@ -80,7 +91,13 @@ impl Flags {
             .values
             .iter()
             .filter(|(k, _)| k == name)
-            .map(|(k, v)| if v.is_empty() { format!("--{k}") } else { format!("--{k}={v}") })
+            .map(|(k, v)| {
+                if v.is_empty() {
+                    format!("--{k}")
+                } else {
+                    format!("--{k}={v}")
+                }
+            })
             .collect();
         if shown.is_empty() {
             format!("--{name} is not set")
@@ -91,7 +108,10 @@ impl Flags {
 }
 
 fn truthy(v: &str) -> bool {
-    matches!(v.trim().to_ascii_lowercase().as_str(), "" | "true" | "t" | "1")
+    matches!(
+        v.trim().to_ascii_lowercase().as_str(),
+        "" | "true" | "t" | "1"
+    )
 }
 
 pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
@@ -175,9 +195,15 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 out.push(finding(
                     "API-004",
                     Severity::High,
-                    format!("kube-apiserver authorization mode lacks {}", lacking.join(" and ")),
+                    format!(
+                        "kube-apiserver authorization mode lacks {}",
+                        lacking.join(" and ")
+                    ),
                     "authorization-mode",
-                    format!("set --authorization-mode=Node,RBAC (now: {}).", modes.join(",")),
+                    format!(
+                        "set --authorization-mode=Node,RBAC (now: {}).",
+                        modes.join(",")
+                    ),
                 ));
             }
         }
@@ -192,17 +218,26 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         ));
     }
     if let Some(port) = flags.get("insecure-port")
-        && port.trim().parse::<u32>().map(|p| p != 0).unwrap_or(!port.trim().is_empty())
+        && port
+            .trim()
+            .parse::<u32>()
+            .map(|p| p != 0)
+            .unwrap_or(!port.trim().is_empty())
     {
         out.push(finding(
             "API-006",
             Severity::High,
-            format!("kube-apiserver serves an unauthenticated insecure port ({})", port.trim()),
+            format!(
+                "kube-apiserver serves an unauthenticated insecure port ({})",
+                port.trim()
+            ),
             "insecure-port",
             "set --insecure-port=0 (or remove it on Kubernetes 1.24+, where it is gone).".into(),
         ));
     }
-    let lookup_off = flags.get("service-account-lookup").is_some_and(|v| !truthy(v));
+    let lookup_off = flags
+        .get("service-account-lookup")
+        .is_some_and(|v| !truthy(v));
     if lookup_off || !flags.is_set("service-account-key-file") {
         let mut f = finding(
             "API-007",
@@ -215,7 +250,10 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
             "service-account-lookup",
             "set --service-account-lookup=true and --service-account-key-file=/etc/kubernetes/pki/sa.pub.".into(),
         );
-        f = f.evidence(format!("{origin}: {}", flags.show("service-account-key-file")));
+        f = f.evidence(format!(
+            "{origin}: {}",
+            flags.show("service-account-key-file")
+        ));
         out.push(f);
     }
     if !flags.is_set("kubelet-certificate-authority") {

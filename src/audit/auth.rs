@@ -35,8 +35,14 @@ fn aws_auth(ctx: &Context, out: &mut Vec<Finding>) {
             AwsAuthKind::Role => "rolearn",
             AwsAuthKind::User => "userarn",
         };
-        let place = format!("ConfigMap kube-system/aws-auth, data.{}[{}]", e.kind.key(), e.index);
-        let subject = Subject::AwsAuthEntry { arn: e.subject_arn() };
+        let place = format!(
+            "ConfigMap kube-system/aws-auth, data.{}[{}]",
+            e.kind.key(),
+            e.index
+        );
+        let subject = Subject::AwsAuthEntry {
+            arn: e.subject_arn(),
+        };
         let describe = format!(
             "{place}: {arn_key}: {}, username: {}, groups: [{}]",
             if e.arn.is_empty() { "(none)" } else { &e.arn },
@@ -48,7 +54,11 @@ fn aws_auth(ctx: &Context, out: &mut Vec<Finding>) {
                 "AUTH-003",
                 Severity::Medium,
                 subject.clone(),
-                format!("aws-auth entry {} cannot be used: {}", e.subject_arn(), e.problems.join("; ")),
+                format!(
+                    "aws-auth entry {} cannot be used: {}",
+                    e.subject_arn(),
+                    e.problems.join("; ")
+                ),
             )
             .evidence(describe.clone());
             for p in &e.problems {
@@ -95,7 +105,10 @@ fn aws_auth(ctx: &Context, out: &mut Vec<Finding>) {
                 if e.kind == AwsAuthKind::Role { "role" } else { "user" }
             ));
             if !e.groups.is_empty() {
-                f = f.evidence(format!("whoever creates it gets groups [{}]", e.groups.join(", ")));
+                f = f.evidence(format!(
+                    "whoever creates it gets groups [{}]",
+                    e.groups.join(", ")
+                ));
             }
             out.push(f.remediation(
                 "Remove the entry (kubectl edit configmap aws-auth -n kube-system), or create the principal deliberately and scope its groups.",
@@ -155,10 +168,16 @@ fn access_entries(ctx: &Context, out: &mut Vec<Finding>) {
                 .next()
                 .and_then(|n| ctx.graph.iam_role_named(n))
             {
-                f = f.evidence(format!("a role of that name exists as {}: the path differs", r.arn));
+                f = f.evidence(format!(
+                    "a role of that name exists as {}: the path differs",
+                    r.arn
+                ));
             }
             if !e.kubernetes_groups.is_empty() {
-                f = f.evidence(format!("kubernetesGroups: [{}]", e.kubernetes_groups.join(", ")));
+                f = f.evidence(format!(
+                    "kubernetesGroups: [{}]",
+                    e.kubernetes_groups.join(", ")
+                ));
             }
             for p in &e.access_policies {
                 f = f.evidence(format!("access policy {} ({})", p.policy_arn, p.scope_type));
@@ -175,7 +194,9 @@ fn cluster(ctx: &Context, out: &mut Vec<Finding>) {
     let Some(c) = ctx.graph.cluster() else {
         return;
     };
-    let subject = Subject::Cluster { name: c.name.clone() };
+    let subject = Subject::Cluster {
+        name: c.name.clone(),
+    };
     let name = &c.name;
     if c.authentication_mode.as_deref() == Some("CONFIG_MAP") {
         out.push(

@@ -71,7 +71,15 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
                     "CFG-003",
                     Severity::Medium,
                     subject(&name),
-                    format!("Kubeconfig {} is readable by {}", kc.path, if mode & 0o004 != 0 { "others" } else { "its group" }),
+                    format!(
+                        "Kubeconfig {} is readable by {}",
+                        kc.path,
+                        if mode & 0o004 != 0 {
+                            "others"
+                        } else {
+                            "its group"
+                        }
+                    ),
                 )
                 .evidence(format!("{}: mode {:04o}", kc.path, mode))
                 .remediation(format!("chmod 600 {}", kc.path)),
