@@ -76,6 +76,8 @@ pub struct App {
     pub page: usize,
     pub effects: Vec<Effect>,
     cache: Option<Cached>,
+    /// The detail pane's text for the selected node (built once per selection).
+    detail_cache: Option<(Node, usize, Vec<views::Line>)>,
     filter_backup: Option<Filter>,
 }
 
@@ -104,6 +106,7 @@ impl App {
             page: 10,
             effects: Vec::new(),
             cache: None,
+            detail_cache: None,
             filter_backup: None,
         }
     }
@@ -201,6 +204,22 @@ impl App {
         self.cache
             .as_ref()
             .map(|c| c.visible.as_slice())
+            .unwrap_or(&[])
+    }
+
+    /// The detail lines of a node, computed once per (node, model).
+    pub fn detail_lines(&mut self, node: &Node) -> &[views::Line] {
+        let Some(model) = self.model.clone() else {
+            return &[];
+        };
+        let ptr = Arc::as_ptr(&model) as usize;
+        let fresh = matches!(&self.detail_cache, Some((n, p, _)) if n == node && *p == ptr);
+        if !fresh {
+            self.detail_cache = Some((node.clone(), ptr, views::detail(node, &model)));
+        }
+        self.detail_cache
+            .as_ref()
+            .map(|(_, _, l)| l.as_slice())
             .unwrap_or(&[])
     }
 

@@ -370,7 +370,7 @@ fn draw_list(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
     f.render_widget(t, area);
 }
 
-fn draw_detail(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
+fn draw_detail(f: &mut Frame, app: &mut App, theme: Theme, area: Rect) {
     let focused = app.pane == Pane::Detail;
     let border = if focused {
         theme.accent()
@@ -381,25 +381,28 @@ fn draw_detail(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
         .borders(Borders::ALL)
         .border_style(border)
         .title(" Detail ");
-    let lines: Vec<Line> = match (&app.model, app.selected_node()) {
-        (Some(m), Some(node)) => {
-            let node = match &app.screen().kind {
-                ScreenKind::Path(n) if matches!(node, views::Node::Info(_)) => n,
-                _ => node,
-            };
-            views::detail(node, m)
-                .into_iter()
-                .map(|l| {
-                    Line::from(
-                        l.into_iter()
-                            .map(|(s, t)| Span::styled(s, theme.tone(t)))
-                            .collect::<Vec<_>>(),
-                    )
-                })
-                .collect()
-        }
-        (Some(_), None) => vec![Line::from("Select a row.")],
-        (None, _) => vec![Line::from(app.loading.clone().unwrap_or_default())],
+    let node = app
+        .selected_node()
+        .cloned()
+        .map(|node| match &app.screen().kind {
+            // In a path view the rows are steps; the detail is the path's origin.
+            ScreenKind::Path(n) if matches!(node, views::Node::Info(_)) => n.clone(),
+            _ => node,
+        });
+    let lines: Vec<Line> = match (app.model.is_some(), node) {
+        (true, Some(node)) => app
+            .detail_lines(&node)
+            .iter()
+            .map(|l| {
+                Line::from(
+                    l.iter()
+                        .map(|(s, t)| Span::styled(s.clone(), theme.tone(*t)))
+                        .collect::<Vec<_>>(),
+                )
+            })
+            .collect(),
+        (true, None) => vec![Line::from("Select a row.")],
+        (false, _) => vec![Line::from(app.loading.clone().unwrap_or_default())],
     };
     let max_scroll = (lines.len() as u16).saturating_sub(1);
     let p = Paragraph::new(lines)

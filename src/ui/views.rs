@@ -1405,6 +1405,11 @@ pub fn detail(node: &Node, m: &Model) -> Vec<Line> {
             for (arn, via) in roles {
                 out.push(kv(&format!("IAM role via {via}"), &arn));
             }
+            effective_rbac(
+                m,
+                &crate::policy::rbac::Principal::service_account(namespace, name),
+                &mut out,
+            );
             findings_summary(m, &Subject::service_account(namespace, name), &mut out);
         }
         Node::IamRole(arn) => {
@@ -1538,6 +1543,15 @@ pub fn detail(node: &Node, m: &Model) -> Vec<Line> {
                     Tone::Dim,
                 )]));
             }
+            let principal = match kind.as_str() {
+                "ServiceAccount" => crate::policy::rbac::Principal::service_account(
+                    namespace.as_deref().unwrap_or(""),
+                    name,
+                ),
+                "Group" => crate::policy::rbac::Principal::group(name),
+                _ => crate::policy::rbac::Principal::user(name),
+            };
+            effective_rbac(m, &principal, &mut out);
             findings_summary(m, &subject_of(kind, name, namespace.as_deref()), &mut out);
         }
         Node::Binding(i) => {
@@ -1754,6 +1768,44 @@ pub fn detail(node: &Node, m: &Model) -> Vec<Line> {
         Node::Info(text) => out.push(vec![(text.clone(), Tone::Plain)]),
     }
     out
+}
+
+/// Effective RBAC through the engine: own bindings, the groups the subject is
+/// in (a service account's three groups, aws-auth and access-entry groups),
+/// aggregated roles, system:masters.
+fn effective_rbac(m: &Model, p: &crate::policy::rbac::Principal, out: &mut Vec<Line>) {
+    use crate::policy::rbac::RbacEngine;
+    let engine = RbacEngine::build(&m.inv, m.include_system);
+    let id = engine.identity(p);
+    out.push(Vec::new());
+    out.push(heading(
+        "Effective RBAC (every binding, through groups and aggregation)",
+    ));
+    if !id.groups.is_empty() {
+        out.push(kv("groups", &id.groups.join(", ")));
+    }
+    let grants = engine.permissions(p);
+    if grants.is_empty() {
+        out.push(line(&[(
+            if m.include_system {
+                "no grants"
+            } else {
+                "no grants outside Kubernetes' bootstrap bindings (s shows them)"
+            },
+            Tone::Dim,
+        )]));
+    }
+    const MAX: usize = 200;
+    for g in grants.iter().take(MAX) {
+        let tone = g.rule().map(rule_tone).unwrap_or(Tone::Highlight);
+        out.push(vec![(format!("• {}", g.describe()), tone)]);
+    }
+    if grants.len() > MAX {
+        out.push(line(&[(
+            &format!("… and {} more", grants.len() - MAX),
+            Tone::Dim,
+        )]));
+    }
 }
 
 fn findings_summary(m: &Model, s: &Subject, out: &mut Vec<Line>) {
