@@ -18,7 +18,9 @@ impl Session {
                 .is_ok_and(|o| o.status.success()),
             "tmux is needed for this test (scripts/test.sh installs it)"
         );
-        let name = format!("iamscope-test-{}-{w}x{h}", std::process::id());
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let name = format!("iamscope-test-{}-{n}-{w}x{h}", std::process::id());
         let bin = assert_cmd::cargo::cargo_bin("iamscope");
         let mut cmd = String::new();
         for (k, v) in env {
@@ -173,4 +175,84 @@ fn small_terminal_and_resize() {
     assert!(s.contains("iamscope"), "{s}");
     t.keys(&["C-c"]);
     t.wait_for("EXITED=0");
+}
+
+/// SIGTERM (a scheduler, `kill`) and SIGHUP (the terminal closing) end the UI
+/// and leave the terminal usable; no process is left spinning.
+#[test]
+fn signals_restore_the_terminal() {
+    let t = Session::start(100, 30, &[]);
+    t.wait_for("Findings [");
+    let shell = Command::new("tmux")
+        .args([
+            "-L",
+            &t.name,
+            "display-message",
+            "-p",
+            "-t",
+            &t.name,
+            "#{pane_pid}",
+        ])
+        .output()
+        .expect("pane pid");
+    let shell = String::from_utf8_lossy(&shell.stdout).trim().to_string();
+    let child = Command::new("pgrep")
+        .args(["-P", &shell])
+        .output()
+        .expect("pgrep");
+    let pid = String::from_utf8_lossy(&child.stdout)
+        .lines()
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    assert!(!pid.is_empty(), "iamscope's pid");
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill")
+            .success()
+    );
+    let s = t.wait_for("EXITED=");
+    assert!(
+        !s.contains("Findings ["),
+        "UI left on screen after SIGTERM:\n{s}"
+    );
+
+    // Closing the terminal under a running UI must not leave it behind.
+    let t2 = Session::start(100, 30, &[]);
+    t2.wait_for("Findings [");
+    let shell = Command::new("tmux")
+        .args([
+            "-L",
+            &t2.name,
+            "display-message",
+            "-p",
+            "-t",
+            &t2.name,
+            "#{pane_pid}",
+        ])
+        .output()
+        .expect("pane pid");
+    let shell = String::from_utf8_lossy(&shell.stdout).trim().to_string();
+    let child = Command::new("pgrep")
+        .args(["-P", &shell])
+        .output()
+        .expect("pgrep");
+    let pid = String::from_utf8_lossy(&child.stdout)
+        .lines()
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    drop(t2);
+    let start = Instant::now();
+    while std::path::Path::new(&format!("/proc/{pid}")).exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "iamscope {pid} still running after its terminal closed"
+        );
+        sleep(Duration::from_millis(100));
+    }
 }

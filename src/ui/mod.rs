@@ -263,6 +263,9 @@ pub fn run(target: Target) -> Result<(), String> {
     Ok(())
 }
 
+/// SIGTERM, SIGHUP (the terminal went away) and an external SIGINT end the UI
+/// with the terminal restored. The main loop is asked first; if it is stuck
+/// (a vanished tty can keep the input reader busy), the process exits here.
 #[cfg(unix)]
 fn watch_sigterm(tx: mpsc::Sender<Msg>) {
     std::thread::spawn(move || {
@@ -272,20 +275,27 @@ fn watch_sigterm(tx: mpsc::Sender<Msg>) {
         else {
             return;
         };
-        rt.block_on(async {
+        let code = rt.block_on(async {
             use tokio::signal::unix::{SignalKind, signal};
-            let (Ok(mut term), Ok(mut hup)) = (
+            let (Ok(mut term), Ok(mut hup), Ok(mut int)) = (
                 signal(SignalKind::terminate()),
                 signal(SignalKind::hangup()),
+                signal(SignalKind::interrupt()),
             ) else {
-                return;
+                return None;
             };
             tokio::select! {
-                _ = term.recv() => {}
-                _ = hup.recv() => {}
+                _ = term.recv() => Some(143),
+                _ = hup.recv() => Some(129),
+                _ = int.recv() => Some(130),
             }
-            let _ = tx.send(Msg::Terminate);
         });
+        if let Some(code) = code {
+            let _ = tx.send(Msg::Terminate);
+            std::thread::sleep(Duration::from_millis(300));
+            restore_terminal();
+            std::process::exit(code);
+        }
     });
 }
 
