@@ -956,3 +956,11 @@ fn yaml_streams_and_merged_files_read_like_json() {
 fn json_to_yaml(v: &Value) -> String {
     format!("{}\n", serde_json::to_string(v).expect("json"))
 }
+
+#[test]
+fn the_ui_without_a_terminal_says_what_to_run_instead() {
+    let out = iamscope(&["--demo"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("needs a terminal") && err.contains("iamscope audit"), "{err}");
+}

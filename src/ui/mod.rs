@@ -135,6 +135,13 @@ impl Drop for TerminalGuard {
 
 /// Run the UI until the user quits.
 pub fn run(target: Target) -> Result<(), String> {
+    use std::io::IsTerminal;
+    if !io::stdout().is_terminal() || !io::stdin().is_terminal() {
+        return Err(
+            "the terminal UI needs a terminal; for a report use `iamscope audit` (e.g. `iamscope audit --demo --format table`)"
+                .to_string(),
+        );
+    }
     let prev = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         restore_terminal();
