@@ -58,6 +58,8 @@ pub enum SnapshotError {
     NotADirectory(PathBuf),
     Unreadable(PathBuf, String),
     Empty(PathBuf),
+    /// Snapshot files were there but none could be read: each file and why.
+    Unusable(PathBuf, Vec<(String, String)>),
 }
 
 impl std::fmt::Display for SnapshotError {
@@ -76,6 +78,13 @@ impl std::fmt::Display for SnapshotError {
                 "nothing readable in {}: expected kubernetes.json, iam.json, eks-cluster.json or the other files of a snapshot (see the README)",
                 p.display()
             ),
+            SnapshotError::Unusable(p, problems) => {
+                write!(f, "nothing readable in {}:", p.display())?;
+                for (file, detail) in problems {
+                    write!(f, "\n  {file}: {detail}")?;
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -135,11 +144,32 @@ pub fn read_dir(dir: &Path) -> Result<Inventory, SnapshotError> {
         return Err(SnapshotError::NotADirectory(dir.to_path_buf()));
     }
     fs::read_dir(dir).map_err(|e| SnapshotError::Unreadable(dir.to_path_buf(), e.to_string()))?;
-    read_files(&DirFiles(dir.to_path_buf())).ok_or_else(|| SnapshotError::Empty(dir.to_path_buf()))
+    let (inv, readable) = read_counted(&DirFiles(dir.to_path_buf()));
+    if readable > 0 {
+        Ok(inv)
+    } else if inv.coverage.problems.is_empty() {
+        Err(SnapshotError::Empty(dir.to_path_buf()))
+    } else {
+        // Say why each file was refused: the coverage that would have said so is never printed.
+        Err(SnapshotError::Unusable(
+            dir.to_path_buf(),
+            inv.coverage
+                .problems
+                .into_iter()
+                .map(|p| (p.source, p.detail))
+                .collect(),
+        ))
+    }
 }
 
 /// Read snapshot files into an inventory; `None` when not one file was readable.
 pub fn read_files(files: &dyn Files) -> Option<Inventory> {
+    let (inv, readable) = read_counted(files);
+    (readable > 0).then_some(inv)
+}
+
+/// The inventory and how many files parsed.
+fn read_counted(files: &dyn Files) -> (Inventory, usize) {
     let names = files.names();
     let mut r = Reader {
         files,
@@ -158,7 +188,7 @@ pub fn read_files(files: &dyn Files) -> Option<Inventory> {
     r.read_pod_identity();
     r.read_sts();
     r.read_apiserver_flags();
-    (r.readable > 0).then_some(r.inv)
+    (r.inv, r.readable)
 }
 
 struct Reader<'f> {
@@ -276,12 +306,11 @@ impl Reader<'_> {
         let files: Vec<&String> = names
             .iter()
             .filter(|n| {
-                let stem_ok = n.as_str() == "kubernetes.json"
+                n.as_str() == "kubernetes.json"
                     || n.as_str() == "kubernetes.yaml"
                     || n.as_str() == "kubernetes.yml"
                     || (n.starts_with("kubernetes-")
-                        && (n.ends_with(".json") || n.ends_with(".yaml") || n.ends_with(".yml")));
-                stem_ok
+                        && (n.ends_with(".json") || n.ends_with(".yaml") || n.ends_with(".yml")))
             })
             .collect();
         let mut main_ok = false;

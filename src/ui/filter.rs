@@ -46,15 +46,14 @@ impl Filter {
                 };
                 let mut sevs = Vec::new();
                 for s in v.split(',').filter(|s| !s.is_empty()) {
-                    let sev = Severity::parse(s)
-                        .or_else(|| match s {
-                            "crit" => Some(Severity::Critical),
-                            "med" => Some(Severity::Medium),
-                            _ => None,
-                        })
-                        .ok_or_else(|| {
-                            format!("{s:?} is not a severity (critical, high, medium, low, info)")
-                        })?;
+                    let short = match s {
+                        "crit" => Some(Severity::Critical),
+                        "med" => Some(Severity::Medium),
+                        _ => None,
+                    };
+                    let sev = Severity::parse(s).or(short).ok_or_else(|| {
+                        format!("{s:?} is not a severity (critical, high, medium, low, info)")
+                    })?;
                     sevs.push(sev);
                 }
                 if sevs.is_empty() {
