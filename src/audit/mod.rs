@@ -196,6 +196,28 @@ impl Subject {
         }
     }
 
+    /// `IamRole prod-api`, `ServiceAccount ci/jenkins`: the kind and a name that
+    /// fits a column (the ARN's last part; the full ARN is in the report).
+    pub fn short_label(&self) -> String {
+        match self {
+            Subject::IamRole { arn }
+            | Subject::AwsAuthEntry { arn }
+            | Subject::AccessEntry { arn } => {
+                format!(
+                    "{} {}",
+                    self.kind(),
+                    arn.rsplit(['/', ':']).next().unwrap_or(arn)
+                )
+            }
+            Subject::PodIdentityAssociation {
+                namespace, name, ..
+            } => {
+                format!("PodIdentity {namespace}/{name}")
+            }
+            _ => self.label(),
+        }
+    }
+
     /// `Kind name`, for titles and evidence.
     pub fn label(&self) -> String {
         format!("{} {}", self.kind(), self.display_name())

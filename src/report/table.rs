@@ -52,7 +52,7 @@ pub fn render(r: &Report) -> String {
                 "{:<9} {:<10} {:<52} {}",
                 sev,
                 f.rule,
-                clip(&f.subject.label(), 52),
+                clip(&f.subject.short_label(), 52),
                 f.title
             );
         }

@@ -277,7 +277,7 @@ fn findings_table(m: &Model, idx: Vec<usize>, title: String) -> Table {
                 vec![
                     sev,
                     f.rule.to_string(),
-                    short_subject(&f.subject),
+                    f.subject.short_label(),
                     f.title.clone(),
                 ],
                 Node::Finding(i),
@@ -372,23 +372,6 @@ fn service_accounts(m: &Model) -> Table {
         ],
         rows,
         empty: gap(m, &["kubernetes/serviceaccounts"]),
-    }
-}
-
-/// `IamRole prod-api`, `ServiceAccount ci/jenkins`: the kind and a name that fits a column.
-pub fn short_subject(s: &Subject) -> String {
-    match s {
-        Subject::IamRole { arn } | Subject::AwsAuthEntry { arn } | Subject::AccessEntry { arn } => {
-            format!(
-                "{} {}",
-                s.kind(),
-                arn.rsplit(['/', ':']).next().unwrap_or(arn)
-            )
-        }
-        Subject::PodIdentityAssociation {
-            namespace, name, ..
-        } => format!("PodIdentity {namespace}/{name}"),
-        _ => s.label(),
     }
 }
 
