@@ -280,3 +280,46 @@ fn colour_theme_marks_severities_and_no_color_does_not() {
         "monochrome still distinguishes critical"
     );
 }
+
+#[test]
+fn path_between_two_marked_nodes() {
+    let mut a = app();
+    typed(&mut a, "/rule:IAM-001");
+    key(&mut a, KeyCode::Enter);
+    key(&mut a, KeyCode::Char('m'));
+    key(&mut a, KeyCode::Char(':'));
+    typed(&mut a, "sa airflow-worker");
+    key(&mut a, KeyCode::Enter);
+    key(&mut a, KeyCode::Char('p'));
+    let s = screen(&mut a, 160, 48, MONO);
+    // The finding names the service account among its related objects: one link.
+    assert!(s.contains("Path [2]"), "{s}");
+    assert!(
+        s.contains("IAM-001 IamRole prod-eks-data-platform-airflow (related)"),
+        "{s}"
+    );
+    assert!(
+        s.contains("└▶ ServiceAccount data-platform/airflow-worker"),
+        "{s}"
+    );
+    // From a role to a pod: role → service account → pod.
+    let mut a = app();
+    key(&mut a, KeyCode::Char(':'));
+    typed(&mut a, "roles prod-eks-payments-api");
+    key(&mut a, KeyCode::Enter);
+    key(&mut a, KeyCode::Char('m'));
+    key(&mut a, KeyCode::Char(':'));
+    typed(&mut a, "sa payments-api");
+    key(&mut a, KeyCode::Enter);
+    key(&mut a, KeyCode::Enter);
+    typed(&mut a, "/pod");
+    key(&mut a, KeyCode::Enter);
+    key(&mut a, KeyCode::Char('p'));
+    let s = screen(&mut a, 160, 48, MONO);
+    assert!(s.contains("Path [3]"), "{s}");
+    assert!(
+        s.contains("IamRole arn:aws:iam::111122223333:role/prod-eks-payments-api"),
+        "{s}"
+    );
+    assert!(s.contains("└▶ Pod payments/"), "{s}");
+}

@@ -14,6 +14,8 @@ pub enum ScreenKind {
     View(ViewKind),
     Related(Node),
     Path(Node),
+    /// The links between a marked node and another.
+    PathBetween(Node, Node),
 }
 
 #[derive(Debug, Clone)]
@@ -71,6 +73,8 @@ pub struct App {
     pub pane: Pane,
     pub detail_scroll: u16,
     pub status: Option<String>,
+    /// A node marked with `m`, for a path between two nodes.
+    pub mark: Option<Node>,
     pub quit: bool,
     /// Rows that fit in the list pane, set by the renderer.
     pub page: usize,
@@ -102,6 +106,7 @@ impl App {
             pane: Pane::List,
             detail_scroll: 0,
             status: None,
+            mark: None,
             quit: false,
             page: 10,
             effects: Vec::new(),
@@ -162,8 +167,15 @@ impl App {
         let table = match &screen.kind {
             ScreenKind::View(v) => views::table(*v, &model),
             ScreenKind::Related(n) => views::related(n, &model),
-            ScreenKind::Path(n) => {
-                let steps = views::path(n, &model);
+            ScreenKind::Path(_) | ScreenKind::PathBetween(..) => {
+                let steps = match &screen.kind {
+                    ScreenKind::PathBetween(a, b) => views::path_between(a, b, &model, 5000)
+                        .unwrap_or_else(|| {
+                            vec!["no link between the marked node and this one".into()]
+                        }),
+                    ScreenKind::Path(n) => views::path(n, &model),
+                    _ => Vec::new(),
+                };
                 let rows = steps
                     .into_iter()
                     .enumerate()
@@ -320,7 +332,7 @@ impl App {
                     .as_ref()
                     .map(|m| views::related(n, m).title)
                     .unwrap_or_default(),
-                ScreenKind::Path(_) => "Path".into(),
+                ScreenKind::Path(_) | ScreenKind::PathBetween(..) => "Path".into(),
             })
             .collect::<Vec<_>>()
             .join(" › ")
@@ -440,8 +452,17 @@ impl App {
             }
             Action::Path => {
                 if let Some(node) = self.selected_node().cloned() {
-                    self.push(ScreenKind::Path(node));
+                    match self.mark.take() {
+                        Some(from) if from != node => {
+                            self.push(ScreenKind::PathBetween(from, node))
+                        }
+                        _ => self.push(ScreenKind::Path(node)),
+                    }
                 }
+            }
+            Action::Mark => {
+                self.mark = self.selected_node().cloned();
+                self.status = Some("marked: p on another row shows the path between them".into());
             }
             Action::Back => {
                 if !self.screen().filter.is_empty() {

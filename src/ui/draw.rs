@@ -386,7 +386,11 @@ fn draw_detail(f: &mut Frame, app: &mut App, theme: Theme, area: Rect) {
         .cloned()
         .map(|node| match &app.screen().kind {
             // In a path view the rows are steps; the detail is the path's origin.
-            ScreenKind::Path(n) if matches!(node, views::Node::Info(_)) => n.clone(),
+            ScreenKind::Path(n) | ScreenKind::PathBetween(_, n)
+                if matches!(node, views::Node::Info(_)) =>
+            {
+                n.clone()
+            }
             _ => node,
         });
     let lines: Vec<Line> = match (app.model.is_some(), node) {

@@ -1919,6 +1919,74 @@ pub fn copy_text(node: &Node, m: &Model) -> String {
     }
 }
 
+/// The shortest chain of "related" links from one node to another (a pair of
+/// nodes marked in the UI), as labels; `None` when they are not connected
+/// within `limit` expanded nodes.
+pub fn path_between(from: &Node, to: &Node, m: &Model, limit: usize) -> Option<Vec<String>> {
+    use std::collections::VecDeque;
+    let mut prev: HashMap<Node, (Node, String)> = HashMap::new();
+    let mut queue = VecDeque::from([from.clone()]);
+    let mut seen = std::collections::HashSet::from([from.clone()]);
+    let mut expanded = 0;
+    while let Some(n) = queue.pop_front() {
+        if &n == to {
+            let mut steps = vec![copy_label(&n, m)];
+            let mut cur = n;
+            while let Some((p, how)) = prev.get(&cur) {
+                steps.push(format!("{} ({how})", copy_label(p, m)));
+                cur = p.clone();
+            }
+            steps.reverse();
+            return Some(steps);
+        }
+        expanded += 1;
+        if expanded > limit {
+            return None;
+        }
+        for r in related(&n, m).rows {
+            if matches!(r.node, Node::Info(_)) || !seen.insert(r.node.clone()) {
+                continue;
+            }
+            prev.insert(
+                r.node.clone(),
+                (n.clone(), r.cells.last().cloned().unwrap_or_default()),
+            );
+            queue.push_back(r.node);
+        }
+    }
+    None
+}
+
+fn copy_label(n: &Node, m: &Model) -> String {
+    match n {
+        Node::Finding(i) => format!(
+            "{} {}",
+            m.findings[*i].rule,
+            m.findings[*i].subject.short_label()
+        ),
+        Node::ServiceAccount { namespace, name } => format!("ServiceAccount {namespace}/{name}"),
+        Node::Subject {
+            kind,
+            name,
+            namespace,
+        } => {
+            format!(
+                "{kind} {}{name}",
+                namespace
+                    .as_ref()
+                    .map(|n| format!("{n}/"))
+                    .unwrap_or_default()
+            )
+        }
+        Node::IamRole(a) => format!("IamRole {a}"),
+        Node::Policy(a) => format!("Policy {a}"),
+        Node::Binding(i) => format!("{} {}", m.inv.bindings[*i].kind(), m.inv.bindings[*i].name),
+        Node::RbacRole(i) => format!("{} {}", m.inv.roles[*i].kind(), m.inv.roles[*i].name),
+        Node::Pod(i) => format!("Pod {}/{}", m.inv.pods[*i].namespace, m.inv.pods[*i].name),
+        other => copy_text(other, m),
+    }
+}
+
 /// The chain a finding or node stands on: pod → service account → trust → role
 /// → policy → actions, or subject → binding → role → rule.
 pub fn path(node: &Node, m: &Model) -> Vec<String> {
