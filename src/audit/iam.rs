@@ -1,4 +1,579 @@
-//! (in progress)
-use super::{Context, Finding};
+//! IAM rules: what the roles reachable from the cluster may do (IAM-001..IAM-006).
+//!
+//! A role is judged only when a service account of the cluster can obtain it
+//! (`policy::reach`): through IRSA or Pod Identity, after the trust checks,
+//! including a trust so broad that it admits accounts nobody annotated.
+//! Roles that only map people into the cluster are the AUTH rules' business.
+//!
+//! [`classify`] is the pure core: a role's effective permissions in, the IAM-001..005
+//! hits out. `tests/iam_managed_policies.rs` runs it over every AWS managed policy.
 
-pub fn check(_ctx: &Context, _out: &mut Vec<Finding>) {}
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::{Context, Finding, Severity, Subject};
+use crate::model::IamRole;
+use crate::policy::iam::{
+    Grant, NamedPolicy, ParseError, PermissionSet, parse_date, parse_document,
+};
+use crate::policy::reach::{Via, role_links};
+
+/// Services whose every action (`svc:*`) is a finding (IAM-002).
+pub const SENSITIVE_SERVICES: [&str; 11] = [
+    "iam",
+    "sts",
+    "s3",
+    "kms",
+    "secretsmanager",
+    "ssm",
+    "ec2",
+    "eks",
+    "lambda",
+    "dynamodb",
+    "organizations",
+];
+
+/// Privilege-escalation actions (IAM-003), judged on every resource.
+pub const ESCALATION_ACTIONS: [&str; 14] = [
+    "iam:CreatePolicyVersion",
+    "iam:SetDefaultPolicyVersion",
+    "iam:AttachRolePolicy",
+    "iam:AttachUserPolicy",
+    "iam:AttachGroupPolicy",
+    "iam:PutRolePolicy",
+    "iam:PutUserPolicy",
+    "iam:PutGroupPolicy",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:CreateAccessKey",
+    "iam:CreateLoginProfile",
+    "iam:UpdateLoginProfile",
+    "iam:AddUserToGroup",
+    "iam:PassRole",
+];
+
+/// Data-reading actions (IAM-004), judged on every resource.
+pub const DATA_READ_ACTIONS: [&str; 10] = [
+    "s3:GetObject",
+    "secretsmanager:GetSecretValue",
+    "ssm:GetParameter",
+    "ssm:GetParameters",
+    "ssm:GetParametersByPath",
+    "ssm:GetParameterHistory",
+    "kms:Decrypt",
+    "dynamodb:Scan",
+    "dynamodb:Query",
+    "dynamodb:GetItem",
+];
+
+/// One IAM rule a set of permissions raises.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PermissionHit {
+    pub rule: &'static str,
+    /// The catalog's severity, before lowering for a condition.
+    pub severity: Severity,
+    /// Every grant behind the hit depends on a condition.
+    pub conditional: bool,
+    /// What the role may do, for a title: `every action on every resource`.
+    pub what: String,
+    pub evidence: Vec<String>,
+    pub remediation: String,
+}
+
+/// Combine grants: conditional only when every grant is.
+fn hit(
+    rule: &'static str,
+    severity: Severity,
+    what: String,
+    grants: &[(String, Grant)],
+    remediation: &str,
+) -> Option<PermissionHit> {
+    if grants.is_empty() {
+        return None;
+    }
+    let conditional = grants.iter().all(|(_, g)| g.conditional);
+    Some(PermissionHit {
+        rule,
+        severity,
+        conditional,
+        what,
+        evidence: grants
+            .iter()
+            .map(|(q, g)| {
+                let c = if g.conditional { " [conditional]" } else { "" };
+                format!("{q} on every resource{c}: granted by {}", g.evidence())
+            })
+            .collect(),
+        remediation: remediation.to_string(),
+    })
+}
+
+const SCOPED_EXAMPLE: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject"],"Resource":["arn:aws:s3:::my-bucket/*"]}]}"#;
+
+/// `a, b, c and 4 more`, for titles.
+fn brief(grants: &[(String, Grant)]) -> String {
+    let names: Vec<&str> = grants.iter().map(|(q, _)| q.as_str()).collect();
+    if names.len() <= 3 {
+        names.join(", ")
+    } else {
+        format!("{} and {} more", names[..3].join(", "), names.len() - 3)
+    }
+}
+
+/// The IAM-001..IAM-005 hits of a set of effective permissions.
+pub fn classify(set: &PermissionSet) -> Vec<PermissionHit> {
+    let mut out = Vec::new();
+    let grants = |qs: &[&str]| -> Vec<(String, Grant)> {
+        qs.iter()
+            .filter_map(|q| set.allows_all(q).map(|g| (q.to_string(), g)))
+            .collect()
+    };
+
+    // IAM-001: * on *.
+    if let Some(g) = set.allows_all("*:*") {
+        out.extend(hit(
+            "IAM-001",
+            Severity::Critical,
+            "every action on every resource".to_string(),
+            &[("*".to_string(), g)],
+            &format!(
+                "Replace the administrator grant with a policy that names only the actions and resources the workload uses (IAM Access Analyzer can generate one from CloudTrail), for example: {SCOPED_EXAMPLE}"
+            ),
+        ));
+    }
+
+    // IAM-002: a whole sensitive service, or Allow + NotAction.
+    let mut whole: Vec<(String, Grant)> = Vec::new();
+    for svc in SENSITIVE_SERVICES {
+        if let Some(g) = set.allows_service(svc) {
+            whole.push((format!("{svc}:*"), g));
+        }
+    }
+    let not_action = set.allow_not_action();
+    if !whole.is_empty() || !not_action.is_empty() {
+        let mut services: Vec<String> = vec![brief(&whole)];
+        services.retain(|s| !s.is_empty());
+        if !not_action.is_empty() {
+            services.push("Allow with NotAction".to_string());
+        }
+        let mut h = hit(
+            "IAM-002",
+            Severity::High,
+            services.join(", "),
+            &whole,
+            &format!(
+                "List the actions the workload calls instead of whole services or NotAction, and scope Resource to its own resources, for example: {SCOPED_EXAMPLE}"
+            ),
+        )
+        .unwrap_or(PermissionHit {
+            rule: "IAM-002",
+            severity: Severity::High,
+            conditional: true,
+            what: services.join(", "),
+            evidence: Vec::new(),
+            remediation: format!(
+                "Replace Allow + NotAction with an Allow that lists the actions the workload calls, for example: {SCOPED_EXAMPLE}"
+            ),
+        });
+        let all_na_conditional = not_action.iter().all(|(s, _)| s.conditional);
+        h.conditional = (whole.is_empty() || h.conditional) && all_na_conditional;
+        for (s, summary) in &not_action {
+            h.evidence
+                .push(format!("{s} uses Allow with NotAction: {summary}"));
+        }
+        out.push(h);
+    }
+
+    // IAM-003: privilege escalation.
+    let esc = grants(&ESCALATION_ACTIONS);
+    out.extend(hit(
+        "IAM-003",
+        Severity::Critical,
+        format!("privilege escalation ({})", brief(&esc)),
+        &esc,
+        "Remove these IAM actions from the workload's role; if it must pass a role, allow iam:PassRole only on that role's ARN with an iam:PassedToService condition, e.g. {\"Effect\":\"Allow\",\"Action\":\"iam:PassRole\",\"Resource\":\"arn:aws:iam::111122223333:role/my-task-role\",\"Condition\":{\"StringEquals\":{\"iam:PassedToService\":\"ecs-tasks.amazonaws.com\"}}}",
+    ));
+
+    // IAM-004: data reads everywhere.
+    let reads = grants(&DATA_READ_ACTIONS);
+    out.extend(hit(
+        "IAM-004",
+        Severity::High,
+        format!("reading data on every resource ({})", brief(&reads)),
+        &reads,
+        &format!("Scope Resource to the buckets, secrets, parameters, keys or tables the workload reads, for example: {SCOPED_EXAMPLE}"),
+    ));
+
+    // IAM-005: chaining into any role.
+    let chain = grants(&["sts:AssumeRole"]);
+    out.extend(hit(
+        "IAM-005",
+        Severity::Medium,
+        "sts:AssumeRole on every role".to_string(),
+        &chain,
+        "Allow sts:AssumeRole only on the ARNs of the roles the workload must chain into, e.g. {\"Effect\":\"Allow\",\"Action\":\"sts:AssumeRole\",\"Resource\":\"arn:aws:iam::111122223333:role/target-role\"}",
+    ));
+    out
+}
+
+/// Classify a set of policy documents (as JSON, or URL-encoded JSON strings), as if
+/// attached together to a reachable role with no boundary.
+pub fn classify_documents(docs: &[(&str, &Value)]) -> Result<Vec<PermissionHit>, ParseError> {
+    let mut policies = Vec::new();
+    for (name, v) in docs {
+        let doc = parse_document(v).map_err(|e| ParseError(format!("{name}: {e}")))?;
+        policies.push(NamedPolicy {
+            name: name.to_string(),
+            doc,
+        });
+    }
+    Ok(classify(&PermissionSet::of(policies)))
+}
+
+/// The service accounts that reach each role, by lowercase role ARN.
+fn reachable(ctx: &Context) -> BTreeMap<String, Vec<(String, String, Via)>> {
+    let mut by_role: BTreeMap<String, Vec<(String, String, Via)>> = BTreeMap::new();
+    for l in role_links(ctx.inv, ctx.graph) {
+        if l.works {
+            by_role
+                .entry(l.role_arn.to_ascii_lowercase())
+                .or_default()
+                .push((l.namespace, l.service_account, l.via));
+        }
+    }
+    by_role
+}
+
+const NINETY_DAYS_SECS: i64 = 90 * 24 * 3600;
+
+/// IAM-006: unused for 90 days, or never used and older than 90 days.
+fn unused(ctx: &Context, role: &IamRole) -> Option<String> {
+    let now = ctx.opts.now;
+    let older = |t: jiff::Timestamp| now.duration_since(t).as_secs() > NINETY_DAYS_SECS;
+    match &role.last_used {
+        Some(d) => {
+            let t = parse_date(d)?;
+            older(t).then(|| {
+                format!(
+                    "RoleLastUsed.LastUsedDate is {d}, {} days before now",
+                    now.duration_since(t).as_secs() / 86_400
+                )
+            })
+        }
+        None if role.last_used_known => {
+            let created = parse_date(role.created.as_deref()?)?;
+            older(created).then(|| {
+                format!(
+                    "never used (RoleLastUsed is empty) and created {} ({} days ago)",
+                    role.created.as_deref().unwrap_or(""),
+                    now.duration_since(created).as_secs() / 86_400
+                )
+            })
+        }
+        None => None,
+    }
+}
+
+pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
+    if !ctx.graph.iam_seen() {
+        return;
+    }
+    for (arn, users) in reachable(ctx) {
+        let Some(role) = ctx.graph.iam_role(&arn) else {
+            continue;
+        };
+        let set = PermissionSet::for_role(role, |a| ctx.graph.managed_policy(a));
+        let subject = Subject::iam_role(&role.arn);
+        let reach_line = {
+            let who: Vec<String> = users
+                .iter()
+                .map(|(ns, n, via)| {
+                    let how = match via {
+                        Via::Irsa => "IRSA",
+                        Via::PodIdentity => "Pod Identity",
+                    };
+                    format!("{ns}/{n} ({how})")
+                })
+                .collect();
+            format!("reachable from service account(s) {}", who.join(", "))
+        };
+        let related: Vec<Subject> = users
+            .iter()
+            .map(|(ns, n, _)| Subject::service_account(ns, n))
+            .collect();
+        for h in classify(&set) {
+            let mut f = Finding::new(
+                h.rule,
+                h.severity,
+                subject.clone(),
+                format!("Role {} allows {}", role.name, h.what),
+            )
+            .remediation(h.remediation);
+            for e in h.evidence {
+                f = f.evidence(e);
+            }
+            for p in &set.problems {
+                f = f.evidence(format!("not evaluated: {p}"));
+            }
+            f = f.evidence(reach_line.clone());
+            for r in &related {
+                f = f.related(r.clone());
+            }
+            if h.conditional {
+                f = f.conditional();
+            }
+            out.push(f);
+        }
+        if let Some(why) = unused(ctx, role) {
+            let mut f = Finding::new(
+                "IAM-006",
+                Severity::Low,
+                subject.clone(),
+                format!("Role {} has not been used for 90 days", role.name),
+            )
+            .evidence(why)
+            .evidence(reach_line.clone())
+            .remediation(format!(
+                "Review whether the workload still needs it; if not, remove the service account's annotation or association and delete the role (aws iam delete-role --role-name {} after detaching its policies).",
+                role.name
+            ));
+            for r in &related {
+                f = f.related(r.clone());
+            }
+            out.push(f);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::Options;
+    use crate::graph::Graph;
+    use crate::model::{
+        AttachedPolicy, Coverage, EksCluster, IamInventory, InlinePolicy, Inventory, ManagedPolicy,
+        OidcProvider, ServiceAccount, Status,
+    };
+    use serde_json::json;
+
+    const ISSUER: &str = "oidc.eks.us-west-2.amazonaws.com/id/ABC";
+    const ACCT: &str = "111122223333";
+
+    fn irsa_role(name: &str, sub: &str) -> IamRole {
+        IamRole {
+            arn: format!("arn:aws:iam::{ACCT}:role/{name}"),
+            name: name.into(),
+            path: "/".into(),
+            created: Some("2025-01-01T00:00:00Z".into()),
+            last_used_known: true,
+            trust_policy: Some(json!({"Statement": [{
+                "Effect": "Allow",
+                "Principal": {"Federated": format!("arn:aws:iam::{ACCT}:oidc-provider/{ISSUER}")},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {"StringEquals": {format!("{ISSUER}:sub"): sub}}
+            }]})),
+            ..Default::default()
+        }
+    }
+
+    fn run_on(roles: Vec<IamRole>, policies: Vec<ManagedPolicy>, now: &str) -> Vec<Finding> {
+        let mut cov = Coverage::default();
+        for s in [
+            "aws/iam",
+            "aws/oidc-providers",
+            "kubernetes/serviceaccounts",
+        ] {
+            cov.set(s, Status::Ok, None, None);
+        }
+        let mut sa = ServiceAccount {
+            namespace: "app".into(),
+            name: "api".into(),
+            ..Default::default()
+        };
+        sa.annotations.insert(
+            crate::model::IRSA_ANNOTATION.into(),
+            format!("arn:aws:iam::{ACCT}:role/reached"),
+        );
+        let inv = Inventory {
+            account: Some(ACCT.into()),
+            service_accounts: vec![sa],
+            iam: IamInventory {
+                roles,
+                policies,
+                ..Default::default()
+            },
+            oidc_providers: vec![OidcProvider {
+                arn: format!("arn:aws:iam::{ACCT}:oidc-provider/{ISSUER}"),
+                url: ISSUER.into(),
+                client_ids: vec!["sts.amazonaws.com".into()],
+                thumbprints: vec![],
+            }],
+            cluster: Some(EksCluster {
+                name: "prod".into(),
+                oidc_issuer: Some(format!("https://{ISSUER}")),
+                ..Default::default()
+            }),
+            coverage: cov,
+            ..Default::default()
+        };
+        let g = Graph::build(&inv);
+        let opts = Options {
+            include_system: false,
+            now: now.parse().unwrap_or_else(|e| panic!("{e}")),
+        };
+        let ctx = Context {
+            inv: &inv,
+            graph: &g,
+            opts: &opts,
+        };
+        let mut out = Vec::new();
+        check(&ctx, &mut out);
+        out
+    }
+
+    #[test]
+    fn only_reachable_roles_and_effective_permissions() {
+        let admin = ManagedPolicy {
+            arn: "arn:aws:iam::aws:policy/AdministratorAccess".into(),
+            name: "AdministratorAccess".into(),
+            document: Some(
+                json!({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}),
+            ),
+            ..Default::default()
+        };
+        let boundary = ManagedPolicy {
+            arn: format!("arn:aws:iam::{ACCT}:policy/s3-only"),
+            name: "s3-only".into(),
+            // URL-encoded, as the raw API returns documents.
+            document: Some(Value::String(
+                "%7B%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22s3%3A*%22%2C%22Resource%22%3A%22*%22%7D%5D%7D".into(),
+            )),
+            ..Default::default()
+        };
+        let mut reached = irsa_role("reached", "system:serviceaccount:app:api");
+        reached.attached_policies.push(AttachedPolicy {
+            name: "AdministratorAccess".into(),
+            arn: admin.arn.clone(),
+        });
+        reached.permissions_boundary = Some(boundary.arn.clone());
+        reached.inline_policies.push(InlinePolicy {
+            name: "deny-kms".into(),
+            document: json!({"Statement": {"Effect": "Deny", "NotAction": "s3:*", "Resource": "*"}}),
+        });
+        let mut unreached = irsa_role("unreached", "system:serviceaccount:other:x");
+        unreached.attached_policies.push(AttachedPolicy {
+            name: "AdministratorAccess".into(),
+            arn: admin.arn.clone(),
+        });
+        let out = run_on(
+            vec![reached, unreached],
+            vec![admin, boundary],
+            "2025-02-01T00:00:00Z",
+        );
+        let got: Vec<String> = out
+            .iter()
+            .map(|f| format!("{} {} {}", f.rule, f.severity, f.subject.display_name()))
+            .collect();
+        // The boundary keeps only s3: no IAM-001/003/005; s3:* and s3:GetObject remain.
+        assert_eq!(
+            got,
+            [
+                "IAM-002 high arn:aws:iam::111122223333:role/reached",
+                "IAM-004 high arn:aws:iam::111122223333:role/reached",
+            ],
+            "{out:#?}"
+        );
+        assert!(
+            out[0]
+                .related
+                .contains(&Subject::service_account("app", "api"))
+        );
+    }
+
+    #[test]
+    fn unused_for_90_days() {
+        let mut never = irsa_role("reached", "system:serviceaccount:app:api");
+        never.last_used = None;
+        let out = run_on(vec![never.clone()], vec![], "2025-06-01T00:00:00Z");
+        assert!(out.iter().any(|f| f.rule == "IAM-006"), "{out:#?}");
+        let out = run_on(vec![never.clone()], vec![], "2025-02-01T00:00:00Z");
+        assert!(!out.iter().any(|f| f.rule == "IAM-006"), "{out:#?}");
+        let mut recent = never.clone();
+        recent.last_used = Some("2025-05-20T00:00:00Z".into());
+        assert!(
+            !run_on(vec![recent.clone()], vec![], "2025-06-01T00:00:00Z")
+                .iter()
+                .any(|f| f.rule == "IAM-006")
+        );
+        assert!(
+            run_on(vec![recent], vec![], "2025-09-01T00:00:00Z")
+                .iter()
+                .any(|f| f.rule == "IAM-006")
+        );
+        let mut unknown = never;
+        unknown.last_used_known = false;
+        assert!(
+            !run_on(vec![unknown], vec![], "2026-06-01T00:00:00Z")
+                .iter()
+                .any(|f| f.rule == "IAM-006")
+        );
+    }
+
+    fn rules(v: Value) -> Vec<(&'static str, bool)> {
+        classify_documents(&[("p", &v)])
+            .unwrap_or_else(|e| panic!("{e}"))
+            .iter()
+            .map(|h| (h.rule, h.conditional))
+            .collect()
+    }
+
+    #[test]
+    fn classification_table() {
+        let cases: Vec<(Value, Vec<(&str, bool)>)> = vec![
+            (
+                json!({"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}),
+                vec![
+                    ("IAM-001", false),
+                    ("IAM-002", false),
+                    ("IAM-003", false),
+                    ("IAM-004", false),
+                    ("IAM-005", false),
+                ],
+            ),
+            (
+                json!({"Statement": {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": ["arn:aws:s3:::bucket/*"]}}),
+                vec![],
+            ),
+            (
+                json!({"Statement": {"Effect": "Allow", "Action": ["s3:*"], "Resource": "*"}}),
+                vec![("IAM-002", false), ("IAM-004", false)],
+            ),
+            (
+                json!({"Statement": {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*", "Condition": {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}}}),
+                vec![("IAM-003", true)],
+            ),
+            (
+                json!({"Statement": {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::111122223333:role/x"}}),
+                vec![],
+            ),
+            (
+                json!({"Statement": {"Effect": "Allow", "NotAction": ["iam:*", "organizations:*"], "Resource": "*"}}),
+                vec![("IAM-002", false), ("IAM-004", false), ("IAM-005", false)],
+            ),
+            (
+                json!({"Statement": {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}}),
+                vec![("IAM-005", false)],
+            ),
+            (
+                json!({"Statement": [
+                    {"Effect": "Allow", "Action": "*", "Resource": "*"},
+                    {"Effect": "Deny", "Action": "*", "Resource": "*"}
+                ]}),
+                vec![],
+            ),
+        ];
+        for (doc, want) in cases {
+            assert_eq!(rules(doc.clone()), want, "{doc}");
+        }
+    }
+}

@@ -1,4 +1,799 @@
-//! (in progress)
-use super::{Context, Finding};
+//! PATH-001: a Kubernetes subject without an IAM role of its own that can
+//! obtain one, by running a pod, minting a token or exec-ing into a pod as a
+//! service account that has one, directly or through further hops.
+//!
+//! Breadth-first search over "who can I become": nodes are "any service account
+//! of namespace N" (create pods / workloads / Secrets, unrestricted TokenRequest)
+//! and single service accounts (TokenRequest with resourceNames, exec/attach
+//! into the pods that run as them). Each node is expanded once, with the union
+//! of what its accounts may do, so the first time a role is reached is along a
+//! shortest path.
 
-pub fn check(_ctx: &Context, _prior: &[Finding], _out: &mut Vec<Finding>) {}
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::rc::Rc;
+
+use super::rbac::{IamSas, POD_OWNERS, binding_subject, members_evidence, subject_of, via_name};
+use super::{Context, Finding, Severity, Subject};
+use crate::policy::rbac::{Grant, Name, Principal, RbacEngine, Request, Scope};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+enum Hop {
+    RunPods,
+    MintToken,
+    CreateSecret,
+    Exec,
+}
+
+impl Hop {
+    fn verb_phrase(self) -> &'static str {
+        match self {
+            Hop::RunPods => "create or change pods/workloads",
+            Hop::MintToken => "create serviceaccounts/token",
+            Hop::CreateSecret => "create a service-account-token Secret",
+            Hop::Exec => "exec/attach into pods",
+        }
+    }
+}
+
+/// Something a subject may do that lets it act as other service accounts.
+#[derive(Debug, Clone)]
+struct Cap<'a> {
+    hop: Hop,
+    scope: Scope<'a>,
+    /// resourceNames of the rule (service accounts for tokens, pods for exec).
+    names: Option<Vec<String>>,
+    grant: Grant<'a>,
+    /// Who holds it (the subject the binding names, or the account the node stands for).
+    holder: String,
+}
+
+fn caps_of<'a>(rows: &[Grant<'a>], holder: &str) -> Vec<Cap<'a>> {
+    let mut out = Vec::new();
+    for g in rows {
+        let ns = match g.scope {
+            Scope::Namespace(ns) => Some(ns),
+            Scope::Cluster => None,
+        };
+        let test = |verb: &str, group: &str, res: &str, name: Name| {
+            let mut r = Request::new(verb, group, res);
+            r.namespace = ns;
+            r.name = name;
+            g.allows(&r)
+        };
+        let names = || {
+            g.rule()
+                .filter(|r| !r.resource_names.is_empty())
+                .map(|r| r.resource_names.clone())
+        };
+        let mut push = |hop: Hop, names: Option<Vec<String>>| {
+            out.push(Cap {
+                hop,
+                scope: g.scope,
+                names,
+                grant: g.clone(),
+                holder: holder.to_string(),
+            })
+        };
+        let run = POD_OWNERS.iter().any(|(group, res)| {
+            test("create", group, res, Name::None)
+                || test("update", group, res, Name::Any)
+                || test("patch", group, res, Name::Any)
+        });
+        if run {
+            push(Hop::RunPods, None);
+        }
+        if test("create", "", "serviceaccounts/token", Name::Any) {
+            push(Hop::MintToken, names());
+        }
+        if test("create", "", "secrets", Name::None) {
+            push(Hop::CreateSecret, None);
+        }
+        let exec = test("create", "", "pods/exec", Name::Any)
+            || test("create", "", "pods/attach", Name::Any)
+            || test("patch", "", "pods/ephemeralcontainers", Name::Any)
+            || test("update", "", "pods/ephemeralcontainers", Name::Any);
+        if exec {
+            push(Hop::Exec, names());
+        }
+    }
+    out
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Node {
+    /// Any service account of a namespace.
+    AnySa(String),
+    Sa(String, String),
+}
+
+impl Node {
+    fn label(&self) -> String {
+        match self {
+            Node::AnySa(ns) => format!("any service account of namespace {ns}"),
+            Node::Sa(ns, n) => format!("ServiceAccount {ns}/{n}"),
+        }
+    }
+}
+
+/// The cluster facts the search needs, computed once.
+struct World<'a, 'e> {
+    engine: &'e RbacEngine<'a>,
+    iam: IamSas,
+    /// Service accounts per namespace.
+    sas: BTreeMap<&'a str, Vec<&'a str>>,
+    /// Service accounts that pods (or workload templates) run as, per namespace.
+    running: BTreeMap<&'a str, BTreeSet<&'a str>>,
+    /// Pod name → its service account, per namespace.
+    pods: HashMap<(&'a str, &'a str), &'a str>,
+    caps: HashMap<Node, Rc<[Cap<'a>]>>,
+}
+
+impl<'a, 'e> World<'a, 'e> {
+    fn namespaces(&self, scope: Scope) -> Vec<&'a str> {
+        match scope {
+            Scope::Cluster => self.sas.keys().copied().collect(),
+            Scope::Namespace(ns) => self
+                .sas
+                .get_key_value(ns)
+                .map(|(k, _)| vec![*k])
+                .unwrap_or_default(),
+        }
+    }
+
+    fn sa_exists(&self, ns: &str, name: &str) -> bool {
+        self.sas.get(ns).is_some_and(|v| v.contains(&name))
+    }
+
+    /// What the accounts of a node may do (with group grants), cached.
+    fn node_caps(&mut self, node: &Node) -> Rc<[Cap<'a>]> {
+        if let Some(c) = self.caps.get(node) {
+            return Rc::clone(c);
+        }
+        let engine = self.engine;
+        let caps = match node {
+            Node::Sa(ns, n) => {
+                let p = Principal::service_account(ns, n);
+                let rows = engine.rows(&engine.bindings_of(&engine.identity(&p)));
+                caps_of(&rows, &p.label())
+            }
+            Node::AnySa(ns) => {
+                let names = self.sas.get(ns.as_str()).cloned().unwrap_or_default();
+                let mut caps = Vec::new();
+                let mut seen: HashSet<usize> = HashSet::new();
+                // Bindings naming one account, then the groups all of them share.
+                for n in &names {
+                    let p = Principal::service_account(ns, n);
+                    let direct: Vec<(usize, usize)> = engine
+                        .bindings_naming(&p)
+                        .iter()
+                        .copied()
+                        .filter(|(b, _)| seen.insert(*b))
+                        .collect();
+                    caps.extend(caps_of(&engine.rows(&direct), &p.label()));
+                }
+                if let Some(first) = names.first() {
+                    let groups = [
+                        "system:serviceaccounts".to_string(),
+                        format!("system:serviceaccounts:{ns}"),
+                        "system:authenticated".to_string(),
+                    ];
+                    for g in groups {
+                        let pairs: Vec<(usize, usize)> = engine
+                            .bindings_naming(&Principal::group(&g))
+                            .iter()
+                            .copied()
+                            .filter(|(b, _)| seen.insert(*b))
+                            .collect();
+                        let holder = format!("ServiceAccount {ns}/{first} (in group {g})");
+                        caps.extend(caps_of(&engine.rows(&pairs), &holder));
+                    }
+                }
+                caps
+            }
+        };
+        let caps: Rc<[Cap<'a>]> = caps.into();
+        self.caps.insert(node.clone(), Rc::clone(&caps));
+        caps
+    }
+
+    /// The nodes a capability leads to.
+    fn targets(&self, cap: &Cap) -> Vec<Node> {
+        let mut out = Vec::new();
+        for ns in self.namespaces(cap.scope) {
+            match (cap.hop, &cap.names) {
+                (Hop::RunPods | Hop::CreateSecret, _) | (Hop::MintToken, None) => {
+                    out.push(Node::AnySa(ns.to_string()));
+                }
+                (Hop::MintToken, Some(names)) => {
+                    for n in names {
+                        if self.sa_exists(ns, n) {
+                            out.push(Node::Sa(ns.to_string(), n.clone()));
+                        }
+                    }
+                }
+                (Hop::Exec, None) => {
+                    for sa in self.running.get(ns).into_iter().flatten() {
+                        out.push(Node::Sa(ns.to_string(), sa.to_string()));
+                    }
+                }
+                (Hop::Exec, Some(pods)) => {
+                    for pod in pods {
+                        if let Some(sa) = self.pods.get(&(ns, pod.as_str())) {
+                            out.push(Node::Sa(ns.to_string(), sa.to_string()));
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Roles held at a node: (namespace, service account).
+    fn roles_at(&self, node: &Node) -> Vec<(String, String)> {
+        match node {
+            Node::AnySa(ns) => self
+                .iam
+                .in_ns(ns)
+                .iter()
+                .map(|n| (ns.clone(), n.clone()))
+                .collect(),
+            Node::Sa(ns, n) => {
+                if self.iam.roles_of(ns, n).is_empty() {
+                    Vec::new()
+                } else {
+                    vec![(ns.clone(), n.clone())]
+                }
+            }
+        }
+    }
+}
+
+/// A step of a path: how the previous node gets to this one.
+#[derive(Debug, Clone)]
+struct Step {
+    prev: Option<Node>,
+    text: String,
+    binding: Option<Subject>,
+}
+
+fn step_text(cap: &Cap, to: &Node) -> String {
+    let how = match cap.hop {
+        Hop::RunPods => "run a pod as",
+        Hop::MintToken => "mint a token for",
+        Hop::CreateSecret => "create a token Secret for",
+        Hop::Exec => "exec into a pod running as",
+    };
+    format!(
+        "{} can {} [{}] and so {how} {}: {}",
+        cap.holder,
+        cap.hop.verb_phrase(),
+        cap.scope,
+        to.label(),
+        cap.grant.describe()
+    )
+}
+
+pub fn check(ctx: &Context, prior: &[Finding], out: &mut Vec<Finding>) {
+    let iam = IamSas::build(ctx);
+    if iam.is_empty() {
+        return;
+    }
+    let engine = RbacEngine::build(ctx.inv, ctx.opts.include_system);
+    let inv = ctx.inv;
+
+    // The worst IAM finding per role ARN.
+    let mut worst: HashMap<String, (Severity, &'static str)> = HashMap::new();
+    for f in prior {
+        if let Subject::IamRole { arn } = &f.subject
+            && f.rule.starts_with("IAM-")
+        {
+            let e = worst
+                .entry(arn.to_ascii_lowercase())
+                .or_insert((f.severity, f.rule));
+            if f.severity > e.0 {
+                *e = (f.severity, f.rule);
+            }
+        }
+    }
+
+    let mut sas: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for sa in &inv.service_accounts {
+        sas.entry(sa.namespace.as_str())
+            .or_default()
+            .push(sa.name.as_str());
+    }
+    let mut running: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    let mut pods = HashMap::new();
+    for p in &inv.pods {
+        running
+            .entry(p.namespace.as_str())
+            .or_default()
+            .insert(p.service_account.as_str());
+        pods.insert(
+            (p.namespace.as_str(), p.name.as_str()),
+            p.service_account.as_str(),
+        );
+    }
+    for w in &inv.workloads {
+        running
+            .entry(w.namespace.as_str())
+            .or_default()
+            .insert(w.service_account.as_str());
+    }
+    let mut world = World {
+        engine: &engine,
+        iam,
+        sas,
+        running,
+        pods,
+        caps: HashMap::new(),
+    };
+
+    // The worst severity any reachable role could have: a search stops there.
+    let ceiling = world
+        .iam
+        .in_scope(Scope::Cluster)
+        .iter()
+        .flat_map(|(ns, n)| world.iam.roles_of(ns, n).to_vec())
+        .map(|(arn, _)| role_severity(&worst, &arn))
+        .max()
+        .unwrap_or(Severity::Medium);
+    for (principal, pairs) in engine.named_principals() {
+        if let Principal::ServiceAccount { namespace, name } = &principal
+            && !world.iam.roles_of(namespace, name).is_empty()
+        {
+            continue; // it has a role of its own
+        }
+        let start_caps = caps_of(&engine.rows(&pairs), &principal.label());
+        if start_caps.is_empty() {
+            continue;
+        }
+        if let Some(f) = search(&mut world, &principal, start_caps, &worst, ceiling) {
+            out.push(f);
+        }
+    }
+}
+
+/// A reached role's severity: its worst IAM finding's, at least medium.
+fn role_severity(worst: &HashMap<String, (Severity, &'static str)>, arn: &str) -> Severity {
+    worst
+        .get(&arn.to_ascii_lowercase())
+        .map(|w| w.0)
+        .unwrap_or(Severity::Medium)
+        .max(Severity::Medium)
+}
+
+/// Breadth-first search from one subject; the finding for the worst role reached.
+fn search<'a>(
+    world: &mut World<'a, '_>,
+    principal: &Principal,
+    start_caps: Vec<Cap<'a>>,
+    worst: &HashMap<String, (Severity, &'static str)>,
+    ceiling: Severity,
+) -> Option<Finding> {
+    let mut steps: HashMap<Node, Step> = HashMap::new();
+    let mut queue: VecDeque<Node> = VecDeque::new();
+    // (ns, sa) → (node where reached, depth)
+    let mut reached: BTreeMap<(String, String), (Node, usize)> = BTreeMap::new();
+    let mut depth: HashMap<Node, usize> = HashMap::new();
+
+    let expand = |world: &World<'a, '_>,
+                  from: Option<&Node>,
+                  caps: &[Cap<'a>],
+                  d: usize,
+                  steps: &mut HashMap<Node, Step>,
+                  queue: &mut VecDeque<Node>,
+                  depth: &mut HashMap<Node, usize>| {
+        for cap in caps {
+            for t in world.targets(cap) {
+                if steps.contains_key(&t) {
+                    continue;
+                }
+                // A single account is already covered when its whole namespace is.
+                if let Node::Sa(ns, _) = &t
+                    && steps.contains_key(&Node::AnySa(ns.clone()))
+                {
+                    continue;
+                }
+                steps.insert(
+                    t.clone(),
+                    Step {
+                        prev: from.cloned(),
+                        text: step_text(cap, &t),
+                        binding: cap.grant.binding().map(binding_subject),
+                    },
+                );
+                depth.insert(t.clone(), d + 1);
+                queue.push_back(t);
+            }
+        }
+    };
+    expand(
+        world,
+        None,
+        &start_caps,
+        0,
+        &mut steps,
+        &mut queue,
+        &mut depth,
+    );
+    while let Some(node) = queue.pop_front() {
+        let d = depth.get(&node).copied().unwrap_or(0);
+        let mut top = false;
+        for key in world.roles_at(&node) {
+            top |= world
+                .iam
+                .roles_of(&key.0, &key.1)
+                .iter()
+                .any(|(arn, _)| role_severity(worst, arn) >= ceiling);
+            reached.entry(key).or_insert((node.clone(), d));
+        }
+        if top {
+            // Nothing further can be worse, and BFS order makes this path a shortest one.
+            break;
+        }
+        let caps = world.node_caps(&node);
+        expand(
+            world,
+            Some(&node),
+            &caps,
+            d,
+            &mut steps,
+            &mut queue,
+            &mut depth,
+        );
+    }
+    if reached.is_empty() {
+        return None;
+    }
+
+    // Every role reached, with its severity; the worst (then the nearest) is the finding's.
+    let mut roles: Vec<(Severity, usize, String, String, String, Node)> = Vec::new();
+    for ((ns, sa), (node, d)) in &reached {
+        for (arn, _) in world.iam.roles_of(ns, sa) {
+            let sev = role_severity(worst, arn);
+            roles.push((sev, *d, arn.clone(), ns.clone(), sa.clone(), node.clone()));
+        }
+    }
+    roles.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    let (sev, _, arn, ns, sa, node) = roles.first()?.clone();
+
+    // The path, from the subject to the node, then the role.
+    let mut chain = Vec::new();
+    let mut cur = Some(node.clone());
+    let mut guard = 0;
+    while let Some(n) = cur {
+        let Some(step) = steps.get(&n) else {
+            break;
+        };
+        chain.push(step.clone());
+        cur = step.prev.clone();
+        guard += 1;
+        if guard > steps.len() {
+            break;
+        }
+    }
+    chain.reverse();
+
+    let label = principal.label();
+    let mut f = Finding::new(
+        "PATH-001",
+        sev,
+        subject_of(principal),
+        format!("{label} can obtain IAM role {arn} through ServiceAccount {ns}/{sa}"),
+    )
+    .related(Subject::iam_role(&arn))
+    .related(Subject::service_account(&ns, &sa));
+    for (i, step) in chain.iter().enumerate() {
+        f = f.evidence(format!("{}. {}", i + 1, step.text));
+        if let Some(b) = &step.binding {
+            f = f.related(b.clone());
+        }
+    }
+    let vias: Vec<&str> = world
+        .iam
+        .roles_of(&ns, &sa)
+        .iter()
+        .filter(|(a, _)| a == &arn)
+        .map(|(_, v)| via_name(*v))
+        .collect();
+    f = f.evidence(format!(
+        "{}. as ServiceAccount {ns}/{sa} it gets IAM role {arn} ({})",
+        chain.len() + 1,
+        vias.join(", ")
+    ));
+    match worst.get(&arn.to_ascii_lowercase()) {
+        Some((s, rule)) => {
+            f = f.evidence(format!("the role's worst IAM finding: {rule} ({s})"));
+        }
+        None => {
+            f = f.evidence("the role has no IAM finding; severity is the minimum, medium");
+        }
+    }
+    let others: Vec<String> = roles
+        .iter()
+        .skip(1)
+        .filter(|r| r.2 != arn)
+        .map(|r| format!("{} via ServiceAccount {}/{} ({})", r.2, r.3, r.4, r.0))
+        .collect();
+    let mut uniq: Vec<String> = Vec::new();
+    for o in others {
+        if !uniq.contains(&o) {
+            uniq.push(o);
+        }
+    }
+    if !uniq.is_empty() {
+        let n = uniq.len();
+        let shown: Vec<String> = uniq.into_iter().take(8).collect();
+        f = f.evidence(format!(
+            "other roles reached on the way ({n}): {}{}",
+            shown.join("; "),
+            if n > 8 { " …" } else { "" }
+        ));
+    }
+    f.evidence.extend(members_evidence(world.engine, principal));
+    let first = chain
+        .first()
+        .and_then(|s| s.binding.as_ref())
+        .map(|b| b.label())
+        .unwrap_or_else(|| "the first grant".to_string());
+    Some(f.remediation(format!(
+        "Break the first hop: remove or narrow {first} so that {label} cannot run pods, mint tokens or exec in namespace {ns}; or move ServiceAccount {ns}/{sa} (and its IAM role) to a namespace that only its own deployer can write to."
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::Options;
+    use crate::graph::Graph;
+    use crate::model::Inventory;
+    use crate::policy::rbac::test_support::*;
+
+    fn run(inv: &Inventory, prior: &[Finding], include_system: bool) -> Vec<Finding> {
+        let graph = Graph::build(inv);
+        let opts = Options {
+            include_system,
+            ..Options::default()
+        };
+        let ctx = Context {
+            inv,
+            graph: &graph,
+            opts: &opts,
+        };
+        let mut out = Vec::new();
+        check(&ctx, prior, &mut out);
+        out
+    }
+
+    fn iam_finding(rule: &'static str, sev: Severity, role: &str) -> Finding {
+        Finding::new(rule, sev, Subject::iam_role(&role_arn(role)), "x")
+    }
+
+    fn user_subject(n: &str) -> Subject {
+        Subject::User { name: n.into() }
+    }
+
+    #[test]
+    fn pod_creation_reaches_a_role_with_its_worst_severity() {
+        let mut inv = Inventory::default();
+        add_irsa_sa(&mut inv, "payments", "api", "pay");
+        inv.roles.push(cluster_role(
+            "deployer",
+            vec![rule(&["apps"], &["deployments"], &["create"])],
+        ));
+        inv.bindings.push(rb(
+            "payments",
+            "dev",
+            "ClusterRole",
+            "deployer",
+            vec![user("dev")],
+        ));
+        let prior = vec![
+            iam_finding("IAM-005", Severity::Medium, "pay"),
+            iam_finding("IAM-001", Severity::Critical, "pay"),
+            iam_finding("IRSA-010", Severity::Low, "pay"),
+        ];
+        let out = run(&inv, &prior, false);
+        assert_eq!(out.len(), 1);
+        let f = &out[0];
+        assert_eq!(f.rule, "PATH-001");
+        assert_eq!(f.subject, user_subject("dev"));
+        assert_eq!(f.severity, Severity::Critical);
+        assert!(f.evidence[0].starts_with("1. User dev can create or change pods"));
+        assert!(f.evidence[0].contains("RoleBinding payments/dev"));
+        assert!(f.evidence[1].contains(&role_arn("pay")));
+        assert!(f.related.contains(&Subject::iam_role(&role_arn("pay"))));
+        // Without IAM findings the severity is medium.
+        let out = run(&inv, &[], false);
+        assert_eq!(out[0].severity, Severity::Medium);
+    }
+
+    #[test]
+    fn multi_hop_path_is_followed_and_shortest() {
+        let mut inv = Inventory::default();
+        add_irsa_sa(&mut inv, "prod", "deployer", "prod-admin");
+        inv.service_accounts
+            .push(service_account("tools", "runner"));
+        inv.pods.push(pod("tools", "runner-0", "runner"));
+        // alice may exec into pods in tools, which run as tools/runner …
+        inv.roles.push(role(
+            "tools",
+            "exec",
+            vec![rule(&[""], &["pods/exec"], &["create"])],
+        ));
+        inv.bindings.push(rb(
+            "tools",
+            "alice-exec",
+            "Role",
+            "exec",
+            vec![user("alice")],
+        ));
+        // … and tools/runner may mint a token for prod/deployer, which has the role.
+        inv.roles.push(role(
+            "prod",
+            "mint",
+            vec![named(
+                rule(&[""], &["serviceaccounts/token"], &["create"]),
+                &["deployer"],
+            )],
+        ));
+        inv.bindings.push(rb(
+            "prod",
+            "runner-mints",
+            "Role",
+            "mint",
+            vec![sa("tools", "runner")],
+        ));
+        let prior = vec![iam_finding("IAM-003", Severity::Critical, "prod-admin")];
+        let out = run(&inv, &prior, false);
+        let alice = out
+            .iter()
+            .find(|f| f.subject == user_subject("alice"))
+            .unwrap();
+        assert_eq!(alice.severity, Severity::Critical);
+        assert!(
+            alice.evidence[0].contains("exec into a pod running as ServiceAccount tools/runner")
+        );
+        assert!(
+            alice.evidence[1]
+                .starts_with("2. ServiceAccount tools/runner can create serviceaccounts/token")
+        );
+        assert!(
+            alice.evidence[2].starts_with("3. as ServiceAccount prod/deployer it gets IAM role")
+        );
+        // tools/runner itself has a one-hop path.
+        let runner = out
+            .iter()
+            .find(|f| f.subject == Subject::service_account("tools", "runner"))
+            .unwrap();
+        assert!(runner.evidence[1].starts_with("2. as ServiceAccount prod/deployer"));
+    }
+
+    #[test]
+    fn subjects_with_a_role_of_their_own_and_bootstrap_grants_are_skipped() {
+        let mut inv = Inventory::default();
+        add_irsa_sa(&mut inv, "a", "has-role", "r1");
+        add_irsa_sa(&mut inv, "a", "other", "r2");
+        inv.roles.push(cluster_role(
+            "pods",
+            vec![rule(&[""], &["pods"], &["create"])],
+        ));
+        inv.bindings.push(rb(
+            "a",
+            "b1",
+            "ClusterRole",
+            "pods",
+            vec![sa("a", "has-role")],
+        ));
+        inv.bindings
+            .push(bootstrap(crb("boot", "pods", vec![group("system:nodes")])));
+        assert!(run(&inv, &[], false).is_empty());
+        let out = run(&inv, &[], true);
+        assert_eq!(out.len(), 1);
+        assert_eq!(
+            out[0].subject,
+            Subject::Group {
+                name: "system:nodes".into()
+            }
+        );
+    }
+
+    #[test]
+    fn no_role_within_reach_no_finding() {
+        let mut inv = Inventory::default();
+        add_irsa_sa(&mut inv, "prod", "api", "r");
+        inv.service_accounts.push(service_account("dev", "x"));
+        inv.roles.push(cluster_role(
+            "pods",
+            vec![
+                rule(&[""], &["pods"], &["create"]),
+                rule(&[""], &["pods/exec"], &["get"]),
+            ],
+        ));
+        inv.bindings
+            .push(rb("dev", "b", "ClusterRole", "pods", vec![user("u")]));
+        // Exec into prod is only `get`: not enough.
+        inv.bindings
+            .push(rb("prod", "b2", "ClusterRole", "pods", vec![user("v")]));
+        let out = run(&inv, &[], false);
+        assert!(out.iter().all(|f| f.subject != user_subject("u")));
+        // v can create pods in prod though.
+        assert!(out.iter().any(|f| f.subject == user_subject("v")));
+    }
+
+    #[test]
+    fn group_grants_are_followed_from_service_accounts() {
+        // Every service account may create pods in `shared`, where a role lives:
+        // the finding is on the group, once.
+        let mut inv = Inventory::default();
+        add_irsa_sa(&mut inv, "shared", "cloud", "cloud-role");
+        inv.service_accounts.push(service_account("web", "a"));
+        inv.roles.push(cluster_role(
+            "pods",
+            vec![rule(&[""], &["pods"], &["create"])],
+        ));
+        inv.bindings.push(rb(
+            "shared",
+            "everyone",
+            "ClusterRole",
+            "pods",
+            vec![group("system:serviceaccounts")],
+        ));
+        let out = run(&inv, &[], false);
+        assert_eq!(out.len(), 1);
+        assert_eq!(
+            out[0].subject,
+            Subject::Group {
+                name: "system:serviceaccounts".into()
+            }
+        );
+    }
+    #[test]
+    fn audit_scales_to_a_large_cluster() {
+        // 50k service accounts in 500 namespaces, 5k bindings, 500 IAM roles.
+        let mut inv = Inventory::default();
+        inv.roles.push(cluster_role(
+            "deployer",
+            vec![rule(&["apps"], &["deployments"], &["create"])],
+        ));
+        inv.roles.push(cluster_role(
+            "exec",
+            vec![rule(&[""], &["pods/exec"], &["create"])],
+        ));
+        for n in 0..500 {
+            let ns = format!("ns{n}");
+            add_irsa_sa(&mut inv, &ns, "cloud", &format!("role{n}"));
+            for i in 0..99 {
+                inv.service_accounts
+                    .push(service_account(&ns, &format!("sa{i}")));
+                inv.pods.push(pod(&ns, &format!("p{i}"), &format!("sa{i}")));
+            }
+            for i in 0..10 {
+                let kind = if i % 2 == 0 { "deployer" } else { "exec" };
+                inv.bindings.push(rb(
+                    &ns,
+                    &format!("b{i}"),
+                    "ClusterRole",
+                    kind,
+                    vec![sa(&format!("ns{}", (n + 1) % 500), &format!("sa{i}"))],
+                ));
+            }
+        }
+        let start = std::time::Instant::now();
+        let graph = Graph::build(&inv);
+        let opts = Options::default();
+        let ctx = Context {
+            inv: &inv,
+            graph: &graph,
+            opts: &opts,
+        };
+        let mut out = Vec::new();
+        crate::audit::rbac::check(&ctx, &mut out);
+        let prior = out.clone();
+        check(&ctx, &prior, &mut out);
+        let paths = out.iter().filter(|f| f.rule == "PATH-001").count();
+        assert_eq!(paths, 5_000);
+        assert!(start.elapsed().as_secs() < 60, "took {:?}", start.elapsed());
+    }
+}

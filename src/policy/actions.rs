@@ -461,6 +461,38 @@ mod tests {
             prop_assert_eq!(pattern_covers(&p, &q, true), oracle(p.as_bytes(), q.as_bytes()));
         }
 
+        /// Soundness of `pattern_covers`: whenever it says yes, every instance of q
+        /// (its `*` and `?` filled in at random) matches p.
+        #[test]
+        fn covers_is_sound(p in "[ab*?]{0,5}", q in "[ab*?]{0,5}", fills in proptest::collection::vec("[ab]{0,3}", 5)) {
+            if pattern_covers(&p, &q, true) {
+                let mut inst = String::new();
+                let mut k = 0;
+                for c in q.chars() {
+                    match c {
+                        '*' => { inst.push_str(&fills[k % fills.len()]); k += 1; }
+                        '?' => { inst.push(if k % 2 == 0 { 'a' } else { 'b' }); k += 1; }
+                        c => inst.push(c),
+                    }
+                }
+                prop_assert!(oracle(p.as_bytes(), inst.as_bytes()), "{} covers {} but not {}", p, q, inst);
+            }
+        }
+
+        /// `patterns_intersect` against brute force over all strings up to length 6.
+        #[test]
+        fn intersect_matches_brute_force(p in "[ab*?]{0,4}", q in "[ab*?]{0,4}") {
+            let mut words = vec![String::new()];
+            let mut frontier = vec![String::new()];
+            for _ in 0..6 {
+                let next: Vec<String> = frontier.iter().flat_map(|w| [format!("{w}a"), format!("{w}b")]).collect();
+                words.extend(next.iter().cloned());
+                frontier = next;
+            }
+            let brute = words.iter().any(|w| oracle(p.as_bytes(), w.as_bytes()) && oracle(q.as_bytes(), w.as_bytes()));
+            prop_assert_eq!(patterns_intersect(&p, &q, true), brute, "{} ∩ {}", p, q);
+        }
+
         #[test]
         fn intersect_literal_is_match(p in "[ab*?]{0,6}", q in "[ab]{0,6}") {
             prop_assert_eq!(patterns_intersect(&p, &q, true), oracle(p.as_bytes(), q.as_bytes()));

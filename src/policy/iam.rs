@@ -1,1 +1,1875 @@
-//! (in progress)
+//! IAM policy documents: parsing every element, evaluating a request against
+//! them, and the symbolic queries the IAM rules ask of a role's effective
+//! permissions ("does it allow `iam:PassRole` on `*`?").
+//!
+//! Evaluation never guesses: a condition whose key is not known in the request
+//! context, or a policy variable that cannot be resolved, makes the answer
+//! [`Decision::Undecided`] and names the condition.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::IpAddr;
+
+use serde_json::Value;
+
+use super::actions::{self, action_matches, pattern_covers, patterns_intersect, wildcard_match};
+use crate::model::{IamRole, ManagedPolicy};
+
+// ---------------------------------------------------------------- errors
+
+/// A document that is not a valid IAM policy; the message says where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError(pub String);
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+fn err<T>(msg: impl Into<String>) -> Result<T, ParseError> {
+    Err(ParseError(msg.into()))
+}
+
+// ---------------------------------------------------------------- document model
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    Allow,
+    Deny,
+}
+
+impl Effect {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Effect::Allow => "Allow",
+            Effect::Deny => "Deny",
+        }
+    }
+}
+
+/// `Action`/`NotAction` or `Resource`/`NotResource`: a list of patterns, maybe negated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Patterns {
+    pub negated: bool,
+    pub values: Vec<String>,
+}
+
+impl Patterns {
+    fn describe(&self, what: &str) -> String {
+        let name = if self.negated {
+            format!("Not{what}")
+        } else {
+            what.to_string()
+        };
+        format!("{name} {}", short_list(&self.values))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PrincipalKind {
+    Aws,
+    Federated,
+    Service,
+    CanonicalUser,
+    Other(String),
+}
+
+impl PrincipalKind {
+    fn parse(s: &str) -> PrincipalKind {
+        match s {
+            "AWS" => PrincipalKind::Aws,
+            "Federated" => PrincipalKind::Federated,
+            "Service" => PrincipalKind::Service,
+            "CanonicalUser" => PrincipalKind::CanonicalUser,
+            other => PrincipalKind::Other(other.to_string()),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            PrincipalKind::Aws => "AWS",
+            PrincipalKind::Federated => "Federated",
+            PrincipalKind::Service => "Service",
+            PrincipalKind::CanonicalUser => "CanonicalUser",
+            PrincipalKind::Other(s) => s,
+        }
+    }
+}
+
+/// `Principal`/`NotPrincipal`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principals {
+    pub negated: bool,
+    /// `"Principal": "*"`.
+    pub any: bool,
+    pub entries: Vec<(PrincipalKind, String)>,
+}
+
+impl Principals {
+    fn matches(&self, kind: &PrincipalKind, id: &str) -> bool {
+        let hit = self.any
+            || self.entries.iter().any(|(k, v)| {
+                k == kind
+                    && (v == "*"
+                        || v.eq_ignore_ascii_case(id)
+                        || (kind == &PrincipalKind::Aws && aws_principal_matches(v, id)))
+            });
+        hit != self.negated
+    }
+
+    pub fn describe(&self) -> String {
+        let name = if self.negated {
+            "NotPrincipal"
+        } else {
+            "Principal"
+        };
+        if self.any {
+            return format!("{name} \"*\"");
+        }
+        let parts: Vec<String> = self
+            .entries
+            .iter()
+            .map(|(k, v)| format!("{}: {v}", k.as_str()))
+            .collect();
+        format!("{name} {{{}}}", parts.join(", "))
+    }
+}
+
+/// `"AWS": "111122223333"` means the account's root, i.e. any principal of the account
+/// that its own policies let through.
+fn aws_principal_matches(policy: &str, id: &str) -> bool {
+    let account_of = |s: &str| -> Option<String> {
+        if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
+            return Some(s.to_string());
+        }
+        let a = crate::model::Arn::parse(s).ok()?;
+        if a.resource == "root" {
+            Some(a.account)
+        } else {
+            None
+        }
+    };
+    match (account_of(policy), crate::model::Arn::parse(id).ok()) {
+        (Some(acct), Some(arn)) => arn.account == acct,
+        _ => false,
+    }
+}
+
+/// The operator of a condition, without its set qualifier and `IfExists`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operator {
+    StringEquals,
+    StringNotEquals,
+    StringEqualsIgnoreCase,
+    StringNotEqualsIgnoreCase,
+    StringLike,
+    StringNotLike,
+    NumericEquals,
+    NumericNotEquals,
+    NumericLessThan,
+    NumericLessThanEquals,
+    NumericGreaterThan,
+    NumericGreaterThanEquals,
+    DateEquals,
+    DateNotEquals,
+    DateLessThan,
+    DateLessThanEquals,
+    DateGreaterThan,
+    DateGreaterThanEquals,
+    Bool,
+    BinaryEquals,
+    IpAddress,
+    NotIpAddress,
+    ArnEquals,
+    ArnNotEquals,
+    ArnLike,
+    ArnNotLike,
+    Null,
+}
+
+impl Operator {
+    fn parse(s: &str) -> Option<Operator> {
+        use Operator::*;
+        let all = [
+            ("StringEquals", StringEquals),
+            ("StringNotEquals", StringNotEquals),
+            ("StringEqualsIgnoreCase", StringEqualsIgnoreCase),
+            ("StringNotEqualsIgnoreCase", StringNotEqualsIgnoreCase),
+            ("StringLike", StringLike),
+            ("StringNotLike", StringNotLike),
+            ("NumericEquals", NumericEquals),
+            ("NumericNotEquals", NumericNotEquals),
+            ("NumericLessThan", NumericLessThan),
+            ("NumericLessThanEquals", NumericLessThanEquals),
+            ("NumericGreaterThan", NumericGreaterThan),
+            ("NumericGreaterThanEquals", NumericGreaterThanEquals),
+            ("DateEquals", DateEquals),
+            ("DateNotEquals", DateNotEquals),
+            ("DateLessThan", DateLessThan),
+            ("DateLessThanEquals", DateLessThanEquals),
+            ("DateGreaterThan", DateGreaterThan),
+            ("DateGreaterThanEquals", DateGreaterThanEquals),
+            ("Bool", Bool),
+            ("BinaryEquals", BinaryEquals),
+            ("IpAddress", IpAddress),
+            ("NotIpAddress", NotIpAddress),
+            ("ArnEquals", ArnEquals),
+            ("ArnNotEquals", ArnNotEquals),
+            ("ArnLike", ArnLike),
+            ("ArnNotLike", ArnNotLike),
+            ("Null", Null),
+        ];
+        all.iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(s))
+            .map(|(_, o)| *o)
+    }
+
+    /// Negated operators: true when no value matches (and when the key is absent).
+    pub fn negated(self) -> bool {
+        use Operator::*;
+        matches!(
+            self,
+            StringNotEquals
+                | StringNotEqualsIgnoreCase
+                | StringNotLike
+                | NumericNotEquals
+                | DateNotEquals
+                | NotIpAddress
+                | ArnNotEquals
+                | ArnNotLike
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetQualifier {
+    ForAnyValue,
+    ForAllValues,
+}
+
+/// One (operator, key, values) triple of a `Condition` block.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Condition {
+    /// The operator as written (`ForAnyValue:StringLikeIfExists`).
+    pub operator: String,
+    pub op: Operator,
+    pub set: Option<SetQualifier>,
+    pub if_exists: bool,
+    pub key: String,
+    /// Values as strings (booleans and numbers in their JSON spelling).
+    pub values: Vec<String>,
+}
+
+impl Condition {
+    /// `StringEquals oidc…:sub = system:serviceaccount:a:b`.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} {} = {}",
+            self.operator,
+            self.key,
+            short_list(&self.values)
+        )
+    }
+
+    /// Whether the key is this one, case-insensitively (IAM condition keys are).
+    pub fn is_key(&self, key: &str) -> bool {
+        self.key.eq_ignore_ascii_case(key)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Statement {
+    /// Position in the document's `Statement` array (0 for a lone object).
+    pub index: usize,
+    pub sid: Option<String>,
+    pub effect: Effect,
+    pub action: Patterns,
+    /// Absent in trust policies.
+    pub resource: Option<Patterns>,
+    /// Absent in identity policies.
+    pub principal: Option<Principals>,
+    pub conditions: Vec<Condition>,
+}
+
+impl Statement {
+    /// `Statement[2] (Sid "AllowS3")`.
+    pub fn label(&self) -> String {
+        match &self.sid {
+            Some(sid) if !sid.is_empty() => format!("Statement[{}] (Sid \"{sid}\")", self.index),
+            _ => format!("Statement[{}]", self.index),
+        }
+    }
+
+    pub fn has_conditions(&self) -> bool {
+        !self.conditions.is_empty()
+    }
+
+    /// One line: `Allow Action [s3:GetObject] on Resource [*] if StringEquals …`.
+    pub fn summary(&self) -> String {
+        let mut s = format!(
+            "{} {}",
+            self.effect.as_str(),
+            self.action.describe("Action")
+        );
+        if let Some(r) = &self.resource {
+            s.push_str(&format!(" on {}", r.describe("Resource")));
+        }
+        if let Some(p) = &self.principal {
+            s.push_str(&format!(" for {}", p.describe()));
+        }
+        if !self.conditions.is_empty() {
+            let c: Vec<String> = self.conditions.iter().map(Condition::describe).collect();
+            s.push_str(&format!(" when {}", c.join(" and ")));
+        }
+        s
+    }
+
+    pub fn conditions_text(&self) -> String {
+        let c: Vec<String> = self.conditions.iter().map(Condition::describe).collect();
+        c.join(" and ")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PolicyDocument {
+    pub version: Option<String>,
+    pub id: Option<String>,
+    pub statements: Vec<Statement>,
+}
+
+// ---------------------------------------------------------------- parsing
+
+/// Decode a document given either as JSON or as a (URL-encoded) JSON string.
+pub fn document_value(v: &Value) -> Result<Value, ParseError> {
+    match v {
+        Value::String(s) => {
+            let text = s.trim();
+            let decoded = if text.starts_with('{') {
+                text.to_string()
+            } else {
+                percent_encoding::percent_decode_str(text)
+                    .decode_utf8()
+                    .map_err(|e| {
+                        ParseError(format!(
+                            "policy document: not UTF-8 after URL-decoding: {e}"
+                        ))
+                    })?
+                    // RFC 3986 (what IAM uses): spaces are %20 and a `+` is a plus.
+                    .into_owned()
+            };
+            serde_json::from_str(&decoded)
+                .map_err(|e| ParseError(format!("policy document: not valid JSON: {e}")))
+        }
+        other => Ok(other.clone()),
+    }
+}
+
+/// Parse a policy document (an object, a JSON string, or a URL-encoded JSON string).
+pub fn parse_document(v: &Value) -> Result<PolicyDocument, ParseError> {
+    let v = document_value(v)?;
+    let Value::Object(obj) = &v else {
+        return err("policy document: expected a JSON object");
+    };
+    let mut doc = PolicyDocument {
+        version: obj
+            .get("Version")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        id: obj.get("Id").and_then(Value::as_str).map(str::to_string),
+        statements: Vec::new(),
+    };
+    match obj.get("Statement") {
+        None => return err("policy document: no \"Statement\""),
+        Some(Value::Array(items)) => {
+            for (i, s) in items.iter().enumerate() {
+                doc.statements.push(parse_statement(i, s)?);
+            }
+        }
+        Some(s @ Value::Object(_)) => doc.statements.push(parse_statement(0, s)?),
+        Some(_) => return err("policy document: \"Statement\" must be an object or an array"),
+    }
+    Ok(doc)
+}
+
+fn string_list(v: &Value, at: &str) -> Result<Vec<String>, ParseError> {
+    match v {
+        Value::String(s) => Ok(vec![s.clone()]),
+        Value::Array(items) => items
+            .iter()
+            .map(|i| match i {
+                Value::String(s) => Ok(s.clone()),
+                other => err(format!("{at}: expected strings, found {other}")),
+            })
+            .collect(),
+        other => err(format!(
+            "{at}: expected a string or an array of strings, found {other}"
+        )),
+    }
+}
+
+fn scalar_list(v: &Value, at: &str) -> Result<Vec<String>, ParseError> {
+    let one = |v: &Value| -> Result<String, ParseError> {
+        match v {
+            Value::String(s) => Ok(s.clone()),
+            Value::Bool(b) => Ok(b.to_string()),
+            Value::Number(n) => Ok(n.to_string()),
+            other => err(format!(
+                "{at}: a condition value must be a string, boolean or number, found {other}"
+            )),
+        }
+    };
+    match v {
+        Value::Array(items) => items.iter().map(one).collect(),
+        other => Ok(vec![one(other)?]),
+    }
+}
+
+fn either(
+    obj: &serde_json::Map<String, Value>,
+    name: &str,
+    at: &str,
+) -> Result<Option<Patterns>, ParseError> {
+    let not = format!("Not{name}");
+    match (obj.get(name), obj.get(&not)) {
+        (Some(_), Some(_)) => err(format!("{at}: has both \"{name}\" and \"{not}\"")),
+        (Some(v), None) => Ok(Some(Patterns {
+            negated: false,
+            values: string_list(v, &format!("{at}.{name}"))?,
+        })),
+        (None, Some(v)) => Ok(Some(Patterns {
+            negated: true,
+            values: string_list(v, &format!("{at}.{not}"))?,
+        })),
+        (None, None) => Ok(None),
+    }
+}
+
+fn parse_statement(index: usize, v: &Value) -> Result<Statement, ParseError> {
+    let at = format!("Statement[{index}]");
+    let Value::Object(obj) = v else {
+        return err(format!("{at}: expected an object"));
+    };
+    let sid = match obj.get("Sid") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(other) => return err(format!("{at}.Sid: expected a string, found {other}")),
+    };
+    let effect = match obj.get("Effect").and_then(Value::as_str) {
+        Some(e) if e.eq_ignore_ascii_case("Allow") => Effect::Allow,
+        Some(e) if e.eq_ignore_ascii_case("Deny") => Effect::Deny,
+        Some(e) => return err(format!("{at}.Effect: {e:?} is neither Allow nor Deny")),
+        None => return err(format!("{at}: no \"Effect\"")),
+    };
+    let Some(action) = either(obj, "Action", &at)? else {
+        return err(format!("{at}: no \"Action\" or \"NotAction\""));
+    };
+    let resource = either(obj, "Resource", &at)?;
+    let principal = match (obj.get("Principal"), obj.get("NotPrincipal")) {
+        (Some(_), Some(_)) => {
+            return err(format!("{at}: has both \"Principal\" and \"NotPrincipal\""));
+        }
+        (Some(v), None) => Some(parse_principal(v, false, &format!("{at}.Principal"))?),
+        (None, Some(v)) => Some(parse_principal(v, true, &format!("{at}.NotPrincipal"))?),
+        (None, None) => None,
+    };
+    let mut conditions = Vec::new();
+    match obj.get("Condition") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(ops)) => {
+            for (op_name, keys) in ops {
+                let cat = format!("{at}.Condition.{op_name}");
+                let (set, rest) = if let Some(r) = strip_prefix_ci(op_name, "ForAnyValue:") {
+                    (Some(SetQualifier::ForAnyValue), r)
+                } else if let Some(r) = strip_prefix_ci(op_name, "ForAllValues:") {
+                    (Some(SetQualifier::ForAllValues), r)
+                } else {
+                    (None, op_name.as_str())
+                };
+                let (if_exists, base) = match strip_suffix_ci(rest, "IfExists") {
+                    Some(b) => (true, b),
+                    None => (false, rest),
+                };
+                let Some(op) = Operator::parse(base) else {
+                    return err(format!("{cat}: unknown condition operator {op_name:?}"));
+                };
+                let Value::Object(keys) = keys else {
+                    return err(format!("{cat}: expected an object of condition keys"));
+                };
+                for (key, values) in keys {
+                    conditions.push(Condition {
+                        operator: op_name.clone(),
+                        op,
+                        set,
+                        if_exists,
+                        key: key.clone(),
+                        values: scalar_list(values, &format!("{cat}.{key}"))?,
+                    });
+                }
+            }
+        }
+        Some(other) => return err(format!("{at}.Condition: expected an object, found {other}")),
+    }
+    Ok(Statement {
+        index,
+        sid,
+        effect,
+        action,
+        resource,
+        principal,
+        conditions,
+    })
+}
+
+fn parse_principal(v: &Value, negated: bool, at: &str) -> Result<Principals, ParseError> {
+    match v {
+        Value::String(s) if s == "*" => Ok(Principals {
+            negated,
+            any: true,
+            entries: Vec::new(),
+        }),
+        Value::String(s) => err(format!(
+            "{at}: a string principal must be \"*\", found {s:?}"
+        )),
+        Value::Object(map) => {
+            let mut entries = Vec::new();
+            for (k, vals) in map {
+                let kind = PrincipalKind::parse(k);
+                for id in string_list(vals, &format!("{at}.{k}"))? {
+                    entries.push((kind.clone(), id));
+                }
+            }
+            Ok(Principals {
+                negated,
+                any: false,
+                entries,
+            })
+        }
+        other => err(format!("{at}: expected \"*\" or an object, found {other}")),
+    }
+}
+
+fn strip_prefix_ci<'s>(s: &'s str, prefix: &str) -> Option<&'s str> {
+    if s.len() >= prefix.len()
+        && s.is_char_boundary(prefix.len())
+        && s[..prefix.len()].eq_ignore_ascii_case(prefix)
+    {
+        Some(&s[prefix.len()..])
+    } else {
+        None
+    }
+}
+
+fn strip_suffix_ci<'s>(s: &'s str, suffix: &str) -> Option<&'s str> {
+    let cut = s.len().checked_sub(suffix.len())?;
+    if s.is_char_boundary(cut) && s[cut..].eq_ignore_ascii_case(suffix) && cut > 0 {
+        Some(&s[..cut])
+    } else {
+        None
+    }
+}
+
+fn short_list(v: &[String]) -> String {
+    if v.len() == 1 {
+        v[0].clone()
+    } else if v.len() <= 6 {
+        format!("[{}]", v.join(", "))
+    } else {
+        format!("[{}, … {} more]", v[..5].join(", "), v.len() - 5)
+    }
+}
+
+// ---------------------------------------------------------------- request context
+
+/// What is known about one context key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyState<'a> {
+    Present(&'a [String]),
+    Absent,
+    Unknown,
+}
+
+/// The request an evaluation answers: action, resource, principal, context keys.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    pub action: String,
+    /// `None`: the statements' `Resource` is not checked (trust policies).
+    pub resource: Option<String>,
+    pub principal: Option<(PrincipalKind, String)>,
+    /// Lowercased key → values, or `None` when the key is known to be absent.
+    keys: BTreeMap<String, Option<Vec<String>>>,
+    /// Whether keys not listed are absent (true) or unknown (false).
+    closed: bool,
+}
+
+impl Request {
+    pub fn new(action: impl Into<String>) -> Request {
+        Request {
+            action: action.into(),
+            ..Request::default()
+        }
+    }
+
+    pub fn resource(mut self, r: impl Into<String>) -> Request {
+        self.resource = Some(r.into());
+        self
+    }
+
+    pub fn principal(mut self, kind: PrincipalKind, id: impl Into<String>) -> Request {
+        self.principal = Some((kind, id.into()));
+        self
+    }
+
+    /// Set a key to one value.
+    pub fn key(mut self, k: &str, v: impl Into<String>) -> Request {
+        self.keys
+            .insert(k.to_ascii_lowercase(), Some(vec![v.into()]));
+        self
+    }
+
+    /// Set a multi-valued key (`aws:TagKeys`).
+    pub fn key_values(mut self, k: &str, v: Vec<String>) -> Request {
+        self.keys.insert(k.to_ascii_lowercase(), Some(v));
+        self
+    }
+
+    /// Declare a key absent from the request.
+    pub fn absent(mut self, k: &str) -> Request {
+        self.keys.insert(k.to_ascii_lowercase(), None);
+        self
+    }
+
+    /// Every key not set is absent (instead of unknown).
+    pub fn closed(mut self) -> Request {
+        self.closed = true;
+        self
+    }
+
+    pub fn with_action(&self, action: &str) -> Request {
+        let mut r = self.clone();
+        r.action = action.to_string();
+        r
+    }
+
+    pub fn lookup(&self, key: &str) -> KeyState<'_> {
+        match self.keys.get(&key.to_ascii_lowercase()) {
+            Some(Some(v)) => KeyState::Present(v),
+            Some(None) => KeyState::Absent,
+            None if self.closed => KeyState::Absent,
+            None => KeyState::Unknown,
+        }
+    }
+}
+
+// ---------------------------------------------------------------- evaluation
+
+/// Three-valued result of checking one part of a statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Check {
+    Yes,
+    /// Does not apply, and why.
+    No(String),
+    /// Cannot be decided, and what.
+    Undecided(String),
+}
+
+/// Where a statement lives: a policy's name and the statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StmtRef {
+    pub policy: String,
+    pub index: usize,
+    pub sid: Option<String>,
+    pub conditional: bool,
+}
+
+impl fmt::Display for StmtRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.sid {
+            Some(sid) if !sid.is_empty() => {
+                write!(
+                    f,
+                    "{} Statement[{}] (Sid \"{sid}\")",
+                    self.policy, self.index
+                )
+            }
+            _ => write!(f, "{} Statement[{}]", self.policy, self.index),
+        }
+    }
+}
+
+impl StmtRef {
+    fn of(policy: &str, s: &Statement) -> StmtRef {
+        StmtRef {
+            policy: policy.to_string(),
+            index: s.index,
+            sid: s.sid.clone(),
+            conditional: s.has_conditions(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    Allowed {
+        by: Vec<StmtRef>,
+    },
+    /// An explicit Deny applies.
+    Denied {
+        by: StmtRef,
+        why: String,
+    },
+    /// No Allow applies (implicit deny); a reason per statement considered.
+    NotAllowed {
+        reasons: Vec<String>,
+    },
+    /// Some statement hinges on something the engine cannot decide.
+    Undecided {
+        conditions: Vec<String>,
+    },
+}
+
+impl Decision {
+    pub fn is_allowed(&self) -> bool {
+        matches!(self, Decision::Allowed { .. })
+    }
+}
+
+/// Whether a statement applies to a request; `No` carries the first part that failed.
+pub fn statement_applies(stmt: &Statement, req: &Request) -> Check {
+    let action_hit = stmt
+        .action
+        .values
+        .iter()
+        .any(|p| action_matches(p, &req.action));
+    if action_hit == stmt.action.negated {
+        return Check::No(format!(
+            "action {} is not granted by {}",
+            req.action,
+            stmt.action.describe("Action")
+        ));
+    }
+    if let (Some(spec), Some(res)) = (&stmt.resource, &req.resource) {
+        let hit = spec.values.iter().any(|p| resource_matches(p, res));
+        if hit == spec.negated {
+            return Check::No(format!(
+                "resource {res} is not in {}",
+                spec.describe("Resource")
+            ));
+        }
+    }
+    if let (Some(spec), Some((kind, id))) = (&stmt.principal, &req.principal)
+        && !spec.matches(kind, id)
+    {
+        return Check::No(format!(
+            "principal {}: {id} is not {}",
+            kind.as_str(),
+            spec.describe()
+        ));
+    }
+    let mut undecided = Vec::new();
+    for c in &stmt.conditions {
+        match eval_condition(c, req) {
+            Check::Yes => {}
+            no @ Check::No(_) => return no,
+            Check::Undecided(why) => undecided.push(why),
+        }
+    }
+    if undecided.is_empty() {
+        Check::Yes
+    } else {
+        Check::Undecided(undecided.join("; "))
+    }
+}
+
+/// ARN-aware resource match: `*` matches anything, otherwise per-component wildcards.
+fn resource_matches(pattern: &str, resource: &str) -> bool {
+    pattern == "*" || arn_like(pattern, resource)
+}
+
+fn arn_like(pattern: &str, value: &str) -> bool {
+    let p: Vec<&str> = pattern.splitn(6, ':').collect();
+    let v: Vec<&str> = value.splitn(6, ':').collect();
+    if p.len() != 6 || v.len() != 6 {
+        return wildcard_match(pattern, value, false);
+    }
+    p.iter()
+        .zip(v.iter())
+        .all(|(a, b)| wildcard_match(a, b, false))
+}
+
+/// Evaluate a set of policies (one principal's identity policies, or one trust
+/// policy) against a request: explicit Deny wins, then any Allow, else implicit deny.
+pub fn evaluate(policies: &[(&str, &PolicyDocument)], req: &Request) -> Decision {
+    let mut allows = Vec::new();
+    let mut allow_undecided = Vec::new();
+    let mut deny_undecided = Vec::new();
+    let mut reasons = Vec::new();
+    for (name, doc) in policies {
+        for s in &doc.statements {
+            let check = statement_applies(s, req);
+            match (s.effect, check) {
+                (Effect::Deny, Check::Yes) => {
+                    return Decision::Denied {
+                        by: StmtRef::of(name, s),
+                        why: format!("explicit Deny in {name} {}: {}", s.label(), s.summary()),
+                    };
+                }
+                (Effect::Deny, Check::Undecided(c)) => {
+                    deny_undecided.push(format!("Deny in {name} {} may apply: {c}", s.label()))
+                }
+                (Effect::Deny, Check::No(_)) => {}
+                (Effect::Allow, Check::Yes) => allows.push(StmtRef::of(name, s)),
+                (Effect::Allow, Check::Undecided(c)) => {
+                    allow_undecided.push(format!("{name} {}: {c}", s.label()))
+                }
+                (Effect::Allow, Check::No(why)) => {
+                    reasons.push(format!("{name} {}: {why}", s.label()))
+                }
+            }
+        }
+    }
+    if !allows.is_empty() {
+        // Allowed, unless a Deny that may apply is pending.
+        if deny_undecided.is_empty() {
+            return Decision::Allowed { by: allows };
+        }
+        return Decision::Undecided {
+            conditions: deny_undecided,
+        };
+    }
+    if !allow_undecided.is_empty() {
+        allow_undecided.extend(deny_undecided);
+        return Decision::Undecided {
+            conditions: allow_undecided,
+        };
+    }
+    // Nothing allows it: a pending Deny changes nothing.
+    Decision::NotAllowed { reasons }
+}
+
+/// Evaluate one condition against the request context.
+pub fn eval_condition(c: &Condition, req: &Request) -> Check {
+    let desc = c.describe();
+    let state = req.lookup(&c.key);
+    if c.op == Operator::Null {
+        let want_absent = match c.values.first().map(|v| v.to_ascii_lowercase()) {
+            Some(v) if v == "true" => true,
+            Some(v) if v == "false" => false,
+            _ => return Check::No(format!("{desc}: Null needs true or false")),
+        };
+        return match state {
+            KeyState::Unknown => Check::Undecided(format!("{desc}: {} is not known", c.key)),
+            KeyState::Absent => yes_no(want_absent, &desc, &format!("{} is absent", c.key)),
+            KeyState::Present(_) => yes_no(!want_absent, &desc, &format!("{} is present", c.key)),
+        };
+    }
+    let values = match state {
+        KeyState::Unknown => {
+            return Check::Undecided(format!("{desc}: {} is not known for this request", c.key));
+        }
+        KeyState::Absent => {
+            let holds = c.if_exists
+                || c.set == Some(SetQualifier::ForAllValues)
+                || (c.set.is_none() && c.op.negated());
+            return yes_no(holds, &desc, &format!("{} is not in the request", c.key));
+        }
+        KeyState::Present(v) => v,
+    };
+    // m(v): does one request value satisfy the operator?
+    let mut undecided = None;
+    let mut m = |v: &str| -> bool {
+        let mut any = false;
+        for pv in &c.values {
+            match value_matches(c.op, pv, v, req) {
+                Ok(true) => {
+                    any = true;
+                    break;
+                }
+                Ok(false) => {}
+                Err(e) => undecided = Some(e),
+            }
+        }
+        if c.op.negated() { !any } else { any }
+    };
+    let result = match c.set {
+        Some(SetQualifier::ForAllValues) => values.iter().all(|v| m(v)),
+        Some(SetQualifier::ForAnyValue) => values.iter().any(|v| m(v)),
+        None if c.op.negated() => values.iter().all(|v| m(v)),
+        None => values.iter().any(|v| m(v)),
+    };
+    if let Some(u) = undecided
+        && (!result || c.op.negated())
+    {
+        return Check::Undecided(format!("{desc}: {u}"));
+    }
+    let shown = short_list(values);
+    yes_no(result, &desc, &format!("{} is {shown}", c.key))
+}
+
+fn yes_no(holds: bool, desc: &str, fact: &str) -> Check {
+    if holds {
+        Check::Yes
+    } else {
+        Check::No(format!("condition {desc} does not hold: {fact}"))
+    }
+}
+
+/// A piece of a value after policy-variable substitution.
+enum Piece {
+    Text(String),
+    /// `${*}`, `${?}`, `${$}`: the literal character, never a wildcard.
+    Lit(char),
+}
+
+/// Substitute `${key}` policy variables from the request; an unknown one is an error.
+fn substitute(v: &str, req: &Request) -> Result<Vec<Piece>, String> {
+    let mut out = Vec::new();
+    let mut rest = v;
+    while let Some(start) = rest.find("${") {
+        out.push(Piece::Text(rest[..start].to_string()));
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else {
+            out.push(Piece::Text(rest[start..].to_string()));
+            return Ok(out);
+        };
+        let inner = after[..end].trim();
+        match inner {
+            "*" => out.push(Piece::Lit('*')),
+            "?" => out.push(Piece::Lit('?')),
+            "$" => out.push(Piece::Lit('$')),
+            _ => {
+                let (key, default) = match inner.split_once(',') {
+                    Some((k, d)) => (k.trim(), Some(d.trim().trim_matches('\'').to_string())),
+                    None => (inner, None),
+                };
+                match (req.lookup(key), default) {
+                    (KeyState::Present(vals), _) if vals.len() == 1 => {
+                        out.push(Piece::Text(vals[0].clone()))
+                    }
+                    (KeyState::Absent, Some(d)) => out.push(Piece::Text(d)),
+                    _ => return Err(format!("policy variable ${{{inner}}} cannot be resolved")),
+                }
+            }
+        }
+        rest = &after[end + 1..];
+    }
+    out.push(Piece::Text(rest.to_string()));
+    Ok(out)
+}
+
+fn pieces_text(p: &[Piece]) -> String {
+    p.iter()
+        .map(|x| match x {
+            Piece::Text(t) => t.clone(),
+            Piece::Lit(c) => c.to_string(),
+        })
+        .collect()
+}
+
+fn pieces_like(p: &[Piece], value: &str) -> bool {
+    let mut toks = Vec::new();
+    for x in p {
+        match x {
+            Piece::Text(t) => toks.extend(actions::tokens(t, false)),
+            Piece::Lit(c) => toks.push(actions::Tok::Lit(*c)),
+        }
+    }
+    actions::match_tokens(&toks, value, false)
+}
+
+/// Whether one request value satisfies the (positive form of the) operator with one policy value.
+fn value_matches(op: Operator, policy: &str, value: &str, req: &Request) -> Result<bool, String> {
+    use Operator::*;
+    Ok(match op {
+        StringEquals | StringNotEquals => pieces_text(&substitute(policy, req)?) == value,
+        StringEqualsIgnoreCase | StringNotEqualsIgnoreCase => {
+            pieces_text(&substitute(policy, req)?).to_lowercase() == value.to_lowercase()
+        }
+        StringLike | StringNotLike => pieces_like(&substitute(policy, req)?, value),
+        ArnEquals | ArnNotEquals | ArnLike | ArnNotLike => {
+            arn_like(&pieces_text(&substitute(policy, req)?), value)
+        }
+        Bool => policy.eq_ignore_ascii_case(value),
+        BinaryEquals => policy == value,
+        NumericEquals
+        | NumericNotEquals
+        | NumericLessThan
+        | NumericLessThanEquals
+        | NumericGreaterThan
+        | NumericGreaterThanEquals => {
+            let (Ok(p), Ok(v)) = (policy.trim().parse::<f64>(), value.trim().parse::<f64>()) else {
+                return Ok(false);
+            };
+            match op {
+                NumericEquals | NumericNotEquals => v == p,
+                NumericLessThan => v < p,
+                NumericLessThanEquals => v <= p,
+                NumericGreaterThan => v > p,
+                _ => v >= p,
+            }
+        }
+        DateEquals
+        | DateNotEquals
+        | DateLessThan
+        | DateLessThanEquals
+        | DateGreaterThan
+        | DateGreaterThanEquals => {
+            let p = parse_date(policy).ok_or_else(|| format!("{policy:?} is not a date"))?;
+            let v = parse_date(value).ok_or_else(|| format!("{value:?} is not a date"))?;
+            match op {
+                DateEquals | DateNotEquals => v == p,
+                DateLessThan => v < p,
+                DateLessThanEquals => v <= p,
+                DateGreaterThan => v > p,
+                _ => v >= p,
+            }
+        }
+        IpAddress | NotIpAddress => cidr_contains(policy, value)
+            .ok_or_else(|| format!("{policy:?} or {value:?} is not an IP address"))?,
+        Null => false,
+    })
+}
+
+/// An IAM date: ISO 8601 (`2025-02-02T00:00:00Z`, `2025-02-02`) or epoch seconds.
+pub fn parse_date(s: &str) -> Option<jiff::Timestamp> {
+    let s = s.trim();
+    if let Ok(t) = s.parse::<jiff::Timestamp>() {
+        return Some(t);
+    }
+    if let Ok(secs) = s.parse::<i64>() {
+        return jiff::Timestamp::from_second(secs).ok();
+    }
+    if let Ok(d) = s.parse::<jiff::civil::Date>() {
+        return d
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .ok()
+            .map(|z| z.timestamp());
+    }
+    if let Ok(dt) = s.parse::<jiff::civil::DateTime>() {
+        return dt
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .ok()
+            .map(|z| z.timestamp());
+    }
+    None
+}
+
+/// Whether `ip` is in `cidr` (a bare address is a /32 or /128).
+fn cidr_contains(cidr: &str, ip: &str) -> Option<bool> {
+    let (net, bits) = match cidr.trim().split_once('/') {
+        Some((n, b)) => (n, Some(b.parse::<u32>().ok()?)),
+        None => (cidr.trim(), None),
+    };
+    let net: IpAddr = net.parse().ok()?;
+    let ip: IpAddr = ip.trim().parse().ok()?;
+    match (net, ip) {
+        (IpAddr::V4(n), IpAddr::V4(i)) => {
+            let bits = bits.unwrap_or(32).min(32);
+            let mask = if bits == 0 {
+                0
+            } else {
+                u32::MAX << (32 - bits)
+            };
+            Some(u32::from(n) & mask == u32::from(i) & mask)
+        }
+        (IpAddr::V6(n), IpAddr::V6(i)) => {
+            let bits = bits.unwrap_or(128).min(128);
+            let mask = if bits == 0 {
+                0
+            } else {
+                u128::MAX << (128 - bits)
+            };
+            Some(u128::from(n) & mask == u128::from(i) & mask)
+        }
+        _ => Some(false),
+    }
+}
+
+// ---------------------------------------------------------------- effective permissions
+
+/// A parsed policy with a name for evidence (`inline policy x`, `managed policy arn:…`).
+#[derive(Debug, Clone)]
+pub struct NamedPolicy {
+    pub name: String,
+    pub doc: PolicyDocument,
+}
+
+/// The permissions boundary of a principal.
+#[derive(Debug, Clone)]
+pub enum Boundary {
+    Known(NamedPolicy),
+    /// Set, but its document was not collected: grants are then only possible.
+    Unknown(String),
+}
+
+/// A principal's identity policies and boundary, ready for queries.
+#[derive(Debug, Clone, Default)]
+pub struct PermissionSet {
+    pub policies: Vec<NamedPolicy>,
+    pub boundary: Option<Boundary>,
+    /// Policies that could not be used (not collected, not parseable).
+    pub problems: Vec<String>,
+}
+
+/// The answer to "does it allow all of Q on every resource?".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    /// The grant depends on a condition (of an Allow, of a Deny, or an uncollected boundary).
+    pub conditional: bool,
+    /// The statements that grant it.
+    pub by: Vec<StmtRef>,
+    /// Extra facts (conditions, boundaries, Denies that narrow it).
+    pub notes: Vec<String>,
+}
+
+impl Grant {
+    /// `inline policy x Statement[0]; …` plus notes, for evidence.
+    pub fn evidence(&self) -> String {
+        let by: Vec<String> = self.by.iter().map(|s| s.to_string()).collect();
+        let mut s = by.join("; ");
+        if !self.notes.is_empty() {
+            s.push_str(" (");
+            s.push_str(&self.notes.join("; "));
+            s.push(')');
+        }
+        s
+    }
+}
+
+/// The service an action pattern belongs to (`s3:Get*` → `s3`; `*` → `*`).
+fn service_of(q: &str) -> &str {
+    q.split_once(':').map(|(s, _)| s).unwrap_or("*")
+}
+
+fn has_wildcard(s: &str) -> bool {
+    s.contains(['*', '?'])
+}
+
+/// Cheap pre-test: two action patterns with different literal services never meet.
+fn same_service(p: &str, q: &str) -> bool {
+    let (ps, qs) = (service_of(p.trim()), service_of(q));
+    has_wildcard(ps) || has_wildcard(qs) || ps.eq_ignore_ascii_case(qs)
+}
+
+/// Does pattern `p` cover every action matched by `q`?
+fn covers(p: &str, q: &str) -> bool {
+    if !same_service(p, q) {
+        return false;
+    }
+    if has_wildcard(q) {
+        pattern_covers(p.trim(), q, true)
+    } else {
+        action_matches(p, q)
+    }
+}
+
+/// Does the statement's Action/NotAction cover every action of `q`?
+fn stmt_covers_action(s: &Statement, q: &str) -> bool {
+    if s.action.negated {
+        !s.action
+            .values
+            .iter()
+            .any(|p| same_service(p, q) && patterns_intersect(p.trim(), q, true))
+    } else {
+        s.action.values.iter().any(|p| covers(p, q))
+    }
+}
+
+/// Whether a resource pattern means "every resource" for a service: `*`,
+/// `arn:…:*`, or a whole resource type (`arn:aws:iam::*:role/*`, `…:secret:*`).
+pub fn broad_resource(pattern: &str, service: &str) -> bool {
+    let p = pattern.trim();
+    if p == "*" {
+        return true;
+    }
+    let parts: Vec<&str> = p.splitn(6, ':').collect();
+    if parts.len() != 6 || parts[0] != "arn" {
+        return false;
+    }
+    let svc = parts[2];
+    if !(svc == "*" || service == "*" || svc.eq_ignore_ascii_case(service)) {
+        return false;
+    }
+    let rest = parts[5];
+    if rest.chars().all(|c| c == '*') {
+        return true;
+    }
+    if svc.eq_ignore_ascii_case("s3") {
+        // S3 resources start with the bucket name, not a type.
+        return rest == "*/*";
+    }
+    // A literal resource type followed only by a wildcard.
+    let (ty, tail) = match rest.find(['/', ':']) {
+        Some(i) => (&rest[..i], &rest[i + 1..]),
+        None => return false,
+    };
+    !ty.is_empty() && !has_wildcard(ty) && !tail.is_empty() && tail.chars().all(|c| c == '*')
+}
+
+fn stmt_all_resources(s: &Statement, service: &str) -> bool {
+    match &s.resource {
+        None => true,
+        Some(spec) if spec.negated => !spec.values.iter().any(|p| broad_resource(p, service)),
+        Some(spec) => spec.values.iter().any(|p| broad_resource(p, service)),
+    }
+}
+
+/// How a resource spec reads in evidence.
+fn resource_note(s: &Statement) -> Option<String> {
+    match &s.resource {
+        Some(spec) if spec.negated => Some(format!(
+            "on every resource except {}",
+            short_list(&spec.values)
+        )),
+        _ => None,
+    }
+}
+
+fn docs_grant(policies: &[NamedPolicy], q: &str) -> Option<Grant> {
+    let service = service_of(q);
+    // Allow statements that grant all of q on every resource; unconditional first.
+    let mut best: Option<Grant> = None;
+    for p in policies {
+        for s in &p.doc.statements {
+            if s.effect != Effect::Allow
+                || !stmt_covers_action(s, q)
+                || !stmt_all_resources(s, service)
+            {
+                continue;
+            }
+            let mut g = Grant {
+                conditional: s.has_conditions(),
+                by: vec![StmtRef::of(&p.name, s)],
+                notes: Vec::new(),
+            };
+            if s.has_conditions() {
+                g.notes.push(format!("when {}", s.conditions_text()));
+            }
+            if let Some(n) = resource_note(s) {
+                g.notes.push(n);
+            }
+            let better = match &best {
+                None => true,
+                Some(b) => b.conditional && !g.conditional,
+            };
+            if better {
+                best = Some(g);
+            }
+        }
+    }
+    let mut grant = match best {
+        Some(g) => g,
+        None => union_grant(policies, q)?,
+    };
+    // Explicit Deny covering all of q on every resource removes it; with a condition, it
+    // makes the grant conditional.
+    for p in policies {
+        for s in &p.doc.statements {
+            if s.effect != Effect::Deny
+                || !stmt_covers_action(s, q)
+                || !stmt_all_resources(s, service)
+            {
+                continue;
+            }
+            if s.has_conditions() {
+                grant.conditional = true;
+                grant.notes.push(format!(
+                    "unless Deny {} {} applies: {}",
+                    p.name,
+                    s.label(),
+                    s.conditions_text()
+                ));
+            } else {
+                return None;
+            }
+        }
+    }
+    Some(grant)
+}
+
+/// A wildcard `q` granted piecewise: every catalogue action of it allowed by some statement.
+fn union_grant(policies: &[NamedPolicy], q: &str) -> Option<Grant> {
+    if !has_wildcard(q) {
+        return None;
+    }
+    let service = service_of(q);
+    if has_wildcard(service) {
+        return None;
+    }
+    // Only statements that mention this service can contribute.
+    let relevant: Vec<(&NamedPolicy, &Statement)> = policies
+        .iter()
+        .flat_map(|p| p.doc.statements.iter().map(move |s| (p, s)))
+        .filter(|(_, s)| {
+            s.effect == Effect::Allow
+                && stmt_all_resources(s, service)
+                && (s.action.negated
+                    || s.action.values.iter().any(|a| {
+                        let svc = service_of(a.trim());
+                        has_wildcard(svc) || svc.eq_ignore_ascii_case(service)
+                    }))
+        })
+        .collect();
+    if relevant.is_empty() {
+        return None;
+    }
+    let wanted = actions::expand(q);
+    if wanted.is_empty() {
+        return None;
+    }
+    let mut used: Vec<StmtRef> = Vec::new();
+    let mut conditional = false;
+    for a in &wanted {
+        let name = a.full_name();
+        let mut hit: Option<&(&NamedPolicy, &Statement)> = None;
+        for r in &relevant {
+            if stmt_covers_action(r.1, &name) {
+                if !r.1.has_conditions() {
+                    hit = Some(r);
+                    break;
+                }
+                hit.get_or_insert(r);
+            }
+        }
+        let (p, s) = hit?;
+        conditional |= s.has_conditions();
+        let sref = StmtRef::of(&p.name, s);
+        if !used.contains(&sref) {
+            used.push(sref);
+        }
+    }
+    Some(Grant {
+        conditional,
+        by: used,
+        notes: vec![format!(
+            "every one of the {} actions of {q}, across statements",
+            wanted.len()
+        )],
+    })
+}
+
+impl PermissionSet {
+    /// The identity policies of a role: inline, then attached managed (default version),
+    /// with its permissions boundary. `lookup` finds a managed policy by ARN.
+    pub fn for_role<'p>(
+        role: &IamRole,
+        lookup: impl Fn(&str) -> Option<&'p ManagedPolicy>,
+    ) -> PermissionSet {
+        let mut set = PermissionSet::default();
+        for ip in &role.inline_policies {
+            let name = format!("inline policy {}", ip.name);
+            match parse_document(&ip.document) {
+                Ok(doc) => set.policies.push(NamedPolicy { name, doc }),
+                Err(e) => set.problems.push(format!("{name}: {e}")),
+            }
+        }
+        for ap in &role.attached_policies {
+            let name = format!(
+                "managed policy {}",
+                if ap.name.is_empty() {
+                    &ap.arn
+                } else {
+                    &ap.name
+                }
+            );
+            match lookup(&ap.arn).and_then(|m| m.document.as_ref()) {
+                Some(d) => match parse_document(d) {
+                    Ok(doc) => set.policies.push(NamedPolicy { name, doc }),
+                    Err(e) => set.problems.push(format!("{name}: {e}")),
+                },
+                None => set.problems.push(format!(
+                    "{name} ({}): its document was not collected",
+                    ap.arn
+                )),
+            }
+        }
+        if let Some(b) = &role.permissions_boundary {
+            let name = format!("permissions boundary {b}");
+            set.boundary = Some(match lookup(b).and_then(|m| m.document.as_ref()) {
+                Some(d) => match parse_document(d) {
+                    Ok(doc) => Boundary::Known(NamedPolicy { name, doc }),
+                    Err(e) => {
+                        set.problems.push(format!("{name}: {e}"));
+                        Boundary::Unknown(b.clone())
+                    }
+                },
+                None => Boundary::Unknown(b.clone()),
+            });
+        }
+        set
+    }
+
+    /// A set of documents with no boundary.
+    pub fn of(policies: Vec<NamedPolicy>) -> PermissionSet {
+        PermissionSet {
+            policies,
+            boundary: None,
+            problems: Vec::new(),
+        }
+    }
+
+    /// Does it allow every action `q` matches (`iam:PassRole`, `s3:*`, `*:*`) on every
+    /// resource, after explicit Denies and the permissions boundary?
+    pub fn allows_all(&self, q: &str) -> Option<Grant> {
+        let mut grant = docs_grant(&self.policies, q)?;
+        match &self.boundary {
+            None => {}
+            Some(Boundary::Known(b)) => {
+                let bg = docs_grant(std::slice::from_ref(b), q)?;
+                if bg.conditional {
+                    grant.conditional = true;
+                    grant
+                        .notes
+                        .push(format!("{} allows it only conditionally", b.name));
+                    grant.notes.extend(bg.notes);
+                } else {
+                    grant.notes.push(format!("{} allows it too", b.name));
+                }
+            }
+            Some(Boundary::Unknown(arn)) => {
+                grant.conditional = true;
+                grant.notes.push(format!(
+                    "permissions boundary {arn} was not collected and may narrow it"
+                ));
+            }
+        }
+        Some(grant)
+    }
+
+    /// Does it allow `*` on `*` (AdministratorAccess or equivalent)?
+    pub fn allows_everything(&self) -> Option<Grant> {
+        self.allows_all("*:*")
+    }
+
+    /// Does it allow every action of a service (`s3` → `s3:*`)?
+    pub fn allows_service(&self, service: &str) -> Option<Grant> {
+        self.allows_all(&format!("{service}:*"))
+    }
+
+    /// Allow statements that use `NotAction` (and are not cut off by the boundary).
+    pub fn allow_not_action(&self) -> Vec<(StmtRef, String)> {
+        let mut out = Vec::new();
+        for p in &self.policies {
+            for s in &p.doc.statements {
+                if s.effect == Effect::Allow && s.action.negated {
+                    out.push((StmtRef::of(&p.name, s), s.summary()));
+                }
+            }
+        }
+        if let Some(Boundary::Known(b)) = &self.boundary {
+            // A boundary that allows nothing beyond named actions defuses NotAction.
+            let boundary_open = b.doc.statements.iter().any(|s| {
+                s.effect == Effect::Allow
+                    && (s.action.negated
+                        || s.action.values.iter().any(|a| has_wildcard(service_of(a))))
+            });
+            if !boundary_open {
+                out.clear();
+            }
+        }
+        out
+    }
+
+    /// Evaluate a concrete request against these policies and the boundary.
+    pub fn evaluate(&self, req: &Request) -> Decision {
+        let docs: Vec<(&str, &PolicyDocument)> = self
+            .policies
+            .iter()
+            .map(|p| (p.name.as_str(), &p.doc))
+            .collect();
+        let d = evaluate(&docs, req);
+        match (&d, &self.boundary) {
+            (Decision::Allowed { .. }, Some(Boundary::Known(b))) => {
+                match evaluate(&[(b.name.as_str(), &b.doc)], req) {
+                    Decision::Allowed { .. } => d,
+                    other => other,
+                }
+            }
+            (Decision::Allowed { .. }, Some(Boundary::Unknown(arn))) => Decision::Undecided {
+                conditions: vec![format!("permissions boundary {arn} was not collected")],
+            },
+            _ => d,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn doc(v: Value) -> PolicyDocument {
+        parse_document(&v).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn set(v: Value) -> PermissionSet {
+        PermissionSet::of(vec![NamedPolicy {
+            name: "p".into(),
+            doc: doc(v),
+        }])
+    }
+
+    #[test]
+    fn parses_every_shape() {
+        let d = doc(json!({
+            "Version": "2012-10-17",
+            "Statement": {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}
+        }));
+        assert_eq!(d.statements.len(), 1);
+        assert_eq!(d.statements[0].action.values, vec!["s3:GetObject"]);
+        let d = doc(json!({"Statement": [
+            {"Sid": "A", "Effect": "Deny", "NotAction": ["iam:*", "sts:*"], "NotResource": "arn:aws:s3:::b"},
+            {"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole"},
+            {"Effect": "Allow", "Principal": {"AWS": ["arn:aws:iam::111122223333:root", "222233334444"], "Service": "pods.eks.amazonaws.com"},
+             "Action": ["sts:AssumeRole", "sts:TagSession"],
+             "Condition": {
+                "ForAnyValue:StringLikeIfExists": {"aws:TagKeys": ["a*", "b"]},
+                "Bool": {"aws:SecureTransport": true},
+                "NumericLessThan": {"aws:MultiFactorAuthAge": 3600},
+                "Null": {"aws:RequestTag/x": "false"}
+             }},
+            {"Effect": "Allow", "NotPrincipal": {"Federated": "x"}, "Action": "*"}
+        ]}));
+        assert_eq!(d.statements.len(), 4);
+        let s0 = &d.statements[0];
+        assert_eq!(s0.label(), "Statement[0] (Sid \"A\")");
+        assert!(s0.action.negated);
+        assert!(s0.resource.as_ref().is_some_and(|r| r.negated));
+        assert!(d.statements[1].principal.as_ref().is_some_and(|p| p.any));
+        let s2 = &d.statements[2];
+        assert_eq!(s2.principal.as_ref().map(|p| p.entries.len()), Some(3));
+        assert_eq!(s2.conditions.len(), 4);
+        let tag = &s2.conditions[0];
+        assert_eq!(tag.set, Some(SetQualifier::ForAnyValue));
+        assert!(tag.if_exists);
+        assert_eq!(tag.op, Operator::StringLike);
+        assert_eq!(s2.conditions[1].values, vec!["true"]);
+        assert_eq!(s2.conditions[2].values, vec!["3600"]);
+        assert!(
+            d.statements[3]
+                .principal
+                .as_ref()
+                .is_some_and(|p| p.negated)
+        );
+    }
+
+    #[test]
+    fn url_encoded_documents() {
+        let raw = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22s3%3AGetObject%22%2C%22Resource%22%3A%22*%22%7D%5D%7D";
+        let d = doc(Value::String(raw.into()));
+        assert_eq!(d.statements[0].action.values, vec!["s3:GetObject"]);
+        let d = doc(Value::String(
+            r#"{"Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#.into(),
+        ));
+        assert_eq!(d.statements.len(), 1);
+    }
+
+    #[test]
+    fn parse_errors_say_where() {
+        let cases = [
+            (json!({"Version": "2012-10-17"}), "no \"Statement\""),
+            (
+                json!({"Statement": [{"Effect": "Allow", "Action": "a:b"}, {"Effect": "Maybe", "Action": "x"}]}),
+                "Statement[1].Effect",
+            ),
+            (
+                json!({"Statement": [{"Effect": "Allow"}]}),
+                "Statement[0]: no \"Action\"",
+            ),
+            (
+                json!({"Statement": [{"Effect": "Allow", "Action": "a", "NotAction": "b"}]}),
+                "both",
+            ),
+            (
+                json!({"Statement": [{"Effect": "Allow", "Action": 3}]}),
+                "Statement[0].Action",
+            ),
+            (
+                json!({"Statement": [{"Effect": "Allow", "Action": "a", "Condition": {"StringEqualz": {"k": "v"}}}]}),
+                "unknown condition operator",
+            ),
+            (
+                json!({"Statement": [{"Effect": "Allow", "Action": "a", "Condition": {"StringEquals": {"k": {"x": 1}}}}]}),
+                "Condition.StringEquals.k",
+            ),
+            (
+                json!({"Statement": [{"Effect": "Allow", "Action": "a", "Principal": "me"}]}),
+                "Principal",
+            ),
+            (json!("not json %%"), "not valid JSON"),
+            (json!(42), "expected a JSON object"),
+        ];
+        for (v, want) in cases {
+            match parse_document(&v) {
+                Ok(_) => panic!("{v} should not parse"),
+                Err(e) => assert!(e.0.contains(want), "{v}: {e} lacks {want}"),
+            }
+        }
+    }
+
+    fn cond(op: &str, key: &str, vals: Value) -> Condition {
+        let d = doc(
+            json!({"Statement": {"Effect": "Allow", "Action": "*", "Condition": {op: {key: vals}}}}),
+        );
+        d.statements[0].conditions[0].clone()
+    }
+
+    #[test]
+    fn condition_table() {
+        let req = Request::new("s3:GetObject")
+            .key("aws:username", "alice")
+            .key("k", "Value-1")
+            .key("n", "10")
+            .key("b", "true")
+            .key("ip", "10.1.2.3")
+            .key("ip6", "2001:db8::1")
+            .key("d", "2025-02-02T00:00:00Z")
+            .key("arn", "arn:aws:iam::111122223333:role/team/app")
+            .key_values("tags", vec!["a".into(), "b".into()])
+            .absent("gone");
+        use Check::*;
+        let y = |c: Check| matches!(c, Yes);
+        let n = |c: Check| matches!(c, No(_));
+        let u = |c: Check| matches!(c, Undecided(_));
+        type Case<'a> = (&'a str, &'a str, Value, fn(Check) -> bool);
+        let cases: Vec<Case> = vec![
+            ("StringEquals", "k", json!("Value-1"), y),
+            ("StringEquals", "K", json!("Value-1"), y), // keys are case-insensitive
+            ("StringEquals", "k", json!("value-1"), n),
+            ("StringEquals", "k", json!(["x", "Value-1"]), y),
+            ("StringNotEquals", "k", json!("x"), y),
+            ("StringNotEquals", "k", json!(["x", "Value-1"]), n),
+            ("StringEqualsIgnoreCase", "k", json!("VALUE-1"), y),
+            ("StringNotEqualsIgnoreCase", "k", json!("VALUE-1"), n),
+            ("StringLike", "k", json!("Val*"), y),
+            ("StringLike", "k", json!("val*"), n),
+            ("StringLike", "k", json!("Value-?"), y),
+            ("StringNotLike", "k", json!("V*"), n),
+            ("StringEquals", "k", json!("${aws:username}"), n),
+            ("StringLike", "k", json!("${aws:userid}*"), u),
+            ("StringEquals", "gone", json!("x"), n),
+            ("StringNotEquals", "gone", json!("x"), y),
+            ("StringEqualsIfExists", "gone", json!("x"), y),
+            ("StringEquals", "nobody-knows", json!("x"), u),
+            ("Null", "gone", json!(true), y),
+            ("Null", "gone", json!("false"), n),
+            ("Null", "k", json!(false), y),
+            ("Null", "nobody-knows", json!(true), u),
+            ("NumericEquals", "n", json!(10), y),
+            ("NumericLessThan", "n", json!("11"), y),
+            ("NumericLessThanEquals", "n", json!(9), n),
+            ("NumericGreaterThan", "n", json!(9), y),
+            ("NumericGreaterThanEquals", "n", json!(10), y),
+            ("NumericNotEquals", "n", json!(10), n),
+            ("Bool", "b", json!(true), y),
+            ("Bool", "b", json!("false"), n),
+            ("DateGreaterThan", "d", json!("2025-01-01T00:00:00Z"), y),
+            ("DateLessThan", "d", json!("2025-01-01"), n),
+            ("DateEquals", "d", json!("1738454400"), y),
+            ("DateNotEquals", "d", json!("2024-01-01T00:00:00Z"), y),
+            ("IpAddress", "ip", json!("10.0.0.0/8"), y),
+            ("IpAddress", "ip", json!(["192.168.0.0/16"]), n),
+            ("NotIpAddress", "ip", json!("192.168.0.0/16"), y),
+            ("IpAddress", "ip6", json!("2001:db8::/32"), y),
+            ("ArnLike", "arn", json!("arn:aws:iam::*:role/team/*"), y),
+            ("ArnLike", "arn", json!("arn:aws:iam::*:role/other/*"), n),
+            (
+                "ArnEquals",
+                "arn",
+                json!("arn:aws:iam::111122223333:role/team/app"),
+                y,
+            ),
+            ("ArnNotLike", "arn", json!("arn:aws:iam::*:user/*"), y),
+            ("ForAnyValue:StringEquals", "tags", json!(["b", "c"]), y),
+            ("ForAnyValue:StringEquals", "tags", json!(["c"]), n),
+            (
+                "ForAllValues:StringEquals",
+                "tags",
+                json!(["a", "b", "c"]),
+                y,
+            ),
+            ("ForAllValues:StringEquals", "tags", json!(["a"]), n),
+            ("ForAllValues:StringEquals", "gone", json!(["a"]), y),
+            ("ForAnyValue:StringEquals", "gone", json!(["a"]), n),
+            ("ForAnyValue:StringLike", "tags", json!("?"), y),
+        ];
+        for (op, key, vals, want) in cases {
+            let c = cond(op, key, vals.clone());
+            let got = eval_condition(&c, &req);
+            assert!(want(got.clone()), "{op} {key} {vals}: got {got:?}");
+        }
+        // A known variable is substituted.
+        let c = cond("StringEquals", "k", json!("${aws:username}"));
+        let r2 = Request::new("x")
+            .key("aws:username", "Value-1")
+            .key("k", "Value-1");
+        assert_eq!(eval_condition(&c, &r2), Check::Yes);
+        // ${*} is a literal star, not a wildcard.
+        let c = cond("StringLike", "k", json!("a${*}"));
+        assert_eq!(
+            eval_condition(&c, &Request::new("x").key("k", "a*")),
+            Check::Yes
+        );
+        assert!(matches!(
+            eval_condition(&c, &Request::new("x").key("k", "ab")),
+            Check::No(_)
+        ));
+    }
+
+    #[test]
+    fn evaluation_deny_wins_and_undecided_is_named() {
+        let d = doc(json!({"Statement": [
+            {"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+            {"Sid": "NoDelete", "Effect": "Deny", "Action": "s3:Delete*", "Resource": "arn:aws:s3:::prod/*"},
+            {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*", "Condition": {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}}
+        ]}));
+        let docs = [("p", &d)];
+        let r = Request::new("s3:GetObject").resource("arn:aws:s3:::prod/x");
+        assert!(evaluate(&docs, &r).is_allowed());
+        let r = Request::new("s3:DeleteObject").resource("arn:aws:s3:::prod/x");
+        match evaluate(&docs, &r) {
+            Decision::Denied { by, .. } => assert_eq!(by.sid.as_deref(), Some("NoDelete")),
+            other => panic!("{other:?}"),
+        }
+        let r = Request::new("s3:DeleteObject").resource("arn:aws:s3:::dev/x");
+        assert!(evaluate(&docs, &r).is_allowed());
+        let r = Request::new("kms:Decrypt").resource("arn:aws:kms:us-east-1:1:key/k");
+        match evaluate(&docs, &r) {
+            Decision::Undecided { conditions } => {
+                assert!(conditions[0].contains("kms:ViaService"), "{conditions:?}")
+            }
+            other => panic!("{other:?}"),
+        }
+        let r = Request::new("ec2:RunInstances").resource("*");
+        assert!(matches!(evaluate(&docs, &r), Decision::NotAllowed { .. }));
+        // A Deny that may apply: undecided when something allows, irrelevant otherwise.
+        let d2 = doc(json!({"Statement": [
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"},
+            {"Effect": "Deny", "Action": "*", "Resource": "*", "Condition": {"Bool": {"aws:ViaAWSService": "false"}}}
+        ]}));
+        let docs2 = [("p", &d2)];
+        match evaluate(&docs2, &Request::new("s3:GetObject").resource("x")) {
+            Decision::Undecided { conditions } => {
+                assert!(
+                    conditions[0].contains("aws:ViaAWSService"),
+                    "{conditions:?}"
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            evaluate(&docs2, &Request::new("s3:PutObject").resource("x")),
+            Decision::NotAllowed { .. }
+        ));
+        let r = Request::new("s3:GetObject")
+            .resource("x")
+            .key("aws:ViaAWSService", "true");
+        assert!(evaluate(&docs2, &r).is_allowed());
+    }
+
+    #[test]
+    fn symbolic_queries() {
+        let admin = set(json!({"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}));
+        assert!(admin.allows_all("*:*").is_some());
+        assert!(admin.allows_service("iam").is_some());
+        let s3 =
+            set(json!({"Statement": {"Effect": "Allow", "Action": ["s3:*"], "Resource": "*"}}));
+        assert!(s3.allows_all("*:*").is_none());
+        assert!(s3.allows_service("s3").is_some());
+        assert!(s3.allows_all("s3:GetObject").is_some());
+        let guide = set(
+            json!({"Statement": {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": ["arn:aws:s3:::bucket/*"]}}),
+        );
+        assert!(guide.allows_all("s3:GetObject").is_none());
+        assert!(guide.allows_service("s3").is_none());
+        let put = set(
+            json!({"Statement": {"Effect": "Allow", "Action": "iam:Put*", "Resource": "arn:aws:iam::*:role/*"}}),
+        );
+        assert!(put.allows_all("iam:PutRolePolicy").is_some());
+        assert!(put.allows_all("iam:PassRole").is_none());
+        // NotAction grants everything else.
+        let na =
+            set(json!({"Statement": {"Effect": "Allow", "NotAction": ["iam:*"], "Resource": "*"}}));
+        assert!(na.allows_service("s3").is_some());
+        assert!(na.allows_service("iam").is_none());
+        assert!(na.allows_all("*:*").is_none());
+        assert_eq!(na.allow_not_action().len(), 1);
+        // Unconditional Deny removes; conditional Deny makes it conditional.
+        let denied = set(json!({"Statement": [
+            {"Effect": "Allow", "Action": "*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "iam:*", "Resource": "*"}
+        ]}));
+        assert!(denied.allows_service("iam").is_none());
+        assert!(denied.allows_all("iam:PassRole").is_none());
+        assert!(denied.allows_service("s3").is_some());
+        let cdeny = set(json!({"Statement": [
+            {"Effect": "Allow", "Action": "*", "Resource": "*"},
+            {"Effect": "Deny", "NotAction": "s3:*", "Resource": "*", "Condition": {"StringNotEquals": {"aws:RequestedRegion": "eu-west-1"}}}
+        ]}));
+        let g = cdeny.allows_service("iam");
+        assert!(g.as_ref().is_some_and(|g| g.conditional), "{g:?}");
+        assert!(cdeny.allows_service("s3").is_some_and(|g| !g.conditional));
+        // Conditions on the Allow.
+        let cond = set(
+            json!({"Statement": {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*", "Condition": {"StringEquals": {"aws:ResourceTag/team": "a"}}}}),
+        );
+        assert!(
+            cond.allows_all("sts:AssumeRole")
+                .is_some_and(|g| g.conditional)
+        );
+        // Piecewise grant of a whole service across statements.
+        let pieces = set(json!({"Statement": [
+            {"Effect": "Allow", "Action": ["sts:Assume*", "sts:Get*", "sts:Decode*", "sts:Tag*", "sts:Set*"], "Resource": "*"}
+        ]}));
+        assert!(pieces.allows_service("sts").is_some());
+    }
+
+    #[test]
+    fn boundary_intersects() {
+        let mut s = set(json!({"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}));
+        s.boundary = Some(Boundary::Known(NamedPolicy {
+            name: "permissions boundary b".into(),
+            doc: doc(
+                json!({"Statement": {"Effect": "Allow", "Action": ["s3:*"], "Resource": "*"}}),
+            ),
+        }));
+        assert!(s.allows_all("*:*").is_none());
+        assert!(s.allows_service("s3").is_some());
+        assert!(s.allows_all("iam:PassRole").is_none());
+        let r = Request::new("iam:PassRole").resource("*");
+        assert!(matches!(s.evaluate(&r), Decision::NotAllowed { .. }));
+        s.boundary = Some(Boundary::Unknown("arn:aws:iam::1:policy/b".into()));
+        assert!(s.allows_all("*:*").is_some_and(|g| g.conditional));
+    }
+
+    #[test]
+    fn broad_resources() {
+        let cases = [
+            ("*", "s3", true),
+            ("arn:aws:s3:::*", "s3", true),
+            ("arn:aws:s3:::*/*", "s3", true),
+            ("arn:aws:s3:::bucket/*", "s3", false),
+            (
+                "arn:aws:secretsmanager:*:*:secret:*",
+                "secretsmanager",
+                true,
+            ),
+            (
+                "arn:aws:secretsmanager:*:*:secret:prod/*",
+                "secretsmanager",
+                false,
+            ),
+            ("arn:aws:iam::*:role/*", "iam", true),
+            ("arn:aws:iam::111122223333:role/app", "iam", false),
+            ("arn:aws:ssm:*:*:parameter/*", "ssm", true),
+            ("arn:aws:kms:*:*:key/*", "kms", true),
+            ("arn:aws:kms:*:*:key/*", "s3", false),
+            ("arn:*:*:*:*:*", "iam", true),
+        ];
+        for (p, svc, want) in cases {
+            assert_eq!(broad_resource(p, svc), want, "{p} for {svc}");
+        }
+    }
+}

@@ -1,9 +1,20 @@
 //! Which IAM roles the cluster's service accounts can actually obtain.
 //!
-//! (first version: annotations and associations; trust refinement follows)
+//! Three ways in: an IRSA annotation, a trust so broad that it admits an
+//! existing service account nobody annotated (its pods can still request a
+//! web-identity token and call STS), and an EKS Pod Identity association.
+//! The IAM rules judge exactly the roles that some link here `works` for; the
+//! PATH rule follows these links from Kubernetes subjects to AWS.
 
-use crate::graph::Graph;
-use crate::model::{Inventory, RoleArn};
+use std::collections::HashSet;
+
+use super::iam::{PolicyDocument, parse_document};
+use super::trust::{
+    PodIdentity, TrustAnswer, WebIdentity, check_pod_identity, check_web_identity,
+    provider_statements, scope_admits,
+};
+use crate::graph::{Graph, ProviderState};
+use crate::model::{IamRole, Inventory, PodIdentityAssociation, RoleArn, ServiceAccount};
 
 /// How a service account obtains a role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -17,14 +28,154 @@ pub enum Via {
 pub struct RoleLink {
     pub namespace: String,
     pub service_account: String,
+    /// The role's ARN as IAM returns it (with its path) when the role is known,
+    /// else as the annotation or association wrote it.
     pub role_arn: String,
     pub via: Via,
-    /// The role exists and its trust admits this service account.
+    /// The role exists and its trust admits this service account. Where that cannot
+    /// be verified it counts as working (the safe side for an audit): a trust that
+    /// hinges on an undecidable condition, IAM not collected, a role in an account
+    /// that was not audited. It is false when the role is known to be missing, the
+    /// trust is known to refuse, or the cluster's OIDC provider is known to be
+    /// missing or to refuse the audience.
     pub works: bool,
+}
+
+/// The audited account: STS's answer, else the one account all collected IAM roles
+/// and users belong to (a snapshot without `sts-caller-identity.json`).
+pub fn audited_account(inv: &Inventory) -> Option<String> {
+    if let Some(a) = &inv.account {
+        return Some(a.clone());
+    }
+    let mut accounts = inv
+        .iam
+        .roles
+        .iter()
+        .map(|r| r.arn.as_str())
+        .chain(inv.iam.users.iter().map(|u| u.arn.as_str()))
+        .filter_map(|arn| crate::model::Arn::parse(arn).ok().map(|a| a.account));
+    let first = accounts.next()?;
+    accounts.all(|a| a == first).then_some(first)
+}
+
+/// The role an annotation or association names ([`Graph::iam_role_for`], also by
+/// name when only [`audited_account`] knows the account).
+pub fn find_role<'a>(inv: &Inventory, graph: &Graph<'a>, arn: &RoleArn) -> Option<&'a IamRole> {
+    graph.iam_role_for(arn).or_else(|| {
+        if inv.account.is_none() && audited_account(inv).as_deref() == Some(arn.account.as_str()) {
+            graph.iam_role_named(&arn.name)
+        } else {
+            None
+        }
+    })
+}
+
+/// A role that is not in the inventory but might exist: IAM was not collected, or
+/// the role is in an account that was not audited.
+fn unverifiable(inv: &Inventory, graph: &Graph, arn: &RoleArn) -> bool {
+    !graph.iam_seen() || audited_account(inv).as_deref() != Some(arn.account.as_str())
+}
+
+/// The cluster's OIDC issuer host (`oidc.eks.…/id/X`), when the cluster was described.
+pub fn cluster_issuer(graph: &Graph) -> Option<String> {
+    graph.cluster().and_then(|c| c.issuer_host())
+}
+
+/// The ARN of the cluster's OIDC provider as a role in `role_arn`'s account names it:
+/// the real provider when it was collected, else the ARN IAM would give it.
+pub fn provider_arn_for(graph: &Graph, issuer: &str, role_arn: &str) -> String {
+    let (partition, account) = match RoleArn::parse(role_arn) {
+        Ok(r) => (r.partition, r.account),
+        Err(_) => (
+            "aws".to_string(),
+            graph.account().unwrap_or("000000000000").to_string(),
+        ),
+    };
+    if let Some(p) = graph.provider_for_issuer(issuer)
+        && crate::model::Arn::parse(&p.arn).is_ok_and(|a| a.account == account)
+    {
+        return p.arn.clone();
+    }
+    format!("arn:{partition}:iam::{account}:oidc-provider/{issuer}")
+}
+
+/// Whether the cluster's provider accepts tokens for this audience:
+/// `None` when that cannot be said (issuer or providers not collected).
+pub fn provider_accepts(graph: &Graph, audience: &str) -> Option<bool> {
+    match graph.provider_state() {
+        ProviderState::UnknownIssuer | ProviderState::ProvidersNotSeen { .. } => None,
+        ProviderState::Missing { .. } => Some(false),
+        ProviderState::NoStsAudience { provider, .. } | ProviderState::Ok { provider, .. } => {
+            Some(provider.client_ids.iter().any(|c| c == audience))
+        }
+    }
+}
+
+/// A role's trust policy, parsed; `None` when not collected or not parseable.
+pub fn trust_of(role: &IamRole) -> Option<PolicyDocument> {
+    role.trust_policy
+        .as_ref()
+        .and_then(|t| parse_document(t).ok())
+}
+
+/// Evaluate IRSA for a service account and role; `None` when the cluster's issuer is unknown.
+pub fn irsa_answer(
+    graph: &Graph,
+    role: &IamRole,
+    trust: &PolicyDocument,
+    sa: &ServiceAccount,
+) -> Option<TrustAnswer> {
+    let issuer = cluster_issuer(graph)?;
+    let provider = provider_arn_for(graph, &issuer, &role.arn);
+    Some(check_web_identity(
+        trust,
+        &WebIdentity {
+            provider_arn: &provider,
+            issuer: &issuer,
+            namespace: &sa.namespace,
+            name: &sa.name,
+            audience: sa.audience(),
+        },
+    ))
+}
+
+/// The Pod Identity request context of an association.
+pub fn pod_identity_of<'a>(graph: &'a Graph, a: &'a PodIdentityAssociation) -> PodIdentity<'a> {
+    let cluster = graph.cluster();
+    let cluster_arn = cluster.and_then(|c| c.arn.as_deref());
+    let account = cluster_arn
+        .and_then(|arn| arn.split(':').nth(4))
+        .filter(|s| !s.is_empty())
+        .or(graph.account());
+    PodIdentity {
+        account,
+        cluster_arn,
+        cluster_name: a
+            .cluster_name
+            .as_deref()
+            .or(cluster.map(|c| c.name.as_str())),
+        namespace: &a.namespace,
+        service_account: &a.service_account,
+        session_tags: !a.disable_session_tags,
+    }
 }
 
 pub fn role_links(inv: &Inventory, graph: &Graph) -> Vec<RoleLink> {
     let mut out = Vec::new();
+    let mut seen: HashSet<(String, String, String, Via)> = HashSet::new();
+    let mut push = |out: &mut Vec<RoleLink>, link: RoleLink| {
+        let key = (
+            link.namespace.clone(),
+            link.service_account.clone(),
+            link.role_arn.to_ascii_lowercase(),
+            link.via,
+        );
+        if seen.insert(key) {
+            out.push(link);
+        }
+    };
+
+    // 1. IRSA annotations.
     for sa in &inv.service_accounts {
         let Some(ann) = sa.irsa_annotation() else {
             continue;
@@ -32,33 +183,232 @@ pub fn role_links(inv: &Inventory, graph: &Graph) -> Vec<RoleLink> {
         let Ok(arn) = RoleArn::parse(ann) else {
             continue;
         };
-        let role = graph.iam_role_for(&arn);
-        out.push(RoleLink {
-            namespace: sa.namespace.clone(),
-            service_account: sa.name.clone(),
-            role_arn: role
-                .map(|r| r.arn.clone())
-                .unwrap_or_else(|| arn.to_string()),
-            via: Via::Irsa,
-            works: role.is_some(),
-        });
+        let role = find_role(inv, graph, &arn);
+        let works = match role {
+            None => {
+                unverifiable(inv, graph, &arn)
+                    && provider_accepts(graph, sa.audience()) != Some(false)
+            }
+            Some(r) => {
+                let trust_ok = match trust_of(r) {
+                    None => true,
+                    Some(t) => !matches!(
+                        irsa_answer(graph, r, &t, sa),
+                        Some(TrustAnswer::Denied { .. })
+                    ),
+                };
+                trust_ok && provider_accepts(graph, sa.audience()) != Some(false)
+            }
+        };
+        push(
+            &mut out,
+            RoleLink {
+                namespace: sa.namespace.clone(),
+                service_account: sa.name.clone(),
+                role_arn: role
+                    .map(|r| r.arn.clone())
+                    .unwrap_or_else(|| arn.to_string()),
+                via: Via::Irsa,
+                works,
+            },
+        );
     }
+
+    // 2. Existing service accounts a role's trust admits without an annotation.
+    if let Some(issuer) = cluster_issuer(graph) {
+        for role in &inv.iam.roles {
+            let Some(trust) = trust_of(role) else {
+                continue;
+            };
+            let stmts = provider_statements(&trust, &issuer);
+            if stmts.is_empty() {
+                continue;
+            }
+            for sa in &inv.service_accounts {
+                let sub = sa.username();
+                if !stmts
+                    .iter()
+                    .any(|s| s.scopes.iter().any(|sc| scope_admits(sc, &sub)))
+                {
+                    continue;
+                }
+                if provider_accepts(graph, sa.audience()) == Some(false) {
+                    continue;
+                }
+                if matches!(
+                    irsa_answer(graph, role, &trust, sa),
+                    Some(TrustAnswer::Allowed { .. })
+                ) {
+                    push(
+                        &mut out,
+                        RoleLink {
+                            namespace: sa.namespace.clone(),
+                            service_account: sa.name.clone(),
+                            role_arn: role.arn.clone(),
+                            via: Via::Irsa,
+                            works: true,
+                        },
+                    );
+                }
+            }
+        }
+    }
+
+    // 3. Pod Identity associations.
+    let cluster_name = graph.cluster().map(|c| c.name.as_str());
     for a in &inv.pod_identity_associations {
+        if let (Some(mine), Some(theirs)) = (cluster_name, a.cluster_name.as_deref())
+            && mine != theirs
+        {
+            continue;
+        }
         let role = RoleArn::parse(&a.role_arn)
             .ok()
-            .and_then(|arn| graph.iam_role_for(&arn));
-        out.push(RoleLink {
-            namespace: a.namespace.clone(),
-            service_account: a.service_account.clone(),
-            role_arn: role
-                .map(|r| r.arn.clone())
-                .unwrap_or_else(|| a.role_arn.clone()),
-            via: Via::PodIdentity,
-            works: role.is_some()
-                && graph
-                    .service_account(&a.namespace, &a.service_account)
-                    .is_some(),
-        });
+            .and_then(|arn| find_role(inv, graph, &arn));
+        let sa_exists = graph
+            .service_account(&a.namespace, &a.service_account)
+            .is_some();
+        let works = match role {
+            None => {
+                sa_exists
+                    && RoleArn::parse(&a.role_arn).is_ok_and(|arn| unverifiable(inv, graph, &arn))
+            }
+            Some(r) => {
+                sa_exists
+                    && match trust_of(r) {
+                        None => true,
+                        Some(t) => !matches!(
+                            check_pod_identity(&t, &pod_identity_of(graph, a)),
+                            TrustAnswer::Denied { .. }
+                        ),
+                    }
+            }
+        };
+        push(
+            &mut out,
+            RoleLink {
+                namespace: a.namespace.clone(),
+                service_account: a.service_account.clone(),
+                role_arn: role
+                    .map(|r| r.arn.clone())
+                    .unwrap_or_else(|| a.role_arn.clone()),
+                via: Via::PodIdentity,
+                works,
+            },
+        );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Coverage, EksCluster, IamInventory, OidcProvider, ServiceAccount, Status};
+    use serde_json::json;
+
+    const ISSUER: &str = "oidc.eks.us-west-2.amazonaws.com/id/ABC";
+
+    fn sa(ns: &str, name: &str, role: Option<&str>) -> ServiceAccount {
+        let mut s = ServiceAccount {
+            namespace: ns.into(),
+            name: name.into(),
+            ..Default::default()
+        };
+        if let Some(r) = role {
+            s.annotations
+                .insert(crate::model::IRSA_ANNOTATION.into(), r.into());
+        }
+        s
+    }
+
+    fn role(name: &str, sub_op: &str, sub: &str) -> IamRole {
+        IamRole {
+            arn: format!("arn:aws:iam::111122223333:role/{name}"),
+            name: name.into(),
+            path: "/".into(),
+            trust_policy: Some(json!({"Statement": [{
+                "Effect": "Allow",
+                "Principal": {"Federated": format!("arn:aws:iam::111122223333:oidc-provider/{ISSUER}")},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {sub_op: {format!("{ISSUER}:sub"): sub}}
+            }]})),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn links_include_broad_trust() {
+        let mut cov = Coverage::default();
+        cov.set("aws/iam", Status::Ok, None, None);
+        cov.set("aws/oidc-providers", Status::Ok, None, None);
+        let inv = Inventory {
+            account: Some("111122223333".into()),
+            service_accounts: vec![
+                sa("a", "app", Some("arn:aws:iam::111122223333:role/exact")),
+                sa("a", "other", None),
+                sa("b", "x", None),
+                sa("a", "wrong", Some("arn:aws:iam::111122223333:role/exact")),
+            ],
+            iam: IamInventory {
+                roles: vec![
+                    role("exact", "StringEquals", "system:serviceaccount:a:app"),
+                    role("ns-a", "StringLike", "system:serviceaccount:a:*"),
+                ],
+                ..Default::default()
+            },
+            oidc_providers: vec![OidcProvider {
+                arn: format!("arn:aws:iam::111122223333:oidc-provider/{ISSUER}"),
+                url: ISSUER.into(),
+                client_ids: vec!["sts.amazonaws.com".into()],
+                thumbprints: vec![],
+            }],
+            cluster: Some(EksCluster {
+                name: "prod".into(),
+                oidc_issuer: Some(format!("https://{ISSUER}")),
+                ..Default::default()
+            }),
+            coverage: cov,
+            ..Default::default()
+        };
+        let g = Graph::build(&inv);
+        let links = role_links(&inv, &g);
+        let works: Vec<(String, String, bool)> = links
+            .iter()
+            .map(|l| {
+                (
+                    format!("{}/{}", l.namespace, l.service_account),
+                    l.role_arn.rsplit('/').next().unwrap_or("").to_string(),
+                    l.works,
+                )
+            })
+            .collect();
+        assert!(
+            works.contains(&("a/app".into(), "exact".into(), true)),
+            "{works:?}"
+        );
+        assert!(
+            works.contains(&("a/wrong".into(), "exact".into(), false)),
+            "{works:?}"
+        );
+        assert!(
+            works.contains(&("a/other".into(), "ns-a".into(), true)),
+            "{works:?}"
+        );
+        assert!(
+            works.contains(&("a/app".into(), "ns-a".into(), true)),
+            "{works:?}"
+        );
+        assert!(!works.iter().any(|w| w.0 == "b/x"), "{works:?}");
+
+        // Without IAM, an annotation cannot be verified: it counts as working.
+        let mut blind = inv.clone();
+        blind.coverage = Coverage::default();
+        blind.iam = IamInventory::default();
+        let g = Graph::build(&blind);
+        let links = role_links(&blind, &g);
+        assert!(
+            links.iter().filter(|l| l.via == Via::Irsa).all(|l| l.works),
+            "{links:?}"
+        );
+    }
 }
