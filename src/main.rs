@@ -44,7 +44,7 @@ fn init_logging(verbose: u8) {
 }
 
 fn run_audit(target: &Target, args: &AuditArgs) -> Result<ExitCode, String> {
-    let inv = source::load(target, &|p| tracing::info!(?p, "collect"))?;
+    let inv = source::load(target, &progress_printer())?;
     let opts = Options {
         include_system: args.include_system,
         ..Options::default()
@@ -82,11 +82,35 @@ fn run_audit(target: &Target, args: &AuditArgs) -> Result<ExitCode, String> {
 }
 
 fn run_snapshot(target: &Target, args: &iamscope::cli::SnapshotArgs) -> Result<ExitCode, String> {
-    let inv = source::live::snapshot(target, &args.dir, &|p| eprintln!("{p:?}"))?;
+    let inv = source::live::snapshot(target, &args.dir, &progress_printer())?;
     eprintln!(
         "iamscope: wrote snapshot of cluster {} to {}",
         inv.cluster_name.as_deref().unwrap_or("?"),
         args.dir.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Live progress on standard error, one line per source, when it is a terminal
+/// (and always at -v); reports on standard output stay clean.
+fn progress_printer() -> impl Fn(source::live::Progress) + Send + Sync {
+    use std::io::IsTerminal;
+    let show = std::io::stderr().is_terminal();
+    move |p| {
+        let line = match &p {
+            source::live::Progress::Started { source } => format!("collecting {source}…"),
+            source::live::Progress::Finished {
+                source,
+                status,
+                count,
+            } => match count {
+                Some(n) => format!("{source}: {} ({n})", status.as_str()),
+                None => format!("{source}: {}", status.as_str()),
+            },
+        };
+        tracing::info!("{line}");
+        if show && matches!(p, source::live::Progress::Finished { .. }) {
+            eprintln!("iamscope: {line}");
+        }
+    }
 }
