@@ -1,9 +1,26 @@
-//! Live collection from a cluster and an AWS account (in progress).
+//! Live collection from a cluster and an AWS account.
+//!
+//! The live source fetches the same raw outputs a user gets from `kubectl` and
+//! the `aws` CLI (the files of a snapshot, held in memory), parses them with the
+//! snapshot reader, then corrects coverage with what only the live collection
+//! knows (403 → `forbidden`, failures → `error`, a cluster that is not EKS →
+//! `not-observable`). `snapshot DIR` writes those same files, so `audit --from
+//! DIR` gives the findings a live `audit` gives. One parser, both directions.
 
+use std::collections::BTreeMap;
+use std::future::Future;
 use std::path::Path;
+use std::time::Duration;
 
+use futures::stream::{self, StreamExt};
+use serde_json::Value;
+
+use super::snapshot::{
+    KUBE_KINDS, MemFiles, SRC_ACCESS, SRC_APISERVER, SRC_AWS_AUTH, SRC_EKS, SRC_IAM, SRC_OIDC,
+    SRC_PODID, SRC_SECRETS, SRC_STS, read_files,
+};
 use crate::cli::Target;
-use crate::model::{Inventory, Status};
+use crate::model::{Inventory, Mode, Status};
 
 /// Progress of a live collection, for the UI's header and the CLI's stderr.
 #[derive(Debug, Clone)]
@@ -18,20 +35,317 @@ pub enum Progress {
     },
 }
 
-/// Collect a live inventory (blocking; runs its own async runtime).
-pub fn collect(
-    _target: &Target,
-    _progress: &(dyn Fn(Progress) + Send + Sync),
-) -> Result<Inventory, String> {
-    Err("live collection is not available in this build yet: audit a snapshot with --from DIR (see the README for the kubectl/aws commands that make one), or try --demo".to_string())
+/// The files a live collection writes into a snapshot directory, and reads.
+pub const SNAPSHOT_FILES: [&str; 9] = [
+    "kubernetes.json",
+    "kubernetes-aws-auth.json",
+    "kubernetes-secrets.json",
+    "iam.json",
+    "iam-oidc-providers.json",
+    "eks-cluster.json",
+    "eks-access-entries.json",
+    "eks-pod-identity-associations.json",
+    "sts-caller-identity.json",
+];
+
+/// The live coverage written beside the snapshot files, for people and tools:
+/// why a file is absent, or which kinds of `kubernetes.json` could not be listed.
+pub const COVERAGE_FILE: &str = "iamscope-coverage.json";
+
+/// A coverage entry the live collection knows better than the files say.
+#[derive(Debug, Clone)]
+pub struct Note {
+    pub source: String,
+    pub status: Status,
+    pub count: Option<usize>,
+    pub detail: Option<String>,
 }
 
-/// Collect live and write the snapshot files into `dir`.
+/// Snapshot files fetched so far and the coverage corrections that go with them.
+#[derive(Debug, Default)]
+pub struct Collected {
+    pub files: BTreeMap<String, Vec<u8>>,
+    pub notes: Vec<Note>,
+}
+
+impl Collected {
+    /// Keep an output under its snapshot file name, as indented JSON.
+    pub fn file(&mut self, name: &str, value: &Value) {
+        let mut bytes = serde_json::to_vec_pretty(value).unwrap_or_default();
+        bytes.push(b'\n');
+        self.files.insert(name.to_string(), bytes);
+    }
+
+    pub fn note(&mut self, source: &str, status: Status, detail: impl Into<String>) {
+        self.notes.push(Note {
+            source: source.to_string(),
+            status,
+            count: None,
+            detail: Some(detail.into()),
+        });
+    }
+
+    pub fn extend(&mut self, other: Collected) {
+        self.files.extend(other.files);
+        self.notes.extend(other.notes);
+    }
+}
+
+/// Bounds of a live collection.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Requests in flight at once, per family of calls.
+    pub parallel: usize,
+    /// Items per page of a Kubernetes LIST.
+    pub page_size: u32,
+    /// Time allowed to one source (all its pages and per-item calls).
+    pub timeout: Duration,
+}
+
+impl Limits {
+    /// Defaults, overridable by `IAMSCOPE_PARALLEL`, `IAMSCOPE_PAGE_SIZE`,
+    /// `IAMSCOPE_TIMEOUT_SECS` (for slow clusters and for tests).
+    pub fn from_env() -> Limits {
+        let num = |name: &str| {
+            std::env::var(name)
+                .ok()
+                .and_then(|s| s.trim().parse::<u64>().ok())
+                .filter(|&n| n > 0)
+        };
+        Limits {
+            parallel: num("IAMSCOPE_PARALLEL").map_or(6, |n| n.min(64) as usize),
+            page_size: num("IAMSCOPE_PAGE_SIZE").map_or(500, |n| n.min(10_000) as u32),
+            timeout: super::kube::timeout_from_env(Duration::from_secs(180)),
+        }
+    }
+}
+
+/// Run `f` over `jobs` with at most `parallel` in flight; results in job order.
+pub async fn run_bounded<J, T, F, Fut>(parallel: usize, jobs: Vec<J>, f: F) -> Vec<T>
+where
+    F: Fn(J) -> Fut,
+    Fut: Future<Output = T>,
+{
+    stream::iter(jobs.into_iter().map(f))
+        .buffered(parallel.max(1))
+        .collect()
+        .await
+}
+
+/// Collect a live inventory (blocking; runs its own async runtime, so call it
+/// from outside one, e.g. from `spawn_blocking`).
+pub fn collect(
+    target: &Target,
+    progress: &(dyn Fn(Progress) + Send + Sync),
+) -> Result<Inventory, String> {
+    gather(target, progress).map(|(inv, _)| inv)
+}
+
+/// Collect live and write the snapshot files into `dir` (created 0700; files 0600).
 pub fn snapshot(
     target: &Target,
     dir: &Path,
     progress: &(dyn Fn(Progress) + Send + Sync),
 ) -> Result<Inventory, String> {
-    let _ = dir;
-    collect(target, progress)
+    let (inv, collected) = gather(target, progress)?;
+    write_snapshot(dir, &collected)?;
+    Ok(inv)
 }
+
+fn gather(
+    target: &Target,
+    progress: &(dyn Fn(Progress) + Send + Sync),
+) -> Result<(Inventory, Collected), String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    runtime.block_on(gather_async(target, progress))
+}
+
+async fn gather_async(
+    target: &Target,
+    progress: &(dyn Fn(Progress) + Send + Sync),
+) -> Result<(Inventory, Collected), String> {
+    let limits = Limits::from_env();
+    let (conn, kube_error) = match super::kube::connect(target).await {
+        Ok(c) => (Some(c), None),
+        Err(e) => (None, Some(e)),
+    };
+    let hint = conn.as_ref().map(|c| c.hint.clone()).unwrap_or_default();
+    let plan = super::aws::Plan::new(target, &hint);
+    let kube_side = async {
+        match &conn {
+            Some(c) => super::kube::collect(c, &limits, progress).await,
+            None => {
+                let mut out = Collected::default();
+                let detail = kube_error.clone().unwrap_or_default();
+                for (_, source) in KUBE_KINDS {
+                    out.note(source, Status::Error, detail.clone());
+                }
+                out.note(SRC_AWS_AUTH, Status::Error, detail.clone());
+                out.note(SRC_SECRETS, Status::Error, detail);
+                out
+            }
+        }
+    };
+    let aws_side = super::aws::collect(&plan, &limits, progress);
+    let (kube_out, aws_out) = tokio::join!(kube_side, aws_side);
+    let mut collected = kube_out;
+    collected.extend(aws_out);
+
+    let files = MemFiles(collected.files.clone());
+    let Some(mut inv) = read_files(&files) else {
+        let why: Vec<String> = collected
+            .notes
+            .iter()
+            .filter_map(|n| n.detail.clone())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        return Err(format!(
+            "nothing could be collected from the cluster or the account: {}",
+            why.join("; ")
+        ));
+    };
+    inv.mode = Mode::Live;
+    for n in &collected.notes {
+        inv.coverage
+            .set(&n.source, n.status, n.count, n.detail.clone());
+    }
+    fix_apiserver_coverage(&mut inv);
+
+    // The kubeconfig files used to connect are audited too (CFG rules).
+    match &conn {
+        Some(c) if !c.kubeconfig_paths.is_empty() => {
+            let paths: Vec<String> = c
+                .kubeconfig_paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect();
+            inv.kubeconfigs = super::kubeconfig::read_all(&paths, &mut inv.coverage);
+        }
+        Some(_) => inv.coverage.set(
+            super::kubeconfig::SRC_KUBECONFIG,
+            Status::Missing,
+            None,
+            Some("connected with the in-cluster service account: no kubeconfig".to_string()),
+        ),
+        None => inv.coverage.set(
+            super::kubeconfig::SRC_KUBECONFIG,
+            Status::Error,
+            None,
+            kube_error.clone(),
+        ),
+    }
+    Ok((inv, collected))
+}
+
+/// The reader decides about the API server's flags before it knows that pods
+/// could not be listed; say why they are missing.
+fn fix_apiserver_coverage(inv: &mut Inventory) {
+    if inv.apiserver.is_some() || inv.cluster.is_some() {
+        return;
+    }
+    let pods = inv
+        .coverage
+        .status("kubernetes/pods")
+        .filter(|s| s.status != Status::Ok)
+        .map(|s| (s.status, s.detail.clone().unwrap_or_default()));
+    if let Some((status, detail)) = pods {
+        inv.coverage.set(
+            SRC_APISERVER,
+            Status::Missing,
+            None,
+            Some(format!(
+                "pods could not be listed ({}): {detail}",
+                status.as_str()
+            )),
+        );
+    }
+}
+
+fn write_snapshot(dir: &Path, collected: &Collected) -> Result<(), String> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(format!(
+            "{} exists and is not a directory; name a new or existing directory",
+            dir.display()
+        ));
+    }
+    if !dir.exists() {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            builder.mode(0o700);
+        }
+        builder
+            .create(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    for (name, bytes) in &collected.files {
+        write_private(&dir.join(name), bytes)?;
+    }
+    // A file of an earlier snapshot that this collection could not fetch would
+    // otherwise be read as current.
+    for name in SNAPSHOT_FILES {
+        if !collected.files.contains_key(name) {
+            let path = dir.join(name);
+            if path.is_file() {
+                std::fs::remove_file(&path).map_err(|e| {
+                    format!(
+                        "cannot remove the stale {} (this collection could not fetch it): {e}",
+                        path.display()
+                    )
+                })?;
+            }
+        }
+    }
+    let coverage: Vec<Value> = collected
+        .notes
+        .iter()
+        .map(|n| {
+            serde_json::json!({
+                "source": n.source,
+                "status": n.status.as_str(),
+                "detail": n.detail,
+            })
+        })
+        .collect();
+    let mut bytes = serde_json::to_vec_pretty(&serde_json::json!({
+        "note": "sources the live collection could not fetch in full; their files are absent or partial",
+        "sources": coverage,
+    }))
+    .unwrap_or_default();
+    bytes.push(b'\n');
+    write_private(&dir.join(COVERAGE_FILE), &bytes)
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut f = options
+        .open(path)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // An existing file keeps its mode on open; snapshots hold sensitive metadata.
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| format!("cannot restrict {}: {e}", path.display()))?;
+    }
+    f.write_all(bytes)
+        .and_then(|_| f.flush())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// Coverage names of the AWS side, for notes made before any call.
+pub const AWS_SOURCES: [&str; 6] = [SRC_STS, SRC_IAM, SRC_OIDC, SRC_EKS, SRC_ACCESS, SRC_PODID];

@@ -1,6 +1,8 @@
 //! Sources produce an owned [`Inventory`](crate::model::Inventory) with per-source coverage.
 
+pub mod aws;
 pub mod demo;
+pub mod kube;
 pub mod kubeconfig;
 pub mod live;
 pub mod snapshot;

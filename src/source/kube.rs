@@ -1,0 +1,618 @@
+//! The Kubernetes half of the live source: connect as kubectl does, then one
+//! paginated cluster-wide LIST per kind, the `aws-auth` ConfigMap, and the
+//! service-account-token Secrets as metadata only. The outputs are the JSON
+//! files of a snapshot (`kubernetes.json`, `kubernetes-aws-auth.json`,
+//! `kubernetes-secrets.json`), so the snapshot reader parses them.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use ::kube::api::{Api, ApiResource, DynamicObject, ListParams, ObjectMeta};
+use ::kube::config::{KubeConfigOptions, Kubeconfig};
+use ::kube::core::TypeMeta;
+use ::kube::{Client, Config};
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Pod, Secret, ServiceAccount};
+use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
+use serde_json::{Value, json};
+
+use super::live::{Collected, Limits, Note, Progress, run_bounded};
+use super::snapshot::{KUBE_KINDS, SRC_AWS_AUTH, SRC_SECRETS};
+use crate::cli::Target;
+use crate::model::Status;
+
+/// The annotation `kubectl apply` leaves on objects: for a Secret it holds the
+/// whole object, data included, so it is dropped before anything is kept.
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+const SA_TOKEN_TYPE: &str = "kubernetes.io/service-account-token";
+
+/// What the kubeconfig says about the cluster, for the AWS side.
+#[derive(Debug, Clone, Default)]
+pub struct ClusterHint {
+    /// The EKS cluster name, when the kubeconfig names it.
+    pub cluster_name: Option<String>,
+    /// Where the name came from, for messages.
+    pub name_from: Option<String>,
+    /// The cluster's region (cluster ARN, EKS endpoint, exec `--region`).
+    pub region: Option<String>,
+    /// `AWS_PROFILE` of the exec plugin's environment.
+    pub profile: Option<String>,
+    /// The API server URL.
+    pub server: Option<String>,
+    /// Whether the API server is an EKS endpoint.
+    pub eks_endpoint: bool,
+}
+
+/// A connected client and what was learnt while connecting.
+pub struct Connection {
+    pub client: Client,
+    pub hint: ClusterHint,
+    /// Kubeconfig files used (empty in-cluster).
+    pub kubeconfig_paths: Vec<PathBuf>,
+}
+
+/// Load the kubeconfig as kubectl does (`--kubeconfig`, else `KUBECONFIG` with
+/// several files, else `~/.kube/config`, else the in-cluster service account)
+/// and build a client for `--context` (else the current context).
+pub async fn connect(target: &Target) -> Result<Connection, String> {
+    let (kubeconfig, paths) = load_kubeconfig(target)?;
+    let Some(kubeconfig) = kubeconfig else {
+        if let Some(ctx) = &target.context {
+            return Err(format!(
+                "--context {ctx} given but no kubeconfig found (no --kubeconfig, KUBECONFIG or ~/.kube/config)"
+            ));
+        }
+        let config = Config::incluster().map_err(|e| {
+            format!(
+                "no kubeconfig found (no --kubeconfig, KUBECONFIG or ~/.kube/config) and not running in a pod ({e}); pass --kubeconfig, or audit a snapshot with --from DIR"
+            )
+        })?;
+        let client = Client::try_from(config).map_err(|e| {
+            format!("cannot build a Kubernetes client from the in-cluster config: {e}")
+        })?;
+        return Ok(Connection {
+            client,
+            hint: ClusterHint::default(),
+            kubeconfig_paths: Vec::new(),
+        });
+    };
+    let hint = cluster_hint(&kubeconfig, target.context.as_deref());
+    let options = KubeConfigOptions {
+        context: target.context.clone(),
+        cluster: None,
+        user: None,
+    };
+    let config = Config::from_custom_kubeconfig(kubeconfig, &options)
+        .await
+        .map_err(|e| {
+            let which = target
+                .context
+                .as_deref()
+                .map(|c| format!("context {c}"))
+                .unwrap_or_else(|| "the current context".to_string());
+            format!(
+                "cannot use {which} of the kubeconfig ({}): {e}; check `kubectl config get-contexts`",
+                show_paths(&paths)
+            )
+        })?;
+    let client =
+        Client::try_from(config).map_err(|e| format!("cannot build a Kubernetes client: {e}"))?;
+    Ok(Connection {
+        client,
+        hint,
+        kubeconfig_paths: paths,
+    })
+}
+
+fn show_paths(paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+/// The kubeconfig to use and the files it came from; `None` when there is none.
+fn load_kubeconfig(target: &Target) -> Result<(Option<Kubeconfig>, Vec<PathBuf>), String> {
+    let paths: Vec<PathBuf> = if let Some(list) = &target.kubeconfig {
+        super::kubeconfig::split_paths(list)
+            .into_iter()
+            .map(PathBuf::from)
+            .collect()
+    } else if let Some(value) = std::env::var_os("KUBECONFIG") {
+        std::env::split_paths(&value)
+            .filter(|p| !p.as_os_str().is_empty())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let paths = if paths.is_empty() {
+        match default_kubeconfig() {
+            Some(p) if p.is_file() => vec![p],
+            _ => return Ok((None, Vec::new())),
+        }
+    } else {
+        paths
+    };
+    // As kubectl: files named by KUBECONFIG that do not exist are skipped;
+    // a file named by --kubeconfig must exist.
+    let explicit = target.kubeconfig.is_some();
+    let mut merged: Option<Kubeconfig> = None;
+    let mut used = Vec::new();
+    for p in &paths {
+        if !p.exists() {
+            if explicit {
+                return Err(format!(
+                    "kubeconfig {} does not exist; check --kubeconfig",
+                    p.display()
+                ));
+            }
+            continue;
+        }
+        let kc = Kubeconfig::read_from(p)
+            .map_err(|e| format!("cannot read kubeconfig {}: {e}", p.display()))?;
+        merged = Some(match merged {
+            None => kc,
+            Some(m) => m
+                .merge(kc)
+                .map_err(|e| format!("cannot merge kubeconfig {}: {e}", p.display()))?,
+        });
+        used.push(p.clone());
+    }
+    Ok((merged, used))
+}
+
+fn default_kubeconfig() -> Option<PathBuf> {
+    let home = std::env::var_os("HOME").or_else(|| std::env::var_os("USERPROFILE"))?;
+    Some(Path::new(&home).join(".kube").join("config"))
+}
+
+/// What the context's cluster, user and exec plugin say about the EKS cluster.
+pub fn cluster_hint(kc: &Kubeconfig, context: Option<&str>) -> ClusterHint {
+    let mut hint = ClusterHint::default();
+    let ctx_name = context
+        .map(str::to_string)
+        .or_else(|| kc.current_context.clone());
+    let Some(ctx_name) = ctx_name else {
+        return hint;
+    };
+    let ctx = kc
+        .contexts
+        .iter()
+        .find(|c| c.name == ctx_name)
+        .and_then(|c| c.context.clone());
+    let Some(ctx) = ctx else {
+        return hint;
+    };
+    let cluster = kc
+        .clusters
+        .iter()
+        .find(|c| c.name == ctx.cluster)
+        .and_then(|c| c.cluster.clone());
+    hint.server = cluster.as_ref().and_then(|c| c.server.clone());
+    if let Some(server) = &hint.server
+        && let Some(region) = eks_endpoint_region(server)
+    {
+        hint.eks_endpoint = true;
+        hint.region = Some(region);
+    }
+    let exec = ctx
+        .user
+        .as_ref()
+        .and_then(|u| kc.auth_infos.iter().find(|a| &a.name == u))
+        .and_then(|a| a.auth_info.as_ref())
+        .and_then(|a| a.exec.clone());
+    if let Some(exec) = exec {
+        let args = exec.args.clone().unwrap_or_default();
+        let value_of = |flags: &[&str]| {
+            args.iter().enumerate().find_map(|(i, a)| {
+                flags.iter().find_map(|f| {
+                    if a == f {
+                        args.get(i + 1).cloned()
+                    } else {
+                        a.strip_prefix(&format!("{f}=")).map(str::to_string)
+                    }
+                })
+            })
+        };
+        if let Some(name) = value_of(&["--cluster-name", "--cluster-id", "-i"]) {
+            hint.cluster_name = Some(name);
+            hint.name_from = Some(format!(
+                "the exec plugin of user {} (--cluster-name)",
+                ctx.user.clone().unwrap_or_default()
+            ));
+        }
+        if let Some(region) = value_of(&["--region"]) {
+            hint.region.get_or_insert(region);
+        }
+        for pair in exec.env.clone().unwrap_or_default() {
+            let (Some(name), Some(value)) = (pair.get("name"), pair.get("value")) else {
+                continue;
+            };
+            match name.as_str() {
+                "AWS_PROFILE" => hint.profile = Some(value.clone()),
+                "AWS_REGION" | "AWS_DEFAULT_REGION" => {
+                    hint.region.get_or_insert(value.clone());
+                }
+                _ => {}
+            }
+        }
+    }
+    if hint.cluster_name.is_none() {
+        for (what, candidate) in [("cluster", &ctx.cluster), ("context", &ctx_name)] {
+            if let Some((region, name)) = eks_cluster_arn(candidate) {
+                hint.cluster_name = Some(name);
+                hint.name_from = Some(format!("the kubeconfig {what} ARN {candidate}"));
+                hint.region.get_or_insert(region);
+                break;
+            }
+            // eksctl names its clusters NAME.REGION.eksctl.io.
+            if let Some(rest) = candidate.strip_suffix(".eksctl.io")
+                && let Some((name, region)) = rest.rsplit_once('.')
+            {
+                hint.cluster_name = Some(name.to_string());
+                hint.name_from = Some(format!("the eksctl kubeconfig {what} {candidate}"));
+                hint.region.get_or_insert(region.to_string());
+                break;
+            }
+        }
+    }
+    hint
+}
+
+/// `arn:aws:eks:REGION:ACCOUNT:cluster/NAME` → (region, name).
+fn eks_cluster_arn(s: &str) -> Option<(String, String)> {
+    let mut parts = s.splitn(6, ':');
+    let (arn, _partition, service, region, _account, resource) = (
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+    );
+    if arn != "arn" || service != "eks" {
+        return None;
+    }
+    let name = resource.strip_prefix("cluster/")?;
+    (!name.is_empty()).then(|| (region.to_string(), name.to_string()))
+}
+
+/// `https://XXXX.gr7.REGION.eks.amazonaws.com` → REGION.
+fn eks_endpoint_region(server: &str) -> Option<String> {
+    let host = server
+        .split("://")
+        .nth(1)
+        .unwrap_or(server)
+        .split(['/', ':'])
+        .next()?;
+    let rest = host
+        .strip_suffix(".eks.amazonaws.com")
+        .or_else(|| host.strip_suffix(".eks.amazonaws.com.cn"))?;
+    rest.rsplit('.').next().map(str::to_string)
+}
+
+// ---------------------------------------------------------------- collection
+
+/// One listed kind: its coverage name and API resource.
+fn kinds() -> Vec<(&'static str, &'static str, ApiResource)> {
+    let ar = |k: &str| -> ApiResource {
+        match k {
+            "Namespace" => ApiResource::erase::<Namespace>(&()),
+            "ServiceAccount" => ApiResource::erase::<ServiceAccount>(&()),
+            "Pod" => ApiResource::erase::<Pod>(&()),
+            "Deployment" => ApiResource::erase::<Deployment>(&()),
+            "DaemonSet" => ApiResource::erase::<DaemonSet>(&()),
+            "StatefulSet" => ApiResource::erase::<StatefulSet>(&()),
+            "ReplicaSet" => ApiResource::erase::<ReplicaSet>(&()),
+            "Job" => ApiResource::erase::<Job>(&()),
+            "CronJob" => ApiResource::erase::<CronJob>(&()),
+            "Role" => ApiResource::erase::<Role>(&()),
+            "RoleBinding" => ApiResource::erase::<RoleBinding>(&()),
+            "ClusterRole" => ApiResource::erase::<ClusterRole>(&()),
+            _ => ApiResource::erase::<ClusterRoleBinding>(&()),
+        }
+    };
+    KUBE_KINDS
+        .iter()
+        .map(|(kind, source)| (*kind, *source, ar(kind)))
+        .collect()
+}
+
+/// Why a Kubernetes call failed, as a coverage status and a detail.
+fn classify(e: &::kube::Error, what: &str) -> (Status, String) {
+    match e {
+        ::kube::Error::Api(s) if s.code == 403 => (
+            Status::Forbidden,
+            format!("cannot {what}: forbidden (403): {}", s.message),
+        ),
+        ::kube::Error::Api(s) if s.code == 401 => (
+            Status::Error,
+            format!(
+                "cannot {what}: the API server rejected the credentials (401); refresh them (e.g. `aws sso login`) and retry"
+            ),
+        ),
+        ::kube::Error::Api(s) if s.code == 404 => (
+            Status::Error,
+            format!(
+                "cannot {what}: the API server does not serve it (404): {}",
+                s.message
+            ),
+        ),
+        ::kube::Error::Api(s) if s.code == 410 => (
+            Status::Error,
+            format!("cannot {what}: the list changed too much while paging (410 Expired); retry"),
+        ),
+        ::kube::Error::Api(s) => (
+            Status::Error,
+            format!("cannot {what}: {} ({}): {}", s.reason, s.code, s.message),
+        ),
+        other => (Status::Error, format!("cannot {what}: {other}")),
+    }
+}
+
+fn tidy_meta(meta: &mut ObjectMeta, secret: bool) {
+    // kubectl hides managedFields by default; they say nothing about access.
+    meta.managed_fields = None;
+    if secret && let Some(a) = meta.annotations.as_mut() {
+        a.remove(LAST_APPLIED);
+    }
+}
+
+/// One paginated cluster-wide LIST; the items carry apiVersion and kind as kubectl prints them.
+async fn list_all(
+    client: &Client,
+    ar: &ApiResource,
+    page_size: u32,
+) -> Result<Vec<Value>, ::kube::Error> {
+    let api: Api<DynamicObject> = Api::all_with(client.clone(), ar);
+    let mut lp = ListParams::default().limit(page_size);
+    let mut out = Vec::new();
+    loop {
+        let list = api.list(&lp).await?;
+        for mut item in list.items {
+            item.types = Some(TypeMeta {
+                api_version: ar.api_version.clone(),
+                kind: ar.kind.clone(),
+            });
+            tidy_meta(&mut item.metadata, false);
+            out.push(serde_json::to_value(&item).map_err(::kube::Error::SerdeError)?);
+        }
+        match list.metadata.continue_ {
+            Some(token) if !token.is_empty() => lp = lp.continue_token(&token),
+            _ => break,
+        }
+    }
+    Ok(out)
+}
+
+/// The service-account-token Secrets, metadata only: their data is never requested.
+async fn list_token_secrets(client: &Client, page_size: u32) -> Result<Vec<Value>, ::kube::Error> {
+    let api: Api<Secret> = Api::all(client.clone());
+    let mut lp = ListParams::default()
+        .fields(&format!("type={SA_TOKEN_TYPE}"))
+        .limit(page_size);
+    let mut out = Vec::new();
+    loop {
+        let list = api.list_metadata(&lp).await?;
+        for item in list.items {
+            let mut meta = item.metadata;
+            tidy_meta(&mut meta, true);
+            out.push(json!({
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "metadata": meta,
+                "type": SA_TOKEN_TYPE,
+            }));
+        }
+        match list.metadata.continue_ {
+            Some(token) if !token.is_empty() => lp = lp.continue_token(&token),
+            _ => break,
+        }
+    }
+    Ok(out)
+}
+
+async fn get_aws_auth(client: &Client) -> Result<Option<Value>, ::kube::Error> {
+    let ar = ApiResource::erase::<ConfigMap>(&());
+    let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), "kube-system", &ar);
+    let Some(mut cm) = api.get_opt("aws-auth").await? else {
+        return Ok(None);
+    };
+    cm.types = Some(TypeMeta {
+        api_version: ar.api_version.clone(),
+        kind: ar.kind.clone(),
+    });
+    tidy_meta(&mut cm.metadata, false);
+    Ok(Some(
+        serde_json::to_value(&cm).map_err(::kube::Error::SerdeError)?,
+    ))
+}
+
+fn v1_list(items: Vec<Value>) -> Value {
+    json!({
+        "apiVersion": "v1",
+        "kind": "List",
+        "metadata": {"resourceVersion": ""},
+        "items": items,
+    })
+}
+
+enum Task {
+    Kind(&'static str, ApiResource),
+    Secrets,
+    AwsAuth,
+}
+
+enum Got {
+    Items(Vec<Value>),
+    One(Option<Value>),
+}
+
+/// Collect every Kubernetes source concurrently (bounded), each with a timeout.
+pub async fn collect(
+    conn: &Connection,
+    limits: &Limits,
+    progress: &(dyn Fn(Progress) + Send + Sync),
+) -> Collected {
+    let client = &conn.client;
+    let mut jobs: Vec<Task> = kinds()
+        .into_iter()
+        .map(|(_, s, ar)| Task::Kind(s, ar))
+        .collect();
+    jobs.push(Task::AwsAuth);
+    jobs.push(Task::Secrets);
+    let results = run_bounded(limits.parallel, jobs, |job| async move {
+        let (source, what) = match &job {
+            Task::Kind(source, ar) => (*source, format!("list {} at cluster scope", ar.plural)),
+            Task::Secrets => (
+                SRC_SECRETS,
+                "list service-account-token secrets (metadata) at cluster scope".to_string(),
+            ),
+            Task::AwsAuth => (
+                SRC_AWS_AUTH,
+                "get configmap kube-system/aws-auth".to_string(),
+            ),
+        };
+        progress(Progress::Started {
+            source: source.to_string(),
+        });
+        let fut = async {
+            match &job {
+                Task::Kind(_, ar) => list_all(client, ar, limits.page_size).await.map(Got::Items),
+                Task::Secrets => list_token_secrets(client, limits.page_size)
+                    .await
+                    .map(Got::Items),
+                Task::AwsAuth => get_aws_auth(client).await.map(Got::One),
+            }
+        };
+        let result = match tokio::time::timeout(limits.timeout, fut).await {
+            Ok(Ok(got)) => Ok(got),
+            Ok(Err(e)) => Err(classify(&e, &what)),
+            Err(_) => Err((
+                Status::Error,
+                format!(
+                    "cannot {what}: no answer within {}s; retry, or raise IAMSCOPE_TIMEOUT_SECS",
+                    limits.timeout.as_secs()
+                ),
+            )),
+        };
+        let (status, count) = match &result {
+            Ok(Got::Items(v)) => (Status::Ok, Some(v.len())),
+            Ok(Got::One(o)) => (Status::Ok, Some(usize::from(o.is_some()))),
+            Err((s, _)) => (*s, None),
+        };
+        progress(Progress::Finished {
+            source: source.to_string(),
+            status,
+            count,
+        });
+        (job, source, result)
+    })
+    .await;
+
+    let mut out = Collected::default();
+    let mut items = Vec::new();
+    let mut any_kind_ok = false;
+    for (job, source, result) in results {
+        match (job, result) {
+            (Task::Kind(..), Ok(Got::Items(v))) => {
+                any_kind_ok = true;
+                items.extend(v);
+            }
+            (Task::Secrets, Ok(Got::Items(v))) => {
+                out.file("kubernetes-secrets.json", &v1_list(v));
+            }
+            (Task::AwsAuth, Ok(Got::One(Some(cm)))) => {
+                out.file("kubernetes-aws-auth.json", &cm);
+            }
+            (Task::AwsAuth, Ok(Got::One(None))) => {
+                // What `kubectl get configmap -n kube-system --field-selector
+                // metadata.name=aws-auth -o json` prints when there is none.
+                out.file("kubernetes-aws-auth.json", &v1_list(Vec::new()));
+            }
+            (_, Ok(_)) => {}
+            (_, Err((status, detail))) => out.notes.push(Note {
+                source: source.to_string(),
+                status,
+                count: None,
+                detail: Some(detail),
+            }),
+        }
+    }
+    if any_kind_ok {
+        out.file("kubernetes.json", &v1_list(items));
+    }
+    out
+}
+
+/// A per-source time limit for tests and slow clusters.
+pub fn timeout_from_env(default: Duration) -> Duration {
+    std::env::var("IAMSCOPE_TIMEOUT_SECS")
+        .ok()
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .filter(|&s| s > 0)
+        .map(Duration::from_secs)
+        .unwrap_or(default)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hints_from_kubeconfig() {
+        let kc = Kubeconfig::from_yaml(
+            r#"
+apiVersion: v1
+kind: Config
+current-context: arn:aws:eks:eu-west-1:111122223333:cluster/prod
+contexts:
+- name: arn:aws:eks:eu-west-1:111122223333:cluster/prod
+  context: {cluster: arn:aws:eks:eu-west-1:111122223333:cluster/prod, user: u}
+- name: exec
+  context: {cluster: c2, user: e}
+clusters:
+- name: arn:aws:eks:eu-west-1:111122223333:cluster/prod
+  cluster: {server: "https://ABC.gr7.eu-west-1.eks.amazonaws.com"}
+- name: c2
+  cluster: {server: "https://127.0.0.1:6443"}
+users:
+- name: u
+  user: {token: x}
+- name: e
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1beta1
+      command: aws
+      args: [--region, us-east-2, eks, get-token, --cluster-name, staging]
+      env: [{name: AWS_PROFILE, value: stage}]
+"#,
+        )
+        .unwrap();
+        let h = cluster_hint(&kc, None);
+        assert_eq!(h.cluster_name.as_deref(), Some("prod"));
+        assert_eq!(h.region.as_deref(), Some("eu-west-1"));
+        assert!(h.eks_endpoint);
+        let h = cluster_hint(&kc, Some("exec"));
+        assert_eq!(h.cluster_name.as_deref(), Some("staging"));
+        assert_eq!(h.region.as_deref(), Some("us-east-2"));
+        assert_eq!(h.profile.as_deref(), Some("stage"));
+        assert!(!h.eks_endpoint);
+    }
+
+    #[test]
+    fn endpoint_and_arn() {
+        assert_eq!(
+            eks_endpoint_region("https://A1B2.gr7.us-west-2.eks.amazonaws.com"),
+            Some("us-west-2".to_string())
+        );
+        assert_eq!(eks_endpoint_region("https://10.0.0.1:6443"), None);
+        assert_eq!(
+            eks_cluster_arn("arn:aws:eks:us-east-1:1:cluster/a"),
+            Some(("us-east-1".to_string(), "a".to_string()))
+        );
+        assert_eq!(eks_cluster_arn("kind-kind"), None);
+    }
+}
