@@ -962,5 +962,47 @@ fn the_ui_without_a_terminal_says_what_to_run_instead() {
     let out = iamscope(&["--demo"]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("needs a terminal") && err.contains("iamscope audit"), "{err}");
+    assert!(
+        err.contains("needs a terminal") && err.contains("iamscope audit"),
+        "{err}"
+    );
+}
+
+/// What `iamscope snapshot` could not fetch stays visible when the directory is audited later.
+#[test]
+fn collection_notes_keep_forbidden_sources_forbidden() {
+    let dir = scratch_from("rbac-and-auth");
+    write_json(
+        dir.path(),
+        "iamscope-coverage.json",
+        &json!({"note": "sources the live collection could not fetch in full",
+        "sources": [
+            {"source": "kubernetes/secrets", "status": "forbidden", "detail": "secrets is forbidden: User cannot list resource"},
+            {"source": "kubernetes/clusterrolebindings", "status": "forbidden", "detail": "403"},
+            {"source": "aws/iam", "status": "bogus"}
+        ]}),
+    );
+    let report = audit_json(dir.path(), &[]);
+    assert_eq!(
+        coverage(&report, "kubernetes/secrets")["status"],
+        "forbidden"
+    );
+    assert_eq!(
+        coverage(&report, "kubernetes/clusterrolebindings")["status"],
+        "forbidden"
+    );
+    assert!(
+        coverage(&report, "kubernetes/secrets")["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("when the snapshot was taken")
+    );
+    assert_eq!(coverage(&report, "aws/iam")["status"], "ok");
+    let problems = report["coverage"]["problems"].as_array().expect("problems");
+    assert!(
+        problems
+            .iter()
+            .any(|p| p["source"] == "iamscope-coverage.json"
+                && p["detail"].as_str().unwrap_or("").contains("bogus"))
+    );
 }

@@ -188,6 +188,7 @@ fn read_counted(files: &dyn Files) -> (Inventory, usize) {
     r.read_pod_identity();
     r.read_sts();
     r.read_apiserver_flags();
+    r.read_collection_notes();
     (r.inv, r.readable)
 }
 
@@ -226,7 +227,16 @@ fn load(path: &Path) -> Loaded {
     }
 }
 
-fn text_of(bytes: Vec<u8>) -> Loaded {
+fn text_of(mut bytes: Vec<u8>) -> Loaded {
+    // Windows tools write a byte-order mark: skip UTF-8's, and name UTF-16
+    // (PowerShell 5's `>`) rather than report its second byte as bad UTF-8.
+    if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        bytes.drain(..3);
+    } else if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Loaded::Failed(
+            "the file is UTF-16 (as PowerShell's `>` writes it), not UTF-8: write it with `| Out-File -Encoding utf8` or convert it".to_string(),
+        );
+    }
     match String::from_utf8(bytes) {
         Ok(s) => Loaded::Text(s),
         Err(e) => {
@@ -274,6 +284,9 @@ impl Reader<'_> {
                 None
             }
             Loaded::Failed(e) => self.fail(name, source, e),
+            Loaded::Text(t) if t.trim().is_empty() => {
+                self.fail(name, source, "the file is empty".to_string())
+            }
             Loaded::Text(t) => match serde_json::from_str::<Value>(&t) {
                 Ok(v) => {
                     self.readable += 1;
@@ -298,6 +311,18 @@ impl Reader<'_> {
     fn shape_error(&mut self, name: &str, source: &str, want: &str, got: &Value) {
         let detail = format!("expected {want}, found a {}", type_of(got));
         self.fail(name, source, detail);
+    }
+
+    /// `top[key]` should be a list (or object): say so about the field when the top level is
+    /// an object, and about the whole file otherwise.
+    fn field_shape_error(&mut self, name: &str, source: &str, key: &str, want: &str, top: &Value) {
+        match top.get(key) {
+            Some(v) if top.is_object() => {
+                let detail = format!("{key}: expected {want}, found a {}", type_of(v));
+                self.fail(name, source, detail);
+            }
+            _ => self.shape_error(name, source, &format!("an object with {key} ({want})"), top),
+        }
     }
 
     // ------------------------------------------------------------ kubernetes
@@ -433,6 +458,9 @@ impl Reader<'_> {
             kind: Option<String>,
         }
         let trimmed = text.trim_start();
+        if trimmed.is_empty() {
+            return Err("the file is empty".to_string());
+        }
         if !trimmed.starts_with('{') {
             // Give serde's position for garbage; say the shape for valid JSON of the wrong type.
             return match serde_json::from_str::<Value>(text) {
@@ -447,6 +475,17 @@ impl Reader<'_> {
         match top.items {
             Some(items) => {
                 for (i, raw) in items.iter().enumerate() {
+                    if !raw.get().starts_with('{') {
+                        // Not an object: say what it is rather than serde's "expected struct".
+                        let what = serde_json::from_str::<Value>(raw.get())
+                            .map(|v| type_of(&v))
+                            .unwrap_or("value");
+                        self.inv.coverage.problem(
+                            file,
+                            format!("item {i}: expected a Kubernetes object, found a {what}"),
+                        );
+                        continue;
+                    }
                     self.ingest_item(file, i, &Item::Raw(raw), counts);
                 }
             }
@@ -809,10 +848,27 @@ impl Reader<'_> {
             return;
         }
         let mut problems = Vec::new();
+        for page in &pages {
+            // A list that is something else would otherwise read as empty, silently.
+            for key in [
+                "RoleDetailList",
+                "UserDetailList",
+                "GroupDetailList",
+                "Policies",
+            ] {
+                if let Some(v) = page.get(key).filter(|v| !v.is_array() && !v.is_null()) {
+                    problems.push(format!("{key}: expected a list, found a {}", type_of(v)));
+                }
+            }
+        }
         for page in pages {
             for (i, r) in list(page, "RoleDetailList").iter().enumerate() {
                 match parse_role(r) {
-                    Ok((role, ps)) => {
+                    Ok((role, mut ps)) => {
+                        // Kept (rules judge it), but a malformed ARN is said where it is.
+                        if let Err(e) = crate::model::RoleArn::parse(&role.arn) {
+                            ps.insert(0, format!("Arn: {e}"));
+                        }
                         problems.extend(
                             ps.into_iter()
                                 .map(|p| format!("RoleDetailList[{i}] ({}): {p}", role.name)),
@@ -824,7 +880,10 @@ impl Reader<'_> {
             }
             for (i, u) in list(page, "UserDetailList").iter().enumerate() {
                 match parse_user(u) {
-                    Ok((user, ps)) => {
+                    Ok((user, mut ps)) => {
+                        if let Err(e) = crate::model::Arn::parse(&user.arn) {
+                            ps.insert(0, format!("Arn: {e}"));
+                        }
                         problems.extend(
                             ps.into_iter()
                                 .map(|p| format!("UserDetailList[{i}] ({}): {p}", user.name)),
@@ -836,7 +895,10 @@ impl Reader<'_> {
             }
             for (i, g) in list(page, "GroupDetailList").iter().enumerate() {
                 match parse_group(g) {
-                    Ok((group, ps)) => {
+                    Ok((group, mut ps)) => {
+                        if let Err(e) = crate::model::Arn::parse(&group.arn) {
+                            ps.insert(0, format!("Arn: {e}"));
+                        }
                         problems.extend(
                             ps.into_iter()
                                 .map(|p| format!("GroupDetailList[{i}] ({}): {p}", group.name)),
@@ -848,7 +910,10 @@ impl Reader<'_> {
             }
             for (i, p) in list(page, "Policies").iter().enumerate() {
                 match parse_managed_policy(p) {
-                    Ok((pol, ps)) => {
+                    Ok((pol, mut ps)) => {
+                        if let Err(e) = crate::model::Arn::parse(&pol.arn) {
+                            ps.insert(0, format!("Arn: {e}"));
+                        }
                         problems.extend(
                             ps.into_iter()
                                 .map(|e| format!("Policies[{i}] ({}): {e}", pol.name)),
@@ -872,12 +937,7 @@ impl Reader<'_> {
             return;
         };
         let Some(items) = v.get("OpenIDConnectProviderList").and_then(Value::as_array) else {
-            self.shape_error(
-                name,
-                SRC_OIDC,
-                "an object with OpenIDConnectProviderList",
-                &v,
-            );
+            self.field_shape_error(name, SRC_OIDC, "OpenIDConnectProviderList", "a list", &v);
             return;
         };
         for (i, p) in items.iter().enumerate() {
@@ -888,6 +948,17 @@ impl Reader<'_> {
                     .problem(name, format!("OpenIDConnectProviderList[{i}]: no Arn"));
                 continue;
             };
+            match crate::model::Arn::parse(&arn) {
+                Ok(a) if a.service == "iam" && a.resource.starts_with("oidc-provider/") => {}
+                Ok(_) => self.inv.coverage.problem(
+                    name,
+                    format!("OpenIDConnectProviderList[{i}]: Arn {arn:?} is not an IAM OIDC provider ARN (arn:aws:iam::ACCOUNT:oidc-provider/HOST)"),
+                ),
+                Err(e) => self
+                    .inv
+                    .coverage
+                    .problem(name, format!("OpenIDConnectProviderList[{i}]: Arn: {e}")),
+            }
             let url = str_field(p, "Url")
                 .map(|u| crate::model::strip_scheme(&u))
                 .or_else(|| crate::graph::provider_arn_host(&arn).map(str::to_string))
@@ -909,10 +980,11 @@ impl Reader<'_> {
             return;
         };
         let Some(c) = v.get("cluster").filter(|c| c.is_object()) else {
-            self.shape_error(
+            self.field_shape_error(
                 name,
                 SRC_EKS,
-                "describe-cluster output ({\"cluster\": {…}})",
+                "cluster",
+                "an object (describe-cluster output is {\"cluster\": {…}})",
                 &v,
             );
             return;
@@ -972,7 +1044,7 @@ impl Reader<'_> {
             return;
         };
         let Some(items) = v.get("accessEntries").and_then(Value::as_array) else {
-            self.shape_error(name, SRC_ACCESS, "an object with accessEntries", &v);
+            self.field_shape_error(name, SRC_ACCESS, "accessEntries", "a list", &v);
             return;
         };
         for (i, e) in items.iter().enumerate() {
@@ -982,6 +1054,11 @@ impl Reader<'_> {
                     .problem(name, format!("accessEntries[{i}]: no principalArn"));
                 continue;
             };
+            if let Err(e) = crate::model::Arn::parse(&principal_arn) {
+                self.inv
+                    .coverage
+                    .problem(name, format!("accessEntries[{i}]: principalArn: {e}"));
+            }
             let policies = e
                 .get("associatedAccessPolicies")
                 .and_then(Value::as_array)
@@ -1017,7 +1094,7 @@ impl Reader<'_> {
             return;
         };
         let Some(items) = v.get("associations").and_then(Value::as_array) else {
-            self.shape_error(name, SRC_PODID, "an object with associations", &v);
+            self.field_shape_error(name, SRC_PODID, "associations", "a list", &v);
             return;
         };
         for (i, a) in items.iter().enumerate() {
@@ -1032,6 +1109,11 @@ impl Reader<'_> {
                 );
                 continue;
             };
+            if let Err(e) = crate::model::RoleArn::parse(&role) {
+                self.inv
+                    .coverage
+                    .problem(name, format!("associations[{i}]: roleArn: {e}"));
+            }
             self.inv
                 .pod_identity_associations
                 .push(PodIdentityAssociation {
@@ -1063,11 +1145,13 @@ impl Reader<'_> {
                     self.inv.coverage.set(SRC_STS, Status::Ok, Some(1), None);
                 }
                 None => {
-                    self.fail(
-                        name,
-                        SRC_STS,
-                        "no Account field (expected get-caller-identity output)".to_string(),
-                    );
+                    let detail = match v.get("Account") {
+                        Some(a) => format!("Account: expected a string, found a {}", type_of(a)),
+                        None => {
+                            "no Account field (expected get-caller-identity output)".to_string()
+                        }
+                    };
+                    self.fail(name, SRC_STS, detail);
                 }
             }
         }
@@ -1146,6 +1230,61 @@ impl Reader<'_> {
                 None,
                 Some("pods not in snapshot and no kube-apiserver.flags".to_string()),
             );
+        }
+    }
+}
+
+/// What `iamscope snapshot` could not fetch live (`iamscope-coverage.json`),
+/// so that auditing the directory later still says "forbidden" rather than
+/// "ok" for a kind that is merely absent from `kubernetes.json`.
+pub const COLLECTION_NOTES: &str = "iamscope-coverage.json";
+
+impl Reader<'_> {
+    fn read_collection_notes(&mut self) {
+        let Loaded::Text(text) = self.files.load(COLLECTION_NOTES) else {
+            return;
+        };
+        let v: Value = match serde_json::from_str(&text) {
+            Ok(v) => v,
+            Err(e) => {
+                self.inv.coverage.problem(COLLECTION_NOTES, json_error(&e));
+                return;
+            }
+        };
+        let notes = v
+            .get("sources")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        for (i, n) in notes.iter().enumerate() {
+            let status = match n.get("status").and_then(Value::as_str) {
+                Some("ok") => Status::Ok,
+                Some("forbidden") => Status::Forbidden,
+                Some("missing") => Status::Missing,
+                Some("error") => Status::Error,
+                Some("not-observable") => Status::NotObservable,
+                other => {
+                    self.inv.coverage.problem(
+                        COLLECTION_NOTES,
+                        format!("sources[{i}]: unknown status {other:?}"),
+                    );
+                    continue;
+                }
+            };
+            let Some(source) = n.get("source").and_then(Value::as_str) else {
+                continue;
+            };
+            let detail = n
+                .get("detail")
+                .and_then(Value::as_str)
+                .map(|d| format!("{d} (when the snapshot was taken)"));
+            let count = self
+                .inv
+                .coverage
+                .status(source)
+                .filter(|s| s.status == status)
+                .and_then(|s| s.count);
+            self.inv.coverage.set(source, status, count, detail);
         }
     }
 }
