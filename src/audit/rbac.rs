@@ -128,11 +128,13 @@ impl IamSas {
     }
 
     pub(crate) fn describe(&self, ns: &str, name: &str) -> String {
-        let roles: Vec<String> = self
+        let mut roles: Vec<String> = self
             .roles_of(ns, name)
             .iter()
             .map(|(arn, via)| format!("{arn} ({})", via_name(*via)))
             .collect();
+        // Input order (ListRoles vs GetAccountAuthorizationDetails) must not change the report.
+        roles.sort();
         format!(
             "ServiceAccount {ns}/{name} has IAM role {}",
             roles.join(", ")
