@@ -11,7 +11,7 @@ use iamscope::source;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.verbose);
+    init_logging(cli.verbose, cli.command.is_none());
     if let Err(e) = color_eyre::install() {
         eprintln!("iamscope: cannot install error handler: {e}");
     }
@@ -29,14 +29,37 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_logging(verbose: u8) {
+/// Logs go to standard error for the CLI. The UI owns the terminal, so there
+/// they go to a file, and only when asked for (-v or RUST_LOG).
+fn init_logging(verbose: u8, ui: bool) {
     let default = match verbose {
-        0 => "warn",
+        // The AWS SDK warns about every credential provider it tries; only errors by default.
+        0 => "warn,aws_config=error,aws_smithy_runtime=error",
         1 => "info",
         _ => "debug",
     };
+    let asked = verbose > 0 || std::env::var_os("RUST_LOG").is_some();
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    if ui {
+        if !asked {
+            return;
+        }
+        let path = std::env::temp_dir().join("iamscope.log");
+        let Ok(file) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+        else {
+            return;
+        };
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_ansi(false)
+            .with_writer(std::sync::Mutex::new(file))
+            .try_init();
+        return;
+    }
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -282,17 +282,19 @@ fn draw_list(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
         Style::default()
     };
     let Some(table) = app.table() else {
-        let msg = app
-            .loading
-            .clone()
-            .unwrap_or_else(|| "nothing loaded".into());
+        let msg = app.loading.clone().unwrap_or_else(|| {
+            "nothing was loaded (the banner says why); r retries, q quits".into()
+        });
+        let spinner = if app.loading.is_some() { "⟳ " } else { "" };
         f.render_widget(
-            Paragraph::new(format!("⟳ {msg}…")).block(
-                Block::default()
-                    .borders(Borders::ALL)
-                    .border_style(border)
-                    .title(" loading "),
-            ),
+            Paragraph::new(format!("{spinner}{msg}"))
+                .wrap(Wrap { trim: true })
+                .block(
+                    Block::default()
+                        .borders(Borders::ALL)
+                        .border_style(border)
+                        .title(" loading "),
+                ),
             area,
         );
         return;
