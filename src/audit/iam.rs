@@ -8,7 +8,7 @@
 //! [`classify`] is the pure core: a role's effective permissions in, the IAM-001..005
 //! hits out. `tests/iam_managed_policies.rs` runs it over every AWS managed policy.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
 
@@ -244,6 +244,21 @@ fn reachable(ctx: &Context) -> BTreeMap<String, Vec<(String, String, Via)>> {
     by_role
 }
 
+/// What decides a role's effective permissions, as a cache key.
+fn permissions_key(role: &IamRole) -> String {
+    let mut key = String::new();
+    for p in &role.inline_policies {
+        key.push_str(&format!("I{}\u{0}{}\u{0}", p.name, p.document));
+    }
+    for p in &role.attached_policies {
+        key.push_str(&format!("A{}\u{0}{}\u{0}", p.name, p.arn));
+    }
+    if let Some(b) = &role.permissions_boundary {
+        key.push_str(&format!("B{b}"));
+    }
+    key
+}
+
 const NINETY_DAYS_SECS: i64 = 90 * 24 * 3600;
 
 /// IAM-006: unused for 90 days, or never used and older than 90 days.
@@ -278,11 +293,18 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
     if !ctx.graph.iam_seen() {
         return;
     }
+    let mut cache: HashMap<String, (Vec<PermissionHit>, Vec<String>)> = HashMap::new();
     for (arn, users) in reachable(ctx) {
         let Some(role) = ctx.graph.iam_role(&arn) else {
             continue;
         };
-        let set = PermissionSet::for_role(role, |a| ctx.graph.managed_policy(a));
+        // Roles stamped from one template share their policies: classify each set once.
+        let key = permissions_key(role);
+        let (hits, problems) = cache.entry(key).or_insert_with(|| {
+            let set = PermissionSet::for_role(role, |a| ctx.graph.managed_policy(a));
+            (classify(&set), set.problems)
+        });
+        let (hits, problems) = (hits.clone(), problems.clone());
         let subject = Subject::iam_role(&role.arn);
         let reach_line = {
             let who: Vec<String> = users
@@ -301,7 +323,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
             .iter()
             .map(|(ns, n, _)| Subject::service_account(ns, n))
             .collect();
-        for h in classify(&set) {
+        for h in hits {
             let mut f = Finding::new(
                 h.rule,
                 h.severity,
@@ -312,7 +334,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
             for e in h.evidence {
                 f = f.evidence(e);
             }
-            for p in &set.problems {
+            for p in &problems {
                 f = f.evidence(format!("not evaluated: {p}"));
             }
             f = f.evidence(reach_line.clone());

@@ -12,17 +12,16 @@
 //! and a trust that is also wrong (another namespace, another audience) still
 //! raises IRSA-005: that part would stay broken after the provider is created.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::{Context, Finding, Severity, Subject};
 use crate::graph::ProviderState;
 use crate::model::{IamRole, RoleArn, ServiceAccount};
 use crate::policy::reach::{
-    audited_account, cluster_issuer, find_role, irsa_answer, provider_arn_for, trust_of,
+    IrsaChecker, SaIndex, audited_account, cluster_issuer, find_role, irsa_answer,
+    provider_arn_for, trust_of,
 };
-use crate::policy::trust::{
-    SaScope, TrustAnswer, corrected_trust, parse_sub, provider_statements, scope_admits,
-};
+use crate::policy::trust::{SaScope, TrustAnswer, corrected_trust, parse_sub, provider_statements};
 
 const SRC_SERVICE_ACCOUNTS: &str = "kubernetes/serviceaccounts";
 const SRC_PODS: &str = "kubernetes/pods";
@@ -98,18 +97,21 @@ pub fn trust_fix_text(role: &IamRole, policy: &serde_json::Value, intro: &str) -
     )
 }
 
-/// The service accounts of the cluster annotated with this role.
-fn annotated_with<'a>(ctx: &Context<'a>, role: &IamRole) -> Vec<&'a ServiceAccount> {
-    ctx.inv
-        .service_accounts
-        .iter()
-        .filter(|sa| {
-            sa.irsa_annotation()
-                .and_then(|a| RoleArn::parse(a).ok())
-                .and_then(|arn| find_role(ctx.inv, ctx.graph, &arn))
-                .is_some_and(|r| r.arn.eq_ignore_ascii_case(&role.arn))
-        })
-        .collect()
+/// The service accounts of the cluster annotated with each role (by lowercase role ARN).
+fn annotated_index<'a>(
+    ctx: &Context<'a>,
+    annotated: &[(&'a ServiceAccount, RoleArn)],
+) -> HashMap<String, Vec<&'a ServiceAccount>> {
+    let mut by_role: HashMap<String, Vec<&'a ServiceAccount>> = HashMap::new();
+    for (sa, arn) in annotated {
+        if let Some(r) = find_role(ctx.inv, ctx.graph, arn) {
+            by_role
+                .entry(r.arn.to_ascii_lowercase())
+                .or_default()
+                .push(sa);
+        }
+    }
+    by_role
 }
 
 /// The corrected trust for some subjects (and their audiences), as remediation text.
@@ -346,6 +348,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
 
     // ------------------------------------------------ annotated role (IRSA-002/003/005)
     let audited = audited_account(inv);
+    let by_role = annotated_index(ctx, &annotated);
     for (sa, arn) in &annotated {
         let subject = Subject::service_account(&sa.namespace, &sa.name);
         match audited.as_deref() {
@@ -404,7 +407,10 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
             continue;
         };
         if let Some(TrustAnswer::Denied { reasons }) = irsa_answer(g, role, &trust, sa) {
-            let mut others: Vec<&ServiceAccount> = annotated_with(ctx, role);
+            let mut others: Vec<&ServiceAccount> = by_role
+                .get(&role.arn.to_ascii_lowercase())
+                .cloned()
+                .unwrap_or_default();
             if !others
                 .iter()
                 .any(|o| o.namespace == sa.namespace && o.name == sa.name)
@@ -462,6 +468,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
     if !g.iam_seen() {
         return;
     }
+    let index = SaIndex::new(inv);
     for role in &inv.iam.roles {
         let Some(trust) = trust_of(role) else {
             continue;
@@ -470,7 +477,10 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         if stmts.is_empty() {
             continue;
         }
-        let users = annotated_with(ctx, role);
+        let users: Vec<&ServiceAccount> = by_role
+            .get(&role.arn.to_ascii_lowercase())
+            .cloned()
+            .unwrap_or_default();
         let user_subs: Vec<String> = users
             .iter()
             .map(|u| u.username())
@@ -481,6 +491,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         let subject = Subject::iam_role(&role.arn);
 
         // IRSA-006: more than one service account.
+        let mut checker = IrsaChecker::new(g, role, &trust);
         let mut broad: Vec<String> = Vec::new();
         let mut severity = None;
         let mut admitted: BTreeMap<String, ()> = BTreeMap::new();
@@ -501,15 +512,9 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
             };
             severity = severity.max(Some(sev));
             broad.push(format!("{} admits {what}", st.label));
-            for sa in &inv.service_accounts {
-                let sub = sa.username();
+            for sa in st.scopes.iter().flat_map(|sc| index.admitted(sc)) {
                 // Listed when the whole trust admits it (an explicit Deny may carve it out).
-                if st.scopes.iter().any(|s| scope_admits(s, &sub))
-                    && !matches!(
-                        irsa_answer(g, role, &trust, sa),
-                        Some(TrustAnswer::Denied { .. })
-                    )
-                {
+                if checker.as_mut().is_none_or(|c| c.may_allow(sa)) {
                     admitted.insert(format!("{}/{}", sa.namespace, sa.name), ());
                 }
             }

@@ -37,7 +37,11 @@ pub fn tokens(pattern: &str, case_insensitive: bool) -> Vec<Tok> {
 
 fn lower(c: char) -> char {
     // Action names and ARNs are ASCII; a non-ASCII char keeps its first lowercase form.
-    c.to_lowercase().next().unwrap_or(c)
+    if c.is_ascii() {
+        c.to_ascii_lowercase()
+    } else {
+        c.to_lowercase().next().unwrap_or(c)
+    }
 }
 
 /// Whether `text` matches a token pattern (greedy with single backtrack point:
@@ -84,7 +88,14 @@ pub fn wildcard_match(pattern: &str, text: &str, case_insensitive: bool) -> bool
 
 /// IAM action match: wildcards, case-insensitive (`iam:put*` matches `iam:PutRolePolicy`).
 pub fn action_matches(pattern: &str, action: &str) -> bool {
-    wildcard_match(pattern.trim(), action.trim(), true)
+    let (p, a) = (pattern.trim(), action.trim());
+    if p == "*" {
+        return true;
+    }
+    if !p.contains(['*', '?']) {
+        return p.eq_ignore_ascii_case(a);
+    }
+    wildcard_match(p, a, true)
 }
 
 /// Whether every string matched by pattern `q` is matched by pattern `p`.
@@ -312,6 +323,30 @@ impl Catalog {
             .find(|e| e.name.eq_ignore_ascii_case(name))
             .map(|e| e.level)
     }
+}
+
+static FULL_NAMES: OnceLock<BTreeMap<String, Vec<String>>> = OnceLock::new();
+
+/// Every action of a service as `svc:Name` (empty when the prefix is unknown), built once.
+pub fn service_full_names(prefix: &str) -> &'static [String] {
+    let all = FULL_NAMES.get_or_init(|| {
+        catalog()
+            .services
+            .iter()
+            .map(|(k, (svc, entries))| {
+                (
+                    k.clone(),
+                    entries
+                        .iter()
+                        .map(|e| format!("{svc}:{}", e.name))
+                        .collect(),
+                )
+            })
+            .collect()
+    });
+    all.get(&prefix.to_ascii_lowercase())
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
 }
 
 /// The real actions a pattern matches: `expand("iam:Put*")`.

@@ -292,9 +292,27 @@ pub struct Statement {
     /// Absent in identity policies.
     pub principal: Option<Principals>,
     pub conditions: Vec<Condition>,
+    /// Positions in `action.values` by lowercase service prefix (`*` for patterns whose
+    /// service part has a wildcard): a query about `s3:…` looks only at those.
+    pub action_index: BTreeMap<String, Vec<usize>>,
 }
 
 impl Statement {
+    /// The Action/NotAction patterns that can concern action (pattern) `q`.
+    fn patterns_for<'s>(&'s self, q: &str) -> Vec<&'s str> {
+        let qs = service_of(q);
+        if has_wildcard(qs) {
+            return self.action.values.iter().map(String::as_str).collect();
+        }
+        let mut out = Vec::new();
+        for key in [qs.to_ascii_lowercase(), "*".to_string()] {
+            if let Some(ix) = self.action_index.get(&key) {
+                out.extend(ix.iter().map(|&i| self.action.values[i].as_str()));
+            }
+        }
+        out
+    }
+
     /// `Statement[2] (Sid "AllowS3")`.
     pub fn label(&self) -> String {
         match &self.sid {
@@ -512,6 +530,16 @@ fn parse_statement(index: usize, v: &Value) -> Result<Statement, ParseError> {
         }
         Some(other) => return err(format!("{at}.Condition: expected an object, found {other}")),
     }
+    let mut action_index: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, a) in action.values.iter().enumerate() {
+        let svc = service_of(a.trim());
+        let key = if has_wildcard(svc) {
+            "*".to_string()
+        } else {
+            svc.to_ascii_lowercase()
+        };
+        action_index.entry(key).or_default().push(i);
+    }
     Ok(Statement {
         index,
         sid,
@@ -520,6 +548,7 @@ fn parse_statement(index: usize, v: &Value) -> Result<Statement, ParseError> {
         resource,
         principal,
         conditions,
+        action_index,
     })
 }
 
@@ -1144,7 +1173,7 @@ fn service_of(q: &str) -> &str {
 }
 
 fn has_wildcard(s: &str) -> bool {
-    s.contains(['*', '?'])
+    s.bytes().any(|b| b == b'*' || b == b'?')
 }
 
 /// Cheap pre-test: two action patterns with different literal services never meet.
@@ -1159,7 +1188,8 @@ fn covers(p: &str, q: &str) -> bool {
         return false;
     }
     if has_wildcard(q) {
-        pattern_covers(p.trim(), q, true)
+        // A literal names one action; it cannot cover a wildcard's many.
+        has_wildcard(p) && pattern_covers(p.trim(), q, true)
     } else {
         action_matches(p, q)
     }
@@ -1167,13 +1197,13 @@ fn covers(p: &str, q: &str) -> bool {
 
 /// Does the statement's Action/NotAction cover every action of `q`?
 fn stmt_covers_action(s: &Statement, q: &str) -> bool {
+    let candidates = s.patterns_for(q);
     if s.action.negated {
-        !s.action
-            .values
+        !candidates
             .iter()
-            .any(|p| same_service(p, q) && patterns_intersect(p.trim(), q, true))
+            .any(|p| patterns_intersect(p.trim(), q, true))
     } else {
-        s.action.values.iter().any(|p| covers(p, q))
+        candidates.iter().any(|p| covers(p, q))
     }
 }
 
@@ -1315,17 +1345,24 @@ fn union_grant(policies: &[NamedPolicy], q: &str) -> Option<Grant> {
     if relevant.is_empty() {
         return None;
     }
-    let wanted = actions::expand(q);
+    let all = actions::service_full_names(service);
+    let wanted: Vec<&String> = if q.ends_with(":*") && q.len() == service.len() + 2 {
+        all.iter().collect()
+    } else {
+        let toks = actions::tokens(q, true);
+        all.iter()
+            .filter(|a| actions::match_tokens(&toks, a, true))
+            .collect()
+    };
     if wanted.is_empty() {
         return None;
     }
     let mut used: Vec<StmtRef> = Vec::new();
     let mut conditional = false;
-    for a in &wanted {
-        let name = a.full_name();
+    for name in &wanted {
         let mut hit: Option<&(&NamedPolicy, &Statement)> = None;
         for r in &relevant {
-            if stmt_covers_action(r.1, &name) {
+            if stmt_covers_action(r.1, name) {
                 if !r.1.has_conditions() {
                     hit = Some(r);
                     break;

@@ -6,12 +6,12 @@
 //! The IAM rules judge exactly the roles that some link here `works` for; the
 //! PATH rule follows these links from Kubernetes subjects to AWS.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use super::iam::{PolicyDocument, parse_document};
 use super::trust::{
-    PodIdentity, TrustAnswer, WebIdentity, check_pod_identity, check_web_identity,
-    provider_statements, scope_admits,
+    PodIdentity, ProviderTrust, SaScope, TrustAnswer, WebIdentity, check_pod_identity,
+    check_web_identity, provider_statements, scope_admits,
 };
 use crate::graph::{Graph, ProviderState};
 use crate::model::{IamRole, Inventory, PodIdentityAssociation, RoleArn, ServiceAccount};
@@ -139,6 +139,89 @@ pub fn irsa_answer(
     ))
 }
 
+/// Evaluates one role's trust for many service accounts. When no condition of the
+/// trust looks at `<issuer>:sub` (nor uses a policy variable), the answer depends on
+/// the audience alone and is computed once per audience: a trust with no `sub`
+/// condition in a cluster of thousands of accounts stays cheap.
+pub struct IrsaChecker<'t> {
+    trust: &'t PolicyDocument,
+    issuer: String,
+    provider: String,
+    sub_matters: bool,
+    memo: HashMap<String, bool>,
+}
+
+impl<'t> IrsaChecker<'t> {
+    /// `None` when the cluster's issuer is unknown.
+    pub fn new(
+        graph: &Graph,
+        role: &IamRole,
+        trust: &'t PolicyDocument,
+    ) -> Option<IrsaChecker<'t>> {
+        let issuer = cluster_issuer(graph)?;
+        let provider = provider_arn_for(graph, &issuer, &role.arn);
+        let sub_key = format!("{issuer}:sub");
+        let sub_matters = trust.statements.iter().any(|s| {
+            s.conditions
+                .iter()
+                .any(|c| c.is_key(&sub_key) || c.values.iter().any(|v| v.contains("${")))
+        });
+        Some(IrsaChecker {
+            trust,
+            issuer,
+            provider,
+            sub_matters,
+            memo: HashMap::new(),
+        })
+    }
+
+    /// Whether the trust admits this service account (`Undecided` counts as not, here).
+    pub fn allows(&mut self, sa: &ServiceAccount) -> bool {
+        let aud = sa.audience();
+        if !self.sub_matters
+            && let Some(v) = self.memo.get(aud)
+        {
+            return *v;
+        }
+        let answer = check_web_identity(
+            self.trust,
+            &WebIdentity {
+                provider_arn: &self.provider,
+                issuer: &self.issuer,
+                namespace: &sa.namespace,
+                name: &sa.name,
+                audience: aud,
+            },
+        )
+        .is_allowed();
+        if !self.sub_matters {
+            self.memo.insert(aud.to_string(), answer);
+        }
+        answer
+    }
+
+    /// Whether the trust may admit it (allowed or undecided).
+    pub fn may_allow(&mut self, sa: &ServiceAccount) -> bool {
+        if self.allows(sa) {
+            return true;
+        }
+        // Rare: re-evaluate to tell "undecided" from "denied".
+        !matches!(
+            check_web_identity(
+                self.trust,
+                &WebIdentity {
+                    provider_arn: &self.provider,
+                    issuer: &self.issuer,
+                    namespace: &sa.namespace,
+                    name: &sa.name,
+                    audience: sa.audience(),
+                },
+            ),
+            TrustAnswer::Denied { .. }
+        )
+    }
+}
+
 /// The Pod Identity request context of an association.
 pub fn pod_identity_of<'a>(graph: &'a Graph, a: &'a PodIdentityAssociation) -> PodIdentity<'a> {
     let cluster = graph.cluster();
@@ -158,6 +241,69 @@ pub fn pod_identity_of<'a>(graph: &'a Graph, a: &'a PodIdentityAssociation) -> P
         service_account: &a.service_account,
         session_tags: !a.disable_session_tags,
     }
+}
+
+/// Service accounts by subject and by namespace, so that a trust's scopes are
+/// resolved without scanning every account for every role.
+pub struct SaIndex<'a> {
+    all: Vec<(String, &'a ServiceAccount)>,
+    by_sub: HashMap<String, usize>,
+    by_ns: HashMap<&'a str, Vec<usize>>,
+}
+
+impl<'a> SaIndex<'a> {
+    pub fn new(inv: &'a Inventory) -> SaIndex<'a> {
+        let mut idx = SaIndex {
+            all: Vec::with_capacity(inv.service_accounts.len()),
+            by_sub: HashMap::new(),
+            by_ns: HashMap::new(),
+        };
+        for (i, sa) in inv.service_accounts.iter().enumerate() {
+            let sub = sa.username();
+            idx.by_sub.insert(sub.clone(), i);
+            idx.by_ns.entry(sa.namespace.as_str()).or_default().push(i);
+            idx.all.push((sub, sa));
+        }
+        idx
+    }
+
+    /// The existing service accounts a scope admits.
+    pub fn admitted(&self, scope: &SaScope) -> Vec<&'a ServiceAccount> {
+        match scope {
+            SaScope::Any { .. } => self.all.iter().map(|(_, sa)| *sa).collect(),
+            SaScope::Exact(values) => values
+                .iter()
+                .filter_map(|v| self.by_sub.get(v))
+                .map(|&i| self.all[i].1)
+                .collect(),
+            SaScope::Namespace { namespace, .. } => self
+                .by_ns
+                .get(namespace.as_str())
+                .map(|v| v.as_slice())
+                .unwrap_or(&[])
+                .iter()
+                .map(|&i| &self.all[i])
+                .filter(|(sub, _)| scope_admits(scope, sub))
+                .map(|(_, sa)| *sa)
+                .collect(),
+        }
+    }
+}
+
+/// The existing service accounts any of these statements admits, each once.
+fn candidates<'a>(index: &SaIndex<'a>, stmts: &[ProviderTrust]) -> Vec<&'a ServiceAccount> {
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for st in stmts {
+        for sc in &st.scopes {
+            for sa in index.admitted(sc) {
+                if seen.insert((sa.namespace.as_str(), sa.name.as_str())) {
+                    out.push(sa);
+                }
+            }
+        }
+    }
+    out
 }
 
 pub fn role_links(inv: &Inventory, graph: &Graph) -> Vec<RoleLink> {
@@ -216,6 +362,7 @@ pub fn role_links(inv: &Inventory, graph: &Graph) -> Vec<RoleLink> {
 
     // 2. Existing service accounts a role's trust admits without an annotation.
     if let Some(issuer) = cluster_issuer(graph) {
+        let index = SaIndex::new(inv);
         for role in &inv.iam.roles {
             let Some(trust) = trust_of(role) else {
                 continue;
@@ -224,21 +371,14 @@ pub fn role_links(inv: &Inventory, graph: &Graph) -> Vec<RoleLink> {
             if stmts.is_empty() {
                 continue;
             }
-            for sa in &inv.service_accounts {
-                let sub = sa.username();
-                if !stmts
-                    .iter()
-                    .any(|s| s.scopes.iter().any(|sc| scope_admits(sc, &sub)))
-                {
-                    continue;
-                }
+            let Some(mut checker) = IrsaChecker::new(graph, role, &trust) else {
+                continue;
+            };
+            for sa in candidates(&index, &stmts) {
                 if provider_accepts(graph, sa.audience()) == Some(false) {
                     continue;
                 }
-                if matches!(
-                    irsa_answer(graph, role, &trust, sa),
-                    Some(TrustAnswer::Allowed { .. })
-                ) {
+                if checker.allows(sa) {
                     push(
                         &mut out,
                         RoleLink {
