@@ -15,6 +15,8 @@ pub struct Model {
     by_subject: HashMap<Subject, Vec<usize>>,
     /// Findings that name a subject in `related` (an IAM role in an IRSA finding).
     by_related: HashMap<Subject, Vec<usize>>,
+    /// Every (service account, IAM role) link and whether it works, computed on first use.
+    links: std::sync::OnceLock<Vec<crate::policy::reach::RoleLink>>,
 }
 
 impl Model {
@@ -33,7 +35,16 @@ impl Model {
             include_system,
             by_subject,
             by_related,
+            links: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Which service accounts can obtain which roles, and whether the trust admits them.
+    pub fn role_links(&self) -> &[crate::policy::reach::RoleLink] {
+        self.links.get_or_init(|| {
+            let graph = crate::graph::Graph::build(&self.inv);
+            crate::policy::reach::role_links(&self.inv, &graph)
+        })
     }
 
     pub fn findings_on(&self, s: &Subject) -> &[usize] {
@@ -1388,6 +1399,7 @@ pub fn detail(node: &Node, m: &Model) -> Vec<Line> {
             for (arn, via) in roles {
                 out.push(kv(&format!("IAM role via {via}"), &arn));
             }
+            trust_links(m, None, Some((namespace, name)), &mut out);
             effective_rbac(
                 m,
                 &crate::policy::rbac::Principal::service_account(namespace, name),
@@ -1418,6 +1430,7 @@ pub fn detail(node: &Node, m: &Model) -> Vec<Line> {
                         out.push(kv("Permissions boundary", b));
                     }
                     findings_summary(m, &Subject::iam_role(arn), &mut out);
+                    trust_links(m, Some(&r.arn), None, &mut out);
                     out.push(Vec::new());
                     out.push(heading("Trust policy"));
                     if let Some(t) = &r.trust_policy {
@@ -1786,6 +1799,59 @@ fn effective_rbac(m: &Model, p: &crate::policy::rbac::Principal, out: &mut Vec<L
     if grants.len() > MAX {
         out.push(line(&[(
             &format!("… and {} more", grants.len() - MAX),
+            Tone::Dim,
+        )]));
+    }
+}
+
+/// The trust links of a role or a service account: who can assume what, and whether it works.
+fn trust_links(m: &Model, role: Option<&str>, sa: Option<(&str, &str)>, out: &mut Vec<Line>) {
+    let links: Vec<&crate::policy::reach::RoleLink> = m
+        .role_links()
+        .iter()
+        .filter(|l| role.is_none_or(|r| l.role_arn.eq_ignore_ascii_case(r)))
+        .filter(|l| sa.is_none_or(|(ns, n)| l.namespace == ns && l.service_account == n))
+        .collect();
+    out.push(Vec::new());
+    out.push(heading(if role.is_some() {
+        "Who in the cluster can assume it"
+    } else {
+        "Trust links"
+    }));
+    if links.is_empty() {
+        out.push(line(&[(
+            "no service account of this cluster can obtain it",
+            Tone::Dim,
+        )]));
+    }
+    const MAX: usize = 100;
+    for l in links.iter().take(MAX) {
+        let via = match l.via {
+            crate::policy::reach::Via::Irsa => "IRSA",
+            crate::policy::reach::Via::PodIdentity => "Pod Identity",
+        };
+        let (verdict, tone) = if l.works {
+            ("trust admits it", Tone::Plain)
+        } else {
+            (
+                "does not work (see its findings)",
+                Tone::Sev(Severity::High),
+            )
+        };
+        let what = if role.is_some() {
+            format!("ServiceAccount {}/{}", l.namespace, l.service_account)
+        } else {
+            l.role_arn.clone()
+        };
+        out.push(vec![
+            (format!("• {what} "), Tone::Plain),
+            (format!("via {via}: "), Tone::Key),
+            (verdict.to_string(), tone),
+        ]);
+    }
+    if links.len() > MAX {
+        out.push(line(&[(
+            &format!("… and {} more", links.len() - MAX),
             Tone::Dim,
         )]));
     }
