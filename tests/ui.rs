@@ -323,3 +323,98 @@ fn path_between_two_marked_nodes() {
     );
     assert!(s.contains("└▶ Pod payments/"), "{s}");
 }
+
+// ------------------------------------------------------------------ view-models
+
+use iamscope::ui::views::{self, Node, Tone};
+
+#[test]
+fn service_account_rows_name_their_role_and_findings() {
+    let m = model(false);
+    let t = views::table(ViewKind::ServiceAccounts, &m);
+    assert_eq!(
+        t.rows.len(),
+        m.inv.service_accounts.len(),
+        "one row per service account"
+    );
+    let row = t
+        .rows
+        .iter()
+        .find(|r| r.cells[0] == "ci" && r.cells[1] == "jenkins")
+        .expect("ci/jenkins");
+    assert!(
+        row.cells[2].starts_with("prod-eks-ci-jenkins"),
+        "{:?}",
+        row.cells
+    );
+    assert_eq!(row.cells[3], "IRSA");
+    assert_eq!(row.severity, Some(iamscope::audit::Severity::Critical));
+    assert!(row.rules.contains(&"RBAC-001"));
+    assert_eq!(row.namespace.as_deref(), Some("ci"));
+}
+
+#[test]
+fn related_links_a_role_to_its_service_accounts_and_policies() {
+    let m = model(false);
+    let arn = "arn:aws:iam::111122223333:role/prod-eks-data-platform-airflow".to_string();
+    let t = views::related(&Node::IamRole(arn.clone()), &m);
+    let kinds: Vec<&str> = t.rows.iter().map(|r| r.cells[0].as_str()).collect();
+    assert!(
+        kinds.contains(&"ServiceAccount") && kinds.contains(&"Policy"),
+        "{kinds:?}"
+    );
+    assert!(t.rows.iter().any(|r| r.cells[1] == "AdministratorAccess"));
+    assert!(t.rows.iter().any(|r| r.cells[0] == "IAM-001"));
+}
+
+#[test]
+fn finding_detail_has_evidence_and_a_copyable_fix() {
+    let m = model(false);
+    let i = m
+        .findings
+        .iter()
+        .position(|f| f.rule == "IRSA-005")
+        .expect("IRSA-005");
+    let lines = views::detail(&Node::Finding(i), &m);
+    let text: Vec<String> = lines
+        .iter()
+        .map(|l| l.iter().map(|(s, _)| s.as_str()).collect())
+        .collect();
+    assert!(text.iter().any(|l| l == "Evidence"));
+    assert!(text.iter().any(|l| l.starts_with("Fix")));
+    // The evidence lines are the highlighted ones.
+    assert!(lines.iter().any(|l| {
+        l.iter()
+            .any(|(s, t)| *t == Tone::Highlight && s.contains("sub"))
+    }));
+    // y copies the fix itself: the corrected trust policy for this exact account.
+    let fix = views::copy_text(&Node::Finding(i), &m);
+    assert!(fix.contains("system:serviceaccount:checkout:cart"), "{fix}");
+    assert!(fix.contains("aws iam update-assume-role-policy"), "{fix}");
+}
+
+#[test]
+fn empty_views_say_why() {
+    let mut m = model(false);
+    m.inv.apiserver = None;
+    let t = views::table(ViewKind::ApiServer, &m);
+    assert!(
+        t.rows.iter().any(|r| r.cells[1].contains("not observable")),
+        "EKS shows why flags are absent"
+    );
+    let mut bare = iamscope::model::Inventory::default();
+    bare.coverage.set(
+        "aws/iam",
+        iamscope::model::Status::Forbidden,
+        None,
+        Some("AccessDenied".into()),
+    );
+    let m = Model::new(bare, Vec::new(), false);
+    let t = views::table(ViewKind::IamRoles, &m);
+    assert!(t.rows.is_empty());
+    assert!(
+        t.empty.contains("aws/iam forbidden: AccessDenied"),
+        "{}",
+        t.empty
+    );
+}
