@@ -141,7 +141,7 @@ pub fn layout(area: Rect, banner: bool) -> (Rect, Rect, Rect, Rect) {
     let (list, detail) = if wide(area) {
         let cols = Layout::default()
             .direction(Direction::Horizontal)
-            .constraints([Constraint::Percentage(55), Constraint::Percentage(45)])
+            .constraints([Constraint::Percentage(58), Constraint::Percentage(42)])
             .split(main);
         (cols[0], cols[1])
     } else {

@@ -301,7 +301,7 @@ fn findings_table(m: &Model, idx: Vec<usize>, title: String) -> Table {
     Table {
         title,
         headers: vec!["SEVERITY", "RULE", "SUBJECT", "TITLE"],
-        widths: vec![Col::Fixed(9), Col::Fixed(9), Col::Fill(35), Col::Fill(65)],
+        widths: vec![Col::Fixed(9), Col::Fixed(9), Col::Fill(40), Col::Fill(60)],
         rows,
         empty: "no findings".into(),
     }
