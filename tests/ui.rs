@@ -418,3 +418,34 @@ fn empty_views_say_why() {
         t.empty
     );
 }
+
+#[test]
+fn ctx_lists_kubeconfig_contexts_and_enter_switches() {
+    let mut a = app();
+    key(&mut a, KeyCode::Char(':'));
+    typed(&mut a, "ctx");
+    key(&mut a, KeyCode::Enter);
+    assert_eq!(a.effects.pop(), Some(Effect::ListContexts));
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("config");
+    std::fs::write(
+        &path,
+        "apiVersion: v1\nkind: Config\ncurrent-context: staging\nclusters: []\nusers: []\ncontexts:\n- name: prod\n  context: {cluster: p, user: u}\n- name: staging\n  context: {cluster: s, user: u}\n",
+    )
+    .expect("write");
+    let target = iamscope::cli::Target {
+        kubeconfig: Some(path.display().to_string()),
+        ..Default::default()
+    };
+    let (names, current) = iamscope::ui::contexts(&target).expect("contexts");
+    assert_eq!(names, ["prod", "staging"]);
+    assert_eq!(current.as_deref(), Some("staging"));
+
+    a.show_contexts(names, current);
+    let s = screen(&mut a, 100, 30, MONO);
+    assert!(s.contains("Contexts [2]") && s.contains("* staging"), "{s}");
+    key(&mut a, KeyCode::Enter);
+    assert_eq!(a.effects.pop(), Some(Effect::SwitchContext("prod".into())));
+    assert_eq!(a.screens.len(), 1, "the contexts list closes");
+}

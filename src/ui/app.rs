@@ -16,6 +16,8 @@ pub enum ScreenKind {
     Path(Node),
     /// The links between a marked node and another.
     PathBetween(Node, Node),
+    /// Kubeconfig contexts (live mode), the current one marked.
+    Contexts(Vec<String>, Option<String>),
 }
 
 #[derive(Debug, Clone)]
@@ -55,9 +57,14 @@ pub enum Pane {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     Copy(String),
-    Export { json: bool },
+    Export {
+        json: bool,
+    },
     Reload,
     ToggleSystem,
+    /// `:ctx`: list the kubeconfig's contexts.
+    ListContexts,
+    SwitchContext(String),
 }
 
 pub struct App {
@@ -167,6 +174,33 @@ impl App {
         let table = match &screen.kind {
             ScreenKind::View(v) => views::table(*v, &model),
             ScreenKind::Related(n) => views::related(n, &model),
+            ScreenKind::Contexts(names, current) => {
+                let rows = names
+                    .iter()
+                    .map(|n| {
+                        let mark = if current.as_deref() == Some(n.as_str()) {
+                            "*"
+                        } else {
+                            ""
+                        };
+                        views::Row {
+                            cells: vec![mark.to_string(), n.clone()],
+                            severity: None,
+                            node: views::Node::Context(n.clone()),
+                            namespace: None,
+                            rules: Vec::new(),
+                            haystack: n.to_lowercase(),
+                        }
+                    })
+                    .collect();
+                Table {
+                    title: "Contexts".into(),
+                    headers: vec!["", "CONTEXT"],
+                    widths: vec![views::Col::Fixed(1), views::Col::Fill(100)],
+                    rows,
+                    empty: "no contexts in the kubeconfig".into(),
+                }
+            }
             ScreenKind::Path(_) | ScreenKind::PathBetween(..) => {
                 let steps = match &screen.kind {
                     ScreenKind::PathBetween(a, b) => views::path_between(a, b, &model, 5000)
@@ -312,6 +346,11 @@ impl App {
     }
 
     /// Switch the root view, as `:sa` does: the drill-down history is kept for `[`.
+    /// Show the kubeconfig's contexts (from `:ctx`).
+    pub fn show_contexts(&mut self, names: Vec<String>, current: Option<String>) {
+        self.push(ScreenKind::Contexts(names, current));
+    }
+
     pub fn goto(&mut self, v: ViewKind) {
         self.forward.clear();
         self.screens.truncate(1);
@@ -333,6 +372,7 @@ impl App {
                     .map(|m| views::related(n, m).title)
                     .unwrap_or_default(),
                 ScreenKind::Path(_) | ScreenKind::PathBetween(..) => "Path".into(),
+                ScreenKind::Contexts(..) => "Contexts".into(),
             })
             .collect::<Vec<_>>()
             .join(" › ")
@@ -441,7 +481,11 @@ impl App {
             }
             Action::Open => {
                 if let Some(node) = self.selected_node().cloned() {
-                    if matches!(node, Node::Info(_)) {
+                    if let Node::Context(name) = node {
+                        self.back();
+                        self.status = Some(format!("switching to context {name}…"));
+                        self.effects.push(Effect::SwitchContext(name));
+                    } else if matches!(node, Node::Info(_)) {
                         self.status = Some("nothing further to open here".into());
                     } else {
                         self.push(ScreenKind::Related(node));
@@ -533,12 +577,7 @@ impl App {
         match word {
             "q" | "q!" | "quit" | "exit" => self.quit = true,
             "help" | "h" | "?" => self.mode = Mode::Help,
-            "ctx" | "context" | "contexts" => {
-                self.status = Some(format!(
-                    "context: {} — switch with --context NAME (live) or --from DIR (snapshot)",
-                    self.source_label
-                ));
-            }
+            "ctx" | "context" | "contexts" => self.effects.push(Effect::ListContexts),
             "system" => self.effects.push(Effect::ToggleSystem),
             _ => {
                 let names: Vec<&str> = ViewKind::ALL.iter().map(|v| v.commands()[0]).collect();

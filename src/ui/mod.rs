@@ -134,7 +134,7 @@ impl Drop for TerminalGuard {
 }
 
 /// Run the UI until the user quits.
-pub fn run(target: Target) -> Result<(), String> {
+pub fn run(mut target: Target) -> Result<(), String> {
     use std::io::IsTerminal;
     if !io::stdout().is_terminal() || !io::stdin().is_terminal() {
         return Err(
@@ -240,6 +240,28 @@ pub fn run(target: Target) -> Result<(), String> {
                     let _ = out.flush();
                 }
                 Effect::Export { json } => app.status = Some(export(&app, json)),
+                Effect::ListContexts => {
+                    if target.demo || target.from.is_some() {
+                        app.status = Some(format!(
+                            "{}: contexts apply to live mode (iamscope --context NAME)",
+                            app.source_label
+                        ));
+                    } else {
+                        match contexts(&target) {
+                            Ok((names, current)) => {
+                                let current = target.context.clone().or(current);
+                                app.show_contexts(names, current);
+                            }
+                            Err(e) => app.status = Some(e),
+                        }
+                    }
+                }
+                Effect::SwitchContext(name) => {
+                    target.context = Some(name);
+                    app.source_label = source_label(&target);
+                    app.loading = Some("collecting".into());
+                    spawn_loader(target.clone(), include_system, tx.clone());
+                }
                 Effect::Reload => {
                     app.loading = Some("reloading".into());
                     spawn_loader(target.clone(), include_system, tx.clone());
@@ -308,6 +330,44 @@ fn watch_sigterm(tx: mpsc::Sender<Msg>) {
 
 #[cfg(not(unix))]
 fn watch_sigterm(_tx: mpsc::Sender<Msg>) {}
+
+/// The contexts of the kubeconfig files the live source reads (as kubectl
+/// does: `--kubeconfig`, else `KUBECONFIG`, else `~/.kube/config`), and the
+/// current one.
+pub fn contexts(target: &Target) -> Result<(Vec<String>, Option<String>), String> {
+    let paths: Vec<std::path::PathBuf> = if let Some(list) = &target.kubeconfig {
+        crate::source::kubeconfig::split_paths(list)
+            .into_iter()
+            .map(Into::into)
+            .collect()
+    } else if let Some(v) = std::env::var_os("KUBECONFIG") {
+        std::env::split_paths(&v)
+            .filter(|p| !p.as_os_str().is_empty())
+            .collect()
+    } else {
+        std::env::var_os("HOME")
+            .map(|h| vec![std::path::Path::new(&h).join(".kube").join("config")])
+            .unwrap_or_default()
+    };
+    let mut names = Vec::new();
+    let mut current = None;
+    for p in paths.iter().filter(|p| p.is_file()) {
+        let kc = kube::config::Kubeconfig::read_from(p)
+            .map_err(|e| format!("cannot read kubeconfig {}: {e}", p.display()))?;
+        current = current.or(kc.current_context.clone());
+        for c in kc.contexts {
+            if !names.contains(&c.name) {
+                names.push(c.name);
+            }
+        }
+    }
+    if names.is_empty() {
+        return Err(
+            "no kubeconfig contexts found (--kubeconfig, KUBECONFIG or ~/.kube/config)".into(),
+        );
+    }
+    Ok((names, current))
+}
 
 /// The current view as markdown or JSON, written to the working directory.
 pub fn export_text(app: &App, json: bool) -> Option<(String, String)> {

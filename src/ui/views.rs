@@ -165,6 +165,8 @@ pub enum Node {
     Source(usize),
     Flag(usize),
     Cluster,
+    /// A kubeconfig context (`:ctx`); Enter switches to it.
+    Context(String),
     Info(String),
 }
 
@@ -1161,7 +1163,7 @@ pub fn related(node: &Node, m: &Model) -> Table {
                 }
             }
         }
-        Node::Source(_) | Node::Flag(_) | Node::Cluster | Node::Info(_) => {
+        Node::Source(_) | Node::Flag(_) | Node::Cluster | Node::Context(_) | Node::Info(_) => {
             title = "details".into();
         }
     }
@@ -1761,6 +1763,13 @@ pub fn detail(node: &Node, m: &Model) -> Vec<Line> {
                 );
             }
         }
+        Node::Context(c) => {
+            out.push(heading(&format!("Context {c}")));
+            out.push(line(&[(
+                "Enter switches to it and collects again.",
+                Tone::Dim,
+            )]));
+        }
         Node::Info(text) => out.push(vec![(text.clone(), Tone::Plain)]),
     }
     out
@@ -1981,6 +1990,7 @@ pub fn copy_text(node: &Node, m: &Model) -> String {
             })
             .unwrap_or_default(),
         Node::Cluster => m.cluster(),
+        Node::Context(c) => c.clone(),
         Node::Info(t) => t.clone(),
     }
 }
