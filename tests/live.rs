@@ -8,7 +8,12 @@
 //! `audit --from DIR` round-trips; only reads reach the peers, one paginated
 //! LIST per kind; Secrets come as metadata only and their data never lands
 //! anywhere; a forbidden kind, an IAM AccessDenied and a cluster that is not
-//! EKS give partial results with the right coverage.
+//! EKS give partial results with the right coverage. Faults injected by the
+//! peers (`--fault`: 5xx, 429 and IAM Throttling with and without Retry-After,
+//! connection resets, truncated bodies, an expired continue token, stalled
+//! answers) are retried as far as it makes sense, then reported as `error`
+//! coverage without losing the rest; the request logs prove the attempts.
+//! Running in a pod (in-cluster config, no kubeconfig) works too.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -725,4 +730,325 @@ fn iam_fallback_when_authorization_details_are_denied() {
     assert_eq!(per_action["GetAccountAuthorizationDetails"], 1);
     assert_eq!(per_action["ListRoles"], 1);
     assert_eq!(per_action["GetRole"], 42, "{per_action:?}");
+}
+
+/// Requests of a log, grouped: Kubernetes by plural, AWS by action.
+fn per_key(log: &[Value], key: impl Fn(&Value) -> String) -> BTreeMap<String, Vec<Value>> {
+    let mut out: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    for r in log {
+        out.entry(key(r)).or_default().push(r.clone());
+    }
+    out
+}
+
+fn kube_by_plural(peers: &Peers) -> BTreeMap<String, Vec<Value>> {
+    per_key(&peers.requests("kube-requests.jsonl"), |r| {
+        plural_of(r["path"].as_str().unwrap())
+    })
+}
+
+fn aws_by_action(peers: &Peers) -> BTreeMap<String, Vec<Value>> {
+    per_key(&peers.requests("aws-requests.jsonl"), |r| {
+        r["action"].as_str().unwrap_or("?").to_string()
+    })
+}
+
+/// The faults each request got, in order (`-` for none).
+fn faults_of(requests: &[Value]) -> Vec<String> {
+    requests
+        .iter()
+        .map(|r| r["fault"].as_str().unwrap_or("-").to_string())
+        .collect()
+}
+
+#[test]
+fn transient_faults_are_retried_and_exhausted_ones_reported() {
+    let peers = Peers::start(&[
+        // Kubernetes: each kind gets its own fault.
+        "--fault=k8s:namespaces:500:2",
+        "--fault=k8s:deployments:429:1:retry-after=1",
+        "--fault=k8s:replicasets:429:2",
+        "--fault=k8s:statefulsets:reset:2",
+        "--fault=k8s:daemonsets:503:10",
+        "--fault=k8s:jobs:malformed:1",
+        "--fault=k8s:pods:expire:1",
+        "--fault=k8s:serviceaccounts:expire:2",
+        // AWS.
+        "--fault=aws:sts:GetCallerIdentity:reset:1",
+        "--fault=aws:iam:GetAccountAuthorizationDetails:Throttling:2",
+        "--fault=aws:iam:ListOpenIDConnectProviders:500:1:retry-after=1",
+        "--fault=aws:eks:DescribeCluster:malformed:1",
+        "--fault=aws:eks:ListPodIdentityAssociations:503:10",
+    ]);
+    let started = Instant::now();
+    let mut cmd = peers.iamscope();
+    cmd.args(["audit", "--format", "json", "--kubeconfig"])
+        .arg(peers.kubeconfig_list());
+    let report = run_json(cmd, "live audit with injected faults");
+    let took = started.elapsed();
+    let cov = coverage(&report);
+    let kube = kube_by_plural(&peers);
+    let aws = aws_by_action(&peers);
+    let reference = peers.dir.path().join("run/reference");
+    let attempts = |m: &BTreeMap<String, Vec<Value>>, k: &str| faults_of(&m[k]);
+
+    // Retried, then complete.
+    assert_eq!(attempts(&kube, "namespaces"), ["500", "500", "-"]);
+    assert_eq!(attempts(&kube, "deployments"), ["429", "-", "-"]);
+    let d = &kube["deployments"];
+    let waited = d[1]["t"].as_f64().unwrap() - d[0]["t"].as_f64().unwrap();
+    assert!(waited >= 0.9, "Retry-After: 1 not honoured: {waited:.3}s");
+    assert_eq!(attempts(&kube, "replicasets"), ["429", "429", "-", "-"]);
+    assert_eq!(attempts(&kube, "statefulsets"), ["reset", "reset", "-"]);
+    // An expired continue token: the list starts over once, from the first page.
+    let pods = &kube["pods"];
+    assert_eq!(attempts(&kube, "pods"), ["-", "expire", "-", "-", "-", "-"]);
+    assert!(pods[2]["query"]["continue"].is_null(), "{}", pods[2]);
+    for source in [
+        "kubernetes/namespaces",
+        "kubernetes/deployments",
+        "kubernetes/replicasets",
+        "kubernetes/statefulsets",
+        "kubernetes/pods",
+        "kubernetes/clusterroles",
+        "kubernetes/aws-auth",
+        "aws/sts",
+        "aws/iam",
+        "aws/oidc-providers",
+        "aws/eks-access-entries",
+    ] {
+        assert_eq!(cov[source].0, "ok", "{source}: {}", cov[source].1);
+    }
+    let counts: BTreeMap<String, u64> = report["coverage"]["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| Some((s["source"].as_str()?.to_string(), s["count"].as_u64()?)))
+        .collect();
+    for (source, kind) in [
+        ("kubernetes/pods", "Pod"),
+        ("kubernetes/namespaces", "Namespace"),
+        ("kubernetes/replicasets", "ReplicaSet"),
+    ] {
+        assert_eq!(
+            counts[source] as usize,
+            count_items(&reference, "kubernetes.json", kind),
+            "{source}: nothing lost nor doubled by the retries and the restart"
+        );
+    }
+
+    // Exhausted or not worth retrying: an error that says why; the rest is kept.
+    assert_eq!(attempts(&kube, "daemonsets"), ["503"; 5]);
+    let (status, detail) = &cov["kubernetes/daemonsets"];
+    assert_eq!(status, "error", "{detail}");
+    assert!(
+        detail.contains("503") && detail.contains("after 5 attempts"),
+        "{detail}"
+    );
+    assert_eq!(attempts(&kube, "jobs"), ["malformed"]);
+    let (status, detail) = &cov["kubernetes/jobs"];
+    assert_eq!(status, "error", "{detail}");
+    assert!(detail.contains("not the JSON expected"), "{detail}");
+    assert_eq!(
+        attempts(&kube, "serviceaccounts"),
+        ["-", "expire", "-", "expire"]
+    );
+    let (status, detail) = &cov["kubernetes/serviceaccounts"];
+    assert_eq!(status, "error", "{detail}");
+    assert!(
+        detail.contains("410") && detail.contains("after starting over"),
+        "{detail}"
+    );
+
+    // AWS: the SDK's standard retry.
+    assert_eq!(attempts(&aws, "GetCallerIdentity"), ["reset", "-"]);
+    assert_eq!(
+        attempts(&aws, "GetAccountAuthorizationDetails"),
+        ["Throttling", "Throttling", "-"]
+    );
+    assert_eq!(attempts(&aws, "ListOpenIDConnectProviders"), ["500", "-"]);
+    let o = &aws["ListOpenIDConnectProviders"];
+    let waited = o[1]["t"].as_f64().unwrap() - o[0]["t"].as_f64().unwrap();
+    assert!(
+        waited >= 0.9,
+        "x-amz-retry-after: 1000 not honoured: {waited:.3}s"
+    );
+    assert_eq!(attempts(&aws, "ListPodIdentityAssociations"), ["503"; 5]);
+    let (status, detail) = &cov["aws/eks-pod-identity-associations"];
+    assert_eq!(status, "error", "{detail}");
+    assert!(
+        detail.contains("ServiceUnavailable") && detail.contains("5 attempts"),
+        "{detail}"
+    );
+    // A body that cannot be parsed is not retried (neither does the SDK): an error.
+    assert_eq!(attempts(&aws, "DescribeCluster"), ["malformed"]);
+    let (status, detail) = &cov["aws/eks-cluster"];
+    assert_eq!(status, "error", "{detail}");
+    assert!(detail.contains("could not be read"), "{detail}");
+
+    assert!(!findings(&report).is_empty());
+    assert!(took < Duration::from_secs(60), "took {took:?}");
+    for (source, (status, detail)) in &cov {
+        if status == "error" {
+            eprintln!("{source}: {detail}");
+        }
+    }
+    eprintln!(
+        "faults: kubernetes {:?}; aws {:?}; {took:?}",
+        kube.iter()
+            .map(|(k, v)| (k.clone(), faults_of(v)))
+            .collect::<BTreeMap<_, _>>(),
+        aws.iter()
+            .map(|(k, v)| (k.clone(), faults_of(v)))
+            .collect::<BTreeMap<_, _>>()
+    );
+}
+
+#[test]
+fn slow_answers_are_retried_then_time_out_without_a_hang() {
+    const TIMEOUT: u64 = 4;
+    let peers = Peers::start(&[
+        "--slow-secs=30",
+        // Stalled once: the attempt times out (a third of the source's time) and is retried.
+        "--fault=k8s:roles:slow:1",
+        "--fault=aws:eks:DescribeCluster:slow:1",
+        // Stalled for good: the source's time runs out.
+        "--fault=k8s:pods:slow:100",
+        "--fault=aws:iam:GetAccountAuthorizationDetails:slow:100",
+    ]);
+    let started = Instant::now();
+    let mut cmd = peers.iamscope();
+    cmd.env("IAMSCOPE_TIMEOUT_SECS", TIMEOUT.to_string())
+        .args(["audit", "--format", "json", "--kubeconfig"])
+        .arg(peers.kubeconfig_list());
+    let report = run_json(cmd, "live audit with slow answers");
+    let took = started.elapsed();
+    let cov = coverage(&report);
+    let kube = kube_by_plural(&peers);
+    let aws = aws_by_action(&peers);
+
+    assert_eq!(faults_of(&kube["roles"]), ["slow", "-"]);
+    assert_eq!(
+        cov["kubernetes/roles"].0, "ok",
+        "{}",
+        cov["kubernetes/roles"].1
+    );
+    assert_eq!(faults_of(&aws["DescribeCluster"]), ["slow", "-"]);
+    assert_eq!(
+        cov["aws/eks-cluster"].0, "ok",
+        "{}",
+        cov["aws/eks-cluster"].1
+    );
+
+    let pods = faults_of(&kube["pods"]);
+    assert!(
+        (2..=5).contains(&pods.len()) && pods.iter().all(|f| f == "slow"),
+        "{pods:?}"
+    );
+    let (status, detail) = &cov["kubernetes/pods"];
+    assert_eq!(status, "error", "{detail}");
+    assert!(
+        detail.contains("no answer within") && detail.contains("IAMSCOPE_TIMEOUT_SECS"),
+        "{detail}"
+    );
+    let (status, detail) = &cov["aws/iam"];
+    assert_eq!(status, "error", "{detail}");
+    assert!(detail.contains("no answer"), "{detail}");
+    assert!(aws["GetAccountAuthorizationDetails"].len() >= 2);
+    for source in [
+        "kubernetes/namespaces",
+        "kubernetes/clusterroles",
+        "aws/sts",
+    ] {
+        assert_eq!(cov[source].0, "ok", "{source}: {}", cov[source].1);
+    }
+    // Bounded by the per-source time, not by the peers' 30 s stalls.
+    assert!(
+        took < Duration::from_secs(TIMEOUT + 10),
+        "a slow source held the audit for {took:?}"
+    );
+    eprintln!(
+        "slow: pods {pods:?}, GetAccountAuthorizationDetails {:?}, audit took {took:?}",
+        faults_of(&aws["GetAccountAuthorizationDetails"])
+    );
+}
+
+/// The service-account directory of a pod, made for one test and removed after
+/// it (also on panic): only what did not exist before is removed.
+struct ServiceAccountDir {
+    created: PathBuf,
+}
+
+impl Drop for ServiceAccountDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.created);
+    }
+}
+
+const SA_DIR: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+impl ServiceAccountDir {
+    /// `None` (with the reason) when the directory exists already or cannot be made.
+    fn create(ca: &Path, token: &str) -> Result<ServiceAccountDir, String> {
+        let dir = Path::new(SA_DIR);
+        if dir.exists() {
+            return Err(format!(
+                "{SA_DIR} exists already (a real pod, or another test run): not overwriting it"
+            ));
+        }
+        // The topmost directory this test creates, removed afterwards.
+        let mut created = dir.to_path_buf();
+        while let Some(parent) = created.parent() {
+            if parent.exists() {
+                break;
+            }
+            created = parent.to_path_buf();
+        }
+        fs::create_dir_all(dir).map_err(|e| format!("cannot create {SA_DIR}: {e}"))?;
+        let guard = ServiceAccountDir { created };
+        fs::copy(ca, dir.join("ca.crt")).map_err(|e| format!("cannot write ca.crt: {e}"))?;
+        write_private(&dir.join("token"), token);
+        fs::write(dir.join("namespace"), "default").map_err(|e| e.to_string())?;
+        Ok(guard)
+    }
+}
+
+#[test]
+fn in_cluster_config_without_a_kubeconfig() {
+    let peers = Peers::start(&[]);
+    let sa = match ServiceAccountDir::create(Path::new(&peers.get("ca")), &peers.get("token")) {
+        Ok(sa) => sa,
+        Err(why) => {
+            eprintln!("SKIPPED in_cluster_config_without_a_kubeconfig: {why}");
+            return;
+        }
+    };
+    let url = peers.get("kube_url");
+    let (host, port) = url.trim_start_matches("https://").rsplit_once(':').unwrap();
+    // No kubeconfig anywhere: HOME is an empty directory, KUBECONFIG unset.
+    let mut cmd = peers.iamscope();
+    cmd.env("KUBERNETES_SERVICE_HOST", host)
+        .env("KUBERNETES_SERVICE_PORT", port)
+        .args(["audit", "--format", "json"]);
+    let report = run_json(cmd, "live audit in a pod");
+    drop(sa);
+    assert!(!Path::new(SA_DIR).exists(), "{SA_DIR} left behind");
+
+    let cov = coverage(&report);
+    for source in [
+        "kubernetes/pods",
+        "kubernetes/clusterrolebindings",
+        "kubernetes/aws-auth",
+        "kubernetes/secrets",
+        "aws/sts",
+    ] {
+        assert_eq!(cov[source].0, "ok", "{source}: {}", cov[source].1);
+    }
+    let (status, detail) = &cov["kubeconfig"];
+    assert_eq!(status, "missing", "{detail}");
+    assert!(detail.contains("in-cluster"), "{detail}");
+    // The service account's token authenticated every request (the peer answers 401 otherwise).
+    let log = peers.requests("kube-requests.jsonl");
+    assert!(log.iter().any(|r| r["path"] == "/api/v1/pods"));
+    assert!(!findings(&report).is_empty());
 }

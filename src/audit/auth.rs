@@ -70,7 +70,21 @@ fn aws_auth(ctx: &Context, out: &mut Vec<Finding>) {
                 if e.kind == AwsAuthKind::Role { "role" } else { "user" }
             )));
         }
-        if !e.arn.is_empty() && e.groups.iter().any(|g| g == "system:masters") {
+        let masters = e.groups.iter().any(|g| g == "system:masters");
+        if !e.problems.is_empty() && masters && !e.arn.is_empty() {
+            // A broken entry is not used today; say what fixing it would grant.
+            if let Some(f) = out
+                .iter_mut()
+                .rev()
+                .find(|f| f.rule == "AUTH-003" && f.subject == subject)
+            {
+                f.evidence.push(format!(
+                    "once fixed, it would put {} into system:masters (cluster-admin that RBAC cannot limit)",
+                    e.arn
+                ));
+            }
+        }
+        if e.problems.is_empty() && masters {
             out.push(
                 Finding::new(
                     "AUTH-001",

@@ -356,14 +356,31 @@ pub fn run(inv: &Inventory, opts: &Options) -> Vec<Finding> {
         graph: &graph,
         opts,
     };
-    let mut out = Vec::new();
-    auth::check(&ctx, &mut out);
-    apiserver::check(&ctx, &mut out);
-    kubeconfig::check(&ctx, &mut out);
-    irsa::check(&ctx, &mut out);
-    podid::check(&ctx, &mut out);
-    iam::check(&ctx, &mut out);
-    rbac::check(&ctx, &mut out);
+    // The families are independent: IAM (the heaviest) runs on a thread of its
+    // own while the others run here; the findings are joined in the same order
+    // as one after the other, so dedup keeps the same ones.
+    let (mut out, iam_out, rbac_out) = std::thread::scope(|s| {
+        let ctx = &ctx;
+        let iam = s.spawn(move || {
+            let mut v = Vec::new();
+            iam::check(ctx, &mut v);
+            v
+        });
+        let mut out = Vec::new();
+        auth::check(ctx, &mut out);
+        apiserver::check(ctx, &mut out);
+        kubeconfig::check(ctx, &mut out);
+        irsa::check(ctx, &mut out);
+        podid::check(ctx, &mut out);
+        let mut rbac_out = Vec::new();
+        rbac::check(ctx, &mut rbac_out);
+        let iam_out = iam
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (out, iam_out, rbac_out)
+    });
+    out.extend(iam_out);
+    out.extend(rbac_out);
     // PATH reads what the IAM rules found about the roles it reaches.
     let prior = out.clone();
     path::check(&ctx, &prior, &mut out);

@@ -14,7 +14,7 @@ use crate::policy::rbac::{
     ANONYMOUS, AUTHENTICATED, Grant, Name, Principal, RbacEngine, Request, Scope, UNAUTHENTICATED,
     Via, binding_label, format_rule,
 };
-use crate::policy::reach::{Via as LinkVia, role_links};
+use crate::policy::reach::Via as LinkVia;
 
 /// Evidence lines listed before "… and N more".
 const MAX_LINES: usize = 12;
@@ -76,7 +76,7 @@ pub(crate) struct IamSas {
 impl IamSas {
     pub(crate) fn build(ctx: &Context) -> IamSas {
         let mut out = IamSas::default();
-        for l in role_links(ctx.inv, ctx.graph) {
+        for l in ctx.graph.role_links() {
             if !l.works {
                 continue;
             }
@@ -709,18 +709,18 @@ fn iam_targets(
     hits: &[(&Grant, String)],
     names: impl Fn(&Grant) -> Option<Vec<String>>,
 ) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = Vec::new();
+    // A set, not a scan of the list: a cluster-wide grant reaches every account.
+    let mut out: HashSet<(String, String)> = HashSet::new();
     for (g, _) in hits {
         let only = names(g);
         for (ns, name) in iam.in_scope(g.scope) {
             if only.as_ref().is_some_and(|o| !o.contains(&name)) {
                 continue;
             }
-            if !out.iter().any(|(a, b)| a == &ns && b == &name) {
-                out.push((ns, name));
-            }
+            out.insert((ns, name));
         }
     }
+    let mut out: Vec<(String, String)> = out.into_iter().collect();
     out.sort();
     out
 }

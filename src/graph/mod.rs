@@ -6,6 +6,7 @@
 //! inventory's vectors, so the graph borrows and never clones objects.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use crate::model::{
     AccessEntry, Arn, EksCluster, IamRole, IamUser, Inventory, ManagedPolicy, OidcProvider,
@@ -50,6 +51,10 @@ pub struct Graph<'a> {
     policies_by_arn: HashMap<&'a str, usize>,
     cluster_roles: HashMap<&'a str, usize>,
     ns_roles: HashMap<&'a str, HashMap<&'a str, usize>>,
+    /// Pod Identity associations by (namespace, service account), in inventory order.
+    associations: HashMap<(&'a str, &'a str), Vec<usize>>,
+    /// `reach::role_links`, computed once for the families that read it.
+    role_links: OnceLock<Vec<crate::policy::reach::RoleLink>>,
 }
 
 impl<'a> Graph<'a> {
@@ -65,7 +70,15 @@ impl<'a> Graph<'a> {
             policies_by_arn: HashMap::new(),
             cluster_roles: HashMap::new(),
             ns_roles: HashMap::new(),
+            associations: HashMap::new(),
+            role_links: OnceLock::new(),
         };
+        for (i, a) in inv.pod_identity_associations.iter().enumerate() {
+            g.associations
+                .entry((a.namespace.as_str(), a.service_account.as_str()))
+                .or_default()
+                .push(i);
+        }
         for (i, ns) in inv.namespaces.iter().enumerate() {
             g.namespaces.insert(ns.name.as_str(), i);
         }
@@ -331,10 +344,19 @@ impl<'a> Graph<'a> {
         ns: &'s str,
         name: &'s str,
     ) -> impl Iterator<Item = &'a PodIdentityAssociation> + 's {
-        self.inv
-            .pod_identity_associations
+        self.associations
+            .get(&(ns, name))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
             .iter()
-            .filter(move |a| a.namespace == ns && a.service_account == name)
+            .map(|&i| &self.inv.pod_identity_associations[i])
+    }
+
+    /// Every (service account, IAM role) link of the cluster (`reach::role_links`),
+    /// computed on first use and shared by the families that need it.
+    pub fn role_links(&self) -> &[crate::policy::reach::RoleLink] {
+        self.role_links
+            .get_or_init(|| crate::policy::reach::role_links(self.inv, self))
     }
 
     pub fn access_entries(&self) -> &'a [AccessEntry] {

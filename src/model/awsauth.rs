@@ -188,7 +188,14 @@ impl AwsAuth {
                             a.account
                         ))
                     }
-                    Ok(_) => {}
+                    Ok(_) => {
+                        // A role name or path IAM would not accept can never match a caller.
+                        if kind == AwsAuthKind::Role
+                            && let Err(e) = super::RoleArn::parse(&arn)
+                        {
+                            problems.push(format!("invalid {arn_key}: {e}"));
+                        }
+                    }
                 }
             }
             let username = match obj.get("username") {

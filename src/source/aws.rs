@@ -10,12 +10,12 @@ use aws_config::BehaviorVersion;
 use aws_config::Region;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
-use aws_sdk_iam::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_iam::primitives::{DateTime, DateTimeFormat};
 use serde_json::{Map, Value, json};
 
 use super::kube::ClusterHint;
-use super::live::{AWS_SOURCES, Collected, Limits, Progress, run_bounded};
+use super::live::{AWS_SOURCES, Collected, Limits, Progress, error_chain, run_bounded};
 use super::snapshot::{SRC_ACCESS, SRC_EKS, SRC_IAM, SRC_OIDC, SRC_PODID, SRC_STS};
 use crate::cli::Target;
 use crate::model::Status;
@@ -72,38 +72,90 @@ impl Plan {
 
 type Fail = (Status, String);
 
+/// Attempts per AWS call: the SDK's standard retry (exponential back-off with
+/// jitter, `x-amz-retry-after` honoured) retries throttling, 5xx answers,
+/// broken connections and timed-out attempts.
+const AWS_MAX_ATTEMPTS: u32 = 5;
+
 /// Why an AWS call failed, as a coverage status and a detail naming the action.
 fn classify<E, R>(e: &SdkError<E, R>, action: &str) -> Fail
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
 {
+    let retried = format!("after the SDK's retries, up to {AWS_MAX_ATTEMPTS} attempts");
     match e {
         SdkError::ServiceError(se) => {
             let err = se.err();
-            let code = err.code().unwrap_or("unknown error");
+            let Some(code) = err.code() else {
+                // No error code: the answer itself could not be parsed (a
+                // truncated or altered body); the SDK does not retry those.
+                return (
+                    Status::Error,
+                    format!(
+                        "{action}: the answer could not be read: {}; a proxy between iamscope and AWS may be altering answers; retry",
+                        error_chain(err)
+                    ),
+                );
+            };
             let msg = err.message().unwrap_or("");
-            let status = if is_denied(code) {
-                Status::Forbidden
+            if is_denied(code) {
+                return (
+                    Status::Forbidden,
+                    format!(
+                        "{action}: {code}: {msg} (grant it: see assets/aws/iamscope-readonly-policy.json)"
+                    ),
+                );
+            }
+            let hint = if is_transient(code) {
+                format!(" ({retried}; AWS is throttling or failing: retry later)")
             } else {
-                Status::Error
+                String::new()
             };
-            let hint = if status == Status::Forbidden {
-                " (grant it: see assets/aws/iamscope-readonly-policy.json)"
-            } else {
-                ""
-            };
-            (status, format!("{action}: {code}: {msg}{hint}"))
+            (Status::Error, format!("{action}: {code}: {msg}{hint}"))
         }
         SdkError::TimeoutError(_) => (
             Status::Error,
-            format!("{action}: no answer in time; retry, or check the network path to AWS"),
+            format!(
+                "{action}: no answer in time ({retried}); retry, raise IAMSCOPE_TIMEOUT_SECS, or check the network path to AWS"
+            ),
         ),
-        other => (
+        SdkError::DispatchFailure(_) => (
             Status::Error,
-            format!("{action}: {}", DisplayErrorContext(other)),
+            format!(
+                "{action}: the connection failed ({retried}): {}; check the network path to AWS and retry",
+                error_chain(e)
+            ),
         ),
+        SdkError::ResponseError(_) => (
+            Status::Error,
+            format!(
+                "{action}: the answer could not be read: {}; a proxy between iamscope and AWS may be altering answers; retry",
+                error_chain(e)
+            ),
+        ),
+        other => (Status::Error, format!("{action}: {}", error_chain(other))),
     }
+}
+
+/// Error codes the SDK's standard retry treats as transient (throttling, 5xx).
+fn is_transient(code: &str) -> bool {
+    matches!(
+        code,
+        "Throttling"
+            | "ThrottlingException"
+            | "ThrottledException"
+            | "RequestThrottledException"
+            | "TooManyRequestsException"
+            | "RequestLimitExceeded"
+            | "SlowDown"
+            | "InternalFailure"
+            | "InternalError"
+            | "InternalServerError"
+            | "InternalServerException"
+            | "ServiceUnavailable"
+            | "ServiceUnavailableException"
+    ) || code.starts_with("HTTP 5")
 }
 
 fn is_denied(code: &str) -> bool {
@@ -504,13 +556,17 @@ struct Clients {
     eks: Option<aws_sdk_eks::Client>,
 }
 
-async fn clients(plan: &Plan) -> (Clients, Option<String>) {
+async fn clients(plan: &Plan, limits: &Limits) -> (Clients, Option<String>) {
+    // One attempt gets a third of the source's time (1 s to 60 s), so that a
+    // stalled call is retried while time remains; the source's own timeout
+    // (`timed`) bounds the whole.
+    let attempt = (limits.timeout / 3).clamp(Duration::from_secs(1), Duration::from_secs(60));
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .retry_config(RetryConfig::standard().with_max_attempts(5))
+        .retry_config(RetryConfig::standard().with_max_attempts(AWS_MAX_ATTEMPTS))
         .timeout_config(
             TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(10))
-                .operation_attempt_timeout(Duration::from_secs(60))
+                .connect_timeout(attempt.min(Duration::from_secs(10)))
+                .operation_attempt_timeout(attempt)
                 .build(),
         );
     if let Some(p) = &plan.profile {
@@ -545,7 +601,7 @@ pub async fn collect(
     progress: &(dyn Fn(Progress) + Send + Sync),
 ) -> Collected {
     let mut out = Collected::default();
-    let (c, region) = clients(plan).await;
+    let (c, region) = clients(plan, limits).await;
 
     let sts = timed(limits, SRC_STS, progress, sts_identity(&c.sts)).await;
     match sts {

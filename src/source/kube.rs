@@ -3,21 +3,31 @@
 //! service-account-token Secrets as metadata only. The outputs are the JSON
 //! files of a snapshot (`kubernetes.json`, `kubernetes-aws-auth.json`,
 //! `kubernetes-secrets.json`), so the snapshot reader parses them.
+//!
+//! Every request goes through one retry loop (`fetch`): 429, 5xx, broken
+//! connections and stalled answers are tried again (Retry-After honoured,
+//! else exponential back-off with jitter), up to 5 attempts and never past the
+//! source's time (`IAMSCOPE_TIMEOUT_SECS`); kube's own retry layer is off so
+//! that there is one policy. A list whose continue token expires (410) starts
+//! over once, as kubectl does.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use ::kube::api::{Api, ApiResource, DynamicObject, ListParams, ObjectMeta};
+use ::kube::api::{ApiResource, DynamicObject, GetParams, ListParams, ObjectMeta};
+use ::kube::client::Body;
 use ::kube::config::{KubeConfigOptions, Kubeconfig};
-use ::kube::core::TypeMeta;
-use ::kube::{Client, Config};
+use ::kube::core::{ObjectList, PartialObjectMeta, TypeMeta};
+use ::kube::{Client, Config, Resource};
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Pod, Secret, ServiceAccount};
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
+use tokio::time::Instant;
 
-use super::live::{Collected, Limits, Note, Progress, run_bounded};
+use super::live::{Collected, Limits, Note, Progress, error_chain, run_bounded};
 use super::snapshot::{KUBE_KINDS, SRC_AWS_AUTH, SRC_SECRETS};
 use crate::cli::Target;
 use crate::model::Status;
@@ -63,11 +73,13 @@ pub async fn connect(target: &Target) -> Result<Connection, String> {
                 "--context {ctx} given but no kubeconfig found (no --kubeconfig, KUBECONFIG or ~/.kube/config)"
             ));
         }
-        let config = Config::incluster().map_err(|e| {
+        let mut config = Config::incluster().map_err(|e| {
             format!(
                 "no kubeconfig found (no --kubeconfig, KUBECONFIG or ~/.kube/config) and not running in a pod ({e}); pass --kubeconfig, or audit a snapshot with --from DIR"
             )
         })?;
+        // Retries are ours (`send_with_retries`): one policy, counted, bounded by the source's time.
+        config.default_retry = false;
         let client = Client::try_from(config).map_err(|e| {
             format!("cannot build a Kubernetes client from the in-cluster config: {e}")
         })?;
@@ -83,7 +95,7 @@ pub async fn connect(target: &Target) -> Result<Connection, String> {
         cluster: None,
         user: None,
     };
-    let config = Config::from_custom_kubeconfig(kubeconfig, &options)
+    let mut config = Config::from_custom_kubeconfig(kubeconfig, &options)
         .await
         .map_err(|e| {
             let which = target
@@ -96,6 +108,7 @@ pub async fn connect(target: &Target) -> Result<Connection, String> {
                 show_paths(&paths)
             )
         })?;
+    config.default_retry = false;
     let client =
         Client::try_from(config).map_err(|e| format!("cannot build a Kubernetes client: {e}"))?;
     Ok(Connection {
@@ -320,35 +333,289 @@ fn kinds() -> Vec<(&'static str, &'static str, ApiResource)> {
         .collect()
 }
 
-/// Why a Kubernetes call failed, as a coverage status and a detail.
-fn classify(e: &::kube::Error, what: &str) -> (Status, String) {
-    match e {
-        ::kube::Error::Api(s) if s.code == 403 => (
-            Status::Forbidden,
-            format!("cannot {what}: forbidden (403): {}", s.message),
+/// Attempts of one Kubernetes request, as the AWS side's standard retry.
+const MAX_ATTEMPTS: u32 = 5;
+/// The first back-off; it doubles per attempt, with jitter, up to `MAX_BACKOFF`.
+const BASE_BACKOFF: Duration = Duration::from_millis(250);
+const MAX_BACKOFF: Duration = Duration::from_secs(4);
+/// The longest server-requested wait (`Retry-After`) honoured as is.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
+
+/// Why one Kubernetes request failed.
+#[derive(Debug)]
+enum KubeFail {
+    /// An answer with an error status (kube's `Status`, or one made of a non-JSON body).
+    Api {
+        code: u16,
+        reason: String,
+        message: String,
+    },
+    /// The connection failed or was reset before a whole answer came.
+    Transport(String),
+    /// No whole answer within the time allowed to one attempt.
+    Slow(Duration),
+    /// A 2xx answer whose body is not the JSON expected.
+    Malformed(String),
+    /// Anything else (authentication plugin, building the request).
+    Other(String),
+}
+
+impl KubeFail {
+    /// Worth another attempt: overload, server errors, broken connections, stalls.
+    fn transient(&self) -> bool {
+        match self {
+            KubeFail::Api { code, .. } => matches!(code, 429 | 500 | 502 | 503 | 504),
+            KubeFail::Transport(_) | KubeFail::Slow(_) => true,
+            KubeFail::Malformed(_) | KubeFail::Other(_) => false,
+        }
+    }
+}
+
+/// A request that failed for good: the last failure, how many attempts were
+/// made, and whether a list was started over after an expired continue token.
+#[derive(Debug)]
+struct Failed {
+    fail: KubeFail,
+    attempts: u32,
+    restarted: bool,
+}
+
+impl Failed {
+    fn expired(&self) -> bool {
+        matches!(self.fail, KubeFail::Api { code: 410, .. })
+    }
+}
+
+/// Time bounds of one source's requests.
+#[derive(Debug, Clone, Copy)]
+struct Budget {
+    /// One attempt: a third of the source's time (1 s to 60 s), so that a
+    /// stalled request is retried while time remains.
+    attempt: Duration,
+    /// The source's end: no retry is started that could not finish by then.
+    deadline: Instant,
+}
+
+impl Budget {
+    fn new(limits: &Limits) -> Budget {
+        Budget {
+            attempt: (limits.timeout / 3).clamp(Duration::from_secs(1), Duration::from_secs(60)),
+            deadline: Instant::now() + limits.timeout,
+        }
+    }
+}
+
+/// The requests made: a LIST (whole objects or metadata only) or a GET.
+#[derive(Clone, Copy)]
+enum Call<'a> {
+    List(&'a ListParams),
+    ListMetadata(&'a ListParams),
+    Get(&'a str),
+}
+
+/// The back-off before attempt `attempt + 1`: exponential, with jitter (50–100 %).
+fn backoff(attempt: u32) -> Duration {
+    use std::hash::BuildHasher;
+    let full = BASE_BACKOFF
+        .saturating_mul(1 << attempt.saturating_sub(1).min(16))
+        .min(MAX_BACKOFF);
+    let jitter = std::collections::hash_map::RandomState::new().hash_one(attempt) % 1000;
+    full.mul_f64(0.5 + jitter as f64 / 2000.0)
+}
+
+/// One HTTP exchange: the body of a 2xx answer, or the failure and the wait
+/// the server asked for (`Retry-After`, or the Status' `retryAfterSeconds`).
+async fn exchange(
+    client: &Client,
+    path: &str,
+    call: Call<'_>,
+) -> Result<Vec<u8>, (KubeFail, Option<Duration>)> {
+    let request = ::kube::core::Request::new(path);
+    let req = match call {
+        Call::List(lp) => request.list(lp),
+        Call::ListMetadata(lp) => request.list_metadata(lp),
+        Call::Get(name) => request.get(name, &GetParams::default()),
+    }
+    .map_err(|e| {
+        (
+            KubeFail::Other(format!("cannot build the request: {e}")),
+            None,
+        )
+    })?;
+    let res = client.send(req.map(Body::from)).await.map_err(|e| {
+        let fail = match &e {
+            ::kube::Error::HyperError(_) | ::kube::Error::Service(_) => {
+                KubeFail::Transport(error_chain(&e))
+            }
+            _ => KubeFail::Other(error_chain(&e)),
+        };
+        (fail, None)
+    })?;
+    let code = res.status().as_u16();
+    let header_wait = res
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
+    let body = res
+        .into_body()
+        .collect_bytes()
+        .await
+        .map_err(|e| (KubeFail::Transport(error_chain(&e)), None))?
+        .to_vec();
+    if (200..300).contains(&code) {
+        return Ok(body);
+    }
+    let (reason, message, status_wait) = match serde_json::from_slice::<::kube::core::Status>(&body)
+    {
+        Ok(s) => (
+            s.reason,
+            s.message,
+            s.details
+                .map(|d| d.retry_after_seconds)
+                .filter(|&n| n > 0)
+                .map(|n| Duration::from_secs(n.into())),
         ),
-        ::kube::Error::Api(s) if s.code == 401 => (
+        Err(_) => {
+            let text = String::from_utf8_lossy(&body);
+            let text: String = text.trim().chars().take(200).collect();
+            (String::new(), text, None)
+        }
+    };
+    let reason = if reason.is_empty() {
+        format!("HTTP {code}")
+    } else {
+        reason
+    };
+    Err((
+        KubeFail::Api {
+            code,
+            reason,
+            message,
+        },
+        header_wait.or(status_wait),
+    ))
+}
+
+/// One request with retries: transient failures (429, 5xx, broken
+/// connections, stalled answers) are tried again, up to `MAX_ATTEMPTS`, after
+/// the server's `Retry-After` or an exponential back-off, and never past the
+/// source's deadline. Then the body is parsed as `T`.
+async fn fetch<T: DeserializeOwned>(
+    client: &Client,
+    path: &str,
+    call: Call<'_>,
+    budget: Budget,
+) -> Result<T, Failed> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let result = match tokio::time::timeout(budget.attempt, exchange(client, path, call)).await
+        {
+            Ok(r) => r,
+            Err(_) => Err((KubeFail::Slow(budget.attempt), None)),
+        };
+        let (fail, wait) = match result {
+            Ok(body) => {
+                return serde_json::from_slice::<T>(&body).map_err(|e| Failed {
+                    fail: KubeFail::Malformed(e.to_string()),
+                    attempts: attempt,
+                    restarted: false,
+                });
+            }
+            Err(f) => f,
+        };
+        let delay = wait.map_or_else(|| backoff(attempt), |w| w.min(MAX_RETRY_AFTER));
+        let out_of_time = Instant::now() + delay + Duration::from_millis(100) >= budget.deadline;
+        if !fail.transient() || attempt >= MAX_ATTEMPTS || out_of_time {
+            return Err(Failed {
+                fail,
+                attempts: attempt,
+                restarted: false,
+            });
+        }
+        tracing::debug!(
+            "kubernetes {path}: attempt {attempt} failed ({fail:?}); retrying in {delay:?}"
+        );
+        tokio::time::sleep(delay).await;
+    }
+}
+
+/// Why a Kubernetes call failed, as a coverage status and a detail.
+fn classify(f: &Failed, what: &str) -> (Status, String) {
+    let tries = if f.attempts > 1 {
+        format!(" (after {} attempts)", f.attempts)
+    } else {
+        String::new()
+    };
+    match &f.fail {
+        KubeFail::Api {
+            code: 403, message, ..
+        } => (
+            Status::Forbidden,
+            format!("cannot {what}: forbidden (403): {message}"),
+        ),
+        KubeFail::Api { code: 401, .. } => (
             Status::Error,
             format!(
                 "cannot {what}: the API server rejected the credentials (401); refresh them (e.g. `aws sso login`) and retry"
             ),
         ),
-        ::kube::Error::Api(s) if s.code == 404 => (
+        KubeFail::Api {
+            code: 404, message, ..
+        } => (
+            Status::Error,
+            format!("cannot {what}: the API server does not serve it (404): {message}"),
+        ),
+        KubeFail::Api { code: 410, .. } if f.restarted => (
             Status::Error,
             format!(
-                "cannot {what}: the API server does not serve it (404): {}",
-                s.message
+                "cannot {what}: the list changed too much while paging (410 Expired), again after starting over; retry later, or raise IAMSCOPE_PAGE_SIZE so that fewer pages are needed"
             ),
         ),
-        ::kube::Error::Api(s) if s.code == 410 => (
+        KubeFail::Api { code: 410, .. } => (
             Status::Error,
             format!("cannot {what}: the list changed too much while paging (410 Expired); retry"),
         ),
-        ::kube::Error::Api(s) => (
+        KubeFail::Api {
+            code,
+            reason,
+            message,
+        } if f.fail.transient() => (
             Status::Error,
-            format!("cannot {what}: {} ({}): {}", s.reason, s.code, s.message),
+            format!(
+                "cannot {what}: {reason} ({code}): {message}{tries}; the API server is overloaded or failing: retry later"
+            ),
         ),
-        other => (Status::Error, format!("cannot {what}: {other}")),
+        KubeFail::Api {
+            code,
+            reason,
+            message,
+        } => (
+            Status::Error,
+            format!("cannot {what}: {reason} ({code}): {message}"),
+        ),
+        KubeFail::Transport(e) => (
+            Status::Error,
+            format!(
+                "cannot {what}: the connection failed{tries}: {e}; check the network path to the API server and retry"
+            ),
+        ),
+        KubeFail::Slow(d) => (
+            Status::Error,
+            format!(
+                "cannot {what}: no answer within {}s{tries}; retry, or raise IAMSCOPE_TIMEOUT_SECS",
+                d.as_secs()
+            ),
+        ),
+        KubeFail::Malformed(e) => (
+            Status::Error,
+            format!(
+                "cannot {what}: the answer is not the JSON expected ({e}); a proxy between iamscope and the API server may be altering answers"
+            ),
+        ),
+        KubeFail::Other(e) => (Status::Error, format!("cannot {what}: {e}")),
     }
 }
 
@@ -360,74 +627,137 @@ fn tidy_meta(meta: &mut ObjectMeta, secret: bool) {
     }
 }
 
+/// A paginated LIST, each item turned into JSON by `keep`. When the continue
+/// token expires (410), the list starts over once from the first page, as
+/// kubectl does.
+async fn list_pages<T, F>(
+    client: &Client,
+    path: &str,
+    first: ListParams,
+    metadata: bool,
+    budget: Budget,
+    keep: F,
+) -> Result<Vec<Value>, Failed>
+where
+    T: DeserializeOwned + Clone,
+    F: Fn(T) -> Result<Value, serde_json::Error>,
+{
+    let mut lp = first.clone();
+    let mut out = Vec::new();
+    let mut restarted = false;
+    loop {
+        let call = if metadata {
+            Call::ListMetadata(&lp)
+        } else {
+            Call::List(&lp)
+        };
+        let list = match fetch::<ObjectList<T>>(client, path, call, budget).await {
+            Ok(list) => list,
+            Err(f) if f.expired() && lp.continue_token.is_some() && !restarted => {
+                tracing::debug!("kubernetes {path}: continue token expired; starting over");
+                restarted = true;
+                out.clear();
+                lp = first.clone();
+                continue;
+            }
+            Err(mut f) => {
+                f.restarted = restarted;
+                return Err(f);
+            }
+        };
+        for item in list.items {
+            out.push(keep(item).map_err(|e| Failed {
+                fail: KubeFail::Malformed(e.to_string()),
+                attempts: 1,
+                restarted,
+            })?);
+        }
+        match list.metadata.continue_ {
+            Some(token) if !token.is_empty() => lp = first.clone().continue_token(&token),
+            _ => break,
+        }
+    }
+    Ok(out)
+}
+
 /// One paginated cluster-wide LIST; the items carry apiVersion and kind as kubectl prints them.
 async fn list_all(
     client: &Client,
     ar: &ApiResource,
     page_size: u32,
-) -> Result<Vec<Value>, ::kube::Error> {
-    let api: Api<DynamicObject> = Api::all_with(client.clone(), ar);
-    let mut lp = ListParams::default().limit(page_size);
-    let mut out = Vec::new();
-    loop {
-        let list = api.list(&lp).await?;
-        for mut item in list.items {
+    budget: Budget,
+) -> Result<Vec<Value>, Failed> {
+    let path = DynamicObject::url_path(ar, None);
+    let lp = ListParams::default().limit(page_size);
+    list_pages(
+        client,
+        &path,
+        lp,
+        false,
+        budget,
+        |mut item: DynamicObject| {
             item.types = Some(TypeMeta {
                 api_version: ar.api_version.clone(),
                 kind: ar.kind.clone(),
             });
             tidy_meta(&mut item.metadata, false);
-            out.push(serde_json::to_value(&item).map_err(::kube::Error::SerdeError)?);
-        }
-        match list.metadata.continue_ {
-            Some(token) if !token.is_empty() => lp = lp.continue_token(&token),
-            _ => break,
-        }
-    }
-    Ok(out)
+            serde_json::to_value(&item)
+        },
+    )
+    .await
 }
 
 /// The service-account-token Secrets, metadata only: their data is never requested.
-async fn list_token_secrets(client: &Client, page_size: u32) -> Result<Vec<Value>, ::kube::Error> {
-    let api: Api<Secret> = Api::all(client.clone());
-    let mut lp = ListParams::default()
+async fn list_token_secrets(
+    client: &Client,
+    page_size: u32,
+    budget: Budget,
+) -> Result<Vec<Value>, Failed> {
+    let path = Secret::url_path(&(), None);
+    let lp = ListParams::default()
         .fields(&format!("type={SA_TOKEN_TYPE}"))
         .limit(page_size);
-    let mut out = Vec::new();
-    loop {
-        let list = api.list_metadata(&lp).await?;
-        for item in list.items {
+    list_pages(
+        client,
+        &path,
+        lp,
+        true,
+        budget,
+        |item: PartialObjectMeta<Secret>| {
             let mut meta = item.metadata;
             tidy_meta(&mut meta, true);
-            out.push(json!({
+            Ok(json!({
                 "apiVersion": "v1",
                 "kind": "Secret",
                 "metadata": meta,
                 "type": SA_TOKEN_TYPE,
-            }));
-        }
-        match list.metadata.continue_ {
-            Some(token) if !token.is_empty() => lp = lp.continue_token(&token),
-            _ => break,
-        }
-    }
-    Ok(out)
+            }))
+        },
+    )
+    .await
 }
 
-async fn get_aws_auth(client: &Client) -> Result<Option<Value>, ::kube::Error> {
+async fn get_aws_auth(client: &Client, budget: Budget) -> Result<Option<Value>, Failed> {
     let ar = ApiResource::erase::<ConfigMap>(&());
-    let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), "kube-system", &ar);
-    let Some(mut cm) = api.get_opt("aws-auth").await? else {
-        return Ok(None);
+    let path = DynamicObject::url_path(&ar, Some("kube-system"));
+    let mut cm = match fetch::<DynamicObject>(client, &path, Call::Get("aws-auth"), budget).await {
+        Ok(cm) => cm,
+        Err(Failed {
+            fail: KubeFail::Api { code: 404, .. },
+            ..
+        }) => return Ok(None),
+        Err(f) => return Err(f),
     };
     cm.types = Some(TypeMeta {
         api_version: ar.api_version.clone(),
         kind: ar.kind.clone(),
     });
     tidy_meta(&mut cm.metadata, false);
-    Ok(Some(
-        serde_json::to_value(&cm).map_err(::kube::Error::SerdeError)?,
-    ))
+    serde_json::to_value(&cm).map(Some).map_err(|e| Failed {
+        fail: KubeFail::Malformed(e.to_string()),
+        attempts: 1,
+        restarted: false,
+    })
 }
 
 fn v1_list(items: Vec<Value>) -> Value {
@@ -478,13 +808,16 @@ pub async fn collect(
         progress(Progress::Started {
             source: source.to_string(),
         });
+        let budget = Budget::new(limits);
         let fut = async {
             match &job {
-                Task::Kind(_, ar) => list_all(client, ar, limits.page_size).await.map(Got::Items),
-                Task::Secrets => list_token_secrets(client, limits.page_size)
+                Task::Kind(_, ar) => list_all(client, ar, limits.page_size, budget)
                     .await
                     .map(Got::Items),
-                Task::AwsAuth => get_aws_auth(client).await.map(Got::One),
+                Task::Secrets => list_token_secrets(client, limits.page_size, budget)
+                    .await
+                    .map(Got::Items),
+                Task::AwsAuth => get_aws_auth(client, budget).await.map(Got::One),
             }
         };
         let result = match tokio::time::timeout(limits.timeout, fut).await {
@@ -600,6 +933,30 @@ users:
         assert_eq!(h.region.as_deref(), Some("us-east-2"));
         assert_eq!(h.profile.as_deref(), Some("stage"));
         assert!(!h.eks_endpoint);
+    }
+
+    #[test]
+    fn retries_back_off_within_bounds() {
+        for attempt in 1..=8 {
+            let d = backoff(attempt);
+            let full = BASE_BACKOFF
+                .saturating_mul(1 << (attempt - 1))
+                .min(MAX_BACKOFF);
+            assert!(d >= full / 2 && d <= full, "attempt {attempt}: {d:?}");
+        }
+        let api = |code| KubeFail::Api {
+            code,
+            reason: String::new(),
+            message: String::new(),
+        };
+        for code in [429, 500, 502, 503, 504] {
+            assert!(api(code).transient(), "{code}");
+        }
+        for code in [400, 401, 403, 404, 410] {
+            assert!(!api(code).transient(), "{code}");
+        }
+        assert!(KubeFail::Transport("reset".into()).transient());
+        assert!(!KubeFail::Malformed("eof".into()).transient());
     }
 
     #[test]

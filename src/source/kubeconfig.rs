@@ -152,9 +152,15 @@ pub fn read_all(paths: &[String], coverage: &mut Coverage) -> Vec<Kubeconfig> {
         let text = match std::fs::read(path) {
             Ok(b) => match String::from_utf8(b) {
                 Ok(t) => t,
-                Err(_) => {
-                    errors.push(format!("{p}: not valid UTF-8"));
-                    coverage.problem(p.as_str(), "not valid UTF-8");
+                Err(e) => {
+                    // Say where, as for snapshot files (never what: it may be next to a token).
+                    let at = e.utf8_error().valid_up_to();
+                    let before = &e.as_bytes()[..at];
+                    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+                    let col = before.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
+                    let detail = format!("line {line}, column {col}: not valid UTF-8");
+                    errors.push(format!("{p}: {detail}"));
+                    coverage.problem(p.as_str(), detail);
                     continue;
                 }
             },

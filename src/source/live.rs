@@ -120,6 +120,22 @@ impl Limits {
     }
 }
 
+/// An error and its causes on one line, without the Debug dumps some error
+/// types add (those can hold whole responses).
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let t = c.to_string();
+        if !s.contains(&t) {
+            s.push_str(": ");
+            s.push_str(&t);
+        }
+        cur = c.source();
+    }
+    s
+}
+
 /// Run `f` over `jobs` with at most `parallel` in flight; results in job order.
 pub async fn run_bounded<J, T, F, Fut>(parallel: usize, jobs: Vec<J>, f: F) -> Vec<T>
 where

@@ -38,3 +38,40 @@ pub fn load(
     }
     Ok(inv)
 }
+
+/// Policy documents the IAM engine cannot read are problems of the input,
+/// named where they are: a role whose only policy is unreadable must not look
+/// harmless just because nothing could be evaluated.
+pub fn check_documents(inv: &mut Inventory) {
+    use crate::policy::iam::parse_document;
+    let mut problems = Vec::new();
+    for (i, r) in inv.iam.roles.iter().enumerate() {
+        let at = format!("RoleDetailList[{i}] ({})", r.name);
+        if let Some(t) = &r.trust_policy
+            && let Err(e) = parse_document(t)
+        {
+            problems.push(format!("{at}: trust policy cannot be evaluated: {e}"));
+        }
+        for p in &r.inline_policies {
+            if let Err(e) = parse_document(&p.document) {
+                problems.push(format!(
+                    "{at}: inline policy {} cannot be evaluated: {e}",
+                    p.name
+                ));
+            }
+        }
+    }
+    for p in &inv.iam.policies {
+        if let Some(d) = &p.document
+            && let Err(e) = parse_document(d)
+        {
+            problems.push(format!(
+                "managed policy {}: cannot be evaluated: {e}",
+                p.arn
+            ));
+        }
+    }
+    for detail in problems {
+        inv.coverage.problem("iam.json", detail);
+    }
+}

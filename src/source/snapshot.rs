@@ -180,8 +180,23 @@ fn read_counted(files: &dyn Files) -> (Inventory, usize) {
         seen_keys: HashSet::new(),
         readable: 0,
     };
-    r.read_kubernetes(&names);
-    r.read_iam();
+    // iam.json is parsed on another thread while the Kubernetes files are read,
+    // unless it is so large that holding both parsed at once would double the
+    // peak memory of a large estate: then one after the other.
+    let iam = Parsed::of(files.load(IAM_FILE));
+    if iam.text_len() > PARALLEL_IAM_MAX_BYTES {
+        r.read_kubernetes(&names);
+        r.read_iam(iam.parse());
+    } else {
+        std::thread::scope(|s| {
+            let iam = s.spawn(move || iam.parse());
+            r.read_kubernetes(&names);
+            let iam = iam
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            r.read_iam(iam);
+        });
+    }
     r.read_oidc();
     r.read_eks_cluster();
     r.read_access_entries();
@@ -189,7 +204,43 @@ fn read_counted(files: &dyn Files) -> (Inventory, usize) {
     r.read_sts();
     r.read_apiserver_flags();
     r.read_collection_notes();
+    super::check_documents(&mut r.inv);
     (r.inv, r.readable)
+}
+
+const IAM_FILE: &str = "iam.json";
+
+/// Above this size iam.json is parsed after the Kubernetes files rather than
+/// alongside them (memory over time, for the largest estates).
+const PARALLEL_IAM_MAX_BYTES: usize = 64 << 20;
+
+/// A JSON file as loaded, then parsed when it had text.
+enum Parsed {
+    Loaded(Loaded),
+    Value(Result<Value, serde_json::Error>),
+}
+
+impl Parsed {
+    fn of(l: Loaded) -> Parsed {
+        Parsed::Loaded(l)
+    }
+
+    fn text_len(&self) -> usize {
+        match self {
+            Parsed::Loaded(Loaded::Text(t)) => t.len(),
+            _ => 0,
+        }
+    }
+
+    /// Parse the text, unless it is empty (which is reported as such).
+    fn parse(self) -> Parsed {
+        match self {
+            Parsed::Loaded(Loaded::Text(t)) if !t.trim().is_empty() => {
+                Parsed::Value(serde_json::from_str::<Value>(&t))
+            }
+            other => other,
+        }
+    }
 }
 
 struct Reader<'f> {
@@ -273,7 +324,21 @@ fn type_of(v: &Value) -> &'static str {
 impl Reader<'_> {
     /// Load a JSON file as a Value, recording coverage for `source` on failure.
     fn json_file(&mut self, name: &str, source: &str) -> Option<Value> {
-        match self.files.load(name) {
+        let loaded = Parsed::of(self.files.load(name));
+        self.json_parsed(name, source, loaded)
+    }
+
+    /// Coverage and the value of a JSON file loaded (and perhaps parsed) elsewhere.
+    fn json_parsed(&mut self, name: &str, source: &str, parsed: Parsed) -> Option<Value> {
+        let loaded = match parsed {
+            Parsed::Value(Ok(v)) => {
+                self.readable += 1;
+                return Some(v);
+            }
+            Parsed::Value(Err(e)) => return self.fail(name, source, json_error(&e)),
+            Parsed::Loaded(l) => l,
+        };
+        match loaded {
             Loaded::Missing => {
                 self.inv.coverage.set(
                     source,
@@ -474,19 +539,8 @@ impl Reader<'_> {
         let top: Top = serde_json::from_str(text).map_err(|e| json_error(&e))?;
         match top.items {
             Some(items) => {
-                for (i, raw) in items.iter().enumerate() {
-                    if !raw.get().starts_with('{') {
-                        // Not an object: say what it is rather than serde's "expected struct".
-                        let what = serde_json::from_str::<Value>(raw.get())
-                            .map(|v| type_of(&v))
-                            .unwrap_or("value");
-                        self.inv.coverage.problem(
-                            file,
-                            format!("item {i}: expected a Kubernetes object, found a {what}"),
-                        );
-                        continue;
-                    }
-                    self.ingest_item(file, i, &Item::Raw(raw), counts);
+                for d in decode_all(&items) {
+                    self.apply(file, d, counts);
                 }
             }
             None => {
@@ -549,269 +603,90 @@ impl Reader<'_> {
         item: &Item,
         counts: &mut BTreeMap<&'static str, usize>,
     ) {
-        let at = |detail: String| format!("item {index}: {detail}");
-        let head: Head = match item.de() {
-            Ok(h) => h,
-            Err(e) => {
-                self.inv.coverage.problem(file, at(e));
+        let d = decode_item(index, item);
+        self.apply(file, d, counts);
+    }
+
+    /// Record one decoded object, in file order: duplicates (by kind,
+    /// namespace and name) after the first readable one are dropped.
+    fn apply(&mut self, file: &str, d: Decoded, counts: &mut BTreeMap<&'static str, usize>) {
+        let (key, result) = match d {
+            Decoded::Problem(p) => {
+                self.inv.coverage.problem(file, p);
                 return;
             }
+            Decoded::Object { key, result } => (key, result),
         };
-        let Some(kind) = head.kind.clone() else {
-            self.inv
-                .coverage
-                .problem(file, at("object without kind".to_string()));
-            return;
-        };
-        let meta = head.metadata.unwrap_or_default();
-        let Some(name) = meta.name.clone().filter(|n| !n.is_empty()) else {
-            self.inv
-                .coverage
-                .problem(file, at(format!("{kind} without metadata.name")));
-            return;
-        };
-        let namespaced = matches!(
-            kind.as_str(),
-            "ServiceAccount"
-                | "Pod"
-                | "Deployment"
-                | "DaemonSet"
-                | "StatefulSet"
-                | "ReplicaSet"
-                | "Job"
-                | "CronJob"
-                | "ReplicationController"
-                | "Role"
-                | "RoleBinding"
-                | "Secret"
-                | "ConfigMap"
-        );
-        let ns = meta.namespace.clone().filter(|n| !n.is_empty());
-        if namespaced && ns.is_none() {
-            self.inv
-                .coverage
-                .problem(file, at(format!("{kind} {name} without namespace")));
-            return;
-        }
-        let key = (kind.clone(), ns.clone().unwrap_or_default(), name.clone());
         if self.seen_keys.contains(&key) {
             return;
         }
-        let ns = ns.unwrap_or_default();
-        let labels = meta.labels.clone().unwrap_or_default();
-        let annotations = meta.annotations.clone().unwrap_or_default();
+        let obj = match result {
+            Ok(obj) => obj,
+            Err(p) => {
+                self.inv.coverage.problem(file, p);
+                return;
+            }
+        };
         let mut count = |k: &'static str| *counts.entry(k).or_insert(0) += 1;
-        let ok: Result<(), String> = (|| {
-            match kind.as_str() {
-                "Namespace" => {
-                    count("Namespace");
-                    self.inv.namespaces.push(Namespace {
-                        name: name.clone(),
-                        labels,
-                    });
-                }
-                "ServiceAccount" => {
-                    count("ServiceAccount");
-                    self.inv.service_accounts.push(ServiceAccount {
-                        namespace: ns.clone(),
-                        name: name.clone(),
-                        labels,
-                        annotations,
-                        created: meta.creation_timestamp.clone(),
-                    });
-                }
-                "Pod" => {
-                    let p: PodLite = item.de()?;
-                    count("Pod");
-                    let spec = p.spec.unwrap_or_default();
-                    let pod =
-                        Pod {
-                            namespace: ns.clone(),
-                            name: name.clone(),
-                            service_account: spec.service_account(),
-                            labels,
-                            owner: meta.owner_references.as_ref().and_then(|o| o.first()).map(
-                                |o| {
-                                    format!(
-                                        "{}/{}",
-                                        o.kind.clone().unwrap_or_default(),
-                                        o.name.clone().unwrap_or_default()
-                                    )
-                                },
-                            ),
-                            containers: spec
-                                .containers
-                                .unwrap_or_default()
-                                .into_iter()
-                                .map(|c| Container {
-                                    name: c.name.unwrap_or_default(),
-                                    command: c.command.unwrap_or_default(),
-                                    args: c.args.unwrap_or_default(),
-                                })
-                                .collect(),
-                            node_name: spec.node_name,
-                            phase: p.status.and_then(|s| s.phase),
-                        };
-                    if pod.namespace == "kube-system"
-                        && pod.labels.get("component").map(String::as_str) == Some("kube-apiserver")
-                        && self.inv.apiserver.is_none()
-                        && let Some(c) = pod.containers.first()
-                    {
-                        let mut args = c.command.clone();
-                        args.extend(c.args.iter().cloned());
-                        self.inv.apiserver = Some(ApiServerFlags {
-                            origin: format!("pod kube-system/{}", pod.name),
-                            args,
-                        });
-                    }
-                    self.inv.pods.push(pod);
-                }
-                "Deployment"
-                | "DaemonSet"
-                | "StatefulSet"
-                | "ReplicaSet"
-                | "Job"
-                | "ReplicationController"
-                | "CronJob" => {
-                    let w: WorkloadLite = item.de()?;
-                    let spec = w.spec.unwrap_or_default();
-                    let pod_spec = if kind == "CronJob" {
-                        spec.job_template
-                            .and_then(|j| j.spec)
-                            .and_then(|s| s.template)
-                            .and_then(|t| t.spec)
-                    } else {
-                        spec.template.and_then(|t| t.spec)
-                    };
-                    if let Some(k) = KUBE_KINDS.iter().map(|(k, _)| *k).find(|k| *k == kind) {
-                        count(k);
-                    }
-                    self.inv.workloads.push(Workload {
-                        kind: kind.clone(),
-                        namespace: ns.clone(),
-                        name: name.clone(),
-                        service_account: pod_spec.unwrap_or_default().service_account(),
-                    });
-                }
-                "Role" | "ClusterRole" => {
-                    let r: RoleLite = item.de()?;
-                    count(if kind == "Role" {
-                        "Role"
-                    } else {
-                        "ClusterRole"
-                    });
-                    self.inv.roles.push(RbacRole {
-                        namespace: (kind == "Role").then(|| ns.clone()),
-                        name: name.clone(),
-                        labels,
-                        rules: r
-                            .rules
-                            .unwrap_or_default()
-                            .into_iter()
-                            .map(RuleLite::into_rule)
-                            .collect(),
-                        aggregation: r.aggregation_rule.map(|a| {
-                            a.cluster_role_selectors
-                                .unwrap_or_default()
-                                .into_iter()
-                                .map(|s| LabelSelector {
-                                    match_labels: s.match_labels.unwrap_or_default(),
-                                    match_expressions: s
-                                        .match_expressions
-                                        .unwrap_or_default()
-                                        .into_iter()
-                                        .map(|e| LabelSelectorRequirement {
-                                            key: e.key,
-                                            operator: e.operator,
-                                            values: e.values.unwrap_or_default(),
-                                        })
-                                        .collect(),
-                                })
-                                .collect()
-                        }),
-                    });
-                }
-                "RoleBinding" | "ClusterRoleBinding" => {
-                    let b: BindingLite = item.de()?;
-                    let Some(rr) = b.role_ref else {
-                        return Err(format!("{kind} {name} without roleRef"));
-                    };
-                    count(if kind == "RoleBinding" {
-                        "RoleBinding"
-                    } else {
-                        "ClusterRoleBinding"
-                    });
-                    self.inv.bindings.push(RbacBinding {
-                        namespace: (kind == "RoleBinding").then(|| ns.clone()),
-                        name: name.clone(),
-                        labels,
-                        role_ref: RoleRef {
-                            kind: rr.kind.unwrap_or_default(),
-                            name: rr.name.unwrap_or_default(),
-                        },
-                        subjects: b
-                            .subjects
-                            .unwrap_or_default()
-                            .into_iter()
-                            .map(|s| {
-                                let kind = s.kind.unwrap_or_default();
-                                let namespace = if kind == "ServiceAccount" {
-                                    s.namespace
-                                        .filter(|n| !n.is_empty())
-                                        .or_else(|| (!ns.is_empty()).then(|| ns.clone()))
-                                } else {
-                                    None
-                                };
-                                RbacSubject {
-                                    kind,
-                                    name: s.name.unwrap_or_default(),
-                                    namespace,
-                                }
-                            })
-                            .collect(),
-                    });
-                }
-                "Secret" => {
-                    let s: SecretLite = item.de()?;
-                    self.inv.secrets.push(SecretMeta {
-                        namespace: ns.clone(),
-                        name: name.clone(),
-                        type_: s.type_.unwrap_or_default(),
-                        service_account: annotations
-                            .get("kubernetes.io/service-account.name")
-                            .cloned(),
-                        created: meta.creation_timestamp.clone(),
-                    });
-                }
-                "ConfigMap" if ns == "kube-system" && name == "aws-auth" => {
-                    let c: ConfigMapLite = item.de()?;
-                    let data = c.data.unwrap_or_default();
-                    self.inv.aws_auth = Some(AwsAuth::parse(
-                        data.get("mapRoles").map(String::as_str),
-                        data.get("mapUsers").map(String::as_str),
-                        data.get("mapAccounts").map(String::as_str),
-                    ));
-                }
-                _ => return Ok(()),
+        match obj {
+            Obj::Other => {}
+            Obj::Namespace(n) => {
+                count("Namespace");
+                self.inv.namespaces.push(n);
             }
-            Ok(())
-        })();
-        match ok {
-            Ok(()) => {
-                self.seen_keys.insert(key);
+            Obj::ServiceAccount(sa) => {
+                count("ServiceAccount");
+                self.inv.service_accounts.push(sa);
             }
-            Err(e) => self
-                .inv
-                .coverage
-                .problem(file, at(format!("{kind} {name}: {e}"))),
+            Obj::Pod(pod) => {
+                count("Pod");
+                if pod.namespace == "kube-system"
+                    && pod.labels.get("component").map(String::as_str) == Some("kube-apiserver")
+                    && self.inv.apiserver.is_none()
+                    && let Some(c) = pod.containers.first()
+                {
+                    let mut args = c.command.clone();
+                    args.extend(c.args.iter().cloned());
+                    self.inv.apiserver = Some(ApiServerFlags {
+                        origin: format!("pod kube-system/{}", pod.name),
+                        args,
+                    });
+                }
+                self.inv.pods.push(pod);
+            }
+            Obj::Workload(w) => {
+                if let Some(k) = KUBE_KINDS.iter().map(|(k, _)| *k).find(|k| *k == w.kind) {
+                    count(k);
+                }
+                self.inv.workloads.push(w);
+            }
+            Obj::Role(r) => {
+                count(if r.namespace.is_some() {
+                    "Role"
+                } else {
+                    "ClusterRole"
+                });
+                self.inv.roles.push(r);
+            }
+            Obj::Binding(b) => {
+                count(if b.namespace.is_some() {
+                    "RoleBinding"
+                } else {
+                    "ClusterRoleBinding"
+                });
+                self.inv.bindings.push(b);
+            }
+            Obj::Secret(sm) => self.inv.secrets.push(sm),
+            Obj::AwsAuth(a) => self.inv.aws_auth = Some(a),
         }
+        self.seen_keys.insert(key);
     }
 
     // ------------------------------------------------------------ aws
 
-    fn read_iam(&mut self) {
-        let name = "iam.json";
-        let Some(v) = self.json_file(name, SRC_IAM) else {
+    fn read_iam(&mut self, parsed: Parsed) {
+        let name = IAM_FILE;
+        let Some(v) = self.json_parsed(name, SRC_IAM, parsed) else {
             return;
         };
         // Pages may be merged into one object, or kept as a list of page objects.
@@ -861,9 +736,25 @@ impl Reader<'_> {
                 }
             }
         }
-        for page in pages {
-            for (i, r) in list(page, "RoleDetailList").iter().enumerate() {
-                match parse_role(r) {
+        // Each element is taken out of the parsed file and dropped once read,
+        // so the documents are not held twice (as parsed and as kept).
+        let pages: Vec<serde_json::Map<String, Value>> = match v {
+            Value::Object(o) => vec![o],
+            Value::Array(a) => a
+                .into_iter()
+                .filter_map(|p| match p {
+                    Value::Object(o) => Some(o),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        for mut page in pages {
+            for (i, r) in take_list(&mut page, "RoleDetailList")
+                .into_iter()
+                .enumerate()
+            {
+                match parse_role(&r) {
                     Ok((role, mut ps)) => {
                         // Kept (rules judge it), but a malformed ARN is said where it is.
                         if let Err(e) = crate::model::RoleArn::parse(&role.arn) {
@@ -878,8 +769,11 @@ impl Reader<'_> {
                     Err(e) => problems.push(format!("RoleDetailList[{i}]: {e}")),
                 }
             }
-            for (i, u) in list(page, "UserDetailList").iter().enumerate() {
-                match parse_user(u) {
+            for (i, u) in take_list(&mut page, "UserDetailList")
+                .into_iter()
+                .enumerate()
+            {
+                match parse_user(&u) {
                     Ok((user, mut ps)) => {
                         if let Err(e) = crate::model::Arn::parse(&user.arn) {
                             ps.insert(0, format!("Arn: {e}"));
@@ -893,8 +787,11 @@ impl Reader<'_> {
                     Err(e) => problems.push(format!("UserDetailList[{i}]: {e}")),
                 }
             }
-            for (i, g) in list(page, "GroupDetailList").iter().enumerate() {
-                match parse_group(g) {
+            for (i, g) in take_list(&mut page, "GroupDetailList")
+                .into_iter()
+                .enumerate()
+            {
+                match parse_group(&g) {
                     Ok((group, mut ps)) => {
                         if let Err(e) = crate::model::Arn::parse(&group.arn) {
                             ps.insert(0, format!("Arn: {e}"));
@@ -908,8 +805,8 @@ impl Reader<'_> {
                     Err(e) => problems.push(format!("GroupDetailList[{i}]: {e}")),
                 }
             }
-            for (i, p) in list(page, "Policies").iter().enumerate() {
-                match parse_managed_policy(p) {
+            for (i, p) in take_list(&mut page, "Policies").into_iter().enumerate() {
+                match parse_managed_policy(&p) {
                     Ok((pol, mut ps)) => {
                         if let Err(e) = crate::model::Arn::parse(&pol.arn) {
                             ps.insert(0, format!("Arn: {e}"));
@@ -1335,6 +1232,417 @@ fn shell_words(s: &str) -> Vec<String> {
     words
 }
 
+/// One Kubernetes object of a file, decoded without touching the inventory
+/// (so that the items of a large file can be decoded on several threads and
+/// then recorded in file order).
+enum Decoded {
+    /// Not an object that can be keyed: no kind, no name, no namespace.
+    Problem(String),
+    /// An object with its key; `Err` is the problem to report unless the key was already seen.
+    Object {
+        key: (String, String, String),
+        result: Result<Obj, String>,
+    },
+}
+
+enum Obj {
+    /// A kind that is not read (or a ConfigMap other than aws-auth).
+    Other,
+    Namespace(Namespace),
+    ServiceAccount(ServiceAccount),
+    Pod(Pod),
+    Workload(Workload),
+    Role(RbacRole),
+    Binding(RbacBinding),
+    Secret(SecretMeta),
+    AwsAuth(AwsAuth),
+}
+
+/// Every field any kind is read for, in one pass over a JSON item. When it
+/// does not deserialize (a field of an unexpected type), the item is read kind
+/// by kind instead, which gives the same objects and the same messages.
+/// A Secret's `data` is not a field here: it is skipped, never parsed.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Full {
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    metadata: Option<Meta>,
+    #[serde(default)]
+    spec: Option<FullSpec>,
+    #[serde(default)]
+    status: Option<PodStatusLite>,
+    #[serde(default)]
+    rules: Option<Vec<RuleLite>>,
+    #[serde(default)]
+    aggregation_rule: Option<AggregationLite>,
+    #[serde(default)]
+    role_ref: Option<RefLite>,
+    #[serde(default)]
+    subjects: Option<Vec<RefLite>>,
+    #[serde(default, rename = "type")]
+    type_: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct FullSpec {
+    #[serde(default)]
+    service_account_name: Option<String>,
+    #[serde(default)]
+    service_account: Option<String>,
+    #[serde(default)]
+    containers: Option<Vec<ContainerLite>>,
+    #[serde(default)]
+    node_name: Option<String>,
+    #[serde(default)]
+    template: Option<TemplateLite>,
+    #[serde(default)]
+    job_template: Option<JobTemplateLite>,
+}
+
+/// What is left of a `Full` item once kind and metadata are taken.
+struct Rest {
+    spec: Option<FullSpec>,
+    status: Option<PodStatusLite>,
+    rules: Option<Vec<RuleLite>>,
+    aggregation_rule: Option<AggregationLite>,
+    role_ref: Option<RefLite>,
+    subjects: Option<Vec<RefLite>>,
+    type_: Option<String>,
+}
+
+impl Rest {
+    fn pod(self) -> PodLite {
+        PodLite {
+            spec: self.spec.map(|s| PodSpecLite {
+                service_account_name: s.service_account_name,
+                service_account: s.service_account,
+                containers: s.containers,
+                node_name: s.node_name,
+            }),
+            status: self.status,
+        }
+    }
+    fn workload(self) -> WorkloadLite {
+        WorkloadLite {
+            spec: self.spec.map(|s| WorkloadSpecLite {
+                template: s.template,
+                job_template: s.job_template,
+            }),
+        }
+    }
+    fn role(self) -> RoleLite {
+        RoleLite {
+            rules: self.rules,
+            aggregation_rule: self.aggregation_rule,
+        }
+    }
+    fn binding(self) -> BindingLite {
+        BindingLite {
+            role_ref: self.role_ref,
+            subjects: self.subjects,
+        }
+    }
+    fn secret(self) -> SecretLite {
+        SecretLite { type_: self.type_ }
+    }
+}
+
+/// Kind-specific part of an item: from the one-pass read when there was one, else parsed now.
+fn part<T: DeserializeOwned>(
+    rest: &mut Option<Rest>,
+    item: &Item,
+    from: fn(Rest) -> T,
+) -> Result<T, String> {
+    match rest.take() {
+        Some(r) => Ok(from(r)),
+        None => item.de(),
+    }
+}
+
+/// Items per thread below which a file is decoded on the calling thread.
+const PARALLEL_MIN_ITEMS: usize = 4096;
+
+/// One item of a JSON List.
+fn decode_raw(i: usize, raw: &RawValue) -> Decoded {
+    if !raw.get().starts_with('{') {
+        // Not an object: say what it is rather than serde's "expected struct".
+        let what = serde_json::from_str::<Value>(raw.get())
+            .map(|v| type_of(&v))
+            .unwrap_or("value");
+        return Decoded::Problem(format!(
+            "item {i}: expected a Kubernetes object, found a {what}"
+        ));
+    }
+    decode_item(i, &Item::Raw(raw))
+}
+
+/// Decode the items of a JSON List, on as many threads as there are cores
+/// for a large one; the result is in item order.
+fn decode_all(items: &[&RawValue]) -> Vec<Decoded> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(items.len() / PARALLEL_MIN_ITEMS)
+        .max(1);
+    let decode = |base: usize, chunk: &[&RawValue]| -> Vec<Decoded> {
+        chunk
+            .iter()
+            .enumerate()
+            .map(|(i, raw)| decode_raw(base + i, raw))
+            .collect()
+    };
+    if threads == 1 {
+        return decode(0, items);
+    }
+    let size = items.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = items
+            .chunks(size)
+            .enumerate()
+            .map(|(c, chunk)| {
+                let decode = &decode;
+                (c, chunk, s.spawn(move || decode(c * size, chunk)))
+            })
+            .collect();
+        let mut out = Vec::with_capacity(items.len());
+        for (c, chunk, h) in handles {
+            match h.join() {
+                Ok(part) => out.extend(part),
+                // A worker that panicked: decode its chunk here, so the panic surfaces as it would have.
+                Err(_) => out.extend(decode(c * size, chunk)),
+            }
+        }
+        out
+    })
+}
+
+fn decode_item(index: usize, item: &Item) -> Decoded {
+    let at = |detail: String| format!("item {index}: {detail}");
+    let full: Option<Full> = match item {
+        Item::Raw(r) => serde_json::from_str(r.get()).ok(),
+        Item::Value(_) => None,
+    };
+    let (head, mut rest) = match full {
+        Some(f) => (
+            Head {
+                kind: f.kind,
+                metadata: f.metadata,
+            },
+            Some(Rest {
+                spec: f.spec,
+                status: f.status,
+                rules: f.rules,
+                aggregation_rule: f.aggregation_rule,
+                role_ref: f.role_ref,
+                subjects: f.subjects,
+                type_: f.type_,
+            }),
+        ),
+        None => match item.de::<Head>() {
+            Ok(h) => (h, None),
+            Err(e) => return Decoded::Problem(at(e)),
+        },
+    };
+    let Some(kind) = head.kind else {
+        return Decoded::Problem(at("object without kind".to_string()));
+    };
+    let meta = head.metadata.unwrap_or_default();
+    let Some(name) = meta.name.filter(|n| !n.is_empty()) else {
+        return Decoded::Problem(at(format!("{kind} without metadata.name")));
+    };
+    let namespaced = matches!(
+        kind.as_str(),
+        "ServiceAccount"
+            | "Pod"
+            | "Deployment"
+            | "DaemonSet"
+            | "StatefulSet"
+            | "ReplicaSet"
+            | "Job"
+            | "CronJob"
+            | "ReplicationController"
+            | "Role"
+            | "RoleBinding"
+            | "Secret"
+            | "ConfigMap"
+    );
+    let ns = meta.namespace.filter(|n| !n.is_empty());
+    if namespaced && ns.is_none() {
+        return Decoded::Problem(at(format!("{kind} {name} without namespace")));
+    }
+    let ns = ns.unwrap_or_default();
+    let key = (kind.clone(), ns.clone(), name.clone());
+    let labels = meta.labels.unwrap_or_default();
+    let annotations = meta.annotations.unwrap_or_default();
+    let created = meta.creation_timestamp;
+    let owner_references = meta.owner_references;
+    let result: Result<Obj, String> = (|| {
+        Ok(match kind.as_str() {
+            "Namespace" => Obj::Namespace(Namespace {
+                name: name.clone(),
+                labels,
+            }),
+            "ServiceAccount" => Obj::ServiceAccount(ServiceAccount {
+                namespace: ns.clone(),
+                name: name.clone(),
+                labels,
+                annotations,
+                created,
+            }),
+            "Pod" => {
+                let p: PodLite = part(&mut rest, item, Rest::pod)?;
+                let spec = p.spec.unwrap_or_default();
+                Obj::Pod(Pod {
+                    namespace: ns.clone(),
+                    name: name.clone(),
+                    service_account: spec.service_account(),
+                    labels,
+                    owner: owner_references.as_ref().and_then(|o| o.first()).map(|o| {
+                        format!(
+                            "{}/{}",
+                            o.kind.as_deref().unwrap_or_default(),
+                            o.name.as_deref().unwrap_or_default()
+                        )
+                    }),
+                    containers: spec
+                        .containers
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|c| Container {
+                            name: c.name.unwrap_or_default(),
+                            command: c.command.unwrap_or_default(),
+                            args: c.args.unwrap_or_default(),
+                        })
+                        .collect(),
+                    node_name: spec.node_name,
+                    phase: p.status.and_then(|s| s.phase),
+                })
+            }
+            "Deployment"
+            | "DaemonSet"
+            | "StatefulSet"
+            | "ReplicaSet"
+            | "Job"
+            | "ReplicationController"
+            | "CronJob" => {
+                let w: WorkloadLite = part(&mut rest, item, Rest::workload)?;
+                let spec = w.spec.unwrap_or_default();
+                let pod_spec = if kind == "CronJob" {
+                    spec.job_template
+                        .and_then(|j| j.spec)
+                        .and_then(|s| s.template)
+                        .and_then(|t| t.spec)
+                } else {
+                    spec.template.and_then(|t| t.spec)
+                };
+                Obj::Workload(Workload {
+                    kind: kind.clone(),
+                    namespace: ns.clone(),
+                    name: name.clone(),
+                    service_account: pod_spec.unwrap_or_default().service_account(),
+                })
+            }
+            "Role" | "ClusterRole" => {
+                let r: RoleLite = part(&mut rest, item, Rest::role)?;
+                Obj::Role(RbacRole {
+                    namespace: (kind == "Role").then(|| ns.clone()),
+                    name: name.clone(),
+                    labels,
+                    rules: r
+                        .rules
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(RuleLite::into_rule)
+                        .collect(),
+                    aggregation: r.aggregation_rule.map(|a| {
+                        a.cluster_role_selectors
+                            .unwrap_or_default()
+                            .into_iter()
+                            .map(|s| LabelSelector {
+                                match_labels: s.match_labels.unwrap_or_default(),
+                                match_expressions: s
+                                    .match_expressions
+                                    .unwrap_or_default()
+                                    .into_iter()
+                                    .map(|e| LabelSelectorRequirement {
+                                        key: e.key,
+                                        operator: e.operator,
+                                        values: e.values.unwrap_or_default(),
+                                    })
+                                    .collect(),
+                            })
+                            .collect()
+                    }),
+                })
+            }
+            "RoleBinding" | "ClusterRoleBinding" => {
+                let b: BindingLite = part(&mut rest, item, Rest::binding)?;
+                let Some(rr) = b.role_ref else {
+                    return Err(format!("{kind} {name} without roleRef"));
+                };
+                Obj::Binding(RbacBinding {
+                    namespace: (kind == "RoleBinding").then(|| ns.clone()),
+                    name: name.clone(),
+                    labels,
+                    role_ref: RoleRef {
+                        kind: rr.kind.unwrap_or_default(),
+                        name: rr.name.unwrap_or_default(),
+                    },
+                    subjects: b
+                        .subjects
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|s| {
+                            let kind = s.kind.unwrap_or_default();
+                            let namespace = if kind == "ServiceAccount" {
+                                s.namespace
+                                    .filter(|n| !n.is_empty())
+                                    .or_else(|| (!ns.is_empty()).then(|| ns.clone()))
+                            } else {
+                                None
+                            };
+                            RbacSubject {
+                                kind,
+                                name: s.name.unwrap_or_default(),
+                                namespace,
+                            }
+                        })
+                        .collect(),
+                })
+            }
+            "Secret" => {
+                let s: SecretLite = part(&mut rest, item, Rest::secret)?;
+                Obj::Secret(SecretMeta {
+                    namespace: ns.clone(),
+                    name: name.clone(),
+                    type_: s.type_.unwrap_or_default(),
+                    service_account: annotations
+                        .get("kubernetes.io/service-account.name")
+                        .cloned(),
+                    created,
+                })
+            }
+            "ConfigMap" if ns == "kube-system" && name == "aws-auth" => {
+                let c: ConfigMapLite = item.de()?;
+                let data = c.data.unwrap_or_default();
+                Obj::AwsAuth(AwsAuth::parse(
+                    data.get("mapRoles").map(String::as_str),
+                    data.get("mapUsers").map(String::as_str),
+                    data.get("mapAccounts").map(String::as_str),
+                ))
+            }
+            _ => Obj::Other,
+        })
+    })();
+    Decoded::Object {
+        key,
+        result: result.map_err(|e| at(format!("{kind} {name}: {e}"))),
+    }
+}
+
 /// Drop a YAML Secret's payload as soon as it is parsed.
 fn strip_secret_data(item: &mut Value) {
     if item.get("kind").and_then(Value::as_str) == Some("Secret")
@@ -1569,11 +1877,12 @@ struct ConfigMapLite {
 
 // ---------------------------------------------------------------- iam helpers
 
-fn list<'a>(o: &'a serde_json::Map<String, Value>, key: &str) -> &'a [Value] {
-    o.get(key)
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or(&[])
+/// The elements of a list field, taken out of the object (none when it is not a list).
+fn take_list(o: &mut serde_json::Map<String, Value>, key: &str) -> Vec<Value> {
+    match o.get_mut(key) {
+        Some(Value::Array(a)) => std::mem::take(a),
+        _ => Vec::new(),
+    }
 }
 
 fn str_field(v: &Value, key: &str) -> Option<String> {

@@ -1,7 +1,7 @@
 //! YAML through serde-saphyr, into `serde_json::Value` so that one code path
 //! reads JSON and YAML alike.
 //!
-//! Two safety properties matter here:
+//! Three safety properties matter here:
 //! - Resource bounds. The parser's budget bounds alias expansion, so a
 //!   "billion laughs" document fails instead of eating memory. The default
 //!   budget (250,000 nodes, 1,024 documents) is too small for the output of
@@ -12,6 +12,8 @@
 //!   the surrounding source; that snippet could be a Secret's `data` or a
 //!   kubeconfig token next to a syntax error. Errors are rendered without it:
 //!   `line L, column C: what`.
+//! - Stack. Parsing runs on a thread of its own with a large stack, so a
+//!   document at the depth limit cannot overflow a caller's small one.
 
 use serde_json::Value;
 use serde_saphyr::{Budget, Options};
@@ -41,16 +43,43 @@ fn options(text: &str) -> Options {
     opts
 }
 
+/// Stack for a parse: serde-saphyr recurses per nesting level, using tens of
+/// kilobytes a level in debug builds, so 64 levels can overflow the 2 MiB of a
+/// spawned thread (the UI's loader, tokio's workers, test threads).
+const PARSE_STACK: usize = 32 << 20;
+
+/// Run a parse on its own thread with [`PARSE_STACK`], so that the depth limit,
+/// not the caller's stack, bounds recursion. If no thread can be spawned, parse
+/// on the caller's.
+fn on_big_stack<T: Send>(parse: impl Fn() -> T + Sync) -> T {
+    std::thread::scope(|s| {
+        match std::thread::Builder::new()
+            .name("iamscope-yaml".into())
+            .stack_size(PARSE_STACK)
+            .spawn_scoped(s, &parse)
+        {
+            Ok(h) => h
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            Err(_) => parse(),
+        }
+    })
+}
+
 /// Parse one YAML document.
 pub fn parse_one(text: &str) -> Result<Value, String> {
-    serde_saphyr::from_str_with_options::<Value>(text, options(text)).map_err(|e| message(&e))
+    on_big_stack(|| {
+        serde_saphyr::from_str_with_options::<Value>(text, options(text)).map_err(|e| message(&e))
+    })
 }
 
 /// Parse a stream of YAML documents (`---` separated); empty documents are skipped.
 pub fn parse_stream(text: &str) -> Result<Vec<Value>, String> {
-    serde_saphyr::from_multiple_with_options::<Value>(text, options(text))
-        .map(|docs| docs.into_iter().filter(|d| !d.is_null()).collect())
-        .map_err(|e| message(&e))
+    on_big_stack(|| {
+        serde_saphyr::from_multiple_with_options::<Value>(text, options(text))
+            .map(|docs| docs.into_iter().filter(|d| !d.is_null()).collect())
+            .map_err(|e| message(&e))
+    })
 }
 
 /// One line, `line L, column C: what`, never a quote of the input.

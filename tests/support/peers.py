@@ -4,6 +4,25 @@ endpoint (moto), both seeded from a snapshot directory, with every request
 recorded.
 
     .venv/bin/python tests/support/peers.py --seed DIR --run DIR [--forbid PLURAL]... [--deny ACTION]...
+        [--fault SIDE:TARGET:KIND:COUNT[:retry-after=SECS]]... [--slow-secs N]
+
+Faults (`--fault`, for the reliability tests): the first COUNT requests that
+match get KIND instead of their answer, the later ones pass. SIDE:TARGET is
+`k8s:PLURAL` (a list or get of that resource; `*` for any) or
+`aws:ACTION` / `aws:SERVICE:ACTION` (e.g. `aws:iam:GetAccountAuthorizationDetails`).
+KIND is one of:
+
+* an HTTP status (500, 502, 503, 504, 429, ...): the error as that API
+  sends it (a Kubernetes Status; an AWS XML or JSON error document);
+* `Throttling` (aws): IAM/STS `Throttling` (HTTP 400), EKS `ThrottlingException` (429);
+* `slow`: wait `--slow-secs` (default 30) before answering normally;
+* `reset`: close the connection without an answer;
+* `malformed`: HTTP 200 with a truncated body;
+* `expire` (k8s): 410 Expired for a page requested with a continue token.
+
+`retry-after=SECS` adds `Retry-After` (and, on Kubernetes, the Status'
+`details.retryAfterSeconds`; on AWS, `x-amz-retry-after` in ms). Each logged
+request names the fault it got (`"fault"`), with its time (`"t"`, seconds).
 
 What is ours and what is the peers' (see the README's "Live tests" section):
 
@@ -41,6 +60,7 @@ import re
 import ssl
 import sys
 import threading
+import time
 import urllib.parse
 
 ACCOUNT = "111122223333"
@@ -287,12 +307,54 @@ def write_reference(url, seed, kube_objs, out, eks_data):
 # ------------------------------------------------------------------ logging
 
 
+class Faults:
+    """The `--fault` specs of one side, each with the requests left to fail."""
+
+    KINDS = ("Throttling", "slow", "reset", "malformed", "expire")
+
+    def __init__(self, specs, side):
+        self.specs = []
+        for spec in specs:
+            parts = spec.split(":")
+            if parts[0] != side:
+                continue
+            retry_after = None
+            if parts[-1].startswith("retry-after="):
+                retry_after = int(parts.pop().split("=", 1)[1])
+            if len(parts) < 4:
+                raise SystemExit(f"--fault {spec}: expected SIDE:TARGET:KIND:COUNT[:retry-after=SECS]")
+            target, kind, count = ":".join(parts[1:-2]), parts[-2], int(parts[-1])
+            if not (kind.isdigit() or kind in self.KINDS):
+                raise SystemExit(f"--fault {spec}: unknown kind {kind}")
+            self.specs.append({"target": target, "kind": kind, "left": count, "retry_after": retry_after})
+
+    def take(self, names, has_continue=False):
+        """The fault for a request known by `names`, if one is left (counted down)."""
+        for f in self.specs:
+            if f["left"] <= 0 or not (f["target"] == "*" or f["target"] in names):
+                continue
+            if f["kind"] == "expire" and not has_continue:
+                continue
+            f["left"] -= 1
+            return f
+        return None
+
+
+async def reset(request):
+    """Close the connection without an answer."""
+    transport = request.transport
+    if transport is not None:
+        transport.abort()
+    raise asyncio.CancelledError()
+
+
 class Log:
     def __init__(self, path):
         self.f = open(path, "a", buffering=1)
         self.lock = threading.Lock()
 
     def write(self, entry):
+        entry.setdefault("t", round(time.time(), 3))
         with self.lock:
             self.f.write(json.dumps(entry) + "\n")
 
@@ -362,12 +424,14 @@ def status(code, reason, message):
 
 
 class KubeFront:
-    def __init__(self, emulator, backend_url, log, forbid):
+    def __init__(self, emulator, backend_url, log, forbid, faults):
         self.k = emulator
         self.backend = backend_url
         self.log = log
         self.forbid = set(forbid)
+        self.faults = faults
         self.session = None
+        self.slow_secs = 30
 
     async def handle(self, request):
         entry = {
@@ -376,12 +440,20 @@ class KubeFront:
             "query": dict(request.query),
             "accept": request.headers.get("Accept", ""),
         }
+        parsed = parse_kube_path(request.path)
+        fault = None
+        if parsed is not None:
+            fault = self.faults.take({parsed[0]}, has_continue=bool(request.query.get("continue")))
+        entry["fault"] = fault and fault["kind"]
         self.log.write(entry)
+        if fault:
+            answer = await self.inject(request, fault, parsed[0])
+            if answer is not None:
+                return answer
         if request.headers.get("Authorization") != f"Bearer {TOKEN}":
             return status(401, "Unauthorized", "Unauthorized")
         if request.method != "GET":
             return status(405, "MethodNotAllowed", f"the test peer is read-only: {request.method}")
-        parsed = parse_kube_path(request.path)
         if parsed is None:
             return await self.proxy(request)  # discovery and the like: kmock's own
         plural, ns, name = parsed
@@ -402,6 +474,31 @@ class KubeFront:
                 return web.json_response(obj) if obj else status(404, "NotFound", f'namespaces "{name}" not found')
             return await self.proxy(request)
         return await self.list(request, plural, ns)
+
+    async def inject(self, request, fault, plural):
+        """The faulty answer, or None to answer normally (after a `slow` wait)."""
+        kind = fault["kind"]
+        if kind == "slow":
+            await asyncio.sleep(self.slow_secs)
+            return None
+        if kind == "reset":
+            await reset(request)
+        if kind == "malformed":
+            return web.Response(body=b'{"kind": "List", "apiVersion": "v1", "metadata": {}, "items": [{"metadata": {"na', content_type="application/json")
+        if kind == "expire":
+            return status(
+                410,
+                "Expired",
+                "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.",
+            )
+        code = int(kind)
+        reason = {429: "TooManyRequests", 500: "InternalError", 503: "ServiceUnavailable", 504: "Timeout"}.get(code, "InternalError")
+        body = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": f"injected {code} for {plural}", "reason": reason, "code": code}
+        headers = {}
+        if fault["retry_after"] is not None:
+            body["details"] = {"retryAfterSeconds": fault["retry_after"]}
+            headers["Retry-After"] = str(fault["retry_after"])
+        return web.json_response(body, status=code, headers=headers)
 
     def find(self, plural, ns, name):
         for (res, o_ns, o_name), obj in self.k.objects.items():
@@ -483,12 +580,14 @@ EKS_PAGE = 4  # small pages, so that the client's paging is exercised
 
 
 class AwsFront:
-    def __init__(self, moto_url, log, deny, eks_data):
+    def __init__(self, moto_url, log, deny, eks_data, faults):
         self.moto = moto_url
         self.log = log
         self.deny = set(deny)
         self.eks = eks_data
+        self.faults = faults
         self.session = None
+        self.slow_secs = 30
 
     async def handle(self, request):
         body = await request.read()
@@ -501,8 +600,13 @@ class AwsFront:
             action = (form.get("Action") or request.query.getall("Action", None) or ["?"])[0]
         elif service == "eks":
             action = self.eks_action(request.method, request.raw_path.split("?")[0])
-        self.log.write({"service": service, "action": action, "method": request.method, "path": request.path})
         name = f"{service}:{action}"
+        fault = self.faults.take({action, name})
+        self.log.write({"service": service, "action": action, "method": request.method, "path": request.path, "fault": fault and fault["kind"]})
+        if fault:
+            answer = await self.inject(request, fault, service, name)
+            if answer is not None:
+                return answer
         if name in self.deny:
             msg = f"User: arn:aws:sts::{ACCOUNT}:assumed-role/auditor/test is not authorized to perform: {name}"
             if service == "eks":
@@ -516,6 +620,35 @@ class AwsFront:
             data = await resp.read()
             out_headers = {k: v for k, v in resp.headers.items() if k.lower() in ("content-type", "x-amzn-errortype", "x-amzn-requestid")}
             return web.Response(body=data, status=resp.status, headers=out_headers)
+
+    async def inject(self, request, fault, service, name):
+        """The faulty answer, or None to answer normally (after a `slow` wait)."""
+        kind = fault["kind"]
+        query = service in ("iam", "sts")
+        if kind == "slow":
+            await asyncio.sleep(self.slow_secs)
+            return None
+        if kind == "reset":
+            await reset(request)
+        if kind == "malformed":
+            if query:
+                action = name.split(":", 1)[1]
+                body = f"<{action}Response><{action}Result><UserDetailList><member><Path>/</Pa"
+                return web.Response(body=body.encode(), content_type="text/xml")
+            return web.Response(body=b'{"cluster": {"name": "pro', content_type="application/json")
+        if kind == "expire":
+            return None
+        if kind == "Throttling":
+            code, status_code = ("Throttling", 400) if query else ("ThrottlingException", 429)
+        else:
+            status_code = int(kind)
+            code = {429: "Throttling" if query else "ThrottlingException", 503: "ServiceUnavailable"}.get(status_code, "InternalFailure")
+        msg = f"injected {code} for {name}"
+        resp = aws_error_query(code, msg, status_code) if query else aws_error_json(code, msg, status_code)
+        if fault["retry_after"] is not None:
+            resp.headers["Retry-After"] = str(fault["retry_after"])
+            resp.headers["x-amz-retry-after"] = str(fault["retry_after"] * 1000)
+        return resp
 
     @staticmethod
     def eks_action(method, raw_path):
@@ -657,10 +790,12 @@ async def serve(args):
     sslctx.load_cert_chain(crt, key)
 
     async with emulator, kmock.Server(emulator) as backend, aiohttp.ClientSession() as session:
-        kube = KubeFront(emulator, str(backend.url).rstrip("/"), Log(os.path.join(run, "kube-requests.jsonl")), args.forbid)
+        kube = KubeFront(emulator, str(backend.url).rstrip("/"), Log(os.path.join(run, "kube-requests.jsonl")), args.forbid, Faults(args.fault, "k8s"))
         kube.session = session
-        aws = AwsFront(moto_url, Log(os.path.join(run, "aws-requests.jsonl")), args.deny, eks_data)
+        kube.slow_secs = args.slow_secs
+        aws = AwsFront(moto_url, Log(os.path.join(run, "aws-requests.jsonl")), args.deny, eks_data, Faults(args.fault, "aws"))
         aws.session = session
+        aws.slow_secs = args.slow_secs
         runners = []
         urls = {}
         for label, front, ctx in (("kube", kube, sslctx), ("aws", aws, None)):
@@ -701,6 +836,8 @@ def main():
     ap.add_argument("--run", required=True)
     ap.add_argument("--forbid", action="append", default=[], help="a plural the test user may not list (403)")
     ap.add_argument("--deny", action="append", default=[], help="an AWS action to deny, e.g. iam:GetAccountAuthorizationDetails")
+    ap.add_argument("--fault", action="append", default=[], help="SIDE:TARGET:KIND:COUNT[:retry-after=SECS], e.g. k8s:pods:500:2")
+    ap.add_argument("--slow-secs", type=float, default=30, help="how long a `slow` fault waits")
     args = ap.parse_args()
     try:
         asyncio.run(serve(args))
