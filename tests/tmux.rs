@@ -256,3 +256,27 @@ fn signals_restore_the_terminal() {
         sleep(Duration::from_millis(100));
     }
 }
+
+/// A panic restores the terminal before the message is printed.
+#[test]
+fn a_panic_restores_the_terminal() {
+    let t = Session::start(
+        100,
+        30,
+        &[
+            ("IAMSCOPE_TEST_PANIC", "1"),
+            ("RUST_BACKTRACE", "0"),
+            ("RUST_LIB_BACKTRACE", "0"),
+        ],
+    );
+    let s = t.wait_for("EXITED=");
+    assert!(
+        s.contains("deliberate panic"),
+        "the panic message is readable:\n{s}"
+    );
+    assert!(
+        !s.contains("Findings ["),
+        "UI left on screen after a panic:\n{s}"
+    );
+    assert!(!s.contains("EXITED=0"), "a panic is not a clean exit:\n{s}");
+}

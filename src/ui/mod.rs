@@ -159,10 +159,16 @@ pub fn run(mut target: Target) -> Result<(), String> {
     let theme = draw::Theme::from_env();
     let mut app = App::new(source_label(&target));
 
+    // Debug builds only: a way for tests to prove a panic leaves the terminal restored.
+    let panic_for_test =
+        cfg!(debug_assertions) && std::env::var_os("IAMSCOPE_TEST_PANIC").is_some();
     while !app.quit {
         terminal
             .draw(|f| draw::draw(f, &mut app, theme))
             .map_err(|e| format!("drawing failed: {e}"))?;
+        if panic_for_test && app.model.is_some() {
+            panic!("IAMSCOPE_TEST_PANIC: a deliberate panic to test terminal restoration");
+        }
         let area: Rect = terminal
             .size()
             .map(|s| Rect::new(0, 0, s.width, s.height))
