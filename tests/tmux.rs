@@ -64,6 +64,33 @@ impl Session {
         }
     }
 
+    /// The pid of iamscope: the child of the pane's shell.
+    fn iamscope_pid(&self) -> String {
+        let shell = Command::new("tmux")
+            .args([
+                "-L",
+                &self.name,
+                "display-message",
+                "-p",
+                "-t",
+                &self.name,
+                "#{pane_pid}",
+            ])
+            .output()
+            .expect("pane pid");
+        let shell = String::from_utf8_lossy(&shell.stdout).trim().to_string();
+        let child = Command::new("pgrep")
+            .args(["-P", &shell])
+            .output()
+            .expect("pgrep");
+        String::from_utf8_lossy(&child.stdout)
+            .lines()
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_string()
+    }
+
     fn screen(&self) -> String {
         let out = Command::new("tmux")
             .args(["-L", &self.name, "capture-pane", "-p", "-t", &self.name])
@@ -183,29 +210,7 @@ fn small_terminal_and_resize() {
 fn signals_restore_the_terminal() {
     let t = Session::start(100, 30, &[]);
     t.wait_for("Findings [");
-    let shell = Command::new("tmux")
-        .args([
-            "-L",
-            &t.name,
-            "display-message",
-            "-p",
-            "-t",
-            &t.name,
-            "#{pane_pid}",
-        ])
-        .output()
-        .expect("pane pid");
-    let shell = String::from_utf8_lossy(&shell.stdout).trim().to_string();
-    let child = Command::new("pgrep")
-        .args(["-P", &shell])
-        .output()
-        .expect("pgrep");
-    let pid = String::from_utf8_lossy(&child.stdout)
-        .lines()
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_string();
+    let pid = t.iamscope_pid();
     assert!(!pid.is_empty(), "iamscope's pid");
     assert!(
         Command::new("kill")
@@ -223,29 +228,7 @@ fn signals_restore_the_terminal() {
     // Closing the terminal under a running UI must not leave it behind.
     let t2 = Session::start(100, 30, &[]);
     t2.wait_for("Findings [");
-    let shell = Command::new("tmux")
-        .args([
-            "-L",
-            &t2.name,
-            "display-message",
-            "-p",
-            "-t",
-            &t2.name,
-            "#{pane_pid}",
-        ])
-        .output()
-        .expect("pane pid");
-    let shell = String::from_utf8_lossy(&shell.stdout).trim().to_string();
-    let child = Command::new("pgrep")
-        .args(["-P", &shell])
-        .output()
-        .expect("pgrep");
-    let pid = String::from_utf8_lossy(&child.stdout)
-        .lines()
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_string();
+    let pid = t2.iamscope_pid();
     drop(t2);
     let start = Instant::now();
     while std::path::Path::new(&format!("/proc/{pid}")).exists() {
