@@ -17,7 +17,7 @@ use crate::model::IamRole;
 use crate::policy::iam::{
     Grant, NamedPolicy, ParseError, PermissionSet, parse_date, parse_document,
 };
-use crate::policy::reach::{Via, role_links};
+use crate::policy::reach::Via;
 
 /// Services whose every action (`svc:*`) is a finding (IAM-002).
 pub const SENSITIVE_SERVICES: [&str; 11] = [
@@ -233,12 +233,13 @@ pub fn classify_documents(docs: &[(&str, &Value)]) -> Result<Vec<PermissionHit>,
 /// The service accounts that reach each role, by lowercase role ARN.
 fn reachable(ctx: &Context) -> BTreeMap<String, Vec<(String, String, Via)>> {
     let mut by_role: BTreeMap<String, Vec<(String, String, Via)>> = BTreeMap::new();
-    for l in role_links(ctx.inv, ctx.graph) {
+    // Shared with the RBAC and PATH families: computed once per audit.
+    for l in ctx.graph.role_links() {
         if l.works {
             by_role
                 .entry(l.role_arn.to_ascii_lowercase())
                 .or_default()
-                .push((l.namespace, l.service_account, l.via));
+                .push((l.namespace.clone(), l.service_account.clone(), l.via));
         }
     }
     by_role

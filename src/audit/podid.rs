@@ -190,6 +190,17 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
 
     // PODID-004: roles any association in the account could use.
     if g.iam_seen() {
+        // The associations that name each role (by the role's ARN), in inventory order.
+        let mut by_role: std::collections::HashMap<&str, Vec<&PodIdentityAssociation>> =
+            std::collections::HashMap::new();
+        for a in &inv.pod_identity_associations {
+            if let Some(r) = RoleArn::parse(&a.role_arn)
+                .ok()
+                .and_then(|r| g.iam_role_for(&r))
+            {
+                by_role.entry(r.arn.as_str()).or_default().push(a);
+            }
+        }
         for role in &inv.iam.roles {
             let Some(trust) = trust_of(role) else {
                 continue;
@@ -213,16 +224,8 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
             f = f.evidence(
                 "any Pod Identity association in the account, in any cluster, can use this role",
             );
-            let mine: Vec<&PodIdentityAssociation> = inv
-                .pod_identity_associations
-                .iter()
-                .filter(|a| {
-                    RoleArn::parse(&a.role_arn)
-                        .ok()
-                        .and_then(|r| g.iam_role_for(&r))
-                        .is_some_and(|r| r.arn == role.arn)
-                })
-                .collect();
+            let mine: Vec<&PodIdentityAssociation> =
+                by_role.get(role.arn.as_str()).cloned().unwrap_or_default();
             for a in &mine {
                 f = f.related(subject(a));
             }

@@ -17,7 +17,7 @@ use serde_json::value::RawValue;
 
 use crate::model::{
     AccessEntry, AccessPolicyAssociation, ApiServerFlags, AttachedPolicy, AwsAuth, Container,
-    EksCluster, IamGroup, IamRole, IamUser, InlinePolicy, Inventory, LabelSelector,
+    EksCluster, IamGroup, IamInventory, IamRole, IamUser, InlinePolicy, Inventory, LabelSelector,
     LabelSelectorRequirement, ManagedPolicy, Mode, Namespace, OidcProvider, Pod,
     PodIdentityAssociation, PolicyRule, RbacBinding, RbacRole, RbacSubject, RoleRef, SecretMeta,
     ServiceAccount, Status, Workload,
@@ -186,10 +186,10 @@ fn read_counted(files: &dyn Files) -> (Inventory, usize) {
     let iam = Parsed::of(files.load(IAM_FILE));
     if iam.text_len() > PARALLEL_IAM_MAX_BYTES {
         r.read_kubernetes(&names);
-        r.read_iam(iam.parse());
+        r.read_iam(IamDone::of(iam));
     } else {
         std::thread::scope(|s| {
-            let iam = s.spawn(move || iam.parse());
+            let iam = s.spawn(move || IamDone::of(iam));
             r.read_kubernetes(&names);
             let iam = iam
                 .join()
@@ -684,148 +684,35 @@ impl Reader<'_> {
 
     // ------------------------------------------------------------ aws
 
-    fn read_iam(&mut self, parsed: Parsed) {
+    fn read_iam(&mut self, done: IamDone) {
         let name = IAM_FILE;
-        let Some(v) = self.json_parsed(name, SRC_IAM, parsed) else {
-            return;
-        };
-        // Pages may be merged into one object, or kept as a list of page objects.
-        let pages: Vec<&serde_json::Map<String, Value>> = match &v {
-            Value::Object(o) => vec![o],
-            Value::Array(a) if a.iter().all(Value::is_object) => {
-                a.iter().filter_map(Value::as_object).collect()
-            }
-            other => {
-                self.shape_error(
-                    name,
-                    SRC_IAM,
-                    "the JSON object of get-account-authorization-details",
-                    other,
-                );
+        let outcome = match done {
+            IamDone::Other(parsed) => {
+                // Missing, unreadable or not JSON: coverage says so.
+                let _ = self.json_parsed(name, SRC_IAM, parsed);
                 return;
             }
+            IamDone::Read(outcome) => {
+                self.readable += 1;
+                outcome
+            }
         };
-        if !pages.iter().any(|p| {
-            [
-                "RoleDetailList",
-                "UserDetailList",
-                "GroupDetailList",
-                "Policies",
-            ]
-            .iter()
-            .any(|k| p.contains_key(*k))
-        }) {
-            self.fail(
-                name,
-                SRC_IAM,
-                "expected get-account-authorization-details output (RoleDetailList, UserDetailList, GroupDetailList, Policies); none found".to_string(),
-            );
-            return;
-        }
-        let mut problems = Vec::new();
-        for page in &pages {
-            // A list that is something else would otherwise read as empty, silently.
-            for key in [
-                "RoleDetailList",
-                "UserDetailList",
-                "GroupDetailList",
-                "Policies",
-            ] {
-                if let Some(v) = page.get(key).filter(|v| !v.is_array() && !v.is_null()) {
-                    problems.push(format!("{key}: expected a list, found a {}", type_of(v)));
+        match outcome {
+            IamOutcome::Fail(detail) => {
+                self.fail(name, SRC_IAM, detail);
+            }
+            IamOutcome::Read(iam, problems) => {
+                self.inv.iam.roles.extend(iam.roles);
+                self.inv.iam.users.extend(iam.users);
+                self.inv.iam.groups.extend(iam.groups);
+                self.inv.iam.policies.extend(iam.policies);
+                for p in problems {
+                    self.inv.coverage.problem(name, p);
                 }
+                let n = self.inv.iam.roles.len();
+                self.inv.coverage.set(SRC_IAM, Status::Ok, Some(n), None);
             }
         }
-        // Each element is taken out of the parsed file and dropped once read,
-        // so the documents are not held twice (as parsed and as kept).
-        let pages: Vec<serde_json::Map<String, Value>> = match v {
-            Value::Object(o) => vec![o],
-            Value::Array(a) => a
-                .into_iter()
-                .filter_map(|p| match p {
-                    Value::Object(o) => Some(o),
-                    _ => None,
-                })
-                .collect(),
-            _ => Vec::new(),
-        };
-        for mut page in pages {
-            for (i, r) in take_list(&mut page, "RoleDetailList")
-                .into_iter()
-                .enumerate()
-            {
-                match parse_role(&r) {
-                    Ok((role, mut ps)) => {
-                        // Kept (rules judge it), but a malformed ARN is said where it is.
-                        if let Err(e) = crate::model::RoleArn::parse(&role.arn) {
-                            ps.insert(0, format!("Arn: {e}"));
-                        }
-                        problems.extend(
-                            ps.into_iter()
-                                .map(|p| format!("RoleDetailList[{i}] ({}): {p}", role.name)),
-                        );
-                        self.inv.iam.roles.push(role);
-                    }
-                    Err(e) => problems.push(format!("RoleDetailList[{i}]: {e}")),
-                }
-            }
-            for (i, u) in take_list(&mut page, "UserDetailList")
-                .into_iter()
-                .enumerate()
-            {
-                match parse_user(&u) {
-                    Ok((user, mut ps)) => {
-                        if let Err(e) = crate::model::Arn::parse(&user.arn) {
-                            ps.insert(0, format!("Arn: {e}"));
-                        }
-                        problems.extend(
-                            ps.into_iter()
-                                .map(|p| format!("UserDetailList[{i}] ({}): {p}", user.name)),
-                        );
-                        self.inv.iam.users.push(user);
-                    }
-                    Err(e) => problems.push(format!("UserDetailList[{i}]: {e}")),
-                }
-            }
-            for (i, g) in take_list(&mut page, "GroupDetailList")
-                .into_iter()
-                .enumerate()
-            {
-                match parse_group(&g) {
-                    Ok((group, mut ps)) => {
-                        if let Err(e) = crate::model::Arn::parse(&group.arn) {
-                            ps.insert(0, format!("Arn: {e}"));
-                        }
-                        problems.extend(
-                            ps.into_iter()
-                                .map(|p| format!("GroupDetailList[{i}] ({}): {p}", group.name)),
-                        );
-                        self.inv.iam.groups.push(group);
-                    }
-                    Err(e) => problems.push(format!("GroupDetailList[{i}]: {e}")),
-                }
-            }
-            for (i, p) in take_list(&mut page, "Policies").into_iter().enumerate() {
-                match parse_managed_policy(&p) {
-                    Ok((pol, mut ps)) => {
-                        if let Err(e) = crate::model::Arn::parse(&pol.arn) {
-                            ps.insert(0, format!("Arn: {e}"));
-                        }
-                        problems.extend(
-                            ps.into_iter()
-                                .map(|e| format!("Policies[{i}] ({}): {e}", pol.name)),
-                        );
-                        self.inv.iam.policies.push(pol);
-                    }
-                    Err(e) => problems.push(format!("Policies[{i}]: {e}")),
-                }
-            }
-        }
-        for p in problems {
-            self.inv.coverage.problem(name, p);
-        }
-        let n = self.inv.iam.roles.len();
-        self.inv.coverage.set(SRC_IAM, Status::Ok, Some(n), None);
     }
 
     fn read_oidc(&mut self) {
@@ -1186,6 +1073,160 @@ impl Reader<'_> {
     }
 }
 
+/// iam.json, parsed and read (on the thread that parsed it).
+enum IamDone {
+    /// Not parsed: missing, unreadable, empty or not JSON.
+    Other(Parsed),
+    Read(IamOutcome),
+}
+
+enum IamOutcome {
+    /// Valid JSON of the wrong shape: the detail to report.
+    Fail(String),
+    Read(IamInventory, Vec<String>),
+}
+
+impl IamDone {
+    fn of(parsed: Parsed) -> IamDone {
+        match parsed.parse() {
+            Parsed::Value(Ok(v)) => IamDone::Read(read_iam_value(v)),
+            other => IamDone::Other(other),
+        }
+    }
+}
+
+/// The roles, users, groups and managed policies of get-account-authorization-details.
+fn read_iam_value(v: Value) -> IamOutcome {
+    // Pages may be merged into one object, or kept as a list of page objects.
+    let pages: Vec<&serde_json::Map<String, Value>> = match &v {
+        Value::Object(o) => vec![o],
+        Value::Array(a) if a.iter().all(Value::is_object) => {
+            a.iter().filter_map(Value::as_object).collect()
+        }
+        other => {
+            return IamOutcome::Fail(format!(
+                "expected the JSON object of get-account-authorization-details, found a {}",
+                type_of(other)
+            ));
+        }
+    };
+    if !pages.iter().any(|p| {
+        [
+            "RoleDetailList",
+            "UserDetailList",
+            "GroupDetailList",
+            "Policies",
+        ]
+        .iter()
+        .any(|k| p.contains_key(*k))
+    }) {
+        return IamOutcome::Fail(
+            "expected get-account-authorization-details output (RoleDetailList, UserDetailList, GroupDetailList, Policies); none found".to_string(),
+        );
+    }
+    let mut problems = Vec::new();
+    let mut iam = IamInventory::default();
+    for page in &pages {
+        // A list that is something else would otherwise read as empty, silently.
+        for key in [
+            "RoleDetailList",
+            "UserDetailList",
+            "GroupDetailList",
+            "Policies",
+        ] {
+            if let Some(v) = page.get(key).filter(|v| !v.is_array() && !v.is_null()) {
+                problems.push(format!("{key}: expected a list, found a {}", type_of(v)));
+            }
+        }
+    }
+    // Each element is taken out of the parsed file and dropped once read,
+    // so the documents are not held twice (as parsed and as kept).
+    let pages: Vec<serde_json::Map<String, Value>> = match v {
+        Value::Object(o) => vec![o],
+        Value::Array(a) => a
+            .into_iter()
+            .filter_map(|p| match p {
+                Value::Object(o) => Some(o),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    for mut page in pages {
+        for (i, r) in take_list(&mut page, "RoleDetailList")
+            .into_iter()
+            .enumerate()
+        {
+            match parse_role(&r) {
+                Ok((role, mut ps)) => {
+                    // Kept (rules judge it), but a malformed ARN is said where it is.
+                    if let Err(e) = crate::model::RoleArn::parse(&role.arn) {
+                        ps.insert(0, format!("Arn: {e}"));
+                    }
+                    problems.extend(
+                        ps.into_iter()
+                            .map(|p| format!("RoleDetailList[{i}] ({}): {p}", role.name)),
+                    );
+                    iam.roles.push(role);
+                }
+                Err(e) => problems.push(format!("RoleDetailList[{i}]: {e}")),
+            }
+        }
+        for (i, u) in take_list(&mut page, "UserDetailList")
+            .into_iter()
+            .enumerate()
+        {
+            match parse_user(&u) {
+                Ok((user, mut ps)) => {
+                    if let Err(e) = crate::model::Arn::parse(&user.arn) {
+                        ps.insert(0, format!("Arn: {e}"));
+                    }
+                    problems.extend(
+                        ps.into_iter()
+                            .map(|p| format!("UserDetailList[{i}] ({}): {p}", user.name)),
+                    );
+                    iam.users.push(user);
+                }
+                Err(e) => problems.push(format!("UserDetailList[{i}]: {e}")),
+            }
+        }
+        for (i, g) in take_list(&mut page, "GroupDetailList")
+            .into_iter()
+            .enumerate()
+        {
+            match parse_group(&g) {
+                Ok((group, mut ps)) => {
+                    if let Err(e) = crate::model::Arn::parse(&group.arn) {
+                        ps.insert(0, format!("Arn: {e}"));
+                    }
+                    problems.extend(
+                        ps.into_iter()
+                            .map(|p| format!("GroupDetailList[{i}] ({}): {p}", group.name)),
+                    );
+                    iam.groups.push(group);
+                }
+                Err(e) => problems.push(format!("GroupDetailList[{i}]: {e}")),
+            }
+        }
+        for (i, p) in take_list(&mut page, "Policies").into_iter().enumerate() {
+            match parse_managed_policy(&p) {
+                Ok((pol, mut ps)) => {
+                    if let Err(e) = crate::model::Arn::parse(&pol.arn) {
+                        ps.insert(0, format!("Arn: {e}"));
+                    }
+                    problems.extend(
+                        ps.into_iter()
+                            .map(|e| format!("Policies[{i}] ({}): {e}", pol.name)),
+                    );
+                    iam.policies.push(pol);
+                }
+                Err(e) => problems.push(format!("Policies[{i}]: {e}")),
+            }
+        }
+    }
+    IamOutcome::Read(iam, problems)
+}
+
 /// Split a flags file: one flag per line or a whole command line, with `\`
 /// continuations, `#` comments and shell-style quotes.
 pub fn split_flags_file(text: &str) -> Vec<String> {
@@ -1235,6 +1276,8 @@ fn shell_words(s: &str) -> Vec<String> {
 /// One Kubernetes object of a file, decoded without touching the inventory
 /// (so that the items of a large file can be decoded on several threads and
 /// then recorded in file order).
+// Nearly every item is an `Object`: boxing it would cost an allocation per object.
+#[allow(clippy::large_enum_variant)]
 enum Decoded {
     /// Not an object that can be keyed: no kind, no name, no namespace.
     Problem(String),

@@ -1,0 +1,108 @@
+//! Stage benchmarks of the terminal UI on generated estates (see benches/audit.rs
+//! for how to make them): view-model build, every view's table, a frame
+//! rendered with ratatui's TestBackend, and a filter keystroke.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use iamscope::audit::{self, Options};
+use iamscope::ui::app::App;
+use iamscope::ui::draw::{self, Theme};
+use iamscope::ui::views::{self, Model, ViewKind};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+fn estates() -> Vec<(String, PathBuf)> {
+    // `cargo test --all-targets` runs benches once as tests, in a debug build:
+    // measuring gigabyte estates there would only slow the test suite down.
+    if !std::env::args().any(|a| a == "--bench") {
+        eprintln!("estates are measured by `cargo bench` only; nothing to do in test mode");
+        return Vec::new();
+    }
+    let root = std::env::var("IAMSCOPE_ESTATES").unwrap_or_else(|_| "/tmp".into());
+    let sizes = std::env::var("IAMSCOPE_SIZES").unwrap_or_else(|_| "small,medium,large".into());
+    sizes
+        .split(',')
+        .map(|s| {
+            (
+                s.to_string(),
+                PathBuf::from(&root).join(format!("estate-{s}")),
+            )
+        })
+        .filter(|(_, p)| p.is_dir())
+        .collect()
+}
+
+fn key(app: &mut App, c: KeyCode) {
+    app.on_key(KeyEvent::new(c, KeyModifiers::NONE));
+}
+
+const MONO: Theme = Theme { color: false };
+
+fn ui(c: &mut Criterion) {
+    for (size, dir) in estates() {
+        let inv = iamscope::source::snapshot::read_dir(&dir).expect("estate");
+        let opts = Options {
+            include_system: false,
+            now: "2026-11-29T00:00:00Z".parse().expect("timestamp"),
+        };
+        let findings = audit::run(&inv, &opts);
+        let mut g = c.benchmark_group(format!("ui/{size}"));
+        g.sample_size(10)
+            .measurement_time(Duration::from_secs(if size == "large" { 30 } else { 10 }))
+            .warm_up_time(Duration::from_secs(1));
+        // Model::new owns the inventory and findings: clone them outside the timing.
+        g.bench_function("model", |b| {
+            b.iter_batched(
+                || (inv.clone(), findings.clone()),
+                |(i, f)| Model::new(i, f, false),
+                BatchSize::PerIteration,
+            )
+        });
+        let model = Model::new(inv.clone(), findings.clone(), false);
+        g.bench_function("tables-all-views", |b| {
+            b.iter(|| {
+                ViewKind::ALL
+                    .iter()
+                    .map(|v| views::table(*v, &model).rows.len())
+                    .sum::<usize>()
+            })
+        });
+        let mut app = App::new(format!("estate-{size}"));
+        app.set_model(model);
+        let mut term = Terminal::new(TestBackend::new(160, 48)).expect("terminal");
+        g.bench_function("frame", |b| {
+            b.iter(|| {
+                term.draw(|f| draw::draw(f, &mut app, MONO)).expect("draw");
+            })
+        });
+        // Filter mode with a query; each iteration is one keystroke (alternately
+        // narrowing the list with a character and widening it with Backspace)
+        // and the frame that shows its result.
+        key(&mut app, KeyCode::Char('/'));
+        for ch in "payments".chars() {
+            key(&mut app, KeyCode::Char(ch));
+        }
+        let mut narrow = true;
+        g.bench_function("filter-key+frame", |b| {
+            b.iter(|| {
+                key(
+                    &mut app,
+                    if narrow {
+                        KeyCode::Char('x')
+                    } else {
+                        KeyCode::Backspace
+                    },
+                );
+                narrow = !narrow;
+                term.draw(|f| draw::draw(f, &mut app, MONO)).expect("draw");
+            })
+        });
+        g.finish();
+    }
+}
+
+criterion_group!(benches, ui);
+criterion_main!(benches);
