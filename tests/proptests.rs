@@ -431,7 +431,7 @@ proptest! {
     #[test]
     fn policy_parser_and_queries_never_panic(doc in document()) {
         if let Ok(d) = parse_document(&doc) {
-            let set = PermissionSet::of(vec![NamedPolicy { name: "p".into(), doc: d }]);
+            let set = PermissionSet::of(vec![NamedPolicy { name: "p".into(), doc: d.into() }]);
             let _ = set.allows_everything();
             let _ = set.allows_all("iam:PassRole");
             let _ = set.allows_service("s3");

@@ -9,13 +9,14 @@
 //! hits out. `tests/iam_managed_policies.rs` runs it over every AWS managed policy.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use serde_json::Value;
 
 use super::{Context, Finding, Severity, Subject};
 use crate::model::IamRole;
 use crate::policy::iam::{
-    Grant, NamedPolicy, ParseError, PermissionSet, parse_date, parse_document,
+    Grant, NamedPolicy, ParseError, PermissionSet, PolicyDocument, parse_date, parse_document,
 };
 use crate::policy::reach::Via;
 
@@ -224,7 +225,7 @@ pub fn classify_documents(docs: &[(&str, &Value)]) -> Result<Vec<PermissionHit>,
         let doc = parse_document(v).map_err(|e| ParseError(format!("{name}: {e}")))?;
         policies.push(NamedPolicy {
             name: name.to_string(),
-            doc,
+            doc: doc.into(),
         });
     }
     Ok(classify(&PermissionSet::of(policies)))
@@ -295,6 +296,9 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         return;
     }
     let mut cache: HashMap<String, (Vec<PermissionHit>, Vec<String>)> = HashMap::new();
+    // Managed policies (AWS's are large) are attached to many roles: parse each once.
+    let mut managed: HashMap<String, Option<Result<Arc<PolicyDocument>, ParseError>>> =
+        HashMap::new();
     for (arn, users) in reachable(ctx) {
         let Some(role) = ctx.graph.iam_role(&arn) else {
             continue;
@@ -302,7 +306,15 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         // Roles stamped from one template share their policies: classify each set once.
         let key = permissions_key(role);
         let (hits, problems) = cache.entry(key).or_insert_with(|| {
-            let set = PermissionSet::for_role(role, |a| ctx.graph.managed_policy(a));
+            let set = PermissionSet::for_role_parsed(role, |arn| {
+                managed
+                    .entry(arn.to_string())
+                    .or_insert_with(|| {
+                        let doc = ctx.graph.managed_policy(arn)?.document.as_ref()?;
+                        Some(parse_document(doc).map(Arc::new))
+                    })
+                    .clone()
+            });
             (classify(&set), set.problems)
         });
         let (hits, problems) = (hits.clone(), problems.clone());

@@ -6,9 +6,11 @@
 //! context, or a policy variable that cannot be resolved, makes the answer
 //! [`Decision::Undecided`] and names the condition.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -361,7 +363,7 @@ pub struct PolicyDocument {
 // ---------------------------------------------------------------- parsing
 
 /// Decode a document given either as JSON or as a (URL-encoded) JSON string.
-pub fn document_value(v: &Value) -> Result<Value, ParseError> {
+pub fn document_value(v: &Value) -> Result<Cow<'_, Value>, ParseError> {
     match v {
         Value::String(s) => {
             let text = s.trim();
@@ -379,16 +381,17 @@ pub fn document_value(v: &Value) -> Result<Value, ParseError> {
                     .into_owned()
             };
             serde_json::from_str(&decoded)
+                .map(Cow::Owned)
                 .map_err(|e| ParseError(format!("policy document: not valid JSON: {e}")))
         }
-        other => Ok(other.clone()),
+        other => Ok(Cow::Borrowed(other)),
     }
 }
 
 /// Parse a policy document (an object, a JSON string, or a URL-encoded JSON string).
 pub fn parse_document(v: &Value) -> Result<PolicyDocument, ParseError> {
     let v = document_value(v)?;
-    let Value::Object(obj) = &v else {
+    let Value::Object(obj) = &*v else {
         return err("policy document: expected a JSON object");
     };
     let mut doc = PolicyDocument {
@@ -1122,7 +1125,8 @@ fn cidr_contains(cidr: &str, ip: &str) -> Option<bool> {
 #[derive(Debug, Clone)]
 pub struct NamedPolicy {
     pub name: String,
-    pub doc: PolicyDocument,
+    /// Shared: a managed policy is parsed once for every role it is attached to.
+    pub doc: Arc<PolicyDocument>,
 }
 
 /// The permissions boundary of a principal.
@@ -1394,11 +1398,27 @@ impl PermissionSet {
         role: &IamRole,
         lookup: impl Fn(&str) -> Option<&'p ManagedPolicy>,
     ) -> PermissionSet {
+        PermissionSet::for_role_parsed(role, |arn| {
+            lookup(arn)
+                .and_then(|m| m.document.as_ref())
+                .map(|d| parse_document(d).map(Arc::new))
+        })
+    }
+
+    /// As [`PermissionSet::for_role`], with managed policies already parsed:
+    /// `managed` gives a policy's default version by ARN (`None`: not collected).
+    pub fn for_role_parsed(
+        role: &IamRole,
+        mut managed: impl FnMut(&str) -> Option<Result<Arc<PolicyDocument>, ParseError>>,
+    ) -> PermissionSet {
         let mut set = PermissionSet::default();
         for ip in &role.inline_policies {
             let name = format!("inline policy {}", ip.name);
             match parse_document(&ip.document) {
-                Ok(doc) => set.policies.push(NamedPolicy { name, doc }),
+                Ok(doc) => set.policies.push(NamedPolicy {
+                    name,
+                    doc: Arc::new(doc),
+                }),
                 Err(e) => set.problems.push(format!("{name}: {e}")),
             }
         }
@@ -1411,11 +1431,9 @@ impl PermissionSet {
                     &ap.name
                 }
             );
-            match lookup(&ap.arn).and_then(|m| m.document.as_ref()) {
-                Some(d) => match parse_document(d) {
-                    Ok(doc) => set.policies.push(NamedPolicy { name, doc }),
-                    Err(e) => set.problems.push(format!("{name}: {e}")),
-                },
+            match managed(&ap.arn) {
+                Some(Ok(doc)) => set.policies.push(NamedPolicy { name, doc }),
+                Some(Err(e)) => set.problems.push(format!("{name}: {e}")),
                 None => set.problems.push(format!(
                     "{name} ({}): its document was not collected",
                     ap.arn
@@ -1424,14 +1442,12 @@ impl PermissionSet {
         }
         if let Some(b) = &role.permissions_boundary {
             let name = format!("permissions boundary {b}");
-            set.boundary = Some(match lookup(b).and_then(|m| m.document.as_ref()) {
-                Some(d) => match parse_document(d) {
-                    Ok(doc) => Boundary::Known(NamedPolicy { name, doc }),
-                    Err(e) => {
-                        set.problems.push(format!("{name}: {e}"));
-                        Boundary::Unknown(b.clone())
-                    }
-                },
+            set.boundary = Some(match managed(b) {
+                Some(Ok(doc)) => Boundary::Known(NamedPolicy { name, doc }),
+                Some(Err(e)) => {
+                    set.problems.push(format!("{name}: {e}"));
+                    Boundary::Unknown(b.clone())
+                }
                 None => Boundary::Unknown(b.clone()),
             });
         }
@@ -1514,7 +1530,7 @@ impl PermissionSet {
         let docs: Vec<(&str, &PolicyDocument)> = self
             .policies
             .iter()
-            .map(|p| (p.name.as_str(), &p.doc))
+            .map(|p| (p.name.as_str(), &*p.doc))
             .collect();
         let d = evaluate(&docs, req);
         match (&d, &self.boundary) {
@@ -1544,7 +1560,7 @@ mod tests {
     fn set(v: Value) -> PermissionSet {
         PermissionSet::of(vec![NamedPolicy {
             name: "p".into(),
-            doc: doc(v),
+            doc: doc(v).into(),
         }])
     }
 
@@ -1870,7 +1886,8 @@ mod tests {
             name: "permissions boundary b".into(),
             doc: doc(
                 json!({"Statement": {"Effect": "Allow", "Action": ["s3:*"], "Resource": "*"}}),
-            ),
+            )
+            .into(),
         }));
         assert!(s.allows_all("*:*").is_none());
         assert!(s.allows_service("s3").is_some());

@@ -183,13 +183,20 @@ fn read_counted(files: &dyn Files) -> (Inventory, usize) {
     // iam.json is parsed on another thread while the Kubernetes files are read,
     // unless it is so large that holding both parsed at once would double the
     // peak memory of a large estate: then one after the other.
+    let started = std::time::Instant::now();
     let iam = Parsed::of(files.load(IAM_FILE));
+    let iam_done = |iam: Parsed| {
+        let t = std::time::Instant::now();
+        let done = IamDone::of(iam);
+        tracing::debug!("parsed {IAM_FILE} in {:?}", t.elapsed());
+        done
+    };
     if iam.text_len() > PARALLEL_IAM_MAX_BYTES {
         r.read_kubernetes(&names);
-        r.read_iam(IamDone::of(iam));
+        r.read_iam(iam_done(iam));
     } else {
         std::thread::scope(|s| {
-            let iam = s.spawn(move || IamDone::of(iam));
+            let iam = s.spawn(move || iam_done(iam));
             r.read_kubernetes(&names);
             let iam = iam
                 .join()
@@ -197,6 +204,7 @@ fn read_counted(files: &dyn Files) -> (Inventory, usize) {
             r.read_iam(iam);
         });
     }
+    tracing::debug!("read Kubernetes and IAM files in {:?}", started.elapsed());
     r.read_oidc();
     r.read_eks_cluster();
     r.read_access_entries();
@@ -204,7 +212,9 @@ fn read_counted(files: &dyn Files) -> (Inventory, usize) {
     r.read_sts();
     r.read_apiserver_flags();
     r.read_collection_notes();
+    let t = std::time::Instant::now();
     super::check_documents(&mut r.inv);
+    tracing::debug!("checked policy documents in {:?}", t.elapsed());
     (r.inv, r.readable)
 }
 
@@ -412,7 +422,11 @@ impl Reader<'_> {
         let mut aws_auth_seen = false;
         for name in files {
             let is_main = name.starts_with("kubernetes.");
-            let text = match self.files.load(name) {
+            let t = std::time::Instant::now();
+            let loaded = self.files.load(name);
+            tracing::debug!("loaded {name} in {:?}", t.elapsed());
+            let t = std::time::Instant::now();
+            let text = match loaded {
                 Loaded::Missing => continue,
                 Loaded::Failed(e) => {
                     self.inv.coverage.problem(name.as_str(), e.clone());
@@ -451,6 +465,7 @@ impl Reader<'_> {
                     }
                 }
             }
+            tracing::debug!("read {name} in {:?}", t.elapsed());
             secrets += self.inv.secrets.len() - before_secrets;
             aws_auth_seen |= !before_auth && self.inv.aws_auth.is_some();
         }
@@ -536,6 +551,12 @@ impl Reader<'_> {
                 )),
             };
         }
+        if let Some(decoded) = decode_pretty_list(text) {
+            for d in decoded {
+                self.apply(file, d, counts);
+            }
+            return Ok(());
+        }
         let top: Top = serde_json::from_str(text).map_err(|e| json_error(&e))?;
         match top.items {
             Some(items) => {
@@ -551,7 +572,7 @@ impl Reader<'_> {
                     );
                 }
                 let raw: &RawValue = serde_json::from_str(text).map_err(|e| json_error(&e))?;
-                self.ingest_item(file, 0, &Item::Raw(raw), counts);
+                self.ingest_item(file, 0, &Item::Text(raw.get()), counts);
             }
         }
         Ok(())
@@ -1419,26 +1440,117 @@ fn decode_raw(i: usize, raw: &RawValue) -> Decoded {
             "item {i}: expected a Kubernetes object, found a {what}"
         ));
     }
-    decode_item(i, &Item::Raw(raw))
+    decode_item(i, &Item::Text(raw.get()))
 }
 
 /// Decode the items of a JSON List, on as many threads as there are cores
 /// for a large one; the result is in item order.
 fn decode_all(items: &[&RawValue]) -> Vec<Decoded> {
+    in_parallel(items, |base, chunk| {
+        Some(
+            chunk
+                .iter()
+                .enumerate()
+                .map(|(i, raw)| decode_raw(base + i, raw))
+                .collect(),
+        )
+    })
+    .unwrap_or_default()
+}
+
+/// The items of a List laid out one value per line as `kubectl … -o json`,
+/// `jq` and most tools write it, decoded in parallel without a sequential scan
+/// of the whole file first. An item starts on a line indented twice the
+/// indentation of the List's own keys (raw newlines never occur inside JSON
+/// strings, so a line start is always between tokens). Every piece is checked
+/// while it is decoded: each must hold exactly one value followed by a comma
+/// (the last by the rest of the List), and the List with its items replaced by
+/// one marker must parse with the marker as its only item. `None` when any of
+/// that does not hold; the caller then reads the file the general way, which
+/// also gives the messages for malformed files.
+fn decode_pretty_list(text: &str) -> Option<Vec<Decoded>> {
+    let bytes = text.as_bytes();
+    let open = bytes.iter().position(|b| !b.is_ascii_whitespace())?;
+    if bytes[open] != b'{' {
+        return None;
+    }
+    let line = open + memchr::memchr(b'\n', &bytes[open..])? + 1;
+    let indent = bytes[line..]
+        .iter()
+        .take_while(|b| **b == bytes[line] && (**b == b' ' || **b == b'\t'))
+        .count();
+    if indent == 0 {
+        return None;
+    }
+    let mut needle = Vec::with_capacity(2 * indent + 2);
+    needle.push(b'\n');
+    needle.extend(std::iter::repeat_n(bytes[line], 2 * indent));
+    needle.push(b'{');
+    let starts: Vec<usize> = memchr::memmem::find_iter(&bytes[line..], &needle)
+        .map(|at| line + at + needle.len() - 1)
+        .collect();
+    let (&last, _) = starts.split_last()?;
+    // The last item first: what follows it closes the List, which is checked now.
+    let (last_decoded, suffix) = decode_piece(starts.len() - 1, &text[last..])?;
+    let envelope = format!("{}0{}", &text[..last.min(starts[0])], suffix);
+    #[derive(Deserialize)]
+    struct Envelope<'a> {
+        #[serde(borrow)]
+        items: Vec<&'a RawValue>,
+    }
+    let env: Envelope = serde_json::from_str(&envelope).ok()?;
+    if env.items.len() != 1 || env.items[0].get() != "0" {
+        return None;
+    }
+    let pieces: Vec<&str> = starts
+        .windows(2)
+        .map(|w| &text[w[0]..w[1] + 1 - needle.len()])
+        .collect();
+    let decode = |base: usize, chunk: &[&str]| -> Option<Vec<Decoded>> {
+        chunk
+            .iter()
+            .enumerate()
+            .map(|(i, piece)| {
+                let (d, rest) = decode_piece(base + i, piece)?;
+                (rest.trim() == ",").then_some(d)
+            })
+            .collect()
+    };
+    let mut out = in_parallel(&pieces, decode)?;
+    out.push(last_decoded);
+    Some(out)
+}
+
+/// Decode the one value a piece of a List starts with; the piece's text after it.
+fn decode_piece(index: usize, piece: &str) -> Option<(Decoded, &str)> {
+    let mut values = serde_json::Deserializer::from_str(piece).into_iter::<Full>();
+    if let Some(Ok(full)) = values.next() {
+        let end = values.byte_offset();
+        return Some((
+            decode_with(index, &Item::Text(&piece[..end]), Some(full)),
+            &piece[end..],
+        ));
+    }
+    // Not of the one-pass shape: read it kind by kind, if it is JSON at all.
+    let mut values = serde_json::Deserializer::from_str(piece).into_iter::<&RawValue>();
+    let raw = values.next()?.ok()?;
+    let end = values.byte_offset();
+    Some((decode_item(index, &Item::Text(raw.get())), &piece[end..]))
+}
+
+/// Run `f` over `items` split in consecutive chunks, one per core for large
+/// inputs, and join the results in order; `None` when any chunk gives `None`.
+fn in_parallel<T: Sync, R: Send>(
+    items: &[T],
+    f: impl Fn(usize, &[T]) -> Option<Vec<R>> + Sync,
+) -> Option<Vec<R>> {
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
         .min(items.len() / PARALLEL_MIN_ITEMS)
         .max(1);
-    let decode = |base: usize, chunk: &[&RawValue]| -> Vec<Decoded> {
-        chunk
-            .iter()
-            .enumerate()
-            .map(|(i, raw)| decode_raw(base + i, raw))
-            .collect()
-    };
     if threads == 1 {
-        return decode(0, items);
+        return f(0, items);
     }
     let size = items.len().div_ceil(threads);
     std::thread::scope(|s| {
@@ -1446,28 +1558,33 @@ fn decode_all(items: &[&RawValue]) -> Vec<Decoded> {
             .chunks(size)
             .enumerate()
             .map(|(c, chunk)| {
-                let decode = &decode;
-                (c, chunk, s.spawn(move || decode(c * size, chunk)))
+                let f = &f;
+                (c, chunk, s.spawn(move || f(c * size, chunk)))
             })
             .collect();
         let mut out = Vec::with_capacity(items.len());
         for (c, chunk, h) in handles {
             match h.join() {
-                Ok(part) => out.extend(part),
-                // A worker that panicked: decode its chunk here, so the panic surfaces as it would have.
-                Err(_) => out.extend(decode(c * size, chunk)),
+                Ok(part) => out.extend(part?),
+                // A worker that panicked: run its chunk here, so the panic surfaces as it would have.
+                Err(_) => out.extend(f(c * size, chunk)?),
             }
         }
-        out
+        Some(out)
     })
 }
 
 fn decode_item(index: usize, item: &Item) -> Decoded {
-    let at = |detail: String| format!("item {index}: {detail}");
     let full: Option<Full> = match item {
-        Item::Raw(r) => serde_json::from_str(r.get()).ok(),
+        Item::Text(t) => serde_json::from_str(t).ok(),
         Item::Value(_) => None,
     };
+    decode_with(index, item, full)
+}
+
+/// Decode one item, given its one-pass read when there was one.
+fn decode_with(index: usize, item: &Item, full: Option<Full>) -> Decoded {
+    let at = |detail: String| format!("item {index}: {detail}");
     let (head, mut rest) = match full {
         Some(f) => (
             Head {
@@ -1698,16 +1815,16 @@ fn strip_secret_data(item: &mut Value) {
 
 // ---------------------------------------------------------------- items
 
-/// One Kubernetes object: raw JSON text (deserialized lazily, per kind) or a parsed YAML value.
+/// One Kubernetes object: JSON text of one value (deserialized lazily, per kind) or a parsed YAML value.
 enum Item<'a> {
-    Raw(&'a RawValue),
+    Text(&'a str),
     Value(&'a Value),
 }
 
 impl Item<'_> {
     fn de<T: DeserializeOwned>(&self) -> Result<T, String> {
         match self {
-            Item::Raw(r) => serde_json::from_str(r.get()).map_err(|e| json_error(&e)),
+            Item::Text(t) => serde_json::from_str(t).map_err(|e| json_error(&e)),
             Item::Value(v) => T::deserialize(*v).map_err(|e| e.to_string()),
         }
     }
@@ -2182,5 +2299,126 @@ mod tests {
         assert_eq!(d["Version"], "2012-10-17");
         assert!(decode_document(&Value::String("%7Bnot json".into())).is_err());
         assert!(decode_document(&Value::Bool(true)).is_err());
+    }
+
+    /// A List of items of every kind the reader knows, some odd ones among them.
+    fn sample_items() -> Vec<Value> {
+        use serde_json::json;
+        let mut items = vec![
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "a"}}),
+            json!({"kind": "ServiceAccount", "metadata": {"name": "s", "namespace": "a",
+                "annotations": {"eks.amazonaws.com/role-arn": "arn:aws:iam::111122223333:role/r"}}}),
+            // A string holding what looks like an item start: never a line start in JSON.
+            json!({"kind": "ConfigMap", "metadata": {"name": "c", "namespace": "a"},
+                "data": {"x": "\n    {\n      \"kind\": \"Pod\""}}),
+            json!({"kind": "Pod", "metadata": {"name": "p", "namespace": "a"},
+                "spec": {"serviceAccountName": "s", "containers": [{"name": "c", "image": "i",
+                    "args": ["--x", "{"]}], "volumes": [{"name": "v", "projected": {"sources": [{}]}}]}}),
+            // A field of an unexpected type: read kind by kind, with its message.
+            json!({"kind": "Pod", "metadata": {"name": "q", "namespace": "a"}, "spec": {"containers": 5}}),
+            json!({"kind": "Role", "metadata": {"name": "r", "namespace": "a"},
+                "rules": [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]}]}),
+            json!({"kind": "Secret", "metadata": {"name": "t", "namespace": "a"},
+                "type": "kubernetes.io/service-account-token", "data": {"token": "c2VjcmV0"}}),
+            json!({"kind": "Pod", "metadata": {"name": "no-namespace"}}),
+            json!({"metadata": {"name": "no-kind"}}),
+        ];
+        for n in 0..50 {
+            items.push(json!({"kind": "ServiceAccount", "metadata": {"name": format!("sa-{n}"), "namespace": "a"}}));
+        }
+        items
+    }
+
+    fn pretty(v: &Value, indent: &[u8]) -> String {
+        use serde::Serialize;
+        let mut out = Vec::new();
+        let f = serde_json::ser::PrettyFormatter::with_indent(indent);
+        let mut ser = serde_json::Serializer::with_formatter(&mut out, f);
+        v.serialize(&mut ser).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    fn inventory_of(text: &str) -> String {
+        let files = MemFiles(BTreeMap::from([(
+            "kubernetes.json".to_string(),
+            text.as_bytes().to_vec(),
+        )]));
+        let (inv, _) = read_counted(&files);
+        // Places inside an item are counted from the item's first line, which
+        // differs between layouts: compare without them.
+        let text = format!("{inv:?}");
+        let mut out = String::new();
+        for (i, part) in text.split("line ").enumerate() {
+            if i > 0 {
+                out.push_str("line ");
+            }
+            match part.split_once(", column ") {
+                Some((l, rest)) if l.bytes().all(|b| b.is_ascii_digit()) => {
+                    out.push_str("_, column ");
+                    out.push_str(rest.trim_start_matches(|c: char| c.is_ascii_digit()));
+                }
+                _ => out.push_str(part),
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn pretty_lists_are_split_in_parallel_and_read_as_the_general_way() {
+        let list = serde_json::json!({"apiVersion": "v1", "kind": "List",
+            "metadata": {"resourceVersion": ""}, "items": sample_items()});
+        let general = inventory_of(&list.to_string());
+        assert!(
+            decode_pretty_list(&list.to_string()).is_none(),
+            "one line: no split"
+        );
+        for indent in [&b" "[..], b"  ", b"    ", b"\t"] {
+            let text = pretty(&list, indent);
+            let fast = decode_pretty_list(&text).expect("a pretty List is split");
+            assert_eq!(fast.len(), sample_items().len());
+            assert_eq!(inventory_of(&text), general, "indent {indent:?}");
+            let crlf = text.replace('\n', "\r\n");
+            assert!(decode_pretty_list(&crlf).is_some());
+            assert_eq!(inventory_of(&crlf), general);
+        }
+        assert!(
+            general.contains("item 4: "),
+            "the odd Pod's message is kept"
+        );
+        assert!(general.contains("no-namespace without namespace"));
+    }
+
+    #[test]
+    fn pretty_split_gives_way_when_the_layout_is_not_one_value_per_line() {
+        let items = sample_items();
+        let list = serde_json::json!({"kind": "List", "items": items});
+        let text = pretty(&list, b"  ");
+        // Another top-level array of objects before items: its elements sit at the same depth.
+        let other = pretty(
+            &serde_json::json!({"extra": [{"kind": "Namespace", "metadata": {"name": "x"}}], "items": items}),
+            b"  ",
+        );
+        assert!(decode_pretty_list(&other).is_none());
+        assert_eq!(inventory_of(&other), inventory_of(&list.to_string()));
+        // A non-object item, two items on one line, broken JSON: the general reader decides.
+        for broken in [
+            text.replacen(
+                "\n    {\n      \"kind\": \"ServiceAccount\"",
+                "\n    7,\n    {\n      \"kind\": \"ServiceAccount\"",
+                1,
+            ),
+            text.replacen("},\n    {", "}, {", 1),
+            text.replacen("\"name\": \"s\"", "\"name\": \"s\",,", 1),
+            text.replacen("\n  ]\n}", "\n  ]\n", 1),
+            text.replacen("\n  ]\n}", "\n  ],\n  \"items\": []\n}", 1),
+        ] {
+            assert_ne!(broken, text);
+            assert!(decode_pretty_list(&broken).is_none(), "{broken}");
+        }
+        let garbage = text.replacen("\"name\": \"s\"", "\"name\": \"s\",,", 1);
+        assert!(
+            inventory_of(&garbage).contains("line "),
+            "the general reader names the place"
+        );
     }
 }
