@@ -8,6 +8,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::fs;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -97,6 +98,9 @@ pub trait Files {
     /// File names, sorted.
     fn names(&self) -> Vec<String>;
     fn load(&self, name: &str) -> Loaded;
+    /// The file as a stream of bytes, for reading a large file piece by piece;
+    /// `None` when it cannot be opened (`load` then says why).
+    fn open(&self, name: &str) -> Option<Box<dyn Read + '_>>;
 }
 
 /// A snapshot directory.
@@ -119,6 +123,12 @@ impl Files for DirFiles {
     fn load(&self, name: &str) -> Loaded {
         load(&self.0.join(name))
     }
+
+    fn open(&self, name: &str) -> Option<Box<dyn Read + '_>> {
+        let f = fs::File::open(self.0.join(name)).ok()?;
+        // What `load` refuses is not streamed either: it says why.
+        (f.metadata().ok()?.len() <= MAX_FILE_BYTES).then(|| Box::new(f) as Box<dyn Read>)
+    }
 }
 
 /// Snapshot files held in memory, by name.
@@ -135,6 +145,12 @@ impl Files for MemFiles {
             None => Loaded::Missing,
             Some(bytes) => text_of(bytes.clone()),
         }
+    }
+
+    fn open(&self, name: &str) -> Option<Box<dyn Read + '_>> {
+        self.0
+            .get(name)
+            .map(|b| Box::new(b.as_slice()) as Box<dyn Read>)
     }
 }
 
@@ -180,9 +196,8 @@ fn read_counted(files: &dyn Files) -> (Inventory, usize) {
         seen_keys: HashSet::new(),
         readable: 0,
     };
-    // iam.json is parsed on another thread while the Kubernetes files are read,
-    // unless it is so large that holding both parsed at once would double the
-    // peak memory of a large estate: then one after the other.
+    // iam.json is parsed on another thread while the Kubernetes files are read
+    // (those are streamed: the two together hold less than either file's size).
     let started = std::time::Instant::now();
     let iam = Parsed::of(files.load(IAM_FILE));
     let iam_done = |iam: Parsed| {
@@ -191,19 +206,14 @@ fn read_counted(files: &dyn Files) -> (Inventory, usize) {
         tracing::debug!("parsed {IAM_FILE} in {:?}", t.elapsed());
         done
     };
-    if iam.text_len() > PARALLEL_IAM_MAX_BYTES {
+    std::thread::scope(|s| {
+        let iam = s.spawn(move || iam_done(iam));
         r.read_kubernetes(&names);
-        r.read_iam(iam_done(iam));
-    } else {
-        std::thread::scope(|s| {
-            let iam = s.spawn(move || iam_done(iam));
-            r.read_kubernetes(&names);
-            let iam = iam
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            r.read_iam(iam);
-        });
-    }
+        let iam = iam
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        r.read_iam(iam);
+    });
     tracing::debug!("read Kubernetes and IAM files in {:?}", started.elapsed());
     r.read_oidc();
     r.read_eks_cluster();
@@ -220,10 +230,6 @@ fn read_counted(files: &dyn Files) -> (Inventory, usize) {
 
 const IAM_FILE: &str = "iam.json";
 
-/// Above this size iam.json is parsed after the Kubernetes files rather than
-/// alongside them (memory over time, for the largest estates).
-const PARALLEL_IAM_MAX_BYTES: usize = 64 << 20;
-
 /// A JSON file as loaded, then parsed when it had text.
 enum Parsed {
     Loaded(Loaded),
@@ -233,13 +239,6 @@ enum Parsed {
 impl Parsed {
     fn of(l: Loaded) -> Parsed {
         Parsed::Loaded(l)
-    }
-
-    fn text_len(&self) -> usize {
-        match self {
-            Parsed::Loaded(Loaded::Text(t)) => t.len(),
-            _ => 0,
-        }
     }
 
     /// Parse the text, unless it is empty (which is reported as such).
@@ -423,6 +422,28 @@ impl Reader<'_> {
         for name in files {
             let is_main = name.starts_with("kubernetes.");
             let t = std::time::Instant::now();
+            if name.ends_with(".json")
+                && let Some(decoded) = self
+                    .files
+                    .open(name)
+                    .and_then(|r| decode_pretty_stream(r, STREAM_CHUNK_BYTES))
+            {
+                let before_secrets = self.inv.secrets.len();
+                let before_auth = self.inv.aws_auth.is_some();
+                for d in decoded {
+                    self.apply(name, d, &mut counts);
+                }
+                self.readable += 1;
+                if is_main || !name.contains("secret") && !name.contains("aws-auth") {
+                    main_ok = true;
+                }
+                secrets_file |= name.contains("secret");
+                aws_auth_file |= name.contains("aws-auth");
+                secrets += self.inv.secrets.len() - before_secrets;
+                aws_auth_seen |= !before_auth && self.inv.aws_auth.is_some();
+                tracing::debug!("streamed {name} in {:?}", t.elapsed());
+                continue;
+            }
             let loaded = self.files.load(name);
             tracing::debug!("loaded {name} in {:?}", t.elapsed());
             let t = std::time::Instant::now();
@@ -550,12 +571,6 @@ impl Reader<'_> {
                     type_of(&v)
                 )),
             };
-        }
-        if let Some(decoded) = decode_pretty_list(text) {
-            for d in decoded {
-                self.apply(file, d, counts);
-            }
-            return Ok(());
         }
         let top: Top = serde_json::from_str(text).map_err(|e| json_error(&e))?;
         match top.items {
@@ -1299,6 +1314,7 @@ fn shell_words(s: &str) -> Vec<String> {
 /// then recorded in file order).
 // Nearly every item is an `Object`: boxing it would cost an allocation per object.
 #[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
 enum Decoded {
     /// Not an object that can be keyed: no kind, no name, no namespace.
     Problem(String),
@@ -1309,6 +1325,7 @@ enum Decoded {
     },
 }
 
+#[derive(Debug)]
 enum Obj {
     /// A kind that is not read (or a ConfigMap other than aws-auth).
     Other,
@@ -1458,41 +1475,117 @@ fn decode_all(items: &[&RawValue]) -> Vec<Decoded> {
     .unwrap_or_default()
 }
 
-/// The items of a List laid out one value per line as `kubectl … -o json`,
-/// `jq` and most tools write it, decoded in parallel without a sequential scan
-/// of the whole file first. An item starts on a line indented twice the
-/// indentation of the List's own keys (raw newlines never occur inside JSON
-/// strings, so a line start is always between tokens). Every piece is checked
-/// while it is decoded: each must hold exactly one value followed by a comma
-/// (the last by the rest of the List), and the List with its items replaced by
-/// one marker must parse with the marker as its only item. `None` when any of
-/// that does not hold; the caller then reads the file the general way, which
-/// also gives the messages for malformed files.
-fn decode_pretty_list(text: &str) -> Option<Vec<Decoded>> {
-    let bytes = text.as_bytes();
-    let open = bytes.iter().position(|b| !b.is_ascii_whitespace())?;
-    if bytes[open] != b'{' {
-        return None;
+/// How much of a large JSON file is read at a time.
+const STREAM_CHUNK_BYTES: usize = 32 << 20;
+
+/// The items of a List laid out one value per line, as `kubectl … -o json`,
+/// `jq` and most tools write it, read piece by piece and decoded in parallel,
+/// without holding the whole file or scanning it on one thread first.
+///
+/// An item starts on a line indented twice as deep as the List's own keys
+/// (raw newlines never occur inside JSON strings, so a line start is always
+/// between tokens). Every piece is checked while it is decoded: it must be
+/// UTF-8 and hold exactly one value followed by a comma (the last one by the
+/// rest of the List), and the List with its items replaced by one marker must
+/// parse with the marker as its only item. `None` when any of that does not
+/// hold or the file cannot be read; the caller then reads the file the general
+/// way, which also gives the messages for malformed files.
+fn decode_pretty_stream(mut r: impl Read, chunk: usize) -> Option<Vec<Decoded>> {
+    let mut buf = Vec::new();
+    let mut eof = fill(&mut r, &mut buf, chunk)?;
+    // The start of the List up to its first item; read on if a chunk does not hold it.
+    let (text_start, needle, first) = loop {
+        if let Some(found) = list_head(&buf) {
+            break found;
+        }
+        if eof || buf.len() > HEAD_MAX_BYTES {
+            return None;
+        }
+        eof = fill(&mut r, &mut buf, chunk)?;
+    };
+    let finder = memchr::memmem::Finder::new(&needle);
+    let prefix = std::str::from_utf8(&buf[text_start..first])
+        .ok()?
+        .to_string();
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let mut out: Vec<Decoded> = Vec::new();
+    let mut next = Vec::new();
+    let mut pos = first;
+    loop {
+        // Whole pieces from `pos` on; the last start's piece may go on in the next chunk.
+        let mut starts = vec![pos];
+        starts.extend(
+            finder
+                .find_iter(&buf[pos..])
+                .map(|at| pos + at + needle.len() - 1),
+        );
+        let pieces: Vec<&[u8]> = starts
+            .windows(2)
+            .map(|w| &buf[w[0]..w[1] + 1 - needle.len()])
+            .collect();
+        let tail = starts[starts.len() - 1];
+        let base = out.len();
+        let per = pieces.len().div_ceil(threads).max(PARALLEL_MIN_ITEMS / 4);
+        let decode = |at: usize, chunk: &[&[u8]]| -> Option<Vec<Decoded>> {
+            chunk
+                .iter()
+                .enumerate()
+                .map(|(i, piece)| {
+                    let piece = std::str::from_utf8(piece).ok()?;
+                    let (d, rest) = decode_piece(base + at + i, piece)?;
+                    (rest.trim() == ",").then_some(d)
+                })
+                .collect()
+        };
+        // Workers decode these pieces while this thread reads the next chunk.
+        let (decoded, more) = std::thread::scope(|s| {
+            let mut parts = pieces.chunks(per).enumerate();
+            let mine = parts.next();
+            let handles: Vec<_> = parts
+                .map(|(c, part)| {
+                    let decode = &decode;
+                    (c, part, s.spawn(move || decode(c * per, part)))
+                })
+                .collect();
+            let more = if eof {
+                Some(false)
+            } else {
+                next.clear();
+                next.extend_from_slice(&buf[tail..]);
+                fill(&mut r, &mut next, chunk)
+            };
+            let mut decoded = match mine {
+                Some((_, part)) => decode(0, part),
+                None => Some(Vec::new()),
+            };
+            for (c, part, h) in handles {
+                let got = match h.join() {
+                    Ok(got) => got,
+                    // A worker that panicked: decode its part here, so the panic surfaces as it would have.
+                    Err(_) => decode(c * per, part),
+                };
+                decoded = decoded.zip(got).map(|(mut a, b)| {
+                    a.extend(b);
+                    a
+                });
+            }
+            (decoded, more)
+        });
+        out.extend(decoded?);
+        if eof {
+            pos = tail;
+            break;
+        }
+        eof = more?;
+        std::mem::swap(&mut buf, &mut next);
+        pos = 0;
     }
-    let line = open + memchr::memchr(b'\n', &bytes[open..])? + 1;
-    let indent = bytes[line..]
-        .iter()
-        .take_while(|b| **b == bytes[line] && (**b == b' ' || **b == b'\t'))
-        .count();
-    if indent == 0 {
-        return None;
-    }
-    let mut needle = Vec::with_capacity(2 * indent + 2);
-    needle.push(b'\n');
-    needle.extend(std::iter::repeat_n(bytes[line], 2 * indent));
-    needle.push(b'{');
-    let starts: Vec<usize> = memchr::memmem::find_iter(&bytes[line..], &needle)
-        .map(|at| line + at + needle.len() - 1)
-        .collect();
-    let (&last, _) = starts.split_last()?;
-    // The last item first: what follows it closes the List, which is checked now.
-    let (last_decoded, suffix) = decode_piece(starts.len() - 1, &text[last..])?;
-    let envelope = format!("{}0{}", &text[..last.min(starts[0])], suffix);
+    // The last item, then what closes the List, checked with the start of the file.
+    let last = std::str::from_utf8(&buf[pos..]).ok()?;
+    let (last_decoded, suffix) = decode_piece(out.len(), last)?;
+    let envelope = format!("{prefix}0{suffix}");
     #[derive(Deserialize)]
     struct Envelope<'a> {
         #[serde(borrow)]
@@ -1502,23 +1595,62 @@ fn decode_pretty_list(text: &str) -> Option<Vec<Decoded>> {
     if env.items.len() != 1 || env.items[0].get() != "0" {
         return None;
     }
-    let pieces: Vec<&str> = starts
-        .windows(2)
-        .map(|w| &text[w[0]..w[1] + 1 - needle.len()])
-        .collect();
-    let decode = |base: usize, chunk: &[&str]| -> Option<Vec<Decoded>> {
-        chunk
-            .iter()
-            .enumerate()
-            .map(|(i, piece)| {
-                let (d, rest) = decode_piece(base + i, piece)?;
-                (rest.trim() == ",").then_some(d)
-            })
-            .collect()
-    };
-    let mut out = in_parallel(&pieces, decode)?;
     out.push(last_decoded);
     Some(out)
+}
+
+/// Where a List's items may start: far into the file is not a `kubectl` List.
+const HEAD_MAX_BYTES: usize = 1 << 20;
+
+/// Where the text starts (after a UTF-8 byte-order mark), the bytes that
+/// precede every item of a pretty-printed List (a newline and the items'
+/// indentation, then `{`), and where its first item starts.
+fn list_head(buf: &[u8]) -> Option<(usize, Vec<u8>, usize)> {
+    let text_start = if buf.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        3
+    } else {
+        0
+    };
+    let open = text_start
+        + buf[text_start..]
+            .iter()
+            .position(|b| !b.is_ascii_whitespace())?;
+    if buf[open] != b'{' {
+        return None;
+    }
+    let line = open + memchr::memchr(b'\n', &buf[open..])? + 1;
+    let unit = *buf.get(line)?;
+    let indent = buf[line..].iter().take_while(|b| **b == unit).count();
+    if indent == 0 || !(unit == b' ' || unit == b'\t') || line + indent == buf.len() {
+        return None;
+    }
+    let mut needle = Vec::with_capacity(2 * indent + 2);
+    needle.push(b'\n');
+    needle.extend(std::iter::repeat_n(unit, 2 * indent));
+    needle.push(b'{');
+    let first = line + memchr::memmem::find(&buf[line..], &needle)? + needle.len() - 1;
+    Some((text_start, needle, first))
+}
+
+/// Append at least `want` more bytes of `r` to `buf` (fewer at its end):
+/// whether the end was reached; `None` on a read error.
+fn fill(r: &mut impl Read, buf: &mut Vec<u8>, want: usize) -> Option<bool> {
+    let goal = buf.len() + want;
+    buf.reserve(want);
+    while buf.len() < goal {
+        let start = buf.len();
+        buf.resize(goal, 0);
+        match r.read(&mut buf[start..]) {
+            Ok(0) => {
+                buf.truncate(start);
+                return Some(true);
+            }
+            Ok(n) => buf.truncate(start + n),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => buf.truncate(start),
+            Err(_) => return None,
+        }
+    }
+    Some(false)
 }
 
 /// Decode the one value a piece of a List starts with; the piece's text after it.
@@ -2338,6 +2470,10 @@ mod tests {
         String::from_utf8(out).unwrap()
     }
 
+    fn stream(text: &str) -> Option<Vec<Decoded>> {
+        decode_pretty_stream(text.as_bytes(), STREAM_CHUNK_BYTES)
+    }
+
     fn inventory_of(text: &str) -> String {
         let files = MemFiles(BTreeMap::from([(
             "kubernetes.json".to_string(),
@@ -2368,18 +2504,24 @@ mod tests {
         let list = serde_json::json!({"apiVersion": "v1", "kind": "List",
             "metadata": {"resourceVersion": ""}, "items": sample_items()});
         let general = inventory_of(&list.to_string());
-        assert!(
-            decode_pretty_list(&list.to_string()).is_none(),
-            "one line: no split"
-        );
+        assert!(stream(&list.to_string()).is_none(), "one line: no split");
         for indent in [&b" "[..], b"  ", b"    ", b"\t"] {
             let text = pretty(&list, indent);
-            let fast = decode_pretty_list(&text).expect("a pretty List is split");
+            let fast = stream(&text).expect("a pretty List is split");
             assert_eq!(fast.len(), sample_items().len());
             assert_eq!(inventory_of(&text), general, "indent {indent:?}");
             let crlf = text.replace('\n', "\r\n");
-            assert!(decode_pretty_list(&crlf).is_some());
+            assert!(stream(&crlf).is_some());
             assert_eq!(inventory_of(&crlf), general);
+            let bom = format!("\u{feff}{text}");
+            assert!(stream(&bom).is_some());
+            assert_eq!(inventory_of(&bom), general);
+            // Read a few bytes at a time: pieces and the List's start span chunks.
+            let whole = format!("{fast:?}");
+            for chunk in [5, 64, 1000] {
+                let got = decode_pretty_stream(text.as_bytes(), chunk).expect("split");
+                assert_eq!(format!("{got:?}"), whole, "chunk {chunk}");
+            }
         }
         assert!(
             general.contains("item 4: "),
@@ -2398,7 +2540,7 @@ mod tests {
             &serde_json::json!({"extra": [{"kind": "Namespace", "metadata": {"name": "x"}}], "items": items}),
             b"  ",
         );
-        assert!(decode_pretty_list(&other).is_none());
+        assert!(stream(&other).is_none());
         assert_eq!(inventory_of(&other), inventory_of(&list.to_string()));
         // A non-object item, two items on one line, broken JSON: the general reader decides.
         for broken in [
@@ -2413,7 +2555,11 @@ mod tests {
             text.replacen("\n  ]\n}", "\n  ],\n  \"items\": []\n}", 1),
         ] {
             assert_ne!(broken, text);
-            assert!(decode_pretty_list(&broken).is_none(), "{broken}");
+            assert!(stream(&broken).is_none(), "{broken}");
+            assert!(
+                decode_pretty_stream(broken.as_bytes(), 5).is_none(),
+                "{broken}"
+            );
         }
         let garbage = text.replacen("\"name\": \"s\"", "\"name\": \"s\",,", 1);
         assert!(
