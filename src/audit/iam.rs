@@ -9,14 +9,13 @@
 //! hits out. `tests/iam_managed_policies.rs` runs it over every AWS managed policy.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
 
 use serde_json::Value;
 
 use super::{Context, Finding, Severity, Subject};
 use crate::model::IamRole;
 use crate::policy::iam::{
-    Grant, NamedPolicy, ParseError, PermissionSet, PolicyDocument, parse_date, parse_document,
+    Grant, NamedPolicy, ParseError, PermissionSet, parse_date, parse_document,
 };
 use crate::policy::reach::Via;
 
@@ -123,15 +122,24 @@ fn brief(grants: &[(String, Grant)]) -> String {
 
 /// The IAM-001..IAM-005 hits of a set of effective permissions.
 pub fn classify(set: &PermissionSet) -> Vec<PermissionHit> {
+    classify_with(set, &mut |q| set.allows_all(q))
+}
+
+/// [`classify`], asking `allows` whether the set allows all of an action
+/// pattern on every resource (so that answers can be shared between roles).
+fn classify_with(
+    set: &PermissionSet,
+    allows: &mut dyn FnMut(&str) -> Option<Grant>,
+) -> Vec<PermissionHit> {
     let mut out = Vec::new();
-    let grants = |qs: &[&str]| -> Vec<(String, Grant)> {
+    let mut grants = |qs: &[&str]| -> Vec<(String, Grant)> {
         qs.iter()
-            .filter_map(|q| set.allows_all(q).map(|g| (q.to_string(), g)))
+            .filter_map(|q| allows(q).map(|g| (q.to_string(), g)))
             .collect()
     };
 
     // IAM-001: * on *.
-    if let Some(g) = set.allows_all("*:*") {
+    if let Some(g) = grants(&["*:*"]).pop().map(|(_, g)| g) {
         out.extend(hit(
             "IAM-001",
             Severity::Critical,
@@ -146,9 +154,7 @@ pub fn classify(set: &PermissionSet) -> Vec<PermissionHit> {
     // IAM-002: a whole sensitive service, or Allow + NotAction.
     let mut whole: Vec<(String, Grant)> = Vec::new();
     for svc in SENSITIVE_SERVICES {
-        if let Some(g) = set.allows_service(svc) {
-            whole.push((format!("{svc}:*"), g));
-        }
+        whole.extend(grants(&[&format!("{svc}:*")]));
     }
     let not_action = set.allow_not_action();
     if !whole.is_empty() || !not_action.is_empty() {
@@ -246,19 +252,58 @@ fn reachable(ctx: &Context) -> BTreeMap<String, Vec<(String, String, Via)>> {
     by_role
 }
 
-/// What decides a role's effective permissions, as a cache key.
-fn permissions_key(role: &IamRole) -> String {
+/// What a role shares with others of the same managed policies and boundary.
+fn shared_key(role: &IamRole) -> String {
     let mut key = String::new();
-    for p in &role.inline_policies {
-        key.push_str(&format!("I{}\u{0}{}\u{0}", p.name, p.document));
-    }
     for p in &role.attached_policies {
-        key.push_str(&format!("A{}\u{0}{}\u{0}", p.name, p.arn));
+        key.push_str(&p.name);
+        key.push('\0');
+        key.push_str(&p.arn);
+        key.push('\0');
     }
     if let Some(b) = &role.permissions_boundary {
-        key.push_str(&format!("B{b}"));
+        key.push('B');
+        key.push_str(b);
     }
     key
+}
+
+/// A hash of a role's inline policies (names and documents).
+fn inline_hash(role: &IamRole) -> u64 {
+    use std::hash::{Hash, Hasher};
+    fn value(v: &Value, h: &mut impl Hasher) {
+        match v {
+            Value::Null => 0u8.hash(h),
+            Value::Bool(b) => (1u8, b).hash(h),
+            Value::Number(n) => (2u8, n).hash(h),
+            Value::String(s) => (3u8, s).hash(h),
+            Value::Array(a) => {
+                (4u8, a.len()).hash(h);
+                a.iter().for_each(|x| value(x, h));
+            }
+            Value::Object(o) => {
+                (5u8, o.len()).hash(h);
+                for (k, x) in o {
+                    k.hash(h);
+                    value(x, h);
+                }
+            }
+        }
+    }
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for p in &role.inline_policies {
+        p.name.hash(&mut h);
+        value(&p.document, &mut h);
+    }
+    h.finish()
+}
+
+fn same_inline(a: &IamRole, b: &IamRole) -> bool {
+    a.inline_policies.len() == b.inline_policies.len()
+        && a.inline_policies
+            .iter()
+            .zip(&b.inline_policies)
+            .all(|(x, y)| x.name == y.name && x.document == y.document)
 }
 
 const NINETY_DAYS_SECS: i64 = 90 * 24 * 3600;
@@ -295,29 +340,41 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
     if !ctx.graph.iam_seen() {
         return;
     }
-    let mut cache: HashMap<String, (Vec<PermissionHit>, Vec<String>)> = HashMap::new();
-    // Managed policies (AWS's are large) are attached to many roles: parse each once.
-    let mut managed: HashMap<String, Option<Result<Arc<PolicyDocument>, ParseError>>> =
-        HashMap::new();
+    // Roles stamped from one template share their policies: classify each set once.
+    type Classified<'r> = (&'r IamRole, Vec<PermissionHit>, Vec<String>);
+    let mut cache: HashMap<(String, u64), Vec<Classified>> = HashMap::new();
+    // Roles with the same managed policies and boundary share the answers for
+    // every action their inline policies do not mention.
+    let mut shared: HashMap<String, HashMap<String, Option<Grant>>> = HashMap::new();
     for (arn, users) in reachable(ctx) {
         let Some(role) = ctx.graph.iam_role(&arn) else {
             continue;
         };
-        // Roles stamped from one template share their policies: classify each set once.
-        let key = permissions_key(role);
-        let (hits, problems) = cache.entry(key).or_insert_with(|| {
-            let set = PermissionSet::for_role_parsed(role, |arn| {
-                managed
-                    .entry(arn.to_string())
-                    .or_insert_with(|| {
-                        let doc = ctx.graph.managed_policy(arn)?.document.as_ref()?;
-                        Some(parse_document(doc).map(Arc::new))
-                    })
-                    .clone()
-            });
-            (classify(&set), set.problems)
-        });
-        let (hits, problems) = (hits.clone(), problems.clone());
+        let shared_key = shared_key(role);
+        let same = cache
+            .entry((shared_key.clone(), inline_hash(role)))
+            .or_default();
+        let (hits, problems) = match same.iter().find(|(r, _, _)| same_inline(r, role)) {
+            Some((_, hits, problems)) => (hits.clone(), problems.clone()),
+            None => {
+                // Managed policies (AWS's are large) are attached to many roles: parsed once.
+                let set = PermissionSet::for_role_parsed(role, |arn| ctx.graph.managed_doc(arn));
+                let answers = shared.entry(shared_key).or_default();
+                let hits = classify_with(&set, &mut |q| {
+                    if set.inline_bears_on(q) {
+                        return set.allows_all(q);
+                    }
+                    if let Some(g) = answers.get(q) {
+                        return g.clone();
+                    }
+                    let g = set.allows_all(q);
+                    answers.insert(q.to_string(), g.clone());
+                    g
+                });
+                same.push((role, hits.clone(), set.problems.clone()));
+                (hits, set.problems)
+            }
+        };
         let subject = Subject::iam_role(&role.arn);
         let reach_line = {
             let who: Vec<String> = users
@@ -522,6 +579,93 @@ mod tests {
             out[0]
                 .related
                 .contains(&Subject::service_account("app", "api"))
+        );
+    }
+
+    #[test]
+    fn answers_shared_between_roles_match_each_role_judged_alone() {
+        let broad = ManagedPolicy {
+            arn: format!("arn:aws:iam::{ACCT}:policy/broad"),
+            name: "broad".into(),
+            document: Some(json!({"Statement": [
+                {"Effect": "Allow", "Action": ["s3:Get*", "kms:Decrypt", "ssm:GetParameter*"], "Resource": "*"},
+                {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*",
+                 "Condition": {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}}
+            ]})),
+            ..Default::default()
+        };
+        let inline = |name: &str, doc: Value| InlinePolicy {
+            name: name.into(),
+            document: doc,
+        };
+        let deny_kms = json!({"Statement": {"Effect": "Deny", "Action": "kms:*", "Resource": "*"}});
+        let variants: Vec<Vec<InlinePolicy>> = vec![
+            vec![],
+            vec![inline("deny-kms", deny_kms.clone())],
+            // The same inline policy again: answered from the cache.
+            vec![inline("deny-kms", deny_kms)],
+            vec![inline(
+                "pass",
+                json!({"Statement": {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}}),
+            )],
+            vec![inline(
+                "not",
+                json!({"Statement": {"Effect": "Deny", "NotAction": "s3:*", "Resource": "*"}}),
+            )],
+            vec![inline(
+                "star",
+                json!({"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}),
+            )],
+            vec![inline(
+                "other",
+                json!({"Statement": {"Effect": "Allow", "Action": "sqs:*", "Resource": "*"}}),
+            )],
+        ];
+        let roles: Vec<IamRole> = variants
+            .into_iter()
+            .enumerate()
+            .map(|(i, inline_policies)| {
+                let mut r = irsa_role(&format!("r{i}"), "system:serviceaccount:app:api");
+                r.attached_policies.push(AttachedPolicy {
+                    name: "broad".into(),
+                    arn: broad.arn.clone(),
+                });
+                r.inline_policies = inline_policies;
+                r
+            })
+            .collect();
+        let out = run_on(roles.clone(), vec![broad.clone()], "2025-02-01T00:00:00Z");
+        for role in &roles {
+            let alone = classify(&PermissionSet::for_role(role, |a| {
+                (a == broad.arn).then_some(&broad)
+            }));
+            let want: Vec<(&str, &str, bool)> = alone
+                .iter()
+                .map(|h| (h.rule, h.what.as_str(), h.conditional))
+                .collect();
+            let got: Vec<(&str, String, bool)> = out
+                .iter()
+                .filter(|f| f.subject == Subject::iam_role(&role.arn) && f.rule != "IAM-006")
+                .map(|f| {
+                    let what = f.title.split(" allows ").nth(1).unwrap_or("").to_string();
+                    (f.rule, what, f.conditional)
+                })
+                .collect();
+            let got: Vec<(&str, &str, bool)> =
+                got.iter().map(|(r, w, c)| (*r, w.as_str(), *c)).collect();
+            assert_eq!(got, want, "{}", role.name);
+        }
+        let rules = |name: &str| -> Vec<&str> {
+            out.iter()
+                .filter(|f| f.subject.display_name().ends_with(&format!("/{name}")))
+                .map(|f| f.rule)
+                .collect()
+        };
+        assert_eq!(rules("r0"), ["IAM-003", "IAM-004"]);
+        assert_eq!(rules("r1"), rules("r2"));
+        assert_eq!(
+            rules("r5"),
+            ["IAM-001", "IAM-002", "IAM-003", "IAM-004", "IAM-005"]
         );
     }
 

@@ -403,7 +403,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
             );
             continue;
         };
-        let (Some(issuer), Some(trust)) = (issuer.as_deref(), trust_of(role)) else {
+        let (Some(issuer), Some(trust)) = (issuer.as_deref(), trust_of(g, role)) else {
             continue;
         };
         if let Some(TrustAnswer::Denied { reasons }) = irsa_answer(g, role, &trust, sa) {
@@ -470,7 +470,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
     }
     let index = SaIndex::new(inv);
     for role in &inv.iam.roles {
-        let Some(trust) = trust_of(role) else {
+        let Some(trust) = trust_of(g, role) else {
             continue;
         };
         let stmts = provider_statements(&trust, issuer);

@@ -165,7 +165,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
             );
             continue;
         };
-        let Some(trust) = trust_of(role) else {
+        let Some(trust) = trust_of(g, role) else {
             continue;
         };
         if let TrustAnswer::Denied { reasons } = check_pod_identity(&trust, &pod_identity_of(g, a))
@@ -202,7 +202,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
             }
         }
         for role in &inv.iam.roles {
-            let Some(trust) = trust_of(role) else {
+            let Some(trust) = trust_of(g, role) else {
                 continue;
             };
             let open = unnarrowed_pod_statements(&trust);

@@ -6,12 +6,13 @@
 //! inventory's vectors, so the graph borrows and never clones objects.
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use crate::model::{
     AccessEntry, Arn, EksCluster, IamRole, IamUser, Inventory, ManagedPolicy, OidcProvider,
     PodIdentityAssociation, RbacBinding, RbacRole, RoleArn, ServiceAccount, strip_scheme,
 };
+use crate::policy::iam::{ParseError, PolicyDocument, parse_document};
 
 /// Something that runs pods as a service account.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,7 +56,15 @@ pub struct Graph<'a> {
     associations: HashMap<(&'a str, &'a str), Vec<usize>>,
     /// `reach::role_links`, computed once for the families that read it.
     role_links: OnceLock<Vec<crate::policy::reach::RoleLink>>,
+    /// Trust policies by role index, parsed on first use (several families read them).
+    trusts: Vec<OnceLock<Option<Arc<PolicyDocument>>>>,
+    /// Managed policies' default documents by policy index, parsed on first use.
+    managed_docs: Vec<OnceLock<ManagedDoc>>,
 }
+
+/// A managed policy's default version as the engine reads it: `None` when it
+/// was not collected.
+pub type ManagedDoc = Option<Result<Arc<PolicyDocument>, ParseError>>;
 
 impl<'a> Graph<'a> {
     pub fn build(inv: &'a Inventory) -> Graph<'a> {
@@ -72,6 +81,10 @@ impl<'a> Graph<'a> {
             ns_roles: HashMap::new(),
             associations: HashMap::new(),
             role_links: OnceLock::new(),
+            trusts: (0..inv.iam.roles.len()).map(|_| OnceLock::new()).collect(),
+            managed_docs: (0..inv.iam.policies.len())
+                .map(|_| OnceLock::new())
+                .collect(),
         };
         for (i, a) in inv.pod_identity_associations.iter().enumerate() {
             g.associations
@@ -213,6 +226,35 @@ impl<'a> Graph<'a> {
     }
 
     /// A role by its full ARN (path included), compared case-insensitively.
+    /// A role's trust policy, parsed (once per audit for the inventory's roles);
+    /// `None` when not collected or not parseable.
+    pub fn trust(&self, role: &IamRole) -> Option<Arc<PolicyDocument>> {
+        let parse = || {
+            role.trust_policy
+                .as_ref()
+                .and_then(|t| parse_document(t).ok())
+                .map(Arc::new)
+        };
+        match self.roles_by_arn.get(&role.arn.to_ascii_lowercase()) {
+            Some(&i) if std::ptr::eq(&self.inv.iam.roles[i], role) => {
+                self.trusts[i].get_or_init(parse).clone()
+            }
+            // A role that is not one of the inventory's.
+            _ => parse(),
+        }
+    }
+
+    /// The default version of a managed policy, parsed once per audit.
+    pub fn managed_doc(&self, arn: &str) -> ManagedDoc {
+        let &i = self.policies_by_arn.get(arn)?;
+        self.managed_docs[i]
+            .get_or_init(|| {
+                let doc = self.inv.iam.policies[i].document.as_ref()?;
+                Some(parse_document(doc).map(Arc::new))
+            })
+            .clone()
+    }
+
     pub fn iam_role(&self, arn: &str) -> Option<&'a IamRole> {
         self.roles_by_arn
             .get(&arn.to_ascii_lowercase())

@@ -307,8 +307,15 @@ impl Statement {
             return self.action.values.iter().map(String::as_str).collect();
         }
         let mut out = Vec::new();
-        for key in [qs.to_ascii_lowercase(), "*".to_string()] {
-            if let Some(ix) = self.action_index.get(&key) {
+        let lower;
+        let service = if qs.bytes().any(|b| b.is_ascii_uppercase()) {
+            lower = qs.to_ascii_lowercase();
+            lower.as_str()
+        } else {
+            qs
+        };
+        for key in [service, "*"] {
+            if let Some(ix) = self.action_index.get(key) {
                 out.extend(ix.iter().map(|&i| self.action.values[i].as_str()));
             }
         }
@@ -1144,6 +1151,8 @@ pub struct PermissionSet {
     pub boundary: Option<Boundary>,
     /// Policies that could not be used (not collected, not parseable).
     pub problems: Vec<String>,
+    /// How many of `policies`, the first ones, are the principal's inline policies.
+    pub inline: usize,
 }
 
 /// The answer to "does it allow all of Q on every resource?".
@@ -1422,6 +1431,7 @@ impl PermissionSet {
                 Err(e) => set.problems.push(format!("{name}: {e}")),
             }
         }
+        set.inline = set.policies.len();
         for ap in &role.attached_policies {
             let name = format!(
                 "managed policy {}",
@@ -1460,7 +1470,28 @@ impl PermissionSet {
             policies,
             boundary: None,
             problems: Vec::new(),
+            inline: 0,
         }
+    }
+
+    /// Whether a statement of the inline policies could bear on action pattern
+    /// `q` (allow or deny any of it): one naming q's service or a wildcard
+    /// service, or a NotAction. When none does, what the set allows of `q` is
+    /// what its managed policies and boundary allow, the same for every
+    /// principal with those.
+    pub fn inline_bears_on(&self, q: &str) -> bool {
+        let qs = service_of(q);
+        self.policies[..self.inline.min(self.policies.len())]
+            .iter()
+            .flat_map(|p| &p.doc.statements)
+            .any(|s| {
+                s.action.negated
+                    || has_wildcard(qs)
+                    || s.action.values.iter().any(|a| {
+                        let svc = service_of(a.trim());
+                        has_wildcard(svc) || svc.eq_ignore_ascii_case(qs)
+                    })
+            })
     }
 
     /// Does it allow every action `q` matches (`iam:PassRole`, `s3:*`, `*:*`) on every

@@ -7,8 +7,9 @@
 //! PATH rule follows these links from Kubernetes subjects to AWS.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
-use super::iam::{PolicyDocument, parse_document};
+use super::iam::PolicyDocument;
 use super::trust::{
     PodIdentity, ProviderTrust, SaScope, TrustAnswer, WebIdentity, check_pod_identity,
     check_web_identity, provider_statements, scope_admits,
@@ -111,11 +112,9 @@ pub fn provider_accepts(graph: &Graph, audience: &str) -> Option<bool> {
     }
 }
 
-/// A role's trust policy, parsed; `None` when not collected or not parseable.
-pub fn trust_of(role: &IamRole) -> Option<PolicyDocument> {
-    role.trust_policy
-        .as_ref()
-        .and_then(|t| parse_document(t).ok())
+/// A role's trust policy, parsed once per audit; `None` when not collected or not parseable.
+pub fn trust_of(graph: &Graph, role: &IamRole) -> Option<Arc<PolicyDocument>> {
+    graph.trust(role)
 }
 
 /// Evaluate IRSA for a service account and role; `None` when the cluster's issuer is unknown.
@@ -336,7 +335,7 @@ pub fn role_links(inv: &Inventory, graph: &Graph) -> Vec<RoleLink> {
                     && provider_accepts(graph, sa.audience()) != Some(false)
             }
             Some(r) => {
-                let trust_ok = match trust_of(r) {
+                let trust_ok = match trust_of(graph, r) {
                     None => true,
                     Some(t) => !matches!(
                         irsa_answer(graph, r, &t, sa),
@@ -364,7 +363,7 @@ pub fn role_links(inv: &Inventory, graph: &Graph) -> Vec<RoleLink> {
     if let Some(issuer) = cluster_issuer(graph) {
         let index = SaIndex::new(inv);
         for role in &inv.iam.roles {
-            let Some(trust) = trust_of(role) else {
+            let Some(trust) = trust_of(graph, role) else {
                 continue;
             };
             let stmts = provider_statements(&trust, &issuer);
@@ -415,7 +414,7 @@ pub fn role_links(inv: &Inventory, graph: &Graph) -> Vec<RoleLink> {
             }
             Some(r) => {
                 sa_exists
-                    && match trust_of(r) {
+                    && match trust_of(graph, r) {
                         None => true,
                         Some(t) => !matches!(
                             check_pod_identity(&t, &pod_identity_of(graph, a)),

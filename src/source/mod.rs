@@ -44,23 +44,43 @@ pub fn load(
 /// harmless just because nothing could be evaluated.
 pub fn check_documents(inv: &mut Inventory) {
     use crate::policy::iam::parse_document;
-    let mut problems = Vec::new();
-    for (i, r) in inv.iam.roles.iter().enumerate() {
-        let at = format!("RoleDetailList[{i}] ({})", r.name);
-        if let Some(t) = &r.trust_policy
-            && let Err(e) = parse_document(t)
-        {
-            problems.push(format!("{at}: trust policy cannot be evaluated: {e}"));
-        }
-        for p in &r.inline_policies {
-            if let Err(e) = parse_document(&p.document) {
-                problems.push(format!(
-                    "{at}: inline policy {} cannot be evaluated: {e}",
-                    p.name
-                ));
+    let role_problems = |base: usize, roles: &[crate::model::IamRole]| {
+        let mut problems = Vec::new();
+        for (i, r) in roles.iter().enumerate() {
+            let at = format!("RoleDetailList[{}] ({})", base + i, r.name);
+            if let Some(t) = &r.trust_policy
+                && let Err(e) = parse_document(t)
+            {
+                problems.push(format!("{at}: trust policy cannot be evaluated: {e}"));
+            }
+            for p in &r.inline_policies {
+                if let Err(e) = parse_document(&p.document) {
+                    problems.push(format!(
+                        "{at}: inline policy {} cannot be evaluated: {e}",
+                        p.name
+                    ));
+                }
             }
         }
-    }
+        problems
+    };
+    // Tens of thousands of roles in a large account: one share per core.
+    let roles = &inv.iam.roles;
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let per = roles.len().div_ceil(threads).max(4096);
+    let mut problems: Vec<String> = std::thread::scope(|s| {
+        let handles: Vec<_> = roles
+            .chunks(per)
+            .enumerate()
+            .map(|(c, chunk)| (c, chunk, s.spawn(move || role_problems(c * per, chunk))))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|(c, chunk, h)| h.join().unwrap_or_else(|_| role_problems(c * per, chunk)))
+            .collect()
+    });
     for p in &inv.iam.policies {
         if let Some(d) = &p.document
             && let Err(e) = parse_document(d)
