@@ -67,17 +67,23 @@ fn init_logging(verbose: u8, ui: bool) {
 }
 
 fn run_audit(target: &Target, args: &AuditArgs) -> Result<ExitCode, String> {
+    let t = std::time::Instant::now();
     let inv = source::load(target, &progress_printer())?;
+    tracing::debug!("inventory read in {:?}", t.elapsed());
     let opts = Options {
         include_system: args.include_system,
         ..Options::default()
     };
+    let t = std::time::Instant::now();
     let findings = audit::run(&inv, &opts);
+    tracing::debug!("audit: {} findings in {:?}", findings.len(), t.elapsed());
+    let t = std::time::Instant::now();
     let text = Report {
         inv: &inv,
         findings: &findings,
     }
     .render(args.format);
+    tracing::debug!("report: {} bytes in {:?}", text.len(), t.elapsed());
     match &args.out {
         Some(path) => std::fs::write(path, text)
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?,

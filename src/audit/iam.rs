@@ -238,8 +238,8 @@ pub fn classify_documents(docs: &[(&str, &Value)]) -> Result<Vec<PermissionHit>,
 }
 
 /// The service accounts that reach each role, by lowercase role ARN.
-fn reachable(ctx: &Context) -> BTreeMap<String, Vec<(String, String, Via)>> {
-    let mut by_role: BTreeMap<String, Vec<(String, String, Via)>> = BTreeMap::new();
+fn reachable(ctx: &Context) -> BTreeMap<String, Users> {
+    let mut by_role: BTreeMap<String, Users> = BTreeMap::new();
     // Shared with the RBAC and PATH families: computed once per audit.
     for l in ctx.graph.role_links() {
         if l.works {
@@ -340,14 +340,48 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
     if !ctx.graph.iam_seen() {
         return;
     }
+    // Tens of thousands of reachable roles in a large estate: a share per core,
+    // findings joined in role order.
+    let roles: Vec<_> = reachable(ctx).into_iter().collect();
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let per = roles.len().div_ceil(threads).max(2048);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = roles
+            .chunks(per)
+            .map(|part| {
+                (
+                    part,
+                    s.spawn(move || {
+                        let mut v = Vec::new();
+                        check_roles(ctx, part, &mut v);
+                        v
+                    }),
+                )
+            })
+            .collect();
+        for (part, h) in handles {
+            match h.join() {
+                Ok(v) => out.extend(v),
+                // Judge that share here, so that a panic surfaces as it would have.
+                Err(_) => check_roles(ctx, part, out),
+            }
+        }
+    });
+}
+
+type Users = Vec<(String, String, Via)>;
+
+fn check_roles(ctx: &Context, roles: &[(String, Users)], out: &mut Vec<Finding>) {
     // Roles stamped from one template share their policies: classify each set once.
     type Classified<'r> = (&'r IamRole, Vec<PermissionHit>, Vec<String>);
     let mut cache: HashMap<(String, u64), Vec<Classified>> = HashMap::new();
     // Roles with the same managed policies and boundary share the answers for
     // every action their inline policies do not mention.
     let mut shared: HashMap<String, HashMap<String, Option<Grant>>> = HashMap::new();
-    for (arn, users) in reachable(ctx) {
-        let Some(role) = ctx.graph.iam_role(&arn) else {
+    for (arn, users) in roles {
+        let Some(role) = ctx.graph.iam_role(arn) else {
             continue;
         };
         let shared_key = shared_key(role);

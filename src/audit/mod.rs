@@ -359,40 +359,63 @@ pub fn run(inv: &Inventory, opts: &Options) -> Vec<Finding> {
     // The families are independent: IAM (the heaviest) runs on a thread of its
     // own while the others run here; the findings are joined in the same order
     // as one after the other, so dedup keeps the same ones.
-    let (mut out, iam_out, rbac_out) = std::thread::scope(|s| {
+    let timed = |name: &str, f: &dyn Fn(&mut Vec<Finding>)| {
+        let t = std::time::Instant::now();
+        let mut v = Vec::new();
+        f(&mut v);
+        tracing::debug!("{name}: {} findings in {:?}", v.len(), t.elapsed());
+        v
+    };
+    let (mut out, path_out) = std::thread::scope(|s| {
         let ctx = &ctx;
-        let iam = s.spawn(move || {
-            let mut v = Vec::new();
-            iam::check(ctx, &mut v);
-            v
-        });
+        let iam = s.spawn(move || timed("IAM", &|v| iam::check(ctx, v)));
         let mut out = Vec::new();
         auth::check(ctx, &mut out);
         apiserver::check(ctx, &mut out);
         kubeconfig::check(ctx, &mut out);
-        irsa::check(ctx, &mut out);
-        podid::check(ctx, &mut out);
-        let mut rbac_out = Vec::new();
-        rbac::check(ctx, &mut rbac_out);
+        out.extend(timed("IRSA", &|v| irsa::check(ctx, v)));
+        out.extend(timed("PODID", &|v| podid::check(ctx, v)));
+        let rbac_out = timed("RBAC", &|v| rbac::check(ctx, v));
+        // PATH reads what the IAM rules found about the roles it reaches: what
+        // it needs besides is built while they run.
+        let t = std::time::Instant::now();
+        let path = path::prepare(ctx);
+        tracing::debug!("PATH prepared in {:?}", t.elapsed());
         let iam_out = iam
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (out, iam_out, rbac_out)
+        let t = std::time::Instant::now();
+        let mut path_out = Vec::new();
+        if let Some(p) = path {
+            path::finish(p, &iam_out, &mut path_out);
+        }
+        tracing::debug!("PATH: {} findings in {:?}", path_out.len(), t.elapsed());
+        out.extend(iam_out);
+        out.extend(rbac_out);
+        (out, path_out)
     });
-    out.extend(iam_out);
-    out.extend(rbac_out);
-    // PATH reads what the IAM rules found about the roles it reaches.
-    let prior = out.clone();
-    path::check(&ctx, &prior, &mut out);
+    out.extend(path_out);
+    let t = std::time::Instant::now();
     dedup(&mut out);
     out.sort_by(Finding::report_order);
+    tracing::debug!(
+        "{} findings de-duplicated and sorted in {:?}",
+        out.len(),
+        t.elapsed()
+    );
     out
 }
 
 /// One finding per (rule, subject, title): a family may reach the same fact twice.
 fn dedup(out: &mut Vec<Finding>) {
-    let mut seen = std::collections::HashSet::new();
-    out.retain(|f| seen.insert((f.rule, f.subject.clone(), f.title.clone())));
+    let keep: Vec<bool> = {
+        let mut seen = std::collections::HashSet::with_capacity(out.len());
+        out.iter()
+            .map(|f| seen.insert((f.rule, &f.subject, f.title.as_str())))
+            .collect()
+    };
+    let mut keep = keep.into_iter();
+    out.retain(|_| keep.next().unwrap_or(true));
 }
 
 /// Counts by severity, for the summary.

@@ -274,28 +274,29 @@ fn step_text(cap: &Cap, to: &Node) -> String {
 }
 
 pub fn check(ctx: &Context, prior: &[Finding], out: &mut Vec<Finding>) {
+    if let Some(p) = prepare(ctx) {
+        finish(p, prior, out);
+    }
+}
+
+/// What PATH reads that does not depend on the IAM findings, so that it can be
+/// built while the IAM family runs.
+pub struct Prepared<'a> {
+    iam: IamSas,
+    engine: RbacEngine<'a>,
+    sas: BTreeMap<&'a str, Vec<&'a str>>,
+    running: BTreeMap<&'a str, BTreeSet<&'a str>>,
+    pods: HashMap<(&'a str, &'a str), &'a str>,
+}
+
+/// `None` when no service account has a working IAM role: nothing to reach.
+pub fn prepare<'a>(ctx: &Context<'a>) -> Option<Prepared<'a>> {
     let iam = IamSas::build(ctx);
     if iam.is_empty() {
-        return;
+        return None;
     }
-    let engine = RbacEngine::build(ctx.inv, ctx.opts.include_system);
     let inv = ctx.inv;
-
-    // The worst IAM finding per role ARN.
-    let mut worst: HashMap<String, (Severity, &'static str)> = HashMap::new();
-    for f in prior {
-        if let Subject::IamRole { arn } = &f.subject
-            && f.rule.starts_with("IAM-")
-        {
-            let e = worst
-                .entry(arn.to_ascii_lowercase())
-                .or_insert((f.severity, f.rule));
-            if f.severity > e.0 {
-                *e = (f.severity, f.rule);
-            }
-        }
-    }
-
+    let engine = RbacEngine::build(inv, ctx.opts.include_system);
     let mut sas: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for sa in &inv.service_accounts {
         sas.entry(sa.namespace.as_str())
@@ -320,6 +321,39 @@ pub fn check(ctx: &Context, prior: &[Finding], out: &mut Vec<Finding>) {
             .or_default()
             .insert(w.service_account.as_str());
     }
+    Some(Prepared {
+        iam,
+        engine,
+        sas,
+        running,
+        pods,
+    })
+}
+
+/// PATH-001, given what [`prepare`] built and the IAM findings (`prior`).
+pub fn finish(p: Prepared, prior: &[Finding], out: &mut Vec<Finding>) {
+    let Prepared {
+        iam,
+        engine,
+        sas,
+        running,
+        pods,
+    } = p;
+    // The worst IAM finding per role ARN.
+    let mut worst: HashMap<String, (Severity, &'static str)> = HashMap::new();
+    for f in prior {
+        if let Subject::IamRole { arn } = &f.subject
+            && f.rule.starts_with("IAM-")
+        {
+            let e = worst
+                .entry(arn.to_ascii_lowercase())
+                .or_insert((f.severity, f.rule));
+            if f.severity > e.0 {
+                *e = (f.severity, f.rule);
+            }
+        }
+    }
+
     let mut world = World {
         engine: &engine,
         iam,

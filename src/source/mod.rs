@@ -42,7 +42,7 @@ pub fn load(
 /// Policy documents the IAM engine cannot read are problems of the input,
 /// named where they are: a role whose only policy is unreadable must not look
 /// harmless just because nothing could be evaluated.
-pub fn check_documents(inv: &mut Inventory) {
+pub fn document_problems(iam: &crate::model::IamInventory) -> Vec<String> {
     use crate::policy::iam::parse_document;
     let role_problems = |base: usize, roles: &[crate::model::IamRole]| {
         let mut problems = Vec::new();
@@ -65,7 +65,7 @@ pub fn check_documents(inv: &mut Inventory) {
         problems
     };
     // Tens of thousands of roles in a large account: one share per core.
-    let roles = &inv.iam.roles;
+    let roles = &iam.roles;
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
@@ -81,7 +81,7 @@ pub fn check_documents(inv: &mut Inventory) {
             .flat_map(|(c, chunk, h)| h.join().unwrap_or_else(|_| role_problems(c * per, chunk)))
             .collect()
     });
-    for p in &inv.iam.policies {
+    for p in &iam.policies {
         if let Some(d) = &p.document
             && let Err(e) = parse_document(d)
         {
@@ -91,7 +91,5 @@ pub fn check_documents(inv: &mut Inventory) {
             ));
         }
     }
-    for detail in problems {
-        inv.coverage.problem("iam.json", detail);
-    }
+    problems
 }

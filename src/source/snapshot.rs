@@ -200,19 +200,27 @@ fn read_counted(files: &dyn Files) -> (Inventory, usize) {
     // (those are streamed: the two together hold less than either file's size).
     let started = std::time::Instant::now();
     let iam = Parsed::of(files.load(IAM_FILE));
+    // The documents are checked on that thread too (reported last, as before).
     let iam_done = |iam: Parsed| {
         let t = std::time::Instant::now();
         let done = IamDone::of(iam);
         tracing::debug!("parsed {IAM_FILE} in {:?}", t.elapsed());
-        done
+        let t = std::time::Instant::now();
+        let problems = match &done {
+            IamDone::Read(IamOutcome::Read(iam, _)) => super::document_problems(iam),
+            _ => Vec::new(),
+        };
+        tracing::debug!("checked policy documents in {:?}", t.elapsed());
+        (done, problems)
     };
-    std::thread::scope(|s| {
+    let document_problems = std::thread::scope(|s| {
         let iam = s.spawn(move || iam_done(iam));
         r.read_kubernetes(&names);
-        let iam = iam
+        let (iam, problems) = iam
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         r.read_iam(iam);
+        problems
     });
     tracing::debug!("read Kubernetes and IAM files in {:?}", started.elapsed());
     r.read_oidc();
@@ -222,9 +230,9 @@ fn read_counted(files: &dyn Files) -> (Inventory, usize) {
     r.read_sts();
     r.read_apiserver_flags();
     r.read_collection_notes();
-    let t = std::time::Instant::now();
-    super::check_documents(&mut r.inv);
-    tracing::debug!("checked policy documents in {:?}", t.elapsed());
+    for detail in document_problems {
+        r.inv.coverage.problem(IAM_FILE, detail);
+    }
     (r.inv, r.readable)
 }
 
@@ -1193,7 +1201,7 @@ fn read_iam_value(v: Value) -> IamOutcome {
             .into_iter()
             .enumerate()
         {
-            match parse_role(&r) {
+            match parse_role(r) {
                 Ok((role, mut ps)) => {
                     // Kept (rules judge it), but a malformed ARN is said where it is.
                     if let Err(e) = crate::model::RoleArn::parse(&role.arn) {
@@ -1212,7 +1220,7 @@ fn read_iam_value(v: Value) -> IamOutcome {
             .into_iter()
             .enumerate()
         {
-            match parse_user(&u) {
+            match parse_user(u) {
                 Ok((user, mut ps)) => {
                     if let Err(e) = crate::model::Arn::parse(&user.arn) {
                         ps.insert(0, format!("Arn: {e}"));
@@ -1230,7 +1238,7 @@ fn read_iam_value(v: Value) -> IamOutcome {
             .into_iter()
             .enumerate()
         {
-            match parse_group(&g) {
+            match parse_group(g) {
                 Ok((group, mut ps)) => {
                     if let Err(e) = crate::model::Arn::parse(&group.arn) {
                         ps.insert(0, format!("Arn: {e}"));
@@ -1245,7 +1253,7 @@ fn read_iam_value(v: Value) -> IamOutcome {
             }
         }
         for (i, p) in take_list(&mut page, "Policies").into_iter().enumerate() {
-            match parse_managed_policy(&p) {
+            match parse_managed_policy(p) {
                 Ok((pol, mut ps)) => {
                     if let Err(e) = crate::model::Arn::parse(&pol.arn) {
                         ps.insert(0, format!("Arn: {e}"));
@@ -1632,25 +1640,12 @@ fn list_head(buf: &[u8]) -> Option<(usize, Vec<u8>, usize)> {
     Some((text_start, needle, first))
 }
 
-/// Append at least `want` more bytes of `r` to `buf` (fewer at its end):
-/// whether the end was reached; `None` on a read error.
+/// Append up to `want` more bytes of `r` to `buf`: whether the end was
+/// reached; `None` on a read error.
 fn fill(r: &mut impl Read, buf: &mut Vec<u8>, want: usize) -> Option<bool> {
-    let goal = buf.len() + want;
     buf.reserve(want);
-    while buf.len() < goal {
-        let start = buf.len();
-        buf.resize(goal, 0);
-        match r.read(&mut buf[start..]) {
-            Ok(0) => {
-                buf.truncate(start);
-                return Some(true);
-            }
-            Ok(n) => buf.truncate(start + n),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => buf.truncate(start),
-            Err(_) => return None,
-        }
-    }
-    Some(false)
+    let got = r.by_ref().take(want as u64).read_to_end(buf).ok()?;
+    Some(got < want)
 }
 
 /// Decode the one value a piece of a List starts with; the piece's text after it.
@@ -2195,14 +2190,14 @@ fn str_list(v: Option<&Value>) -> Vec<String> {
 
 /// A policy document as the CLI prints it (an object) or as the API returns it
 /// (URL-encoded JSON text).
-pub fn decode_document(v: &Value) -> Result<Value, String> {
+pub fn decode_document(v: Value) -> Result<Value, String> {
     match v {
-        Value::Object(_) => Ok(v.clone()),
+        Value::Object(_) => Ok(v),
         Value::String(s) => {
             let text = if s.trim_start().starts_with('{') {
-                s.clone()
+                s
             } else {
-                percent_encoding::percent_decode_str(s)
+                percent_encoding::percent_decode_str(&s)
                     .decode_utf8()
                     .map_err(|e| format!("URL-encoded document is not UTF-8: {e}"))?
                     .into_owned()
@@ -2220,23 +2215,28 @@ pub fn decode_document(v: &Value) -> Result<Value, String> {
         }
         other => Err(format!(
             "document is a {}, not an object or URL-encoded string",
-            type_of(other)
+            type_of(&other)
         )),
     }
 }
 
-fn inline_policies(v: &Value, key: &str, problems: &mut Vec<String>) -> Vec<InlinePolicy> {
+/// The inline policies under `key`; their documents are taken out of `v`.
+fn inline_policies(v: &mut Value, key: &str, problems: &mut Vec<String>) -> Vec<InlinePolicy> {
     let mut out = Vec::new();
     for (i, p) in v
-        .get(key)
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or(&[])
-        .iter()
+        .get_mut(key)
+        .and_then(Value::as_array_mut)
+        .map(Vec::as_mut_slice)
+        .unwrap_or(&mut [])
+        .iter_mut()
         .enumerate()
     {
         let name = str_field(p, "PolicyName").unwrap_or_else(|| format!("{key}[{i}]"));
-        match p.get("PolicyDocument").map(decode_document) {
+        match p
+            .get_mut("PolicyDocument")
+            .map(Value::take)
+            .map(decode_document)
+        {
             Some(Ok(document)) => out.push(InlinePolicy { name, document }),
             Some(Err(e)) => problems.push(format!("inline policy {name}: {e}")),
             None => problems.push(format!("inline policy {name}: no PolicyDocument")),
@@ -2285,14 +2285,14 @@ fn require_object(v: &Value) -> Result<(), String> {
     }
 }
 
-fn parse_role(v: &Value) -> Result<(IamRole, Vec<String>), String> {
-    require_object(v)?;
-    let arn = str_field(v, "Arn").ok_or("no Arn")?;
-    let name = str_field(v, "RoleName")
-        .or_else(|| arn.rsplit('/').next().map(str::to_string))
-        .unwrap_or_default();
+fn parse_role(mut owned: Value) -> Result<(IamRole, Vec<String>), String> {
+    require_object(&owned)?;
     let mut problems = Vec::new();
-    let trust_policy = match v.get("AssumeRolePolicyDocument").map(decode_document) {
+    let trust = owned
+        .get_mut("AssumeRolePolicyDocument")
+        .map(Value::take)
+        .map(decode_document);
+    let trust_policy = match trust {
         Some(Ok(d)) => Some(d),
         Some(Err(e)) => {
             problems.push(format!("AssumeRolePolicyDocument: {e}"));
@@ -2300,6 +2300,12 @@ fn parse_role(v: &Value) -> Result<(IamRole, Vec<String>), String> {
         }
         None => None,
     };
+    let inline_policies = inline_policies(&mut owned, "RolePolicyList", &mut problems);
+    let v = &owned;
+    let arn = str_field(v, "Arn").ok_or("no Arn")?;
+    let name = str_field(v, "RoleName")
+        .or_else(|| arn.rsplit('/').next().map(str::to_string))
+        .unwrap_or_default();
     let last_used_v = v.get("RoleLastUsed");
     Ok((
         IamRole {
@@ -2308,7 +2314,7 @@ fn parse_role(v: &Value) -> Result<(IamRole, Vec<String>), String> {
             role_id: str_field(v, "RoleId").unwrap_or_default(),
             created: str_field(v, "CreateDate"),
             trust_policy,
-            inline_policies: inline_policies(v, "RolePolicyList", &mut problems),
+            inline_policies,
             attached_policies: attached(v),
             permissions_boundary: v
                 .pointer("/PermissionsBoundary/PermissionsBoundaryArn")
@@ -2323,17 +2329,19 @@ fn parse_role(v: &Value) -> Result<(IamRole, Vec<String>), String> {
     ))
 }
 
-fn parse_user(v: &Value) -> Result<(IamUser, Vec<String>), String> {
-    require_object(v)?;
-    let arn = str_field(v, "Arn").ok_or("no Arn")?;
+fn parse_user(mut owned: Value) -> Result<(IamUser, Vec<String>), String> {
+    require_object(&owned)?;
     let mut problems = Vec::new();
+    let inline_policies = inline_policies(&mut owned, "UserPolicyList", &mut problems);
+    let v = &owned;
+    let arn = str_field(v, "Arn").ok_or("no Arn")?;
     Ok((
         IamUser {
             name: str_field(v, "UserName")
                 .or_else(|| arn.rsplit('/').next().map(str::to_string))
                 .unwrap_or_default(),
             path: str_field(v, "Path").unwrap_or_else(|| "/".to_string()),
-            inline_policies: inline_policies(v, "UserPolicyList", &mut problems),
+            inline_policies,
             attached_policies: attached(v),
             groups: str_list(v.get("GroupList")),
             permissions_boundary: v
@@ -2346,17 +2354,19 @@ fn parse_user(v: &Value) -> Result<(IamUser, Vec<String>), String> {
     ))
 }
 
-fn parse_group(v: &Value) -> Result<(IamGroup, Vec<String>), String> {
-    require_object(v)?;
-    let arn = str_field(v, "Arn").ok_or("no Arn")?;
+fn parse_group(mut owned: Value) -> Result<(IamGroup, Vec<String>), String> {
+    require_object(&owned)?;
     let mut problems = Vec::new();
+    let inline_policies = inline_policies(&mut owned, "GroupPolicyList", &mut problems);
+    let v = &owned;
+    let arn = str_field(v, "Arn").ok_or("no Arn")?;
     Ok((
         IamGroup {
             name: str_field(v, "GroupName")
                 .or_else(|| arn.rsplit('/').next().map(str::to_string))
                 .unwrap_or_default(),
             path: str_field(v, "Path").unwrap_or_else(|| "/".to_string()),
-            inline_policies: inline_policies(v, "GroupPolicyList", &mut problems),
+            inline_policies,
             attached_policies: attached(v),
             arn,
         },
@@ -2364,32 +2374,38 @@ fn parse_group(v: &Value) -> Result<(IamGroup, Vec<String>), String> {
     ))
 }
 
-fn parse_managed_policy(v: &Value) -> Result<(ManagedPolicy, Vec<String>), String> {
-    require_object(v)?;
-    let arn = str_field(v, "Arn").ok_or("no Arn")?;
+fn parse_managed_policy(mut owned: Value) -> Result<(ManagedPolicy, Vec<String>), String> {
+    require_object(&owned)?;
+    let arn = str_field(&owned, "Arn").ok_or("no Arn")?;
     let mut problems = Vec::new();
-    let default_id = str_field(v, "DefaultVersionId");
-    let versions = v
-        .get("PolicyVersionList")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or(&[]);
+    let default_id = str_field(&owned, "DefaultVersionId");
+    let versions = owned
+        .get_mut("PolicyVersionList")
+        .and_then(Value::as_array_mut)
+        .map(Vec::as_mut_slice)
+        .unwrap_or(&mut []);
+    let listed = !versions.is_empty();
     let default = versions
         .iter()
-        .find(|ver| ver.get("IsDefaultVersion").and_then(Value::as_bool) == Some(true))
+        .position(|ver| ver.get("IsDefaultVersion").and_then(Value::as_bool) == Some(true))
         .or_else(|| {
             versions
                 .iter()
-                .find(|ver| default_id.is_some() && str_field(ver, "VersionId") == default_id)
+                .position(|ver| default_id.is_some() && str_field(ver, "VersionId") == default_id)
         });
-    let document = match default.and_then(|d| d.get("Document")).map(decode_document) {
+    // The default version's document is taken out, not copied.
+    let document = default
+        .and_then(|i| versions[i].get_mut("Document"))
+        .map(Value::take);
+    let v = &owned;
+    let document = match document.map(decode_document) {
         Some(Ok(d)) => Some(d),
         Some(Err(e)) => {
             problems.push(format!("default version document: {e}"));
             None
         }
         None => {
-            if !versions.is_empty() {
+            if listed {
                 problems.push("no default version in PolicyVersionList".to_string());
             }
             None
@@ -2427,10 +2443,10 @@ mod tests {
         let enc = Value::String(
             "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%5D%7D".into(),
         );
-        let d = decode_document(&enc).unwrap();
+        let d = decode_document(enc).unwrap();
         assert_eq!(d["Version"], "2012-10-17");
-        assert!(decode_document(&Value::String("%7Bnot json".into())).is_err());
-        assert!(decode_document(&Value::Bool(true)).is_err());
+        assert!(decode_document(Value::String("%7Bnot json".into())).is_err());
+        assert!(decode_document(Value::Bool(true)).is_err());
     }
 
     /// A List of items of every kind the reader knows, some odd ones among them.
