@@ -336,6 +336,14 @@ fn service_accounts(m: &Model) -> Table {
             .entry((p.namespace.as_str(), p.service_account.as_str()))
             .or_default() += 1;
     }
+    // Pod Identity associations by service account: one pass, not one per row.
+    let mut associations: HashMap<(&str, &str), Vec<&str>> = HashMap::new();
+    for a in &m.inv.pod_identity_associations {
+        associations
+            .entry((a.namespace.as_str(), a.service_account.as_str()))
+            .or_default()
+            .push(a.role_arn.as_str());
+    }
     let rows = m
         .inv
         .service_accounts
@@ -343,7 +351,19 @@ fn service_accounts(m: &Model) -> Table {
         .map(|sa| {
             let subj = Subject::service_account(&sa.namespace, &sa.name);
             let idx = m.findings_on(&subj);
-            let roles = sa_roles(m, &sa.namespace, &sa.name);
+            // As `sa_roles`: the annotation, then the associations in inventory order.
+            let roles: Vec<(&str, &str)> = sa
+                .irsa_annotation()
+                .map(|a| (a, "IRSA"))
+                .into_iter()
+                .chain(
+                    associations
+                        .get(&(sa.namespace.as_str(), sa.name.as_str()))
+                        .into_iter()
+                        .flatten()
+                        .map(|r| (*r, "Pod Identity")),
+                )
+                .collect();
             let role = roles
                 .iter()
                 .map(|(r, _)| short_arn(r))
