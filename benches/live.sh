@@ -171,8 +171,8 @@ done
 # Findings of the same state read from files (kubeconfig passed too, for the CFG rules).
 iamscope "$BIN" audit --format json --from "$RUN/reference" --kubeconfig "$KUBECONFIG_FILE" \
     --out "$OUT/reference-audit.json" 2> "$OUT/stderr-reference.txt" || true
-iamscope "$BIN" audit --format json --from "$ESTATE" --kubeconfig "$KUBECONFIG_FILE" \
-    --out "$OUT/estate-audit.json" 2> "$OUT/stderr-estate.txt" || true
+iamscope /usr/bin/time -v -o "$OUT/time-estate.txt" "$BIN" audit --format json --from "$ESTATE" \
+    --kubeconfig "$KUBECONFIG_FILE" --out "$OUT/estate-audit.json" 2> "$OUT/stderr-estate.txt" || true
 if [ -d "$OUT/live-snapshot" ]; then
     iamscope "$BIN" audit --format json --from "$OUT/live-snapshot" --kubeconfig "$KUBECONFIG_FILE" \
         --out "$OUT/snapshot-audit.json" 2> "$OUT/stderr-snapshot-audit.txt" || true
@@ -378,6 +378,12 @@ for row in open(os.path.join(out, "runs.tsv")):
             for c in bad:
                 if c["source"] != "apiserver/flags":
                     problems.append(f"audit: coverage {c['source']}={c['status']}: {c.get('detail', '')[:200]}")
+
+tv = time_v(os.path.join(out, "time-estate.txt"))
+if tv:
+    print(f"\n== offline baseline, audit --from the estate: wall {wall(tv.get('Elapsed (wall clock) time (h:mm:ss or m:ss)')):.2f}s, "
+          f"CPU user {tv.get('User time (seconds)')}s + sys {tv.get('System time (seconds)')}s, "
+          f"peak RSS {int(tv.get('Maximum resident set size (kbytes)', '0')) / 1024:.0f} MiB")
 
 # Findings
 print("\n== findings (counts by rule)")

@@ -687,8 +687,11 @@ async fn iam_details(
     iam: &aws_sdk_iam::Client,
     limits: &Limits,
 ) -> Result<(Value, Option<super::live::Note>), Fail> {
+    // 1,000 items a page (the API's most; its default is 100): a large
+    // account is a few pages rather than hundreds, fetched one after another.
     let mut stream = iam
         .get_account_authorization_details()
+        .max_items(1000)
         .into_paginator()
         .send();
     let (mut users, mut groups, mut roles, mut policies) = (vec![], vec![], vec![], vec![]);

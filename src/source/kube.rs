@@ -24,6 +24,7 @@ use k8s_openapi::api::batch::v1::{CronJob, Job};
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Pod, Secret, ServiceAccount};
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
 use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
@@ -627,7 +628,9 @@ fn tidy_meta(meta: &mut ObjectMeta, secret: bool) {
     }
 }
 
-/// A paginated LIST, each item turned into JSON by `keep`. When the continue
+/// A paginated LIST, each item turned into JSON text by `keep` (text, not a
+/// `Value`: a large cluster's objects are held until the snapshot files are
+/// written, and a value tree costs several times its text). When the continue
 /// token expires (410), the list starts over once from the first page, as
 /// kubectl does.
 async fn list_pages<T, F>(
@@ -637,10 +640,10 @@ async fn list_pages<T, F>(
     metadata: bool,
     budget: Budget,
     keep: F,
-) -> Result<Vec<Value>, Failed>
+) -> Result<Vec<Box<RawValue>>, Failed>
 where
     T: DeserializeOwned + Clone,
-    F: Fn(T) -> Result<Value, serde_json::Error>,
+    F: Fn(T) -> Result<Box<RawValue>, serde_json::Error>,
 {
     let mut lp = first.clone();
     let mut out = Vec::new();
@@ -686,7 +689,7 @@ async fn list_all(
     ar: &ApiResource,
     page_size: u32,
     budget: Budget,
-) -> Result<Vec<Value>, Failed> {
+) -> Result<Vec<Box<RawValue>>, Failed> {
     let path = DynamicObject::url_path(ar, None);
     let lp = ListParams::default().limit(page_size);
     list_pages(
@@ -701,7 +704,7 @@ async fn list_all(
                 kind: ar.kind.clone(),
             });
             tidy_meta(&mut item.metadata, false);
-            serde_json::to_value(&item)
+            serde_json::value::to_raw_value(&item)
         },
     )
     .await
@@ -712,7 +715,7 @@ async fn list_token_secrets(
     client: &Client,
     page_size: u32,
     budget: Budget,
-) -> Result<Vec<Value>, Failed> {
+) -> Result<Vec<Box<RawValue>>, Failed> {
     let path = Secret::url_path(&(), None);
     let lp = ListParams::default()
         .fields(&format!("type={SA_TOKEN_TYPE}"))
@@ -726,7 +729,7 @@ async fn list_token_secrets(
         |item: PartialObjectMeta<Secret>| {
             let mut meta = item.metadata;
             tidy_meta(&mut meta, true);
-            Ok(json!({
+            serde_json::value::to_raw_value(&json!({
                 "apiVersion": "v1",
                 "kind": "Secret",
                 "metadata": meta,
@@ -760,13 +763,26 @@ async fn get_aws_auth(client: &Client, budget: Budget) -> Result<Option<Value>, 
     })
 }
 
-fn v1_list(items: Vec<Value>) -> Value {
-    json!({
-        "apiVersion": "v1",
-        "kind": "List",
-        "metadata": {"resourceVersion": ""},
-        "items": items,
-    })
+/// A v1 List as `kubectl get -o json` prints it, except that each item is on
+/// one line (compact): the same JSON, written without a value tree of the
+/// whole cluster, and read back by the snapshot reader's parallel path.
+fn v1_list(items: &[Box<RawValue>]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(128 + items.iter().map(|i| i.get().len() + 6).sum::<usize>());
+    out.extend_from_slice(
+        b"{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"List\",\n  \"metadata\": {\n    \"resourceVersion\": \"\"\n  },\n  \"items\": [",
+    );
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"\n    ");
+        out.extend_from_slice(item.get().as_bytes());
+    }
+    if !items.is_empty() {
+        out.extend_from_slice(b"\n  ");
+    }
+    out.extend_from_slice(b"]\n}\n");
+    out
 }
 
 enum Task {
@@ -776,7 +792,7 @@ enum Task {
 }
 
 enum Got {
-    Items(Vec<Value>),
+    Items(Vec<Box<RawValue>>),
     One(Option<Value>),
 }
 
@@ -855,7 +871,7 @@ pub async fn collect(
                 items.extend(v);
             }
             (Task::Secrets, Ok(Got::Items(v))) => {
-                out.file("kubernetes-secrets.json", &v1_list(v));
+                out.bytes("kubernetes-secrets.json", v1_list(&v));
             }
             (Task::AwsAuth, Ok(Got::One(Some(cm)))) => {
                 out.file("kubernetes-aws-auth.json", &cm);
@@ -863,7 +879,7 @@ pub async fn collect(
             (Task::AwsAuth, Ok(Got::One(None))) => {
                 // What `kubectl get configmap -n kube-system --field-selector
                 // metadata.name=aws-auth -o json` prints when there is none.
-                out.file("kubernetes-aws-auth.json", &v1_list(Vec::new()));
+                out.bytes("kubernetes-aws-auth.json", v1_list(&[]));
             }
             (_, Ok(_)) => {}
             (_, Err((status, detail))) => out.notes.push(Note {
@@ -875,7 +891,7 @@ pub async fn collect(
         }
     }
     if any_kind_ok {
-        out.file("kubernetes.json", &v1_list(items));
+        out.bytes("kubernetes.json", v1_list(&items));
     }
     out
 }

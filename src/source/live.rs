@@ -76,6 +76,11 @@ impl Collected {
         self.files.insert(name.to_string(), bytes);
     }
 
+    /// Keep an output already written as JSON text.
+    pub fn bytes(&mut self, name: &str, bytes: Vec<u8>) {
+        self.files.insert(name.to_string(), bytes);
+    }
+
     pub fn note(&mut self, source: &str, status: Status, detail: impl Into<String>) {
         self.notes.push(Note {
             source: source.to_string(),
