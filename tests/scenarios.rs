@@ -111,3 +111,29 @@ fn demo_snapshot_shows_every_planted_problem() {
     let errors = check(&dir);
     assert!(errors.is_empty(), "{}", errors.join("\n"));
 }
+
+/// The same cluster listed in another order (the API sorts by namespace and
+/// name, a merged file keeps the order of its parts) gives the same report:
+/// the same evidence, the same paths.
+#[test]
+fn report_does_not_depend_on_the_order_objects_are_listed_in() {
+    use iamscope::audit::{self, Options};
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo");
+    let inv = iamscope::source::snapshot::read_dir(&dir).expect("demo");
+    let opts = Options {
+        include_system: false,
+        now: "2026-11-29T00:00:00Z".parse().expect("timestamp"),
+    };
+    let json = |findings: &[audit::Finding]| serde_json::to_string_pretty(findings).expect("json");
+    let want = json(&audit::run(&inv, &opts));
+    let mut reversed = inv.clone();
+    reversed.bindings.reverse();
+    reversed.roles.reverse();
+    reversed.service_accounts.reverse();
+    reversed.pods.reverse();
+    reversed.workloads.reverse();
+    reversed.namespaces.reverse();
+    let got = json(&audit::run(&reversed, &opts));
+    assert!(want.contains("PATH-001") && want.contains("RBAC-004"));
+    assert_eq!(got, want);
+}

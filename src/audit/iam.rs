@@ -249,6 +249,10 @@ fn reachable(ctx: &Context) -> BTreeMap<String, Users> {
                 .push((l.namespace.clone(), l.service_account.clone(), l.via));
         }
     }
+    // By namespace and name, whatever order the service accounts were listed in.
+    for users in by_role.values_mut() {
+        users.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    }
     by_role
 }
 

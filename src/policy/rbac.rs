@@ -601,19 +601,34 @@ impl<'a> RbacEngine<'a> {
         }
         let effective = aggregate(inv);
 
-        let mut binding_role = Vec::with_capacity(inv.bindings.len());
-        let mut by_subject: HashMap<Key, Vec<(usize, usize)>> = HashMap::new();
-        let mut cluster_bindings = Vec::new();
-        let mut ns_bindings: HashMap<&str, Vec<usize>> = HashMap::new();
-        for (bi, b) in inv.bindings.iter().enumerate() {
-            let role = match (b.role_ref.kind.as_str(), &b.namespace) {
+        let binding_role: Vec<Option<usize>> = inv
+            .bindings
+            .iter()
+            .map(|b| match (b.role_ref.kind.as_str(), &b.namespace) {
                 ("ClusterRole", _) => cluster_roles.get(b.role_ref.name.as_str()).copied(),
                 ("Role", Some(ns)) => ns_roles
                     .get(&(ns.as_str(), b.role_ref.name.as_str()))
                     .copied(),
                 _ => None,
-            };
-            binding_role.push(role);
+            })
+            .collect();
+        let mut by_subject: HashMap<Key, Vec<(usize, usize)>> = HashMap::new();
+        let mut cluster_bindings = Vec::new();
+        let mut ns_bindings: HashMap<&str, Vec<usize>> = HashMap::new();
+        // Bindings in a fixed order (cluster-wide ones first, then by namespace
+        // and name), whatever order the API or the files gave them in: the
+        // evidence and the paths chosen are then the same for the same cluster.
+        let mut order: Vec<usize> = (0..inv.bindings.len()).collect();
+        order.sort_by_key(|&i| {
+            let b = &inv.bindings[i];
+            (
+                b.namespace.is_some(),
+                b.namespace.as_deref(),
+                b.name.as_str(),
+            )
+        });
+        for bi in order {
+            let b = &inv.bindings[bi];
             if !include_bootstrap && b.is_bootstrap() {
                 continue;
             }
