@@ -398,8 +398,9 @@ fn check_roles(ctx: &Context, roles: &[(String, Users)], out: &mut Vec<Finding>)
                 // Managed policies (AWS's are large) are attached to many roles: parsed once.
                 let set = PermissionSet::for_role_parsed(role, |arn| ctx.graph.managed_doc(arn));
                 let answers = shared.entry(shared_key).or_default();
+                let inline = set.inline_scope();
                 let hits = classify_with(&set, &mut |q| {
-                    if set.inline_bears_on(q) {
+                    if inline.bears_on(q) {
                         return set.allows_all(q);
                     }
                     if let Some(g) = answers.get(q) {

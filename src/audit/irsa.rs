@@ -469,226 +469,247 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         return;
     }
     let index = SaIndex::new(inv);
-    for role in &inv.iam.roles {
-        let Some(trust) = trust_of(g, role) else {
-            continue;
-        };
-        let stmts = provider_statements(&trust, issuer);
-        if stmts.is_empty() {
-            continue;
-        }
-        let users: Vec<&ServiceAccount> = by_role
-            .get(&role.arn.to_ascii_lowercase())
-            .cloned()
-            .unwrap_or_default();
-        let user_subs: Vec<String> = users
-            .iter()
-            .map(|u| u.username())
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        let user_auds: BTreeSet<String> = users.iter().map(|u| u.audience().to_string()).collect();
-        let subject = Subject::iam_role(&role.arn);
-
-        // IRSA-006: more than one service account.
-        let mut checker = IrsaChecker::new(g, role, &trust);
-        let mut broad: Vec<String> = Vec::new();
-        let mut severity = None;
-        let mut admitted: BTreeMap<String, ()> = BTreeMap::new();
-        for st in &stmts {
-            let Some(w) = st.widest() else { continue };
-            let (sev, what) = match w {
-                SaScope::Any { why } => (
-                    Severity::Critical,
-                    format!("any service account in the cluster ({why})"),
-                ),
-                SaScope::Namespace { namespace, pattern } => (
-                    Severity::High,
-                    format!(
-                        "every service account of namespace {namespace} (StringLike {pattern})"
-                    ),
-                ),
-                SaScope::Exact(_) => continue,
+    // Every role of the account: a share of them per core, findings in role order.
+    let judge = |roles: &[IamRole]| -> Vec<Finding> {
+        let mut out = Vec::new();
+        for role in roles {
+            let Some(trust) = trust_of(g, role) else {
+                continue;
             };
-            severity = severity.max(Some(sev));
-            broad.push(format!("{} admits {what}", st.label));
-            for sa in st.scopes.iter().flat_map(|sc| index.admitted(sc)) {
-                // Listed when the whole trust admits it (an explicit Deny may carve it out).
-                if checker.as_mut().is_none_or(|c| c.may_allow(sa)) {
-                    admitted.insert(format!("{}/{}", sa.namespace, sa.name), ());
-                }
+            let stmts = provider_statements(&trust, issuer);
+            if stmts.is_empty() {
+                continue;
             }
-        }
-        if let Some(sev) = severity {
-            let mut f = Finding::new(
-                "IRSA-006",
-                sev,
-                subject.clone(),
-                format!(
-                    "Trust of role {} admits more than one service account of cluster {}",
-                    role.name,
-                    g.cluster_name()
-                ),
-            );
-            for b in broad {
-                f = f.evidence(b);
-            }
-            if !admitted.is_empty() {
-                let list: Vec<&str> = admitted.keys().map(String::as_str).take(20).collect();
-                f = f.evidence(format!(
-                    "existing service accounts it admits ({}): {}{}",
-                    admitted.len(),
-                    list.join(", "),
-                    if admitted.len() > 20 { ", …" } else { "" }
-                ));
-            }
-            f = f.evidence(
-                "whoever can create a service account (or a pod with a projected token) where the trust admits it gets the role",
-            );
-            let (subs, intro) = if user_subs.is_empty() {
-                (
-                    vec!["system:serviceaccount:NAMESPACE:NAME".to_string()],
-                    format!(
-                        "No service account is annotated with {}; name the one that should use it:",
-                        role.name
-                    ),
-                )
-            } else {
-                (
-                    user_subs.clone(),
-                    format!(
-                        "Replace the wildcard with the service accounts annotated with {} ({}), using StringEquals:",
-                        role.name,
-                        user_subs.join(", ")
-                    ),
-                )
-            };
-            for u in &users {
-                f = f.related(Subject::service_account(&u.namespace, &u.name));
-            }
-            f = f.remediation(fix_for(ctx, issuer, role, &subs, &user_auds, &intro));
-            out.push(f);
-        }
+            let users: Vec<&ServiceAccount> = by_role
+                .get(&role.arn.to_ascii_lowercase())
+                .cloned()
+                .unwrap_or_default();
+            let user_subs: Vec<String> = users
+                .iter()
+                .map(|u| u.username())
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            let user_auds: BTreeSet<String> =
+                users.iter().map(|u| u.audience().to_string()).collect();
+            let subject = Subject::iam_role(&role.arn);
 
-        // IRSA-007: exact names that do not exist.
-        if sas_seen {
-            let mut missing: Vec<String> = Vec::new();
+            // IRSA-006: more than one service account.
+            let mut checker = IrsaChecker::new(g, role, &trust);
+            let mut broad: Vec<String> = Vec::new();
+            let mut severity = None;
+            let mut admitted: BTreeMap<String, ()> = BTreeMap::new();
             for st in &stmts {
-                for sc in &st.scopes {
-                    let SaScope::Exact(values) = sc else { continue };
-                    for v in values {
-                        if let Some((ns, name)) = parse_sub(v)
-                            && g.service_account(ns, name).is_none()
-                        {
-                            let ns_note = if g.namespace_exists(ns) {
-                                ""
-                            } else {
-                                " (its namespace does not exist either)"
-                            };
-                            missing.push(format!(
-                                "{} names {v}, which does not exist{ns_note}",
-                                st.label
-                            ));
-                        }
+                let Some(w) = st.widest() else { continue };
+                let (sev, what) = match w {
+                    SaScope::Any { why } => (
+                        Severity::Critical,
+                        format!("any service account in the cluster ({why})"),
+                    ),
+                    SaScope::Namespace { namespace, pattern } => (
+                        Severity::High,
+                        format!(
+                            "every service account of namespace {namespace} (StringLike {pattern})"
+                        ),
+                    ),
+                    SaScope::Exact(_) => continue,
+                };
+                severity = severity.max(Some(sev));
+                broad.push(format!("{} admits {what}", st.label));
+                for sa in st.scopes.iter().flat_map(|sc| index.admitted(sc)) {
+                    // Listed when the whole trust admits it (an explicit Deny may carve it out).
+                    if checker.as_mut().is_none_or(|c| c.may_allow(sa)) {
+                        admitted.insert(format!("{}/{}", sa.namespace, sa.name), ());
                     }
                 }
             }
-            if !missing.is_empty() {
+            if let Some(sev) = severity {
                 let mut f = Finding::new(
-                    "IRSA-007",
-                    Severity::Medium,
+                    "IRSA-006",
+                    sev,
                     subject.clone(),
                     format!(
-                        "Trust of role {} names a service account that does not exist in cluster {}",
+                        "Trust of role {} admits more than one service account of cluster {}",
                         role.name,
                         g.cluster_name()
                     ),
                 );
-                for m in missing {
-                    f = f.evidence(m);
+                for b in broad {
+                    f = f.evidence(b);
+                }
+                if !admitted.is_empty() {
+                    let list: Vec<&str> = admitted.keys().map(String::as_str).take(20).collect();
+                    f = f.evidence(format!(
+                        "existing service accounts it admits ({}): {}{}",
+                        admitted.len(),
+                        list.join(", "),
+                        if admitted.len() > 20 { ", …" } else { "" }
+                    ));
                 }
                 f = f.evidence(
-                    "whoever can create that service account in that namespace gets the role",
-                );
-                let remediation = if user_subs.is_empty() {
-                    format!(
-                        "If no workload needs role {name}, delete it (or remove this statement); if the name is a typo, correct it. A trust for an existing service account looks like this:\n\n{}",
-                        fix_for(
-                            ctx,
-                            issuer,
-                            role,
-                            &["system:serviceaccount:NAMESPACE:NAME".to_string()],
-                            &user_auds,
-                            "Trust naming an existing service account:"
+                "whoever can create a service account (or a pod with a projected token) where the trust admits it gets the role",
+            );
+                let (subs, intro) = if user_subs.is_empty() {
+                    (
+                        vec!["system:serviceaccount:NAMESPACE:NAME".to_string()],
+                        format!(
+                            "No service account is annotated with {}; name the one that should use it:",
+                            role.name
                         ),
-                        name = role.name
                     )
                 } else {
-                    fix_for(
-                        ctx,
-                        issuer,
-                        role,
-                        &user_subs,
-                        &user_auds,
-                        &format!(
-                            "Name only the service accounts that exist and are annotated with {} ({}):",
+                    (
+                        user_subs.clone(),
+                        format!(
+                            "Replace the wildcard with the service accounts annotated with {} ({}), using StringEquals:",
                             role.name,
                             user_subs.join(", ")
                         ),
                     )
                 };
-                f = f.remediation(remediation);
                 for u in &users {
                     f = f.related(Subject::service_account(&u.namespace, &u.name));
                 }
+                f = f.remediation(fix_for(ctx, issuer, role, &subs, &user_auds, &intro));
+                out.push(f);
+            }
+
+            // IRSA-007: exact names that do not exist.
+            if sas_seen {
+                let mut missing: Vec<String> = Vec::new();
+                for st in &stmts {
+                    for sc in &st.scopes {
+                        let SaScope::Exact(values) = sc else { continue };
+                        for v in values {
+                            if let Some((ns, name)) = parse_sub(v)
+                                && g.service_account(ns, name).is_none()
+                            {
+                                let ns_note = if g.namespace_exists(ns) {
+                                    ""
+                                } else {
+                                    " (its namespace does not exist either)"
+                                };
+                                missing.push(format!(
+                                    "{} names {v}, which does not exist{ns_note}",
+                                    st.label
+                                ));
+                            }
+                        }
+                    }
+                }
+                if !missing.is_empty() {
+                    let mut f = Finding::new(
+                        "IRSA-007",
+                        Severity::Medium,
+                        subject.clone(),
+                        format!(
+                            "Trust of role {} names a service account that does not exist in cluster {}",
+                            role.name,
+                            g.cluster_name()
+                        ),
+                    );
+                    for m in missing {
+                        f = f.evidence(m);
+                    }
+                    f = f.evidence(
+                        "whoever can create that service account in that namespace gets the role",
+                    );
+                    let remediation = if user_subs.is_empty() {
+                        format!(
+                            "If no workload needs role {name}, delete it (or remove this statement); if the name is a typo, correct it. A trust for an existing service account looks like this:\n\n{}",
+                            fix_for(
+                                ctx,
+                                issuer,
+                                role,
+                                &["system:serviceaccount:NAMESPACE:NAME".to_string()],
+                                &user_auds,
+                                "Trust naming an existing service account:"
+                            ),
+                            name = role.name
+                        )
+                    } else {
+                        fix_for(
+                            ctx,
+                            issuer,
+                            role,
+                            &user_subs,
+                            &user_auds,
+                            &format!(
+                                "Name only the service accounts that exist and are annotated with {} ({}):",
+                                role.name,
+                                user_subs.join(", ")
+                            ),
+                        )
+                    };
+                    f = f.remediation(remediation);
+                    for u in &users {
+                        f = f.related(Subject::service_account(&u.namespace, &u.name));
+                    }
+                    out.push(f);
+                }
+            }
+
+            // IRSA-010: sub without aud.
+            let no_aud: Vec<&crate::policy::trust::ProviderTrust> =
+                stmts.iter().filter(|s| s.has_sub && !s.has_aud).collect();
+            if !no_aud.is_empty() {
+                let mut f = Finding::new(
+                    "IRSA-010",
+                    Severity::Low,
+                    subject.clone(),
+                    format!("Trust of role {} checks sub but not aud", role.name),
+                );
+                let mut subs: BTreeSet<String> = BTreeSet::new();
+                for st in &no_aud {
+                    f = f.evidence(format!(
+                        "{} has {} but no {issuer}:aud condition",
+                        st.label,
+                        st.sub_conditions.join(" and ")
+                    ));
+                    for sc in &st.scopes {
+                        if let SaScope::Exact(v) = sc {
+                            subs.extend(v.iter().cloned());
+                        }
+                    }
+                }
+                let subs: Vec<String> = if user_subs.is_empty() {
+                    subs.into_iter().collect()
+                } else {
+                    user_subs.clone()
+                };
+                let subs = if subs.is_empty() {
+                    vec!["system:serviceaccount:NAMESPACE:NAME".to_string()]
+                } else {
+                    subs
+                };
+                f = f.remediation(fix_for(
+                    ctx,
+                    issuer,
+                    role,
+                    &subs,
+                    &user_auds,
+                    "Add the audience condition next to the subject:",
+                ));
                 out.push(f);
             }
         }
-
-        // IRSA-010: sub without aud.
-        let no_aud: Vec<&crate::policy::trust::ProviderTrust> =
-            stmts.iter().filter(|s| s.has_sub && !s.has_aud).collect();
-        if !no_aud.is_empty() {
-            let mut f = Finding::new(
-                "IRSA-010",
-                Severity::Low,
-                subject.clone(),
-                format!("Trust of role {} checks sub but not aud", role.name),
-            );
-            let mut subs: BTreeSet<String> = BTreeSet::new();
-            for st in &no_aud {
-                f = f.evidence(format!(
-                    "{} has {} but no {issuer}:aud condition",
-                    st.label,
-                    st.sub_conditions.join(" and ")
-                ));
-                for sc in &st.scopes {
-                    if let SaScope::Exact(v) = sc {
-                        subs.extend(v.iter().cloned());
-                    }
-                }
-            }
-            let subs: Vec<String> = if user_subs.is_empty() {
-                subs.into_iter().collect()
-            } else {
-                user_subs.clone()
-            };
-            let subs = if subs.is_empty() {
-                vec!["system:serviceaccount:NAMESPACE:NAME".to_string()]
-            } else {
-                subs
-            };
-            f = f.remediation(fix_for(
-                ctx,
-                issuer,
-                role,
-                &subs,
-                &user_auds,
-                "Add the audience condition next to the subject:",
-            ));
-            out.push(f);
+        out
+    };
+    let roles = &inv.iam.roles;
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let per = roles.len().div_ceil(threads).max(2048);
+    let judge = &judge;
+    std::thread::scope(|s| {
+        let handles: Vec<_> = roles
+            .chunks(per)
+            .map(|part| (part, s.spawn(move || judge(part))))
+            .collect();
+        for (part, h) in handles {
+            out.extend(h.join().unwrap_or_else(|_| judge(part)));
         }
-    }
+    });
 }
 
 #[cfg(test)]

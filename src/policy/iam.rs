@@ -1155,6 +1155,33 @@ pub struct PermissionSet {
     pub inline: usize,
 }
 
+/// The services a principal's inline policies name (see [`PermissionSet::inline_bears_on`]).
+#[derive(Debug, Clone, Default)]
+pub struct InlineScope {
+    any_statement: bool,
+    /// A NotAction, or an action whose service has a wildcard.
+    every_service: bool,
+    services: std::collections::BTreeSet<String>,
+}
+
+impl InlineScope {
+    /// Whether a statement could bear on action pattern `q`.
+    pub fn bears_on(&self, q: &str) -> bool {
+        let qs = service_of(q);
+        if !self.any_statement {
+            return false;
+        }
+        if self.every_service || has_wildcard(qs) {
+            return true;
+        }
+        if qs.bytes().any(|b| b.is_ascii_uppercase()) {
+            self.services.contains(&qs.to_ascii_lowercase())
+        } else {
+            self.services.contains(qs)
+        }
+    }
+}
+
 /// The answer to "does it allow all of Q on every resource?".
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Grant {
@@ -1480,18 +1507,30 @@ impl PermissionSet {
     /// what its managed policies and boundary allow, the same for every
     /// principal with those.
     pub fn inline_bears_on(&self, q: &str) -> bool {
-        let qs = service_of(q);
-        self.policies[..self.inline.min(self.policies.len())]
+        self.inline_scope().bears_on(q)
+    }
+
+    /// What the inline policies' statements name, for [`InlineScope::bears_on`].
+    pub fn inline_scope(&self) -> InlineScope {
+        let mut scope = InlineScope::default();
+        for s in self.policies[..self.inline.min(self.policies.len())]
             .iter()
             .flat_map(|p| &p.doc.statements)
-            .any(|s| {
-                s.action.negated
-                    || has_wildcard(qs)
-                    || s.action.values.iter().any(|a| {
-                        let svc = service_of(a.trim());
-                        has_wildcard(svc) || svc.eq_ignore_ascii_case(qs)
-                    })
-            })
+        {
+            scope.any_statement = true;
+            if s.action.negated {
+                scope.every_service = true;
+            }
+            for a in &s.action.values {
+                let svc = service_of(a.trim());
+                if has_wildcard(svc) {
+                    scope.every_service = true;
+                } else {
+                    scope.services.insert(svc.to_ascii_lowercase());
+                }
+            }
+        }
+        scope
     }
 
     /// Does it allow every action `q` matches (`iam:PassRole`, `s3:*`, `*:*`) on every

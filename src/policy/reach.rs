@@ -360,36 +360,58 @@ pub fn role_links(inv: &Inventory, graph: &Graph) -> Vec<RoleLink> {
     }
 
     // 2. Existing service accounts a role's trust admits without an annotation.
+    // Every role of the account is read: a share of them per core, the links
+    // recorded in role order.
     if let Some(issuer) = cluster_issuer(graph) {
         let index = SaIndex::new(inv);
-        for role in &inv.iam.roles {
-            let Some(trust) = trust_of(graph, role) else {
-                continue;
-            };
-            let stmts = provider_statements(&trust, &issuer);
-            if stmts.is_empty() {
-                continue;
-            }
-            let Some(mut checker) = IrsaChecker::new(graph, role, &trust) else {
-                continue;
-            };
-            for sa in candidates(&index, &stmts) {
-                if provider_accepts(graph, sa.audience()) == Some(false) {
+        let admitted = |roles: &[IamRole]| -> Vec<RoleLink> {
+            let mut links = Vec::new();
+            for role in roles {
+                let Some(trust) = trust_of(graph, role) else {
+                    continue;
+                };
+                let stmts = provider_statements(&trust, &issuer);
+                if stmts.is_empty() {
                     continue;
                 }
-                if checker.allows(sa) {
-                    push(
-                        &mut out,
-                        RoleLink {
+                let Some(mut checker) = IrsaChecker::new(graph, role, &trust) else {
+                    continue;
+                };
+                for sa in candidates(&index, &stmts) {
+                    if provider_accepts(graph, sa.audience()) == Some(false) {
+                        continue;
+                    }
+                    if checker.allows(sa) {
+                        links.push(RoleLink {
                             namespace: sa.namespace.clone(),
                             service_account: sa.name.clone(),
                             role_arn: role.arn.clone(),
                             via: Via::Irsa,
                             works: true,
-                        },
-                    );
+                        });
+                    }
                 }
             }
+            links
+        };
+        let roles = &inv.iam.roles;
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1);
+        let per = roles.len().div_ceil(threads).max(2048);
+        let admitted = &admitted;
+        let parts: Vec<Vec<RoleLink>> = std::thread::scope(|s| {
+            let handles: Vec<_> = roles
+                .chunks(per)
+                .map(|part| (part, s.spawn(move || admitted(part))))
+                .collect();
+            handles
+                .into_iter()
+                .map(|(part, h)| h.join().unwrap_or_else(|_| admitted(part)))
+                .collect()
+        });
+        for link in parts.into_iter().flatten() {
+            push(&mut out, link);
         }
     }
 
