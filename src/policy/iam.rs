@@ -1237,13 +1237,20 @@ fn covers(p: &str, q: &str) -> bool {
 
 /// Does the statement's Action/NotAction cover every action of `q`?
 fn stmt_covers_action(s: &Statement, q: &str) -> bool {
-    let candidates = s.patterns_for(q);
     if s.action.negated {
+        let candidates = s.patterns_for(q);
         !candidates
             .iter()
             .any(|p| patterns_intersect(p.trim(), q, true))
+    } else if has_wildcard(service_of(q)) {
+        // Only a pattern whose service is a wildcard can cover the actions of
+        // every service `q` matches (`*:*`, `s3*:Get*`): the patterns of a big
+        // managed policy naming one service each are not even looked at.
+        s.action_index
+            .get("*")
+            .is_some_and(|ix| ix.iter().any(|&i| covers(&s.action.values[i], q)))
     } else {
-        candidates.iter().any(|p| covers(p, q))
+        s.patterns_for(q).iter().any(|p| covers(p, q))
     }
 }
 
@@ -1947,6 +1954,49 @@ mod tests {
             {"Effect": "Allow", "Action": ["sts:Assume*", "sts:Get*", "sts:Decode*", "sts:Tag*", "sts:Set*"], "Resource": "*"}
         ]}));
         assert!(pieces.allows_service("sts").is_some());
+    }
+
+    /// For a query whose service is a wildcard only wildcard-service patterns
+    /// are tried: the same answer as trying every pattern.
+    #[test]
+    fn wildcard_service_queries_look_at_wildcard_patterns_only() {
+        let patterns = [
+            "*",
+            "*:*",
+            "s3:*",
+            "s3*:*",
+            "s3:Get*",
+            "*:Get*",
+            "?3:*",
+            "iam:PassRole",
+            "S3:*",
+            "ec2:*",
+            "*:*Object",
+            "sts:*",
+        ];
+        let queries = [
+            "*:*",
+            "s3*:Get*",
+            "*:Get*",
+            "s?:*",
+            "*:GetObject",
+            "s3:*",
+            "s3:GetObject",
+            "*",
+        ];
+        for n in 0..patterns.len() {
+            for m in n..patterns.len() {
+                let actions: Vec<&str> = patterns[n..=m].to_vec();
+                let st = &doc(
+                    json!({"Statement": {"Effect": "Allow", "Action": actions, "Resource": "*"}}),
+                )
+                .statements[0];
+                for q in queries {
+                    let every = st.action.values.iter().any(|p| covers(p, q));
+                    assert_eq!(stmt_covers_action(st, q), every, "{actions:?} {q}");
+                }
+            }
+        }
     }
 
     #[test]
