@@ -366,7 +366,7 @@ pub fn run(inv: &Inventory, opts: &Options) -> Vec<Finding> {
         tracing::debug!("{name}: {} findings in {:?}", v.len(), t.elapsed());
         v
     };
-    let (mut out, path_out) = std::thread::scope(|s| {
+    std::thread::scope(|s| {
         let ctx = &ctx;
         let iam = s.spawn(move || timed("IAM", &|v| iam::check(ctx, v)));
         let mut out = Vec::new();
@@ -384,25 +384,51 @@ pub fn run(inv: &Inventory, opts: &Options) -> Vec<Finding> {
         let iam_out = iam
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        let worst = path::worst_of(&iam_out);
+        out.extend(iam_out);
+        out.extend(rbac_out);
+        // The rest is de-duplicated and sorted while PATH searches. Only PATH
+        // raises PATH-001, so de-duplicating the two apart is the same, and a
+        // stable merge of the two sorted lists is the same as sorting both.
+        let rest = s.spawn(move || {
+            let t = std::time::Instant::now();
+            dedup(&mut out);
+            out.sort_by(Finding::report_order);
+            tracing::debug!(
+                "{} findings de-duplicated and sorted in {:?}",
+                out.len(),
+                t.elapsed()
+            );
+            out
+        });
         let t = std::time::Instant::now();
         let mut path_out = Vec::new();
         if let Some(p) = path {
-            path::finish(p, &iam_out, &mut path_out);
+            path::finish_with(p, &worst, &mut path_out);
         }
         tracing::debug!("PATH: {} findings in {:?}", path_out.len(), t.elapsed());
-        out.extend(iam_out);
-        out.extend(rbac_out);
-        (out, path_out)
-    });
-    out.extend(path_out);
-    let t = std::time::Instant::now();
-    dedup(&mut out);
-    out.sort_by(Finding::report_order);
-    tracing::debug!(
-        "{} findings de-duplicated and sorted in {:?}",
-        out.len(),
-        t.elapsed()
-    );
+        dedup(&mut path_out);
+        path_out.sort_by(Finding::report_order);
+        let rest = rest
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        merge_sorted(rest, path_out)
+    })
+}
+
+/// Two lists sorted in report order, merged; on ties `a`'s come first (as a
+/// stable sort of `a` followed by `b` would have them).
+fn merge_sorted(a: Vec<Finding>, b: Vec<Finding>) -> Vec<Finding> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let mut b = b.into_iter().peekable();
+    for x in a {
+        while let Some(y) = b.next_if(|y| Finding::report_order(y, &x) == std::cmp::Ordering::Less)
+        {
+            out.push(y);
+        }
+        out.push(x);
+    }
+    out.extend(b);
     out
 }
 

@@ -332,15 +332,14 @@ pub fn prepare<'a>(ctx: &Context<'a>) -> Option<Prepared<'a>> {
 
 /// PATH-001, given what [`prepare`] built and the IAM findings (`prior`).
 pub fn finish(p: Prepared, prior: &[Finding], out: &mut Vec<Finding>) {
-    let Prepared {
-        iam,
-        engine,
-        sas,
-        running,
-        pods,
-    } = p;
-    // The worst IAM finding per role ARN.
-    let mut worst: HashMap<String, (Severity, &'static str)> = HashMap::new();
+    finish_with(p, &worst_of(prior), out);
+}
+
+/// The worst IAM finding per role ARN (lowercase), all PATH reads of them.
+pub type Worst = HashMap<String, (Severity, &'static str)>;
+
+pub fn worst_of(prior: &[Finding]) -> Worst {
+    let mut worst: Worst = HashMap::new();
     for f in prior {
         if let Subject::IamRole { arn } = &f.subject
             && f.rule.starts_with("IAM-")
@@ -353,7 +352,18 @@ pub fn finish(p: Prepared, prior: &[Finding], out: &mut Vec<Finding>) {
             }
         }
     }
+    worst
+}
 
+/// PATH-001, given what [`prepare`] built and the IAM findings' [`worst_of`].
+pub fn finish_with(p: Prepared, worst: &Worst, out: &mut Vec<Finding>) {
+    let Prepared {
+        iam,
+        engine,
+        sas,
+        running,
+        pods,
+    } = p;
     let mut world = World {
         engine: &engine,
         iam,
@@ -369,7 +379,7 @@ pub fn finish(p: Prepared, prior: &[Finding], out: &mut Vec<Finding>) {
         .in_scope(Scope::Cluster)
         .iter()
         .flat_map(|(ns, n)| world.iam.roles_of(ns, n).to_vec())
-        .map(|(arn, _)| role_severity(&worst, &arn))
+        .map(|(arn, _)| role_severity(worst, &arn))
         .max()
         .unwrap_or(Severity::Medium);
     for (principal, pairs) in engine.named_principals() {
@@ -382,7 +392,7 @@ pub fn finish(p: Prepared, prior: &[Finding], out: &mut Vec<Finding>) {
         if start_caps.is_empty() {
             continue;
         }
-        if let Some(f) = search(&mut world, &principal, start_caps, &worst, ceiling) {
+        if let Some(f) = search(&mut world, &principal, start_caps, worst, ceiling) {
             out.push(f);
         }
     }

@@ -81,7 +81,17 @@ impl<'a> Graph<'a> {
             ns_roles: HashMap::new(),
             associations: HashMap::new(),
             role_links: OnceLock::new(),
-            trusts: (0..inv.iam.roles.len()).map(|_| OnceLock::new()).collect(),
+            // Parsed when the snapshot was read, where that matches these roles.
+            trusts: inv
+                .iam
+                .roles
+                .iter()
+                .enumerate()
+                .map(|(i, r)| match inv.parsed_trusts.get(i) {
+                    Some((arn, doc)) if *arn == r.arn => OnceLock::from(doc.clone()),
+                    _ => OnceLock::new(),
+                })
+                .collect(),
             managed_docs: (0..inv.iam.policies.len())
                 .map(|_| OnceLock::new())
                 .collect(),

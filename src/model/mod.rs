@@ -59,6 +59,10 @@ pub struct Inventory {
     pub cluster: Option<EksCluster>,
     pub access_entries: Vec<AccessEntry>,
     pub pod_identity_associations: Vec<PodIdentityAssociation>,
+    /// Trust policies as parsed when the snapshot was read (each role's ARN and
+    /// document; `None` when absent or not parseable), so that an audit does not
+    /// parse them again. Empty for inventories built any other way.
+    pub parsed_trusts: crate::source::ParsedTrusts,
 
     pub coverage: Coverage,
 }

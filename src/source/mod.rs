@@ -42,17 +42,23 @@ pub fn load(
 /// Policy documents the IAM engine cannot read are problems of the input,
 /// named where they are: a role whose only policy is unreadable must not look
 /// harmless just because nothing could be evaluated.
-pub fn document_problems(iam: &crate::model::IamInventory) -> Vec<String> {
+/// With them, every role's trust policy as parsed (see `Inventory::parsed_trusts`).
+pub fn document_problems(iam: &crate::model::IamInventory) -> (Vec<String>, ParsedTrusts) {
     use crate::policy::iam::parse_document;
     let role_problems = |base: usize, roles: &[crate::model::IamRole]| {
         let mut problems = Vec::new();
+        let mut trusts: ParsedTrusts = Vec::with_capacity(roles.len());
         for (i, r) in roles.iter().enumerate() {
             let at = format!("RoleDetailList[{}] ({})", base + i, r.name);
-            if let Some(t) = &r.trust_policy
-                && let Err(e) = parse_document(t)
-            {
-                problems.push(format!("{at}: trust policy cannot be evaluated: {e}"));
-            }
+            let trust = match r.trust_policy.as_ref().map(parse_document) {
+                Some(Ok(doc)) => Some(std::sync::Arc::new(doc)),
+                Some(Err(e)) => {
+                    problems.push(format!("{at}: trust policy cannot be evaluated: {e}"));
+                    None
+                }
+                None => None,
+            };
+            trusts.push((r.arn.clone(), trust));
             for p in &r.inline_policies {
                 if let Err(e) = parse_document(&p.document) {
                     problems.push(format!(
@@ -62,7 +68,7 @@ pub fn document_problems(iam: &crate::model::IamInventory) -> Vec<String> {
                 }
             }
         }
-        problems
+        (problems, trusts)
     };
     // Tens of thousands of roles in a large account: one share per core.
     let roles = &iam.roles;
@@ -70,7 +76,7 @@ pub fn document_problems(iam: &crate::model::IamInventory) -> Vec<String> {
         .map(|n| n.get())
         .unwrap_or(1);
     let per = roles.len().div_ceil(threads).max(4096);
-    let mut problems: Vec<String> = std::thread::scope(|s| {
+    let parts: Vec<(Vec<String>, ParsedTrusts)> = std::thread::scope(|s| {
         let handles: Vec<_> = roles
             .chunks(per)
             .enumerate()
@@ -78,9 +84,15 @@ pub fn document_problems(iam: &crate::model::IamInventory) -> Vec<String> {
             .collect();
         handles
             .into_iter()
-            .flat_map(|(c, chunk, h)| h.join().unwrap_or_else(|_| role_problems(c * per, chunk)))
+            .map(|(c, chunk, h)| h.join().unwrap_or_else(|_| role_problems(c * per, chunk)))
             .collect()
     });
+    let mut problems = Vec::new();
+    let mut trusts = Vec::with_capacity(roles.len());
+    for (p, t) in parts {
+        problems.extend(p);
+        trusts.extend(t);
+    }
     for p in &iam.policies {
         if let Some(d) = &p.document
             && let Err(e) = parse_document(d)
@@ -91,5 +103,11 @@ pub fn document_problems(iam: &crate::model::IamInventory) -> Vec<String> {
             ));
         }
     }
-    problems
+    (problems, trusts)
 }
+
+/// Each role's ARN and its trust policy as parsed (`None`: absent or not parseable).
+pub type ParsedTrusts = Vec<(
+    String,
+    Option<std::sync::Arc<crate::policy::iam::PolicyDocument>>,
+)>;

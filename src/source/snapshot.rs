@@ -206,20 +206,21 @@ fn read_counted(files: &dyn Files) -> (Inventory, usize) {
         let done = IamDone::of(iam);
         tracing::debug!("parsed {IAM_FILE} in {:?}", t.elapsed());
         let t = std::time::Instant::now();
-        let problems = match &done {
+        let checked = match &done {
             IamDone::Read(IamOutcome::Read(iam, _)) => super::document_problems(iam),
-            _ => Vec::new(),
+            _ => (Vec::new(), Vec::new()),
         };
         tracing::debug!("checked policy documents in {:?}", t.elapsed());
-        (done, problems)
+        (done, checked)
     };
     let document_problems = std::thread::scope(|s| {
         let iam = s.spawn(move || iam_done(iam));
         r.read_kubernetes(&names);
-        let (iam, problems) = iam
+        let (iam, (problems, trusts)) = iam
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         r.read_iam(iam);
+        r.inv.parsed_trusts = trusts;
         problems
     });
     tracing::debug!("read Kubernetes and IAM files in {:?}", started.elapsed());
