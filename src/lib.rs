@@ -7,6 +7,7 @@ pub mod audit;
 pub mod cli;
 pub mod graph;
 pub mod model;
+pub mod par;
 pub mod policy;
 pub mod report;
 pub mod source;

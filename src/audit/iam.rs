@@ -347,32 +347,12 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
     // Tens of thousands of reachable roles in a large estate: a share per core,
     // findings joined in role order.
     let roles: Vec<_> = reachable(ctx).into_iter().collect();
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
-    let per = roles.len().div_ceil(threads).max(2048);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = roles
-            .chunks(per)
-            .map(|part| {
-                (
-                    part,
-                    s.spawn(move || {
-                        let mut v = Vec::new();
-                        check_roles(ctx, part, &mut v);
-                        v
-                    }),
-                )
-            })
-            .collect();
-        for (part, h) in handles {
-            match h.join() {
-                Ok(v) => out.extend(v),
-                // Judge that share here, so that a panic surfaces as it would have.
-                Err(_) => check_roles(ctx, part, out),
-            }
-        }
+    let parts = crate::par::shares(&roles, 2048, |_, part| {
+        let mut v = Vec::new();
+        check_roles(ctx, part, &mut v);
+        v
     });
+    out.extend(parts.into_iter().flatten());
 }
 
 type Users = Vec<(String, String, Via)>;

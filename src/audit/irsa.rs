@@ -695,21 +695,8 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         }
         out
     };
-    let roles = &inv.iam.roles;
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
-    let per = roles.len().div_ceil(threads).max(2048);
-    let judge = &judge;
-    std::thread::scope(|s| {
-        let handles: Vec<_> = roles
-            .chunks(per)
-            .map(|part| (part, s.spawn(move || judge(part))))
-            .collect();
-        for (part, h) in handles {
-            out.extend(h.join().unwrap_or_else(|_| judge(part)));
-        }
-    });
+    let parts = crate::par::shares(&inv.iam.roles, 2048, |_, part| judge(part));
+    out.extend(parts.into_iter().flatten());
 }
 
 #[cfg(test)]

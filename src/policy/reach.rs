@@ -394,22 +394,7 @@ pub fn role_links(inv: &Inventory, graph: &Graph) -> Vec<RoleLink> {
             }
             links
         };
-        let roles = &inv.iam.roles;
-        let threads = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1);
-        let per = roles.len().div_ceil(threads).max(2048);
-        let admitted = &admitted;
-        let parts: Vec<Vec<RoleLink>> = std::thread::scope(|s| {
-            let handles: Vec<_> = roles
-                .chunks(per)
-                .map(|part| (part, s.spawn(move || admitted(part))))
-                .collect();
-            handles
-                .into_iter()
-                .map(|(part, h)| h.join().unwrap_or_else(|_| admitted(part)))
-                .collect()
-        });
+        let parts = crate::par::shares(&inv.iam.roles, 2048, |_, part| admitted(part));
         for link in parts.into_iter().flatten() {
             push(&mut out, link);
         }

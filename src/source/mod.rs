@@ -72,21 +72,7 @@ pub fn document_problems(iam: &crate::model::IamInventory) -> (Vec<String>, Pars
     };
     // Tens of thousands of roles in a large account: one share per core.
     let roles = &iam.roles;
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
-    let per = roles.len().div_ceil(threads).max(4096);
-    let parts: Vec<(Vec<String>, ParsedTrusts)> = std::thread::scope(|s| {
-        let handles: Vec<_> = roles
-            .chunks(per)
-            .enumerate()
-            .map(|(c, chunk)| (c, chunk, s.spawn(move || role_problems(c * per, chunk))))
-            .collect();
-        handles
-            .into_iter()
-            .map(|(c, chunk, h)| h.join().unwrap_or_else(|_| role_problems(c * per, chunk)))
-            .collect()
-    });
+    let parts = crate::par::shares(roles, 4096, role_problems);
     let mut problems = Vec::new();
     let mut trusts = Vec::with_capacity(roles.len());
     for (p, t) in parts {

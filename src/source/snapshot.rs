@@ -2012,40 +2012,17 @@ fn decode_piece(index: usize, piece: &str) -> Option<(Decoded, &str)> {
     Some((decode_item(index, &Item::Text(raw.get())), &piece[end..]))
 }
 
-/// Run `f` over `items` split in consecutive chunks, one per core for large
-/// inputs, and join the results in order; `None` when any chunk gives `None`.
+/// Run `f` over `items` in consecutive shares, one per core for large
+/// inputs, and join the results in order; `None` when any share gives `None`.
 fn in_parallel<T: Sync, R: Send>(
     items: &[T],
     f: impl Fn(usize, &[T]) -> Option<Vec<R>> + Sync,
 ) -> Option<Vec<R>> {
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .min(items.len() / PARALLEL_MIN_ITEMS)
-        .max(1);
-    if threads == 1 {
-        return f(0, items);
+    let mut out = Vec::with_capacity(items.len());
+    for part in crate::par::shares(items, PARALLEL_MIN_ITEMS, f) {
+        out.extend(part?);
     }
-    let size = items.len().div_ceil(threads);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = items
-            .chunks(size)
-            .enumerate()
-            .map(|(c, chunk)| {
-                let f = &f;
-                (c, chunk, s.spawn(move || f(c * size, chunk)))
-            })
-            .collect();
-        let mut out = Vec::with_capacity(items.len());
-        for (c, chunk, h) in handles {
-            match h.join() {
-                Ok(part) => out.extend(part?),
-                // A worker that panicked: run its chunk here, so the panic surfaces as it would have.
-                Err(_) => out.extend(f(c * size, chunk)?),
-            }
-        }
-        Some(out)
-    })
+    Some(out)
 }
 
 fn decode_item(index: usize, item: &Item) -> Decoded {
