@@ -1159,7 +1159,7 @@ mod typed {
     use serde::{Deserialize, Deserializer};
     use serde_json::Value;
 
-    use super::{IamOutcome, decode_document, str_list};
+    use super::{IamOutcome, decode_document, element_problems, str_list};
     use crate::model::{
         AttachedPolicy, IamGroup, IamInventory, IamRole, IamUser, InlinePolicy, ManagedPolicy,
     };
@@ -1339,13 +1339,10 @@ mod typed {
                     .collect::<BTreeMap<_, _>>(),
                 arn,
             };
-            if let Err(e) = crate::model::RoleArn::parse(&role.arn) {
-                ps.insert(0, format!("Arn: {e}"));
-            }
-            problems.extend(
-                ps.into_iter()
-                    .map(|p| format!("RoleDetailList[{i}] ({}): {p}", role.name)),
-            );
+            let arn = crate::model::RoleArn::parse(&role.arn)
+                .err()
+                .map(|e| e.to_string());
+            element_problems(&mut problems, "RoleDetailList", i, &role.name, arn, ps);
             iam.roles.push(role);
         }
         for (i, u) in lists.user_detail_list.into_iter().flatten().enumerate() {
@@ -1368,13 +1365,10 @@ mod typed {
                     .and_then(|b| b.permissions_boundary_arn),
                 arn,
             };
-            if let Err(e) = crate::model::Arn::parse(&user.arn) {
-                ps.insert(0, format!("Arn: {e}"));
-            }
-            problems.extend(
-                ps.into_iter()
-                    .map(|p| format!("UserDetailList[{i}] ({}): {p}", user.name)),
-            );
+            let arn = crate::model::Arn::parse(&user.arn)
+                .err()
+                .map(|e| e.to_string());
+            element_problems(&mut problems, "UserDetailList", i, &user.name, arn, ps);
             iam.users.push(user);
         }
         for (i, g) in lists.group_detail_list.into_iter().flatten().enumerate() {
@@ -1393,13 +1387,10 @@ mod typed {
                 attached_policies: attached(g.attached_managed_policies),
                 arn,
             };
-            if let Err(e) = crate::model::Arn::parse(&group.arn) {
-                ps.insert(0, format!("Arn: {e}"));
-            }
-            problems.extend(
-                ps.into_iter()
-                    .map(|p| format!("GroupDetailList[{i}] ({}): {p}", group.name)),
-            );
+            let arn = crate::model::Arn::parse(&group.arn)
+                .err()
+                .map(|e| e.to_string());
+            element_problems(&mut problems, "GroupDetailList", i, &group.name, arn, ps);
             iam.groups.push(group);
         }
         for (i, p) in lists.policies.into_iter().flatten().enumerate() {
@@ -1444,13 +1435,10 @@ mod typed {
                 document,
                 arn,
             };
-            if let Err(e) = crate::model::Arn::parse(&policy.arn) {
-                ps.insert(0, format!("Arn: {e}"));
-            }
-            problems.extend(
-                ps.into_iter()
-                    .map(|e| format!("Policies[{i}] ({}): {e}", policy.name)),
-            );
+            let arn = crate::model::Arn::parse(&policy.arn)
+                .err()
+                .map(|e| e.to_string());
+            element_problems(&mut problems, "Policies", i, &policy.name, arn, ps);
             iam.policies.push(policy);
         }
         Some(IamOutcome::Read(iam, problems))
@@ -1484,6 +1472,24 @@ mod typed {
             })
             .collect()
     }
+}
+
+/// The problems of element `i` of an IAM list, named by list, index and
+/// name; a malformed ARN (the element is kept: rules judge it) first.
+fn element_problems(
+    problems: &mut Vec<String>,
+    list: &str,
+    i: usize,
+    name: &str,
+    arn: Option<String>,
+    ps: Vec<String>,
+) {
+    problems.extend(
+        arn.map(|e| format!("Arn: {e}"))
+            .into_iter()
+            .chain(ps)
+            .map(|p| format!("{list}[{i}] ({name}): {p}")),
+    );
 }
 
 /// The roles, users, groups and managed policies of get-account-authorization-details.
@@ -1549,15 +1555,12 @@ fn read_iam_value(v: Value) -> IamOutcome {
             .enumerate()
         {
             match parse_role(r) {
-                Ok((role, mut ps)) => {
+                Ok((role, ps)) => {
                     // Kept (rules judge it), but a malformed ARN is said where it is.
-                    if let Err(e) = crate::model::RoleArn::parse(&role.arn) {
-                        ps.insert(0, format!("Arn: {e}"));
-                    }
-                    problems.extend(
-                        ps.into_iter()
-                            .map(|p| format!("RoleDetailList[{i}] ({}): {p}", role.name)),
-                    );
+                    let arn = crate::model::RoleArn::parse(&role.arn)
+                        .err()
+                        .map(|e| e.to_string());
+                    element_problems(&mut problems, "RoleDetailList", i, &role.name, arn, ps);
                     iam.roles.push(role);
                 }
                 Err(e) => problems.push(format!("RoleDetailList[{i}]: {e}")),
@@ -1568,14 +1571,11 @@ fn read_iam_value(v: Value) -> IamOutcome {
             .enumerate()
         {
             match parse_user(u) {
-                Ok((user, mut ps)) => {
-                    if let Err(e) = crate::model::Arn::parse(&user.arn) {
-                        ps.insert(0, format!("Arn: {e}"));
-                    }
-                    problems.extend(
-                        ps.into_iter()
-                            .map(|p| format!("UserDetailList[{i}] ({}): {p}", user.name)),
-                    );
+                Ok((user, ps)) => {
+                    let arn = crate::model::Arn::parse(&user.arn)
+                        .err()
+                        .map(|e| e.to_string());
+                    element_problems(&mut problems, "UserDetailList", i, &user.name, arn, ps);
                     iam.users.push(user);
                 }
                 Err(e) => problems.push(format!("UserDetailList[{i}]: {e}")),
@@ -1586,14 +1586,11 @@ fn read_iam_value(v: Value) -> IamOutcome {
             .enumerate()
         {
             match parse_group(g) {
-                Ok((group, mut ps)) => {
-                    if let Err(e) = crate::model::Arn::parse(&group.arn) {
-                        ps.insert(0, format!("Arn: {e}"));
-                    }
-                    problems.extend(
-                        ps.into_iter()
-                            .map(|p| format!("GroupDetailList[{i}] ({}): {p}", group.name)),
-                    );
+                Ok((group, ps)) => {
+                    let arn = crate::model::Arn::parse(&group.arn)
+                        .err()
+                        .map(|e| e.to_string());
+                    element_problems(&mut problems, "GroupDetailList", i, &group.name, arn, ps);
                     iam.groups.push(group);
                 }
                 Err(e) => problems.push(format!("GroupDetailList[{i}]: {e}")),
@@ -1601,14 +1598,11 @@ fn read_iam_value(v: Value) -> IamOutcome {
         }
         for (i, p) in take_list(&mut page, "Policies").into_iter().enumerate() {
             match parse_managed_policy(p) {
-                Ok((pol, mut ps)) => {
-                    if let Err(e) = crate::model::Arn::parse(&pol.arn) {
-                        ps.insert(0, format!("Arn: {e}"));
-                    }
-                    problems.extend(
-                        ps.into_iter()
-                            .map(|e| format!("Policies[{i}] ({}): {e}", pol.name)),
-                    );
+                Ok((pol, ps)) => {
+                    let arn = crate::model::Arn::parse(&pol.arn)
+                        .err()
+                        .map(|e| e.to_string());
+                    element_problems(&mut problems, "Policies", i, &pol.name, arn, ps);
                     iam.policies.push(pol);
                 }
                 Err(e) => problems.push(format!("Policies[{i}]: {e}")),
