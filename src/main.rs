@@ -9,6 +9,12 @@ use iamscope::cli::{AuditArgs, Cli, Command, Target};
 use iamscope::report::Report;
 use iamscope::source;
 
+/// jemalloc: the audit allocates many small strings on two threads at once, where
+/// glibc's malloc spent a fifth of the CPU (BENCHMARKS.md).
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose, cli.command.is_none());
