@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod cli;
 pub mod graph;
+pub mod hashing;
 pub mod model;
 pub mod par;
 pub mod policy;

@@ -8,7 +8,8 @@
 //! [`classify`] is the pure core: a role's effective permissions in, the IAM-001..005
 //! hits out. `tests/iam_managed_policies.rs` runs it over every AWS managed policy.
 
-use std::collections::{BTreeMap, HashMap};
+use crate::hashing::HashMap;
+use std::collections::BTreeMap;
 
 use serde_json::Value;
 
@@ -360,10 +361,10 @@ type Users = Vec<(String, String, Via)>;
 fn check_roles(ctx: &Context, roles: &[(String, Users)], out: &mut Vec<Finding>) {
     // Roles stamped from one template share their policies: classify each set once.
     type Classified<'r> = (&'r IamRole, Vec<PermissionHit>, Vec<String>);
-    let mut cache: HashMap<(String, u64), Vec<Classified>> = HashMap::new();
+    let mut cache: HashMap<(String, u64), Vec<Classified>> = HashMap::default();
     // Roles with the same managed policies and boundary share the answers for
     // every action their inline policies do not mention.
-    let mut shared: HashMap<String, HashMap<String, Option<Grant>>> = HashMap::new();
+    let mut shared: HashMap<String, HashMap<String, Option<Grant>>> = HashMap::default();
     for (arn, users) in roles {
         let Some(role) = ctx.graph.iam_role(arn) else {
             continue;

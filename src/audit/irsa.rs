@@ -12,7 +12,8 @@
 //! and a trust that is also wrong (another namespace, another audience) still
 //! raises IRSA-005: that part would stay broken after the provider is created.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use crate::hashing::HashMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Context, Finding, Severity, Subject};
 use crate::graph::ProviderState;
@@ -102,7 +103,7 @@ fn annotated_index<'a>(
     ctx: &Context<'a>,
     annotated: &[(&'a ServiceAccount, RoleArn)],
 ) -> HashMap<String, Vec<&'a ServiceAccount>> {
-    let mut by_role: HashMap<String, Vec<&'a ServiceAccount>> = HashMap::new();
+    let mut by_role: HashMap<String, Vec<&'a ServiceAccount>> = HashMap::default();
     for (sa, arn) in annotated {
         if let Some(r) = find_role(ctx.inv, ctx.graph, arn) {
             by_role

@@ -435,7 +435,8 @@ fn merge_sorted(a: Vec<Finding>, b: Vec<Finding>) -> Vec<Finding> {
 /// One finding per (rule, subject, title): a family may reach the same fact twice.
 fn dedup(out: &mut Vec<Finding>) {
     let keep: Vec<bool> = {
-        let mut seen = std::collections::HashSet::with_capacity(out.len());
+        let mut seen =
+            crate::hashing::HashSet::with_capacity_and_hasher(out.len(), Default::default());
         out.iter()
             .map(|f| seen.insert((f.rule, &f.subject, f.title.as_str())))
             .collect()

@@ -9,7 +9,8 @@
 //! of what its accounts may do, so the first time a role is reached is along a
 //! shortest path.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use crate::hashing::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::rc::Rc;
 
 use super::rbac::{IamSas, POD_OWNERS, binding_subject, members_evidence, subject_of, via_name};
@@ -159,7 +160,7 @@ impl<'a, 'e> World<'a, 'e> {
             Node::AnySa(ns) => {
                 let names = self.sas.get(ns.as_str()).cloned().unwrap_or_default();
                 let mut caps = Vec::new();
-                let mut seen: HashSet<usize> = HashSet::new();
+                let mut seen: HashSet<usize> = HashSet::default();
                 // Bindings naming one account, then the groups all of them share.
                 for n in &names {
                     let p = Principal::service_account(ns, n);
@@ -304,7 +305,7 @@ pub fn prepare<'a>(ctx: &Context<'a>) -> Option<Prepared<'a>> {
             .push(sa.name.as_str());
     }
     let mut running: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    let mut pods = HashMap::new();
+    let mut pods = HashMap::default();
     for p in &inv.pods {
         running
             .entry(p.namespace.as_str())
@@ -339,7 +340,7 @@ pub fn finish(p: Prepared, prior: &[Finding], out: &mut Vec<Finding>) {
 pub type Worst = HashMap<String, (Severity, &'static str)>;
 
 pub fn worst_of(prior: &[Finding]) -> Worst {
-    let mut worst: Worst = HashMap::new();
+    let mut worst: Worst = HashMap::default();
     for f in prior {
         if let Subject::IamRole { arn } = &f.subject
             && f.rule.starts_with("IAM-")
@@ -370,7 +371,7 @@ pub fn finish_with(p: Prepared, worst: &Worst, out: &mut Vec<Finding>) {
         sas,
         running,
         pods,
-        caps: HashMap::new(),
+        caps: HashMap::default(),
     };
 
     // The worst severity any reachable role could have: a search stops there.
@@ -415,11 +416,11 @@ fn search<'a>(
     worst: &HashMap<String, (Severity, &'static str)>,
     ceiling: Severity,
 ) -> Option<Finding> {
-    let mut steps: HashMap<Node, Step> = HashMap::new();
+    let mut steps: HashMap<Node, Step> = HashMap::default();
     let mut queue: VecDeque<Node> = VecDeque::new();
     // (ns, sa) → (node where reached, depth)
     let mut reached: BTreeMap<(String, String), (Node, usize)> = BTreeMap::new();
-    let mut depth: HashMap<Node, usize> = HashMap::new();
+    let mut depth: HashMap<Node, usize> = HashMap::default();
 
     let expand = |world: &World<'a, '_>,
                   from: Option<&Node>,

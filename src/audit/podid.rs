@@ -191,8 +191,8 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
     // PODID-004: roles any association in the account could use.
     if g.iam_seen() {
         // The associations that name each role (by the role's ARN), in inventory order.
-        let mut by_role: std::collections::HashMap<&str, Vec<&PodIdentityAssociation>> =
-            std::collections::HashMap::new();
+        let mut by_role: crate::hashing::HashMap<&str, Vec<&PodIdentityAssociation>> =
+            crate::hashing::HashMap::default();
         for a in &inv.pod_identity_associations {
             if let Some(r) = RoleArn::parse(&a.role_arn)
                 .ok()

@@ -6,7 +6,8 @@
 //! (`kubernetes.io/bootstrapping: rbac-defaults`) count only with
 //! `--include-system`.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use crate::hashing::{HashMap, HashSet};
+use std::collections::BTreeMap;
 
 use super::{Context, Finding, Severity, Subject};
 use crate::model::{Inventory, RbacBinding, Status};
@@ -370,7 +371,7 @@ fn check_subject(
         })
         .collect();
     // One line per binding is enough for this one.
-    let mut seen_b = HashSet::new();
+    let mut seen_b = HashSet::default();
     let admin: Vec<(&Grant, String)> = admin
         .into_iter()
         .filter(|(g, _)| seen_b.insert(g.binding().map(|b| b as *const RbacBinding)))
@@ -710,7 +711,7 @@ fn iam_targets(
     names: impl Fn(&Grant) -> Option<Vec<String>>,
 ) -> Vec<(String, String)> {
     // A set, not a scan of the list: a cluster-wide grant reaches every account.
-    let mut out: HashSet<(String, String)> = HashSet::new();
+    let mut out: HashSet<(String, String)> = HashSet::default();
     for (g, _) in hits {
         let only = names(g);
         for (ns, name) in iam.in_scope(g.scope) {

@@ -5,7 +5,7 @@
 //! association → role, cluster → its OIDC provider. Nodes are indices into the
 //! inventory's vectors, so the graph borrows and never clones objects.
 
-use std::collections::HashMap;
+use crate::hashing::HashMap;
 use std::sync::{Arc, OnceLock};
 
 use crate::model::{
@@ -70,16 +70,22 @@ impl<'a> Graph<'a> {
     pub fn build(inv: &'a Inventory) -> Graph<'a> {
         let mut g = Graph {
             inv,
-            sa_index: HashMap::new(),
-            namespaces: HashMap::with_capacity(inv.namespaces.len()),
-            sa_uses: HashMap::new(),
-            roles_by_arn: HashMap::with_capacity(inv.iam.roles.len()),
-            roles_by_name: HashMap::with_capacity(inv.iam.roles.len()),
-            users_by_name: HashMap::new(),
-            policies_by_arn: HashMap::new(),
-            cluster_roles: HashMap::new(),
-            ns_roles: HashMap::new(),
-            associations: HashMap::new(),
+            sa_index: HashMap::default(),
+            namespaces: HashMap::with_capacity_and_hasher(inv.namespaces.len(), Default::default()),
+            sa_uses: HashMap::default(),
+            roles_by_arn: HashMap::with_capacity_and_hasher(
+                inv.iam.roles.len(),
+                Default::default(),
+            ),
+            roles_by_name: HashMap::with_capacity_and_hasher(
+                inv.iam.roles.len(),
+                Default::default(),
+            ),
+            users_by_name: HashMap::default(),
+            policies_by_arn: HashMap::default(),
+            cluster_roles: HashMap::default(),
+            ns_roles: HashMap::default(),
+            associations: HashMap::default(),
             role_links: OnceLock::new(),
             // Parsed when the snapshot was read, where that matches these roles.
             trusts: inv

@@ -24,7 +24,8 @@
 //! bindings by subject and by namespace are precomputed, so a query touches only
 //! the bindings that can apply.
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use crate::hashing::{HashMap, HashSet};
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 
 use crate::model::{
@@ -587,8 +588,8 @@ impl<'a> RbacEngine<'a> {
     /// `include_bootstrap == false` leaves out the grants of Kubernetes' own
     /// bootstrap bindings (what an audit reports by default).
     pub fn build(inv: &'a Inventory, include_bootstrap: bool) -> RbacEngine<'a> {
-        let mut cluster_roles = HashMap::new();
-        let mut ns_roles = HashMap::new();
+        let mut cluster_roles = HashMap::default();
+        let mut ns_roles = HashMap::default();
         for (i, r) in inv.roles.iter().enumerate() {
             match &r.namespace {
                 None => {
@@ -612,9 +613,9 @@ impl<'a> RbacEngine<'a> {
                 _ => None,
             })
             .collect();
-        let mut by_subject: HashMap<Key, Vec<(usize, usize)>> = HashMap::new();
+        let mut by_subject: HashMap<Key, Vec<(usize, usize)>> = HashMap::default();
         let mut cluster_bindings = Vec::new();
-        let mut ns_bindings: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut ns_bindings: HashMap<&str, Vec<usize>> = HashMap::default();
         // Bindings in a fixed order (cluster-wide ones first, then by namespace
         // and name), whatever order the API or the files gave them in: the
         // evidence and the paths chosen are then the same for the same cluster.
@@ -670,7 +671,7 @@ impl<'a> RbacEngine<'a> {
             });
         }
 
-        let mut sa_per_ns: HashMap<&str, usize> = HashMap::new();
+        let mut sa_per_ns: HashMap<&str, usize> = HashMap::default();
         for sa in &inv.service_accounts {
             *sa_per_ns.entry(sa.namespace.as_str()).or_default() += 1;
         }
@@ -1090,7 +1091,7 @@ impl<'a> RbacEngine<'a> {
     pub fn who_can(&self, req: &Request) -> Vec<(Principal, Grant<'a>)> {
         let inv = self.inv;
         let mut out: Vec<(Principal, Grant<'a>)> = Vec::new();
-        let mut seen: HashSet<Principal> = HashSet::new();
+        let mut seen: HashSet<Principal> = HashSet::default();
 
         let masters = Grant {
             scope: Scope::Cluster,
@@ -1237,7 +1238,7 @@ fn aggregate(inv: &Inventory) -> Vec<Vec<RuleRef>> {
         sels.iter().any(|s| selector_matches(s, labels))
     };
     // Direct selections, computed once per aggregated role.
-    let mut direct: HashMap<usize, Vec<usize>> = HashMap::new();
+    let mut direct: HashMap<usize, Vec<usize>> = HashMap::default();
     for &i in &cluster {
         if let Some(sels) = &inv.roles[i].aggregation {
             let picked = cluster
@@ -1257,7 +1258,7 @@ fn aggregate(inv: &Inventory) -> Vec<Vec<RuleRef>> {
                 return own.collect();
             }
             let mut order = Vec::new();
-            let mut visited = HashSet::from([i]);
+            let mut visited = HashSet::from_iter([i]);
             let mut queue = VecDeque::from([i]);
             while let Some(cur) = queue.pop_front() {
                 order.push(cur);
@@ -1267,7 +1268,7 @@ fn aggregate(inv: &Inventory) -> Vec<Vec<RuleRef>> {
                     }
                 }
             }
-            let mut seen: HashSet<&PolicyRuleKey> = HashSet::new();
+            let mut seen: HashSet<&PolicyRuleKey> = HashSet::default();
             let keys: Vec<(RuleRef, PolicyRuleKey)> = order
                 .iter()
                 .flat_map(|&ri| {

@@ -6,7 +6,7 @@
 //! The IAM rules judge exactly the roles that some link here `works` for; the
 //! PATH rule follows these links from Kubernetes subjects to AWS.
 
-use std::collections::{HashMap, HashSet};
+use crate::hashing::{HashMap, HashSet};
 use std::sync::Arc;
 
 use super::iam::PolicyDocument;
@@ -170,7 +170,7 @@ impl<'t> IrsaChecker<'t> {
             issuer,
             provider,
             sub_matters,
-            memo: HashMap::new(),
+            memo: HashMap::default(),
         })
     }
 
@@ -254,8 +254,8 @@ impl<'a> SaIndex<'a> {
     pub fn new(inv: &'a Inventory) -> SaIndex<'a> {
         let mut idx = SaIndex {
             all: Vec::with_capacity(inv.service_accounts.len()),
-            by_sub: HashMap::new(),
-            by_ns: HashMap::new(),
+            by_sub: HashMap::default(),
+            by_ns: HashMap::default(),
         };
         for (i, sa) in inv.service_accounts.iter().enumerate() {
             let sub = sa.username();
@@ -291,7 +291,7 @@ impl<'a> SaIndex<'a> {
 
 /// The existing service accounts any of these statements admits, each once.
 fn candidates<'a>(index: &SaIndex<'a>, stmts: &[ProviderTrust]) -> Vec<&'a ServiceAccount> {
-    let mut seen = HashSet::new();
+    let mut seen = HashSet::default();
     let mut out = Vec::new();
     for st in stmts {
         for sc in &st.scopes {
@@ -307,7 +307,7 @@ fn candidates<'a>(index: &SaIndex<'a>, stmts: &[ProviderTrust]) -> Vec<&'a Servi
 
 pub fn role_links(inv: &Inventory, graph: &Graph) -> Vec<RoleLink> {
     let mut out = Vec::new();
-    let mut seen: HashSet<(String, String, String, Via)> = HashSet::new();
+    let mut seen: HashSet<(String, String, String, Via)> = HashSet::default();
     let mut push = |out: &mut Vec<RoleLink>, link: RoleLink| {
         let key = (
             link.namespace.clone(),

@@ -6,7 +6,8 @@
 //! metadata and type only: their `data` is skipped by the deserializer and
 //! never stored.
 
-use std::collections::{BTreeMap, HashSet};
+use crate::hashing::HashSet;
+use std::collections::BTreeMap;
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -94,7 +95,7 @@ impl std::error::Error for SnapshotError {}
 
 /// The files of a snapshot: a directory on disk, or the same outputs held in
 /// memory (what the live sources fetched, before `snapshot DIR` writes them).
-pub trait Files {
+pub trait Files: Sync {
     /// File names, sorted.
     fn names(&self) -> Vec<String>;
     fn load(&self, name: &str) -> Loaded;
@@ -193,17 +194,17 @@ fn read_counted(files: &dyn Files) -> (Inventory, usize) {
             mode: Mode::Snapshot,
             ..Inventory::default()
         },
-        seen_keys: HashSet::new(),
+        seen_keys: HashSet::default(),
         readable: 0,
     };
     // iam.json is parsed on another thread while the Kubernetes files are read
     // (those are streamed: the two together hold less than either file's size).
     let started = std::time::Instant::now();
-    let iam = Parsed::of(files.load(IAM_FILE));
-    // The documents are checked on that thread too (reported last, as before).
-    let iam_done = |iam: Parsed| {
+    // The file is loaded and its documents are checked on that thread too
+    // (document problems are reported last, as before).
+    let iam_done = || {
         let t = std::time::Instant::now();
-        let done = IamDone::of(iam);
+        let done = IamDone::of(Parsed::of(files.load(IAM_FILE)));
         tracing::debug!("parsed {IAM_FILE} in {:?}", t.elapsed());
         let t = std::time::Instant::now();
         let checked = match &done {
@@ -214,7 +215,7 @@ fn read_counted(files: &dyn Files) -> (Inventory, usize) {
         (done, checked)
     };
     let document_problems = std::thread::scope(|s| {
-        let iam = s.spawn(move || iam_done(iam));
+        let iam = s.spawn(iam_done);
         r.read_kubernetes(&names);
         let (iam, (problems, trusts)) = iam
             .join()
@@ -439,6 +440,7 @@ impl Reader<'_> {
             {
                 let before_secrets = self.inv.secrets.len();
                 let before_auth = self.inv.aws_auth.is_some();
+                self.seen_keys.reserve(decoded.len());
                 for d in decoded {
                     self.apply(name, d, &mut counts);
                 }

@@ -1,7 +1,7 @@
 //! View-models: (inventory, findings) → rows and detail text. Pure: no
 //! terminal types here, so every view is unit-testable and cheap to rebuild.
 
-use std::collections::HashMap;
+use crate::hashing::HashMap;
 
 use crate::audit::{Finding, Severity, Subject};
 use crate::model::{Inventory, Status};
@@ -21,8 +21,8 @@ pub struct Model {
 
 impl Model {
     pub fn new(inv: Inventory, findings: Vec<Finding>, include_system: bool) -> Model {
-        let mut by_subject: HashMap<Subject, Vec<usize>> = HashMap::new();
-        let mut by_related: HashMap<Subject, Vec<usize>> = HashMap::new();
+        let mut by_subject: HashMap<Subject, Vec<usize>> = HashMap::default();
+        let mut by_related: HashMap<Subject, Vec<usize>> = HashMap::default();
         for (i, f) in findings.iter().enumerate() {
             by_subject.entry(f.subject.clone()).or_default().push(i);
             for r in &f.related {
@@ -330,14 +330,14 @@ fn sa_roles(m: &Model, ns: &str, name: &str) -> Vec<(String, &'static str)> {
 }
 
 fn service_accounts(m: &Model) -> Table {
-    let mut pods: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut pods: HashMap<(&str, &str), usize> = HashMap::default();
     for p in &m.inv.pods {
         *pods
             .entry((p.namespace.as_str(), p.service_account.as_str()))
             .or_default() += 1;
     }
     // Pod Identity associations by service account: one pass, not one per row.
-    let mut associations: HashMap<(&str, &str), Vec<&str>> = HashMap::new();
+    let mut associations: HashMap<(&str, &str), Vec<&str>> = HashMap::default();
     for a in &m.inv.pod_identity_associations {
         associations
             .entry((a.namespace.as_str(), a.service_account.as_str()))
@@ -445,7 +445,7 @@ fn subject_of(kind: &str, name: &str, namespace: Option<&str>) -> Subject {
 
 fn subjects(m: &Model) -> Table {
     // Every subject a binding names, plus service accounts and mapped AWS identities.
-    let mut seen: HashMap<(String, String, Option<String>), (usize, bool)> = HashMap::new();
+    let mut seen: HashMap<(String, String, Option<String>), (usize, bool)> = HashMap::default();
     let mut order = Vec::new();
     let mut add = |kind: &str, name: &str, ns: Option<&str>, bootstrap: bool, binding: bool| {
         let key = (
@@ -560,7 +560,7 @@ fn subjects(m: &Model) -> Table {
 }
 
 fn iam_roles(m: &Model) -> Table {
-    let mut used: HashMap<String, usize> = HashMap::new();
+    let mut used: HashMap<String, usize> = HashMap::default();
     for sa in &m.inv.service_accounts {
         if let Some(a) = sa.irsa_annotation() {
             *used.entry(a.to_ascii_lowercase()).or_default() += 1;
@@ -2020,9 +2020,9 @@ pub fn copy_text(node: &Node, m: &Model) -> String {
 /// within `limit` expanded nodes.
 pub fn path_between(from: &Node, to: &Node, m: &Model, limit: usize) -> Option<Vec<String>> {
     use std::collections::VecDeque;
-    let mut prev: HashMap<Node, (Node, String)> = HashMap::new();
+    let mut prev: HashMap<Node, (Node, String)> = HashMap::default();
     let mut queue = VecDeque::from([from.clone()]);
-    let mut seen = std::collections::HashSet::from([from.clone()]);
+    let mut seen = crate::hashing::HashSet::from_iter([from.clone()]);
     let mut expanded = 0;
     while let Some(n) = queue.pop_front() {
         if &n == to {
