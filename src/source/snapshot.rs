@@ -1829,6 +1829,11 @@ fn decode_all(items: &[&RawValue]) -> Vec<Decoded> {
 /// How much of a large JSON file is read at a time.
 const STREAM_CHUNK_BYTES: usize = 32 << 20;
 
+/// How many List items a core takes at a time while a chunk is decoded: small
+/// enough that the cores finish a chunk together, large enough that taking
+/// turns costs nothing.
+const STREAM_BATCH_ITEMS: usize = 64;
+
 /// The items of a List laid out one value per line, as `kubectl … -o json`,
 /// `jq` and most tools write it, read piece by piece and decoded in parallel,
 /// without holding the whole file or scanning it on one thread first.
@@ -1858,9 +1863,6 @@ fn decode_pretty_stream(mut r: impl Read, chunk: usize) -> Option<Vec<Decoded>> 
     let prefix = std::str::from_utf8(&buf[text_start..first])
         .ok()?
         .to_string();
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
     let mut out: Vec<Decoded> = Vec::new();
     let mut next = Vec::new();
     let mut pos = first;
@@ -1878,9 +1880,8 @@ fn decode_pretty_stream(mut r: impl Read, chunk: usize) -> Option<Vec<Decoded>> 
             .collect();
         let tail = starts[starts.len() - 1];
         let base = out.len();
-        let per = pieces.len().div_ceil(threads).max(PARALLEL_MIN_ITEMS / 4);
-        let decode = |at: usize, chunk: &[&[u8]]| -> Option<Vec<Decoded>> {
-            chunk
+        let decode = |at: usize, batch: &[&[u8]]| -> Option<Vec<Decoded>> {
+            batch
                 .iter()
                 .enumerate()
                 .map(|(i, piece)| {
@@ -1890,40 +1891,19 @@ fn decode_pretty_stream(mut r: impl Read, chunk: usize) -> Option<Vec<Decoded>> 
                 })
                 .collect()
         };
-        // Workers decode these pieces while this thread reads the next chunk.
-        let (decoded, more) = std::thread::scope(|s| {
-            let mut parts = pieces.chunks(per).enumerate();
-            let mine = parts.next();
-            let handles: Vec<_> = parts
-                .map(|(c, part)| {
-                    let decode = &decode;
-                    (c, part, s.spawn(move || decode(c * per, part)))
-                })
-                .collect();
-            let more = if eof {
+        // Every core decodes these pieces, a batch at a time, while this thread
+        // first reads the next chunk and then joins in.
+        let (decoded, more) = crate::par::batches(&pieces, STREAM_BATCH_ITEMS, decode, || {
+            if eof {
                 Some(false)
             } else {
                 next.clear();
                 next.extend_from_slice(&buf[tail..]);
                 fill(&mut r, &mut next, chunk)
-            };
-            let mut decoded = match mine {
-                Some((_, part)) => decode(0, part),
-                None => Some(Vec::new()),
-            };
-            for (c, part, h) in handles {
-                let got = match h.join() {
-                    Ok(got) => got,
-                    // A worker that panicked: decode its part here, so the panic surfaces as it would have.
-                    Err(_) => decode(c * per, part),
-                };
-                decoded = decoded.zip(got).map(|(mut a, b)| {
-                    a.extend(b);
-                    a
-                });
             }
-            (decoded, more)
         });
+        let decoded: Option<Vec<Vec<Decoded>>> = decoded.into_iter().collect();
+        let decoded = decoded.map(|d| d.into_iter().flatten());
         out.extend(decoded?);
         if eof {
             pos = tail;
