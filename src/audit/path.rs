@@ -119,13 +119,15 @@ impl Node {
 /// The cluster facts the search needs, computed once.
 struct World<'a, 'e> {
     engine: &'e RbacEngine<'a>,
-    iam: IamSas,
+    iam: &'e IamSas,
     /// Service accounts per namespace.
-    sas: BTreeMap<&'a str, Vec<&'a str>>,
+    sas: &'e BTreeMap<&'a str, Vec<&'a str>>,
     /// Service accounts that pods (or workload templates) run as, per namespace.
-    running: BTreeMap<&'a str, BTreeSet<&'a str>>,
+    running: &'e BTreeMap<&'a str, BTreeSet<&'a str>>,
     /// Pod name → its service account, per namespace.
-    pods: HashMap<(&'a str, &'a str), &'a str>,
+    pods: &'e HashMap<(&'a str, &'a str), &'a str>,
+    /// What a service account (or any of a namespace) can do, as found so far
+    /// by this thread's searches.
     caps: HashMap<Node, Rc<[Cap<'a>]>>,
 }
 
@@ -365,39 +367,52 @@ pub fn finish_with(p: Prepared, worst: &Worst, out: &mut Vec<Finding>) {
         running,
         pods,
     } = p;
-    let mut world = World {
+    let world = |caps| World {
         engine: &engine,
-        iam,
-        sas,
-        running,
-        pods,
-        caps: HashMap::default(),
+        iam: &iam,
+        sas: &sas,
+        running: &running,
+        pods: &pods,
+        caps,
     };
 
     // The worst severity any reachable role could have: a search stops there.
-    let ceiling = world
-        .iam
+    let ceiling = iam
         .in_scope(Scope::Cluster)
         .iter()
-        .flat_map(|(ns, n)| world.iam.roles_of(ns, n).to_vec())
+        .flat_map(|(ns, n)| iam.roles_of(ns, n).to_vec())
         .map(|(arn, _)| role_severity(worst, &arn))
         .max()
         .unwrap_or(Severity::Medium);
-    for (principal, pairs) in engine.named_principals() {
-        if let Principal::ServiceAccount { namespace, name } = &principal
-            && !world.iam.roles_of(namespace, name).is_empty()
-        {
-            continue; // it has a role of its own
-        }
-        let start_caps = caps_of(&engine.rows(&pairs), &principal.label());
-        if start_caps.is_empty() {
-            continue;
-        }
-        if let Some(f) = search(&mut world, &principal, start_caps, worst, ceiling) {
-            out.push(f);
-        }
-    }
+    let subjects: Vec<(Principal, Vec<(usize, usize)>)> = engine
+        .named_principals()
+        .into_iter()
+        .filter(|(principal, _)| match principal {
+            // It has a role of its own.
+            Principal::ServiceAccount { namespace, name } => {
+                iam.roles_of(namespace, name).is_empty()
+            }
+            _ => true,
+        })
+        .collect();
+    // Subjects are searched on every core, each thread with its own memo.
+    let found = crate::par::shares(&subjects, PATH_MIN_SUBJECTS_PER_THREAD, |_, part| {
+        let mut world = world(HashMap::default());
+        part.iter()
+            .filter_map(|(principal, pairs)| {
+                let start_caps = caps_of(&engine.rows(pairs), &principal.label());
+                if start_caps.is_empty() {
+                    return None;
+                }
+                search(&mut world, principal, start_caps, worst, ceiling)
+            })
+            .collect::<Vec<_>>()
+    });
+    out.extend(found.into_iter().flatten());
 }
+
+/// Below this many subjects a thread of its own costs more than it saves.
+const PATH_MIN_SUBJECTS_PER_THREAD: usize = 256;
 
 /// A reached role's severity: its worst IAM finding's, at least medium.
 fn role_severity(worst: &HashMap<String, (Severity, &'static str)>, arn: &str) -> Severity {
