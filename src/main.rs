@@ -84,19 +84,22 @@ fn run_audit(target: &Target, args: &AuditArgs) -> Result<ExitCode, String> {
     let findings = audit::run(&inv, &opts);
     tracing::debug!("audit: {} findings in {:?}", findings.len(), t.elapsed());
     let t = std::time::Instant::now();
-    let text = Report {
+    let report = Report {
         inv: &inv,
         findings: &findings,
-    }
-    .render(args.format);
-    tracing::debug!("report: {} bytes in {:?}", text.len(), t.elapsed());
+    };
     match &args.out {
-        Some(path) => std::fs::write(path, text)
+        Some(path) => std::fs::File::create(path)
+            .and_then(|file| {
+                let mut file = std::io::BufWriter::new(file);
+                report.write_to(args.format, &mut file)?;
+                file.flush()
+            })
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?,
         None => {
             let mut stdout = std::io::stdout().lock();
-            if let Err(e) = stdout
-                .write_all(text.as_bytes())
+            if let Err(e) = report
+                .write_to(args.format, &mut stdout)
                 .and_then(|_| stdout.flush())
             {
                 // A closed pipe (`| head`) is not an error worth a message.
@@ -106,6 +109,7 @@ fn run_audit(target: &Target, args: &AuditArgs) -> Result<ExitCode, String> {
             }
         }
     }
+    tracing::debug!("report written in {:?}", t.elapsed());
     let failed = args
         .fail_on
         .is_some_and(|threshold| findings.iter().any(|f| f.severity >= threshold));

@@ -35,6 +35,14 @@ impl Report<'_> {
         }
     }
 
+    /// The report written to `w`; a JSON report is written as it is rendered.
+    pub fn write_to(&self, format: Format, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        match format {
+            Format::Json => json::write(self, w),
+            other => w.write_all(self.render(other).as_bytes()),
+        }
+    }
+
     pub fn cluster(&self) -> Option<String> {
         self.inv
             .cluster
