@@ -14,6 +14,12 @@ use iamscope::ui::views::{self, Model, ViewKind};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
+/// The allocator the `iamscope` binary ships with (src/main.rs), so that stage
+/// times add up to the whole process's.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn estates() -> Vec<(String, PathBuf)> {
     // `cargo test --all-targets` runs benches once as tests, in a debug build:
     // measuring gigabyte estates there would only slow the test suite down.
