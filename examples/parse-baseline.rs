@@ -11,6 +11,11 @@ use std::time::Instant;
 
 use serde_json::Value;
 
+/// The allocator the `iamscope` binary ships with (src/main.rs).
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn count(v: &Value) -> usize {
     match v {
         Value::Array(a) => 1 + a.iter().map(count).sum::<usize>(),

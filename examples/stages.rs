@@ -19,6 +19,11 @@ use iamscope::audit::{self, Context, Options};
 use iamscope::graph::Graph;
 use iamscope::report::{Format, Report};
 
+/// The allocator the `iamscope` binary ships with (src/main.rs).
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// Peak resident set so far (VmHWM), in MiB.
 fn peak_mib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
