@@ -216,22 +216,9 @@ for i in (load(os.path.join(ref, "kubernetes.json")) or {}).get("items", []):
     objects[PLURAL.get(i.get("kind"), i.get("kind"))] += 1
 objects["secrets"] = len((load(os.path.join(ref, "kubernetes-secrets.json")) or {}).get("items", []))
 
-def parse(path):
-    parts = [p for p in path.split("/") if p]
-    if parts[:2] == ["api", "v1"]:
-        rest = parts[2:]
-    elif len(parts) >= 3 and parts[0] == "apis":
-        rest = parts[3:]
-    else:
-        return None
-    ns = None
-    if rest[:1] == ["namespaces"] and len(rest) >= 3:
-        ns, rest = rest[1], rest[2:]
-    if not rest:
-        return None
-    if rest[0] == "namespaces" and ns is None:
-        return ("namespaces", None, rest[1] if len(rest) > 1 else None)
-    return (rest[0], ns, rest[1] if len(rest) > 1 else None)
+# (plural, namespace, name) of a request path, as the peers themselves parse it.
+sys.path.insert(0, os.path.join(os.getcwd(), "tests", "support"))
+from peers import parse_kube_path as parse  # noqa: E402
 
 def span(rs):
     ts = [r["t"] for r in rs]
