@@ -43,53 +43,54 @@ pub fn write(r: &Report, w: &mut dyn Write) -> std::io::Result<()> {
         }),
         coverage: &r.inv.coverage,
         summary: summary_obj,
-        findings: &[],
+        findings: r.findings,
     };
-    write_with_findings(&doc, r.findings, w)
+    write_document(doc, w)
 }
 
-/// The document pretty-printed as `serde_json::to_writer_pretty` would print
-/// it with these findings.
-fn write_with_findings(
-    doc: &Document,
-    findings: &[crate::audit::Finding],
-    w: &mut dyn Write,
-) -> std::io::Result<()> {
-    let mut head = serde_json::to_vec_pretty(doc)?;
-    // `findings` is the last field: the document ends with its empty array.
+/// A share of the findings, printed as its own document: its elements are two
+/// levels deep, as in the whole document.
+#[derive(serde::Serialize)]
+struct Share<'a> {
+    findings: &'a [crate::audit::Finding],
+}
+
+/// The document pretty-printed as `serde_json::to_writer_pretty` prints it,
+/// with the findings (the bulk of a large report) serialized on every core.
+fn write_document(doc: Document, w: &mut dyn Write) -> std::io::Result<()> {
+    let findings = doc.findings;
+    let rest = Document {
+        findings: &[],
+        ..doc
+    };
+    let head = serde_json::to_vec_pretty(&rest)?;
+    let parts = crate::par::shares(findings, REPORT_MIN_FINDINGS_PER_THREAD, |_, part| {
+        serde_json::to_vec_pretty(&Share { findings: part })
+    })
+    .into_iter()
+    .collect::<Result<Vec<_>, _>>()?;
+    // `findings` is the last field: the head ends with its empty array, and
+    // each share is `{"findings": [` + its elements + `]}`.
     const EMPTY_END: &[u8] = b"[]\n}";
-    if findings.is_empty() || !head.ends_with(EMPTY_END) {
-        head.push(b'\n');
-        return w.write_all(&head);
-    }
-    head.truncate(head.len() - EMPTY_END.len());
-    head.extend_from_slice(b"[\n");
-    w.write_all(&head)?;
-    // Each finding is an element of an array two levels deep: its lines are
-    // indented by four more spaces than when it is printed alone (a JSON
-    // string holds no raw newline, so every newline is layout).
-    let parts = crate::par::shares(findings, REPORT_MIN_FINDINGS_PER_THREAD, |at, part| {
-        // About 1.4 kB a finding: sized once rather than grown by doubling.
-        let mut text = Vec::with_capacity(part.len() * 1536);
-        let mut one = Vec::with_capacity(4096);
-        for (i, f) in part.iter().enumerate() {
-            if at + i > 0 {
-                text.extend_from_slice(b",\n");
-            }
-            one.clear();
-            serde_json::to_writer_pretty(&mut one, f)?;
-            text.extend_from_slice(b"    ");
-            for (j, line) in one.split(|b| *b == b'\n').enumerate() {
-                if j > 0 {
-                    text.extend_from_slice(b"\n    ");
-                }
-                text.extend_from_slice(line);
-            }
+    const SHARE_OPEN: &[u8] = b"{\n  \"findings\": [\n";
+    const SHARE_CLOSE: &[u8] = b"\n  ]\n}";
+    let head = head.strip_suffix(EMPTY_END);
+    let inner: Option<Vec<&[u8]>> = parts
+        .iter()
+        .map(|p| p.strip_prefix(SHARE_OPEN)?.strip_suffix(SHARE_CLOSE))
+        .collect();
+    let (Some(head), Some(inner)) = (head, inner) else {
+        // No findings (or a layout other than expected): the whole document at once.
+        serde_json::to_writer_pretty(&mut *w, &Document { findings, ..rest })?;
+        return w.write_all(b"\n");
+    };
+    w.write_all(head)?;
+    w.write_all(b"[\n")?;
+    for (i, part) in inner.iter().enumerate() {
+        if i > 0 {
+            w.write_all(b",\n")?;
         }
-        Ok::<_, serde_json::Error>(text)
-    });
-    for part in parts {
-        w.write_all(&part?)?;
+        w.write_all(part)?;
     }
     w.write_all(b"\n  ]\n}\n")
 }
@@ -122,27 +123,20 @@ mod tests {
             });
             f
         };
+        let coverage = crate::model::Coverage::default();
         for n in [0, 1, 3, REPORT_MIN_FINDINGS_PER_THREAD * 2 + 5] {
             let findings: Vec<Finding> = (0..n).map(finding).collect();
-            let doc = Document {
+            let doc = || Document {
                 tool: json!({"name": TOOL_NAME}),
                 source: json!({"mode": "snapshot"}),
-                coverage: &crate::model::Coverage::default(),
+                coverage: &coverage,
                 summary: Map::new(),
-                findings: &[],
-            };
-            let whole = Document {
                 findings: &findings,
-                ..doc
             };
-            let mut want = serde_json::to_vec_pretty(&whole).unwrap();
+            let mut want = serde_json::to_vec_pretty(&doc()).unwrap();
             want.push(b'\n');
-            let doc = Document {
-                findings: &[],
-                ..whole
-            };
             let mut got = Vec::new();
-            write_with_findings(&doc, &findings, &mut got).unwrap();
+            write_document(doc(), &mut got).unwrap();
             assert_eq!(got, want, "{n} findings");
         }
     }
