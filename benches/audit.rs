@@ -49,6 +49,7 @@ fn opts() -> Options {
     Options {
         include_system: false,
         now: "2026-11-29T00:00:00Z".parse().expect("timestamp"),
+        ..Options::default()
     }
 }
 

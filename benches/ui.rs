@@ -53,6 +53,7 @@ fn ui(c: &mut Criterion) {
         let opts = Options {
             include_system: false,
             now: "2026-11-29T00:00:00Z".parse().expect("timestamp"),
+            ..Options::default()
         };
         let findings = audit::run(&inv, &opts);
         let mut g = c.benchmark_group(format!("ui/{size}"));

@@ -60,6 +60,7 @@ fn main() {
     let opts = Options {
         include_system: false,
         now: "2026-11-29T00:00:00Z".parse().expect("timestamp"),
+        ..Options::default()
     };
     let t = Instant::now();
     let graph = Graph::build(&inv);

@@ -96,6 +96,10 @@ pub struct AuditArgs {
     /// Write the report to a file instead of standard output
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+
+    /// List at most N related subjects per finding (the rest are counted in related_total); 0 lists all
+    #[arg(long, value_name = "N", default_value_t = crate::audit::MAX_RELATED)]
+    pub max_related: usize,
 }
 
 fn parse_severity(s: &str) -> Result<crate::audit::Severity, String> {

@@ -78,6 +78,7 @@ fn run_audit(target: &Target, args: &AuditArgs) -> Result<ExitCode, String> {
     tracing::debug!("inventory read in {:?}", t.elapsed());
     let opts = Options {
         include_system: args.include_system,
+        max_related: (args.max_related > 0).then_some(args.max_related),
         ..Options::default()
     };
     let t = std::time::Instant::now();

@@ -123,6 +123,7 @@ fn report_does_not_depend_on_the_order_objects_are_listed_in() {
     let opts = Options {
         include_system: false,
         now: "2026-11-29T00:00:00Z".parse().expect("timestamp"),
+        ..Options::default()
     };
     let json = |findings: &[audit::Finding]| serde_json::to_string_pretty(findings).expect("json");
     let want = json(&audit::run(&inv, &opts));

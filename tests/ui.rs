@@ -16,6 +16,7 @@ fn model(include_system: bool) -> Model {
         include_system,
         // Fixed "now" so age-based findings do not drift.
         now: "2026-11-29T00:00:00Z".parse().expect("timestamp"),
+        ..Options::default()
     };
     let findings = audit::run(&inv, &opts);
     Model::new(inv, findings, include_system)

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::{Context, Finding, Severity, Subject};
+use super::{Context, Finding, MAX_EXAMPLES, Related, Severity, Subject};
 use crate::model::IamRole;
 use crate::policy::iam::{
     Grant, NamedPolicy, ParseError, PermissionSet, parse_date, parse_document,
@@ -239,20 +239,22 @@ pub fn classify_documents(docs: &[(&str, &Value)]) -> Result<Vec<PermissionHit>,
 }
 
 /// The service accounts that reach each role, by lowercase role ARN.
-fn reachable(ctx: &Context) -> BTreeMap<String, Users> {
-    let mut by_role: BTreeMap<String, Users> = BTreeMap::new();
-    // Shared with the RBAC and PATH families: computed once per audit.
-    for l in ctx.graph.role_links() {
+fn reachable<'g>(ctx: &Context<'g>) -> BTreeMap<String, Users<'g>> {
+    let mut by_role: BTreeMap<String, Users<'g>> = BTreeMap::new();
+    // Shared with the RBAC and PATH families: computed once per audit. Borrowed,
+    // not copied: a role every service account can obtain has one entry per account.
+    let links: &'g [crate::policy::reach::RoleLink] = ctx.graph.role_links();
+    for l in links {
         if l.works {
             by_role
                 .entry(l.role_arn.to_ascii_lowercase())
                 .or_default()
-                .push((l.namespace.clone(), l.service_account.clone(), l.via));
+                .push((l.namespace.as_str(), l.service_account.as_str(), l.via));
         }
     }
     // By namespace and name, whatever order the service accounts were listed in.
     for users in by_role.values_mut() {
-        users.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        users.sort_unstable();
     }
     by_role
 }
@@ -341,6 +343,124 @@ fn unused(ctx: &Context, role: &IamRole) -> Option<String> {
     }
 }
 
+/// The distinct service accounts of a sorted list of users, as related subjects.
+fn related_accounts(users: &Users<'_>, limit: Option<usize>) -> Related {
+    let distinct = || {
+        let mut last: Option<(&str, &str)> = None;
+        users.iter().filter_map(move |(ns, n, _)| {
+            let key = (*ns, *n);
+            (last.replace(key) != Some(key)).then_some(key)
+        })
+    };
+    Related::sorted(
+        distinct().map(|(ns, n)| Subject::service_account(ns, n)),
+        distinct().count(),
+        limit,
+    )
+}
+
+/// Who obtains the role, in one line whatever their number: every account of
+/// the cluster or of a namespace is said so (with the trust condition that makes
+/// it so), otherwise the first few are named and the rest counted.
+fn reach_line(ctx: &Context, role: &IamRole, users: &Users<'_>) -> String {
+    let how = |via: &Via| match via {
+        Via::Irsa => "IRSA",
+        Via::PodIdentity => "Pod Identity",
+    };
+    let mut names: Vec<String> = Vec::new();
+    let mut count = 0usize;
+    let mut last: Option<(&str, &str)> = None;
+    let mut namespaces: crate::hashing::HashSet<&str> = Default::default();
+    for (ns, n, via) in users {
+        let key = (*ns, *n);
+        if last.replace(key) == Some(key) {
+            continue;
+        }
+        count += 1;
+        namespaces.insert(ns);
+        if names.len() < MAX_EXAMPLES {
+            names.push(format!("{ns}/{n} ({})", how(via)));
+        }
+    }
+    let examples = if count > names.len() {
+        format!(
+            "{} and {} more",
+            names.join(", "),
+            fmt_count(count - names.len())
+        )
+    } else {
+        names.join(", ")
+    };
+    if count <= MAX_EXAMPLES {
+        return format!("reachable from service account(s) {examples}");
+    }
+    let all = ctx.inv.service_accounts.len();
+    let why = broad_trust_reason(ctx, role);
+    if count == all {
+        return format!(
+            "every service account of the cluster ({}) can obtain it{}: e.g. {examples}",
+            fmt_count(count),
+            why.map(|w| format!(" ({w})")).unwrap_or_default()
+        );
+    }
+    if namespaces.len() == 1
+        && let Some(ns) = namespaces.iter().next()
+        && ctx.graph.service_account_count(ns) == count
+    {
+        return format!(
+            "every service account of namespace {ns} ({}) can obtain it{}: e.g. {examples}",
+            fmt_count(count),
+            why.map(|w| format!(" ({w})")).unwrap_or_default()
+        );
+    }
+    let most = if count * 2 > all {
+        format!(" (most of the cluster's {})", fmt_count(all))
+    } else {
+        String::new()
+    };
+    format!(
+        "reachable from {} service accounts{most}{}: {examples}",
+        fmt_count(count),
+        why.map(|w| format!(" ({w})")).unwrap_or_default()
+    )
+}
+
+/// Why a role's trust admits many service accounts: its broadest `sub` scope.
+fn broad_trust_reason(ctx: &Context, role: &IamRole) -> Option<String> {
+    use crate::policy::trust::{SaScope, provider_statements};
+    let issuer = crate::policy::reach::cluster_issuer(ctx.graph)?;
+    let trust = ctx.graph.trust(role)?;
+    let stmts = provider_statements(&trust, &issuer);
+    let (st, scope) = stmts
+        .iter()
+        .filter_map(|st| st.widest().map(|w| (st, w)))
+        .max_by_key(|(_, w)| match w {
+            SaScope::Any { .. } => 2,
+            SaScope::Namespace { .. } => 1,
+            SaScope::Exact(_) => 0,
+        })?;
+    match scope {
+        SaScope::Any { why } => Some(format!("trust {}: {why}", st.label)),
+        SaScope::Namespace { pattern, .. } => {
+            Some(format!("trust {}: sub is StringLike {pattern}", st.label))
+        }
+        SaScope::Exact(_) => None,
+    }
+}
+
+/// `9,019`: counts as a person reads them.
+pub(crate) fn fmt_count(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
     if !ctx.graph.iam_seen() {
         return;
@@ -356,9 +476,10 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
     out.extend(parts.into_iter().flatten());
 }
 
-type Users = Vec<(String, String, Via)>;
+/// The service accounts that obtain a role, sorted by namespace, name and way.
+type Users<'g> = Vec<(&'g str, &'g str, Via)>;
 
-fn check_roles(ctx: &Context, roles: &[(String, Users)], out: &mut Vec<Finding>) {
+fn check_roles(ctx: &Context, roles: &[(String, Users<'_>)], out: &mut Vec<Finding>) {
     // Roles stamped from one template share their policies: classify each set once.
     type Classified<'r> = (&'r IamRole, Vec<PermissionHit>, Vec<String>);
     let mut cache: HashMap<(String, u64), Vec<Classified>> = HashMap::default();
@@ -396,23 +517,8 @@ fn check_roles(ctx: &Context, roles: &[(String, Users)], out: &mut Vec<Finding>)
             }
         };
         let subject = Subject::iam_role(&role.arn);
-        let reach_line = {
-            let who: Vec<String> = users
-                .iter()
-                .map(|(ns, n, via)| {
-                    let how = match via {
-                        Via::Irsa => "IRSA",
-                        Via::PodIdentity => "Pod Identity",
-                    };
-                    format!("{ns}/{n} ({how})")
-                })
-                .collect();
-            format!("reachable from service account(s) {}", who.join(", "))
-        };
-        let related: Vec<Subject> = users
-            .iter()
-            .map(|(ns, n, _)| Subject::service_account(ns, n))
-            .collect();
+        let reach_line = reach_line(ctx, role, users);
+        let related = related_accounts(users, ctx.opts.max_related);
         for h in hits {
             let mut f = Finding::new(
                 h.rule,
@@ -427,17 +533,14 @@ fn check_roles(ctx: &Context, roles: &[(String, Users)], out: &mut Vec<Finding>)
             for p in &problems {
                 f = f.evidence(format!("not evaluated: {p}"));
             }
-            f = f.evidence(reach_line.clone());
-            for r in &related {
-                f = f.related(r.clone());
-            }
+            f = f.evidence(reach_line.clone()).with_related(&related);
             if h.conditional {
                 f = f.conditional();
             }
             out.push(f);
         }
         if let Some(why) = unused(ctx, role) {
-            let mut f = Finding::new(
+            let f = Finding::new(
                 "IAM-006",
                 Severity::Low,
                 subject.clone(),
@@ -448,10 +551,8 @@ fn check_roles(ctx: &Context, roles: &[(String, Users)], out: &mut Vec<Finding>)
             .remediation(format!(
                 "Review whether the workload still needs it; if not, remove the service account's annotation or association and delete the role (aws iam delete-role --role-name {} after detaching its policies).",
                 role.name
-            ));
-            for r in &related {
-                f = f.related(r.clone());
-            }
+            ))
+            .with_related(&related);
             out.push(f);
         }
     }
@@ -530,8 +631,8 @@ mod tests {
         };
         let g = Graph::build(&inv);
         let opts = Options {
-            include_system: false,
             now: now.parse().unwrap_or_else(|e| panic!("{e}")),
+            ..Options::default()
         };
         let ctx = Context {
             inv: &inv,

@@ -13,9 +13,9 @@
 //! raises IRSA-005: that part would stay broken after the provider is created.
 
 use crate::hashing::HashMap;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
-use super::{Context, Finding, Severity, Subject};
+use super::{Context, Finding, MAX_EXAMPLES, MAX_RELATED, Related, Severity, Subject};
 use crate::graph::ProviderState;
 use crate::model::{IamRole, RoleArn, ServiceAccount};
 use crate::policy::reach::{
@@ -133,7 +133,40 @@ fn fix_for(
         // Several audiences: StringEquals with an array admits any of them.
         String::new()
     };
+    // A trust policy holds about 2,048 characters (IAM's default quota): past a
+    // score of names the fix scopes by namespace instead of listing every account.
+    let by_namespace = subs.len() > MAX_RELATED;
+    let patterns: Vec<String>;
+    let subs: &[String] = if by_namespace {
+        let namespaces: BTreeSet<&str> = subs
+            .iter()
+            .filter_map(|s| crate::policy::trust::parse_sub(s).map(|(ns, _)| ns))
+            .collect();
+        patterns = if namespaces.len() <= MAX_RELATED {
+            namespaces
+                .iter()
+                .map(|ns| format!("system:serviceaccount:{ns}:*"))
+                .collect()
+        } else {
+            vec!["system:serviceaccount:NAMESPACE:*".to_string()]
+        };
+        &patterns
+    } else {
+        subs
+    };
     let mut policy = corrected_trust(&provider, issuer, subs, &aud);
+    if by_namespace
+        && let Some(cond) = policy["Statement"][0]
+            .get_mut("Condition")
+            .and_then(|c| c.as_object_mut())
+        && let Some(serde_json::Value::Object(eq)) = cond.get_mut("StringEquals")
+        && let Some(sub) = eq.remove(&format!("{issuer}:sub"))
+    {
+        cond.insert(
+            "StringLike".to_string(),
+            serde_json::json!({ format!("{issuer}:sub"): sub }),
+        );
+    }
     if audiences.len() > 1 {
         policy["Statement"][0]["Condition"]["StringEquals"][format!("{issuer}:aud")] =
             serde_json::Value::Array(
@@ -147,8 +180,15 @@ fn fix_for(
     // Keep the role's statements that are not about this cluster's provider
     // (another cluster, an AWS service): the fix replaces only what is wrong here.
     let kept = other_statements(role, issuer);
-    let intro = if kept.is_empty() {
+    let intro = if by_namespace {
+        format!(
+            "{intro} (too many to name in one trust policy, whose default quota is 2,048 characters: scoped by namespace below; a role per workload is narrower)"
+        )
+    } else {
         intro.to_string()
+    };
+    let intro = if kept.is_empty() {
+        intro
     } else {
         format!(
             "{intro} (the role's {} other statement(s), not for this cluster's provider, are kept)",
@@ -159,6 +199,33 @@ fn fix_for(
         stmts.extend(kept);
     }
     trust_fix_text(role, &policy, &intro)
+}
+
+/// Service accounts as related subjects: by namespace and name when there are
+/// more than can be listed (so that the ones listed do not depend on the
+/// listing order), as given otherwise.
+fn accounts(sas: &[&ServiceAccount], limit: Option<usize>) -> Related {
+    let mut sas: Vec<&ServiceAccount> = sas.to_vec();
+    if limit.is_some_and(|n| sas.len() > n) {
+        sas.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    }
+    Related::of(
+        sas.iter()
+            .map(|sa| Subject::service_account(&sa.namespace, &sa.name)),
+        limit,
+    )
+}
+
+/// `a, b, c, d, e and 12 more`: a list named in a title or sentence, bounded.
+fn examples(items: &[String]) -> String {
+    if items.len() <= MAX_EXAMPLES {
+        return items.join(", ");
+    }
+    format!(
+        "{} and {} more",
+        items[..MAX_EXAMPLES].join(", "),
+        super::iam::fmt_count(items.len() - MAX_EXAMPLES)
+    )
 }
 
 /// The trust statements of a role that do not name this issuer's provider.
@@ -333,16 +400,22 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
             )
             .evidence(problem)
             .remediation(remediation);
-            for (sa, arn) in affected {
-                f = f
-                    .evidence(format!(
-                        "affected: {}/{} (role {arn}, audience {})",
-                        sa.namespace,
-                        sa.name,
-                        sa.audience()
-                    ))
-                    .related(Subject::service_account(&sa.namespace, &sa.name));
+            for (sa, arn) in affected.iter().take(MAX_EXAMPLES) {
+                f = f.evidence(format!(
+                    "affected: {}/{} (role {arn}, audience {})",
+                    sa.namespace,
+                    sa.name,
+                    sa.audience()
+                ));
             }
+            if affected.len() > MAX_EXAMPLES {
+                f = f.evidence(format!(
+                    "… and {} more annotated service accounts",
+                    super::iam::fmt_count(affected.len() - MAX_EXAMPLES)
+                ));
+            }
+            let sas: Vec<&ServiceAccount> = affected.iter().map(|(sa, _)| *sa).collect();
+            f = f.with_related(&accounts(&sas, ctx.opts.max_related));
             out.push(f);
         }
     }
@@ -455,7 +528,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
                     &format!(
                         "Replace the trust policy of {} with one that admits exactly the service accounts annotated with it ({}):",
                         role.name,
-                        subs.join(", ")
+                        examples(&subs)
                     ),
                 ));
             out.push(f);
@@ -499,7 +572,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
             let mut checker = IrsaChecker::new(g, role, &trust);
             let mut broad: Vec<String> = Vec::new();
             let mut severity = None;
-            let mut admitted: BTreeMap<String, ()> = BTreeMap::new();
+            let mut admitted: Vec<(&str, &str)> = Vec::new();
             for st in &stmts {
                 let Some(w) = st.widest() else { continue };
                 let (sev, what) = match w {
@@ -520,7 +593,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 for sa in st.scopes.iter().flat_map(|sc| index.admitted(sc)) {
                     // Listed when the whole trust admits it (an explicit Deny may carve it out).
                     if checker.as_mut().is_none_or(|c| c.may_allow(sa)) {
-                        admitted.insert(format!("{}/{}", sa.namespace, sa.name), ());
+                        admitted.push((sa.namespace.as_str(), sa.name.as_str()));
                     }
                 }
             }
@@ -538,11 +611,23 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 for b in broad {
                     f = f.evidence(b);
                 }
+                admitted.sort_unstable();
+                admitted.dedup();
                 if !admitted.is_empty() {
-                    let list: Vec<&str> = admitted.keys().map(String::as_str).take(20).collect();
+                    let list: Vec<String> = admitted
+                        .iter()
+                        .take(20)
+                        .map(|(ns, n)| format!("{ns}/{n}"))
+                        .collect();
+                    let every =
+                        if admitted.len() == inv.service_accounts.len() && admitted.len() > 1 {
+                            "every service account of the cluster: "
+                        } else {
+                            ""
+                        };
                     f = f.evidence(format!(
-                        "existing service accounts it admits ({}): {}{}",
-                        admitted.len(),
+                        "existing service accounts it admits ({every}{}): {}{}",
+                        super::iam::fmt_count(admitted.len()),
                         list.join(", "),
                         if admitted.len() > 20 { ", …" } else { "" }
                     ));
@@ -564,13 +649,11 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
                         format!(
                             "Replace the wildcard with the service accounts annotated with {} ({}), using StringEquals:",
                             role.name,
-                            user_subs.join(", ")
+                            examples(&user_subs)
                         ),
                     )
                 };
-                for u in &users {
-                    f = f.related(Subject::service_account(&u.namespace, &u.name));
-                }
+                f = f.with_related(&accounts(&users, ctx.opts.max_related));
                 f = f.remediation(fix_for(ctx, issuer, role, &subs, &user_auds, &intro));
                 out.push(f);
             }
@@ -638,14 +721,13 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
                             &format!(
                                 "Name only the service accounts that exist and are annotated with {} ({}):",
                                 role.name,
-                                user_subs.join(", ")
+                                examples(&user_subs)
                             ),
                         )
                     };
-                    f = f.remediation(remediation);
-                    for u in &users {
-                        f = f.related(Subject::service_account(&u.namespace, &u.name));
-                    }
+                    f = f
+                        .remediation(remediation)
+                        .with_related(&accounts(&users, ctx.opts.max_related));
                     out.push(f);
                 }
             }

@@ -251,9 +251,66 @@ pub struct Finding {
     pub conditional: bool,
     pub title: String,
     pub subject: Subject,
+    /// At most [`Options::max_related`] subjects (the first in report order when
+    /// more are related); `related_total` then counts them all.
     pub related: Vec<Subject>,
+    /// How many subjects are related when `related` lists only some of them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub related_total: Option<usize>,
     pub evidence: Vec<String>,
     pub remediation: String,
+}
+
+/// How many related subjects a finding lists by default (`--max-related`).
+pub const MAX_RELATED: usize = 20;
+
+/// How many examples an evidence line names before "… and N more".
+pub const MAX_EXAMPLES: usize = 5;
+
+/// A bounded list of related subjects: the first `limit` distinct ones in the
+/// finding's order (what it rests on first: the role, the bindings; then the
+/// service accounts it reaches, by namespace and name), and how many there are
+/// in all. Built once and shared by the findings that relate to the same
+/// subjects (every IAM finding on a role).
+#[derive(Debug, Clone, Default)]
+pub struct Related {
+    pub list: Vec<Subject>,
+    pub total: usize,
+}
+
+impl Related {
+    /// Distinct subjects in the order given, the first `limit` of them listed;
+    /// one pass through a set, whatever their number.
+    pub fn of(subjects: impl IntoIterator<Item = Subject>, limit: Option<usize>) -> Related {
+        let mut seen = crate::hashing::HashSet::default();
+        let mut list: Vec<Subject> = Vec::new();
+        let mut total = 0;
+        for s in subjects {
+            if seen.contains(&s) {
+                continue;
+            }
+            total += 1;
+            if limit.is_none_or(|n| list.len() < n) {
+                list.push(s.clone());
+            }
+            seen.insert(s);
+        }
+        Related { list, total }
+    }
+
+    /// From subjects already distinct and in report order (service accounts sorted
+    /// by namespace and name), with their count: only the listed ones are built.
+    pub fn sorted(
+        first: impl Iterator<Item = Subject>,
+        total: usize,
+        limit: Option<usize>,
+    ) -> Related {
+        let list: Vec<Subject> = match limit {
+            Some(n) => first.take(n).collect(),
+            None => first.collect(),
+        };
+        Related { list, total }
+    }
 }
 
 impl Finding {
@@ -270,6 +327,7 @@ impl Finding {
             title: title.into(),
             subject,
             related: Vec::new(),
+            related_total: None,
             evidence: Vec::new(),
             remediation: String::new(),
         }
@@ -280,10 +338,33 @@ impl Finding {
         self
     }
 
+    /// Add one related subject (once). For a handful only: lists that grow with
+    /// the estate go through [`Finding::with_related`].
     pub fn related(mut self, subject: Subject) -> Finding {
         if !self.related.contains(&subject) {
             self.related.push(subject);
         }
+        self
+    }
+
+    /// Add a bounded list of related subjects after the ones already named.
+    pub fn with_related(mut self, r: &Related) -> Finding {
+        let before = self.related.len();
+        let mut dup = 0;
+        if before == 0 {
+            self.related.extend(r.list.iter().cloned());
+        } else {
+            let seen: crate::hashing::HashSet<Subject> = self.related.iter().cloned().collect();
+            for s in &r.list {
+                if seen.contains(s) {
+                    dup += 1;
+                } else {
+                    self.related.push(s.clone());
+                }
+            }
+        }
+        let total = before + r.total - dup;
+        self.related_total = (total > self.related.len()).then_some(total);
         self
     }
 
@@ -330,6 +411,8 @@ pub struct Options {
     pub include_system: bool,
     /// "Now", for age-based rules (IAM-006); fixed in tests.
     pub now: jiff::Timestamp,
+    /// How many related subjects a finding lists (`None`: all of them).
+    pub max_related: Option<usize>,
 }
 
 impl Default for Options {
@@ -337,6 +420,7 @@ impl Default for Options {
         Options {
             include_system: false,
             now: jiff::Timestamp::now(),
+            max_related: Some(MAX_RELATED),
         }
     }
 }

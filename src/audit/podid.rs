@@ -4,7 +4,7 @@
 //! `sts:AssumeRole` and `sts:TagSession`, with `aws:SourceAccount`,
 //! `aws:SourceArn` and the association's session tags in the context.
 
-use super::{Context, Finding, Severity, Subject};
+use super::{Context, Finding, Related, Severity, Subject};
 use crate::model::{IamRole, PodIdentityAssociation, RoleArn};
 use crate::policy::reach::{pod_identity_of, trust_of};
 use crate::policy::trust::{
@@ -226,9 +226,10 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
             );
             let mine: Vec<&PodIdentityAssociation> =
                 by_role.get(role.arn.as_str()).cloned().unwrap_or_default();
-            for a in &mine {
-                f = f.related(subject(a));
-            }
+            f = f.with_related(&Related::of(
+                mine.iter().map(|a| subject(a)),
+                ctx.opts.max_related,
+            ));
             f = f.remediation(pod_trust_fix(
                 ctx,
                 role,

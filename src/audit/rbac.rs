@@ -9,7 +9,7 @@
 use crate::hashing::{HashMap, HashSet};
 use std::collections::BTreeMap;
 
-use super::{Context, Finding, Severity, Subject};
+use super::{Context, Finding, Related, Severity, Subject};
 use crate::model::{Inventory, RbacBinding, Status};
 use crate::policy::rbac::{
     ANONYMOUS, AUTHENTICATED, Grant, Name, Principal, RbacEngine, Request, Scope, UNAUTHENTICATED,
@@ -315,7 +315,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         if rows.is_empty() {
             continue;
         }
-        check_subject(&engine, &iam, &principal, &rows, out);
+        check_subject(&engine, &iam, &principal, &rows, ctx.opts.max_related, out);
     }
     check_secrets(ctx, &iam, out);
 }
@@ -325,6 +325,7 @@ fn check_subject(
     iam: &IamSas,
     p: &Principal,
     rows: &[Grant],
+    limit: Option<usize>,
     out: &mut Vec<Finding>,
 ) {
     let subject = subject_of(p);
@@ -335,15 +336,15 @@ fn check_subject(
         f.evidence.extend(members.iter().cloned());
         f
     };
-    let related = |f: Finding, hits: &[(&Grant, String)]| -> Finding {
-        let mut f = f;
-        for (g, _) in hits {
-            if let Some(b) = g.binding() {
-                f = f.related(binding_subject(b));
-            }
-        }
-        f
+    // The bindings behind the grants, then `more` (the service accounts a grant
+    // reaches): one bounded list, however many namespaces a group is bound in.
+    let related_with = |f: Finding, hits: &[(&Grant, String)], more: Vec<Subject>| -> Finding {
+        let bindings = hits
+            .iter()
+            .filter_map(|(g, _)| g.binding().map(binding_subject));
+        f.with_related(&Related::of(bindings.chain(more), limit))
     };
+    let related = |f: Finding, hits: &[(&Grant, String)]| related_with(f, hits, Vec::new());
 
     // RBAC-001: cluster-admin or * on * in * cluster-wide.
     let admin: Vec<(&Grant, String)> = rows
@@ -504,13 +505,14 @@ fn check_subject(
             subject.clone(),
             format!("{label} can create or change pods or pod-owning workloads"),
         );
-        let mut f = related(f, &hits);
+        let accounts = targets
+            .iter()
+            .map(|(ns, name)| Subject::service_account(ns, name))
+            .collect();
+        let mut f = related_with(f, &hits, accounts);
         f.evidence.extend(grant_lines(&hits));
         f.evidence
             .extend(target_lines(iam, &targets, "run pods as"));
-        for (ns, name) in targets.iter().take(MAX_LINES) {
-            f = f.related(Subject::service_account(ns, name));
-        }
         f = f.remediation(remove_or_narrow(
             &hits,
             "read-only verbs on workloads, and keep service accounts with IAM roles out of namespaces where others can create pods",
@@ -551,13 +553,14 @@ fn check_subject(
             subject.clone(),
             format!("{label} can mint service-account tokens"),
         );
-        let mut f = related(f, &hits);
+        let accounts = targets
+            .iter()
+            .map(|(ns, name)| Subject::service_account(ns, name))
+            .collect();
+        let mut f = related_with(f, &hits, accounts);
         f.evidence.extend(grant_lines(&hits));
         f.evidence
             .extend(target_lines(iam, &targets, "mint a token for"));
-        for (ns, name) in targets.iter().take(MAX_LINES) {
-            f = f.related(Subject::service_account(ns, name));
-        }
         f = f.remediation(remove_or_narrow(
             &hits,
             "no create on serviceaccounts/token or secrets (or serviceaccounts/token with `resourceNames` of accounts without IAM roles)",

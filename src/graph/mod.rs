@@ -197,6 +197,11 @@ impl<'a> Graph<'a> {
     }
 
     /// Service accounts of a namespace.
+    /// How many service accounts a namespace has (from the index, not a scan).
+    pub fn service_account_count(&self, ns: &str) -> usize {
+        self.sa_index.get(ns).map_or(0, |m| m.len())
+    }
+
     pub fn service_accounts_in<'s>(
         &'s self,
         ns: &'s str,

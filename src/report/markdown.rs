@@ -76,7 +76,13 @@ pub fn render(r: &Report) -> String {
                     .iter()
                     .map(|s| format!("`{}`", s.label()))
                     .collect();
-                let _ = writeln!(out, "\nRelated: {}", rel.join(", "));
+                let more = match f.related_total {
+                    Some(total) if total > rel.len() => {
+                        format!(" and {} more", total - rel.len())
+                    }
+                    _ => String::new(),
+                };
+                let _ = writeln!(out, "\nRelated: {}{more}", rel.join(", "));
             }
             if !f.evidence.is_empty() {
                 let _ = writeln!(out, "\nEvidence:\n");

@@ -14,6 +14,23 @@ fn level(s: Severity) -> &'static str {
 }
 
 /// GitHub's `security-severity` scale.
+/// The finding's own fields, as the JSON report has them.
+fn properties(f: &crate::audit::Finding) -> serde_json::Value {
+    let mut p = json!({
+        "severity": f.severity,
+        "security-severity": score(f.severity),
+        "conditional": f.conditional,
+        "subject": f.subject,
+        "related": f.related,
+        "evidence": f.evidence,
+        "remediation": f.remediation,
+    });
+    if let Some(total) = f.related_total {
+        p["related_total"] = json!(total);
+    }
+    p
+}
+
 fn score(s: Severity) -> &'static str {
     match s {
         Severity::Critical => "9.5",
@@ -59,15 +76,7 @@ pub fn to_value(r: &Report) -> Value {
                     }]
                 }],
                 "partialFingerprints": {"iamscope/v1": format!("{}|{}", f.rule, f.subject.label())},
-                "properties": {
-                    "severity": f.severity,
-                    "security-severity": score(f.severity),
-                    "conditional": f.conditional,
-                    "subject": f.subject,
-                    "related": f.related,
-                    "evidence": f.evidence,
-                    "remediation": f.remediation,
-                },
+                "properties": properties(f),
             })
         })
         .collect();

@@ -15,8 +15,20 @@ pub struct Model {
     by_subject: HashMap<Subject, Vec<usize>>,
     /// Findings that name a subject in `related` (an IAM role in an IRSA finding).
     by_related: HashMap<Subject, Vec<usize>>,
-    /// Every (service account, IAM role) link and whether it works, computed on first use.
-    links: std::sync::OnceLock<Vec<crate::policy::reach::RoleLink>>,
+    /// Every (service account, IAM role) link and whether it works, with indexes
+    /// by role and by account, computed on first use.
+    links: std::sync::OnceLock<Links>,
+}
+
+/// The role links and where each role's and each account's are: a role that
+/// every account can assume has one link per account, so a pane never scans them all.
+#[derive(Default)]
+struct Links {
+    all: Vec<crate::policy::reach::RoleLink>,
+    /// By lowercase role ARN, in link order.
+    by_role: HashMap<String, Vec<usize>>,
+    /// By (namespace, service account), in link order.
+    by_sa: HashMap<(String, String), Vec<usize>>,
 }
 
 impl Model {
@@ -39,12 +51,60 @@ impl Model {
         }
     }
 
-    /// Which service accounts can obtain which roles, and whether the trust admits them.
-    pub fn role_links(&self) -> &[crate::policy::reach::RoleLink] {
+    fn links(&self) -> &Links {
         self.links.get_or_init(|| {
             let graph = crate::graph::Graph::build(&self.inv);
-            crate::policy::reach::role_links(&self.inv, &graph)
+            let all = crate::policy::reach::role_links(&self.inv, &graph);
+            let mut by_role: HashMap<String, Vec<usize>> = HashMap::default();
+            let mut by_sa: HashMap<(String, String), Vec<usize>> = HashMap::default();
+            for (i, l) in all.iter().enumerate() {
+                by_role
+                    .entry(l.role_arn.to_ascii_lowercase())
+                    .or_default()
+                    .push(i);
+                by_sa
+                    .entry((l.namespace.clone(), l.service_account.clone()))
+                    .or_default()
+                    .push(i);
+            }
+            Links {
+                all,
+                by_role,
+                by_sa,
+            }
         })
+    }
+
+    /// Which service accounts can obtain which roles, and whether the trust admits them.
+    pub fn role_links(&self) -> &[crate::policy::reach::RoleLink] {
+        &self.links().all
+    }
+
+    /// The links to one role (any letter case of its ARN).
+    pub fn links_to_role(
+        &self,
+        arn: &str,
+    ) -> impl Iterator<Item = &crate::policy::reach::RoleLink> {
+        let l = self.links();
+        l.by_role
+            .get(&arn.to_ascii_lowercase())
+            .into_iter()
+            .flatten()
+            .map(move |&i| &l.all[i])
+    }
+
+    /// The links from one service account.
+    pub fn links_of_account(
+        &self,
+        ns: &str,
+        name: &str,
+    ) -> impl Iterator<Item = &crate::policy::reach::RoleLink> {
+        let l = self.links();
+        l.by_sa
+            .get(&(ns.to_string(), name.to_string()))
+            .into_iter()
+            .flatten()
+            .map(move |&i| &l.all[i])
     }
 
     pub fn findings_on(&self, s: &Subject) -> &[usize] {
@@ -964,11 +1024,13 @@ pub fn related(node: &Node, m: &Model) -> Table {
         }
         Node::IamRole(arn) => {
             title = format!("IamRole {arn}");
+            let mut annotated: crate::hashing::HashSet<(&str, &str)> = Default::default();
             for sa in &m.inv.service_accounts {
                 if sa
                     .irsa_annotation()
                     .is_some_and(|a| a.eq_ignore_ascii_case(arn))
                 {
+                    annotated.insert((sa.namespace.as_str(), sa.name.as_str()));
                     rows.push(Row::new(
                         vec![
                             "ServiceAccount".into(),
@@ -993,6 +1055,27 @@ pub fn related(node: &Node, m: &Model) -> Table {
                         Node::Association(i),
                     ));
                 }
+            }
+            // Every other account the trust admits (a wildcard `sub`, no `sub`):
+            // the full "who can assume it" list, paged by the table.
+            for l in m.links_to_role(arn) {
+                if l.via != crate::policy::reach::Via::Irsa
+                    || !l.works
+                    || annotated.contains(&(l.namespace.as_str(), l.service_account.as_str()))
+                {
+                    continue;
+                }
+                rows.push(Row::new(
+                    vec![
+                        "ServiceAccount".into(),
+                        format!("{}/{}", l.namespace, l.service_account),
+                        "trust admits it (not annotated)".into(),
+                    ],
+                    Node::ServiceAccount {
+                        namespace: l.namespace.clone(),
+                        name: l.service_account.clone(),
+                    },
+                ));
             }
             if let Some(r) = m
                 .inv
@@ -1835,12 +1918,15 @@ fn effective_rbac(m: &Model, p: &crate::policy::rbac::Principal, out: &mut Vec<L
 
 /// The trust links of a role or a service account: who can assume what, and whether it works.
 fn trust_links(m: &Model, role: Option<&str>, sa: Option<(&str, &str)>, out: &mut Vec<Line>) {
-    let links: Vec<&crate::policy::reach::RoleLink> = m
-        .role_links()
-        .iter()
-        .filter(|l| role.is_none_or(|r| l.role_arn.eq_ignore_ascii_case(r)))
-        .filter(|l| sa.is_none_or(|(ns, n)| l.namespace == ns && l.service_account == n))
-        .collect();
+    // From the indexes: a role every account can assume has one link per account.
+    let links: Vec<&crate::policy::reach::RoleLink> = match (role, sa) {
+        (Some(r), _) => m
+            .links_to_role(r)
+            .filter(|l| sa.is_none_or(|(ns, n)| l.namespace == ns && l.service_account == n))
+            .collect(),
+        (None, Some((ns, n))) => m.links_of_account(ns, n).collect(),
+        (None, None) => m.role_links().iter().collect(),
+    };
     out.push(Vec::new());
     out.push(heading(if role.is_some() {
         "Who in the cluster can assume it"
@@ -1879,8 +1965,13 @@ fn trust_links(m: &Model, role: Option<&str>, sa: Option<(&str, &str)>, out: &mu
         ]);
     }
     if links.len() > MAX {
+        let hint = if role.is_some() {
+            " (Enter lists them all)"
+        } else {
+            ""
+        };
         out.push(line(&[(
-            &format!("… and {} more", links.len() - MAX),
+            &format!("… and {} more{hint}", links.len() - MAX),
             Tone::Dim,
         )]));
     }
