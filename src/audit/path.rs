@@ -378,10 +378,8 @@ pub fn finish_with(p: Prepared, worst: &Worst, out: &mut Vec<Finding>) {
 
     // The worst severity any reachable role could have: a search stops there.
     let ceiling = iam
-        .in_scope(Scope::Cluster)
-        .iter()
-        .flat_map(|(ns, n)| iam.roles_of(ns, n).to_vec())
-        .map(|(arn, _)| role_severity(worst, &arn))
+        .all_roles()
+        .map(|arn| role_severity(worst, arn))
         .max()
         .unwrap_or(Severity::Medium);
     let subjects: Vec<(Principal, Vec<(usize, usize)>)> = engine
@@ -508,15 +506,22 @@ fn search<'a>(
     }
 
     // Every role reached, with its severity; the worst (then the nearest) is the finding's.
-    let mut roles: Vec<(Severity, usize, String, String, String, Node)> = Vec::new();
+    // One pass keeping the best: a subject that can run pods everywhere reaches
+    // every account, and broad trusts give each of them dozens of roles.
+    let mut best: Option<(Severity, usize, &str, &str, &str, &Node)> = None;
     for ((ns, sa), (node, d)) in &reached {
         for (arn, _) in world.iam.roles_of(ns, sa) {
             let sev = role_severity(worst, arn);
-            roles.push((sev, *d, arn.clone(), ns.clone(), sa.clone(), node.clone()));
+            let better = best.is_none_or(|(bs, bd, barn, ..)| {
+                (std::cmp::Reverse(sev), *d, arn.as_str()) < (std::cmp::Reverse(bs), bd, barn)
+            });
+            if better {
+                best = Some((sev, *d, arn, ns, sa, node));
+            }
         }
     }
-    roles.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
-    let (sev, _, arn, ns, sa, node) = roles.first()?.clone();
+    let (sev, _, arn, ns, sa, node) = best?;
+    let (arn, ns, sa, node) = (arn.to_string(), ns.to_string(), sa.to_string(), node.clone());
 
     // The path, from the subject to the node, then the role.
     let mut chain = Vec::new();
@@ -570,25 +575,46 @@ fn search<'a>(
             f = f.evidence("the role has no IAM finding; severity is the minimum, medium");
         }
     }
-    let others: Vec<String> = roles
-        .iter()
-        .skip(1)
-        .filter(|r| r.2 != arn)
-        .map(|r| format!("{} via ServiceAccount {}/{} ({})", r.2, r.3, r.4, r.0))
-        .collect();
-    let mut uniq: Vec<String> = Vec::new();
-    for o in others {
-        if !uniq.contains(&o) {
-            uniq.push(o);
+    // The other (role, account) pairs reached, worst and nearest first: counted,
+    // and the first few kept in a bounded buffer rather than sorting them all
+    // (each pair is distinct: accounts are reached once, their roles listed once).
+    const SHOWN: usize = 8;
+    type Other<'r> = (std::cmp::Reverse<Severity>, usize, &'r str, usize, &'r str, &'r str);
+    let mut n = 0usize;
+    let mut first: Vec<Other> = Vec::new();
+    let mut seq = 0usize;
+    for ((ns, sa), (_, d)) in &reached {
+        for (a, _) in world.iam.roles_of(ns, sa) {
+            seq += 1;
+            if *a == arn {
+                continue;
+            }
+            n += 1;
+            first.push((
+                std::cmp::Reverse(role_severity(worst, a)),
+                *d,
+                a.as_str(),
+                seq,
+                ns.as_str(),
+                sa.as_str(),
+            ));
+            if first.len() > 32 * SHOWN {
+                first.sort_unstable();
+                first.truncate(SHOWN);
+            }
         }
     }
-    if !uniq.is_empty() {
-        let n = uniq.len();
-        let shown: Vec<String> = uniq.into_iter().take(8).collect();
+    first.sort_unstable();
+    first.truncate(SHOWN);
+    if n > 0 {
+        let shown: Vec<String> = first
+            .iter()
+            .map(|(sev, _, a, _, ns, sa)| format!("{a} via ServiceAccount {ns}/{sa} ({})", sev.0))
+            .collect();
         f = f.evidence(format!(
             "other roles reached on the way ({n}): {}{}",
             shown.join("; "),
-            if n > 8 { " …" } else { "" }
+            if n > SHOWN { " …" } else { "" }
         ));
     }
     f.evidence.extend(members_evidence(world.engine, principal));

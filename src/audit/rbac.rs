@@ -89,11 +89,23 @@ impl IamSas {
                     .or_default()
                     .push(l.service_account.clone());
             }
-            if !roles.iter().any(|(a, _)| a == &l.role_arn) {
-                roles.push((l.role_arn.clone(), l.via));
+            roles.push((l.role_arn.clone(), l.via));
+        }
+        // Links are distinct per way in: the same role through IRSA and Pod
+        // Identity is one role here (the first way kept). A set, not a scan per
+        // link: with roles that every account can assume, each has dozens.
+        for roles in out.by_sa.values_mut() {
+            if roles.len() > 1 {
+                let mut seen: HashSet<String> = HashSet::default();
+                roles.retain(|(a, _)| seen.insert(a.clone()));
             }
         }
         out
+    }
+
+    /// Every role some service account obtains.
+    pub(crate) fn all_roles(&self) -> impl Iterator<Item = &str> {
+        self.by_sa.values().flatten().map(|(a, _)| a.as_str())
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -136,8 +148,16 @@ impl IamSas {
             .collect();
         // Input order (ListRoles vs GetAccountAuthorizationDetails) must not change the report.
         roles.sort();
+        // Where broad trusts give every account dozens of roles, a few are named.
+        let more = roles.len().saturating_sub(super::MAX_EXAMPLES);
+        roles.truncate(super::MAX_EXAMPLES);
+        let more = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
         format!(
-            "ServiceAccount {ns}/{name} has IAM role {}",
+            "ServiceAccount {ns}/{name} has IAM role {}{more}",
             roles.join(", ")
         )
     }
