@@ -25,13 +25,15 @@
 //! accounts, `total` = namespaces × sa-per-ns):
 //! - 65 % of service accounts annotated (classic: 50 %), 2 % of the used ones
 //!   running a big Deployment (5–15 pods);
-//! - shared roles, `max(3, total / 900)`, kinds in turn: an exact `sub` list
-//!   (`StringEquals`, the accounts annotated with it), a team pattern
-//!   (`StringLike` `system:serviceaccount:<team>-*:*`), an app pattern
-//!   (`system:serviceaccount:*:<app>` and `…:*:<app>-*`). Three in four of the
-//!   accounts a pattern matches are annotated with it (accounts that had no role
-//!   get one), one sound account in ten elsewhere joins an exact list (skewed
-//!   towards the first lists): hundreds of accounts per shared role;
+//! - shared roles: three team patterns (`StringLike`
+//!   `system:serviceaccount:<team>-*:*`, three of the 24 teams), three app
+//!   patterns (`system:serviceaccount:*:<app>` and `…:*:<app>-*`, three of the
+//!   20 apps), and `max(1, total / 2500)` exact `sub` lists (`StringEquals`,
+//!   the accounts annotated with it). Three in four of the accounts a pattern
+//!   matches are annotated with it (accounts that had no role get one), one
+//!   sound account in ten elsewhere joins an exact list (skewed towards the
+//!   first lists): hundreds of accounts per shared role at medium, a thousand
+//!   or more per pattern at large;
 //! - broad roles, `max(4, total / 300)` (a few dozen at medium), kinds in turn:
 //!   `StringLike` `sub` `system:serviceaccount:*:*`, no `sub` condition at all
 //!   (only `aud`), and (half of them) `system:serviceaccount:<ns>:*` for a
@@ -413,19 +415,23 @@ fn plan(
 /// sound (`Irsa::Ok`) move; their own role is then not created.
 fn share_roles(rng: &mut Rng, namespaces: &mut [NsPlan]) -> (Vec<SharedRole>, Vec<BroadRole>) {
     let total: usize = namespaces.iter().map(|n| n.sas.len()).sum();
-    // Shared roles: one per ~900 accounts, at least 3; kinds in turn.
-    let n_shared = (total / 900).max(3);
+    // Shared roles: three team patterns and three app patterns (each matches
+    // a fixed share of the estate: hundreds of accounts at medium, thousands
+    // at large), and one exact list per ~2,500 accounts.
     let mut teams: Vec<&'static str> = TEAMS.to_vec();
     let mut apps: Vec<&'static str> = APPS.to_vec();
     shuffle(rng, &mut teams);
     shuffle(rng, &mut apps);
-    let mut shared: Vec<SharedRole> = (0..n_shared)
-        .map(|k| {
-            let kind = match k % 3 {
-                1 if k / 3 < teams.len() => SharedKind::Team(teams[k / 3]),
-                2 if k / 3 < apps.len() => SharedKind::App(apps[k / 3]),
-                _ => SharedKind::ExactList,
-            };
+    let n_exact = (total / 2500).max(1);
+    let kinds = teams
+        .iter()
+        .take(3)
+        .map(|t| SharedKind::Team(t))
+        .chain(apps.iter().take(3).map(|a| SharedKind::App(a)))
+        .chain((0..n_exact).map(|_| SharedKind::ExactList));
+    let mut shared: Vec<SharedRole> = kinds
+        .enumerate()
+        .map(|(k, kind)| {
             let name = match &kind {
                 SharedKind::Team(t) => format!("eks-{CLUSTER}-team-{t}"),
                 SharedKind::App(a) => format!("eks-{CLUSTER}-app-{a}"),
@@ -438,7 +444,7 @@ fn share_roles(rng: &mut Rng, namespaces: &mut [NsPlan]) -> (Vec<SharedRole>, Ve
             }
         })
         .collect();
-    let exact: Vec<usize> = (0..n_shared)
+    let exact: Vec<usize> = (0..shared.len())
         .filter(|&k| shared[k].kind == SharedKind::ExactList)
         .collect();
     // Broad roles: one per ~300 accounts, at least 4 (a few dozen at medium).
