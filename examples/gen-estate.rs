@@ -1,7 +1,13 @@
 //! Generate a realistic, deterministic snapshot directory of a large estate,
 //! for benchmarks: `cargo run --release --example gen-estate -- --namespaces 300 --sa-per-ns 30 OUT`.
 //!
-//! What it writes (the files of `spec/snapshot.md`):
+//! `--preset real` (the default) writes the shapes real accounts have (issue 13);
+//! `--preset classic` writes what this generator wrote before it, byte for byte
+//! the same files for the same flags and seed. Sizes: small `--namespaces 50
+//! --sa-per-ns 20`, medium `--namespaces 300 --sa-per-ns 30`, large
+//! `--namespaces 1000 --sa-per-ns 50` (BENCHMARKS.md gives the counts).
+//!
+//! What both presets write (the files of `spec/snapshot.md`):
 //! - `kubernetes.json`: namespaces, service accounts (about half with an IRSA
 //!   annotation), a Deployment + ReplicaSet + pods (≈2 per SA) per used SA,
 //!   namespaced Roles/RoleBindings, cluster-wide roles with wildcards;
@@ -10,10 +16,47 @@
 //! - `iam.json`: the IRSA and Pod Identity roles (a few percent broken in each
 //!   way the IRSA/PODID rules know), thousands of roles the cluster cannot
 //!   reach, users, groups, and the AWS managed policies attached (real
-//!   documents from `shared/data/aws-managed-policies.json.gz`) plus customer
-//!   managed ones, with `PolicyVersionList`;
+//!   documents from `shared/data/aws-managed-policies.json.gz`, or `--data DIR`,
+//!   or `$IAMSCOPE_DATA`) plus customer managed ones, with `PolicyVersionList`;
 //! - `iam-oidc-providers.json`, `eks-cluster.json`, `eks-access-entries.json`,
 //!   `eks-pod-identity-associations.json`, `sts-caller-identity.json`.
+//!
+//! What `real` adds or changes (each count scales with the number of service
+//! accounts, `total` = namespaces × sa-per-ns):
+//! - 65 % of service accounts annotated (classic: 50 %), 2 % of the used ones
+//!   running a big Deployment (5–15 pods);
+//! - shared roles: three team patterns (`StringLike`
+//!   `system:serviceaccount:<team>-*:*`, three of the 24 teams), three app
+//!   patterns (`system:serviceaccount:*:<app>` and `…:*:<app>-*`, three of the
+//!   20 apps), and `max(1, total / 2500)` exact `sub` lists (`StringEquals`,
+//!   the accounts annotated with it). Three in four of the accounts a pattern
+//!   matches are annotated with it (accounts that had no role get one), one
+//!   sound account in ten elsewhere joins an exact list (skewed towards the
+//!   first lists): hundreds of accounts per shared role at medium, a thousand
+//!   or more per pattern at large;
+//! - broad roles, `max(4, total / 300)` (a few dozen at medium), kinds in turn:
+//!   `StringLike` `sub` `system:serviceaccount:*:*`, no `sub` condition at all
+//!   (only `aud`), and (half of them) `system:serviceaccount:<ns>:*` for a
+//!   namespace whose sound accounts use it at 60 %; the cluster-wide ones are
+//!   annotated on 1–8 accounts anywhere;
+//! - every workload, shared, broad and unreachable role attaches 1–5 AWS
+//!   managed policies drawn uniformly over the whole attachable corpus (every
+//!   path but `/aws-service-role/`), AdministratorAccess on 1 role in 200;
+//! - inline policies with 1–3 more statements: Deny with `NotAction` outside
+//!   the home regions (`aws:RequestedRegion`), Deny on `aws:SecureTransport`
+//!   false, `IpAddress` `aws:SourceIp`, `ArnLike` `aws:SourceArn`, tag
+//!   conditions (`aws:ResourceTag/team`, `${aws:PrincipalTag/team}`), `NotResource`
+//!   in Allow and Deny, a regional `dynamodb:*`, a Deny of IAM writes;
+//! - a permissions boundary on about one role in six (three customer managed
+//!   boundaries, listed in `Policies`, or PowerUserAccess);
+//! - a ClusterRole `pod-exec` (get pods, create `pods/exec`/`attach`/`portforward`)
+//!   bound cluster-wide to four groups and a user, the groups mapped from IAM
+//!   roles (aws-auth for one, access entries for the others, the roles in
+//!   `iam.json`); in 45 % of namespaces a RoleBinding giving the team's
+//!   `<team>-oncall` group (and in some a `<team>-lead` user) the same, and in
+//!   10 % `edit` to `support-l1`; on-call groups mapped from `team-oncall-<team>`
+//!   roles by access entries, leads from IAM users in aws-auth;
+//! - `2000 + total / 25` unreachable roles by default (classic: `max(1000, total / 3)`).
 //!
 //! Everything is a function of `--seed`; objects are streamed to disk one at a time.
 
@@ -162,6 +205,8 @@ enum PodId {
 struct SaPlan {
     name: String,
     irsa: Irsa,
+    /// Which role its annotation names (always its own in the classic preset).
+    role: SaRole,
     podid: PodId,
     /// Pods running as it (0: unused, IRSA-008 when annotated).
     pods: usize,
@@ -186,13 +231,88 @@ struct NsPlan {
     ci_can_exec: bool,
 }
 
-struct Plan {
-    seed: u64,
-    namespaces: Vec<NsPlan>,
-    unreachable_roles: usize,
+/// Which role a service account's IRSA annotation names.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum SaRole {
+    /// `eks-<cluster>-<ns>-<sa>`, trusted for that account alone (or broken as `irsa` says).
+    Own,
+    /// One of `Plan::shared`: a role annotated on hundreds of accounts.
+    Shared(usize),
+    /// One of `Plan::broad`: a role whose trust admits every account, or a whole namespace.
+    Broad(usize),
 }
 
-fn plan(seed: u64, n_ns: usize, sa_per_ns: usize, unreachable: Option<usize>) -> Plan {
+/// The shape of the estate: `classic` (what the generator wrote until issue 13)
+/// or `real` (the shapes real accounts have: shared and broad trusts, the whole
+/// managed-policy corpus, boundaries, exec granted widely).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Preset {
+    Classic,
+    Real,
+}
+
+/// How a shared role's trust names the accounts that use it.
+#[derive(Clone, PartialEq, Eq, Debug)]
+enum SharedKind {
+    /// `StringEquals` on `sub` with the exact list of its accounts.
+    ExactList,
+    /// `StringLike` `system:serviceaccount:<team>-*:*`: every account of a team's namespaces.
+    Team(&'static str),
+    /// `StringLike` `system:serviceaccount:*:<app>` and `…:*:<app>-*`: one app in every namespace.
+    App(&'static str),
+}
+
+struct SharedRole {
+    name: String,
+    kind: SharedKind,
+    /// The accounts annotated with it, `(namespace index, account index)`.
+    members: Vec<(usize, usize)>,
+}
+
+/// How a broad role's trust admits accounts.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum BroadKind {
+    /// `StringLike` `sub`: `system:serviceaccount:*:*`.
+    AnySa,
+    /// Only an `aud` condition, no `sub` at all.
+    NoSub,
+    /// `StringLike` `sub`: `system:serviceaccount:<ns>:*` (namespace index).
+    Namespace(usize),
+}
+
+struct BroadRole {
+    name: String,
+    kind: BroadKind,
+    members: usize,
+}
+
+struct Plan {
+    seed: u64,
+    preset: Preset,
+    namespaces: Vec<NsPlan>,
+    unreachable_roles: usize,
+    /// Real preset only: roles annotated on many accounts, and roles trusting too broadly.
+    shared: Vec<SharedRole>,
+    broad: Vec<BroadRole>,
+}
+
+impl Plan {
+    fn real(&self) -> bool {
+        self.preset == Preset::Real
+    }
+}
+
+fn plan(
+    seed: u64,
+    preset: Preset,
+    n_ns: usize,
+    sa_per_ns: usize,
+    unreachable: Option<usize>,
+) -> Plan {
+    let real = preset == Preset::Real;
+    // Draws that the classic preset does not make come from their own stream,
+    // so that the classic plan is the one it always was.
+    let mut extra = Rng::new(seed ^ 0x7EA1_E57A_7E00_0013);
     let mut rng = Rng::new(seed);
     let mut namespaces = Vec::with_capacity(n_ns);
     for i in 0..n_ns {
@@ -207,7 +327,7 @@ fn plan(seed: u64, n_ns: usize, sa_per_ns: usize, unreachable: Option<usize>) ->
             } else {
                 format!("{app}-{}", j / APPS.len())
             };
-            let irsa = if rng.pct(50.0) {
+            let irsa = if rng.pct(if real { 65.0 } else { 50.0 }) {
                 let r = rng.below(1000);
                 match r {
                     0..=24 => Irsa::WrongNsSub,
@@ -233,7 +353,7 @@ fn plan(seed: u64, n_ns: usize, sa_per_ns: usize, unreachable: Option<usize>) ->
             } else {
                 PodId::None
             };
-            let pods = if rng.pct(4.0) {
+            let mut pods = if rng.pct(4.0) {
                 0
             } else {
                 // ≈2.2 pods per SA on average.
@@ -243,9 +363,14 @@ fn plan(seed: u64, n_ns: usize, sa_per_ns: usize, unreachable: Option<usize>) ->
                     _ => 3 + rng.below(2),
                 }
             };
+            if real && pods > 0 && extra.pct(2.0) {
+                // A few big deployments.
+                pods = 5 + extra.below(11);
+            }
             sas.push(SaPlan {
                 name: sa_name,
                 irsa,
+                role: SaRole::Own,
                 podid,
                 pods,
                 profile: rng.below(PROFILES),
@@ -264,10 +389,152 @@ fn plan(seed: u64, n_ns: usize, sa_per_ns: usize, unreachable: Option<usize>) ->
         });
     }
     let total: usize = namespaces.iter().map(|n| n.sas.len()).sum();
+    let (shared, broad) = if real {
+        share_roles(&mut extra, &mut namespaces)
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let unreachable_default = if real {
+        2000 + total / 25
+    } else {
+        (total / 3).max(1000)
+    };
     Plan {
         seed,
+        preset,
         namespaces,
-        unreachable_roles: unreachable.unwrap_or((total / 3).max(1000)),
+        unreachable_roles: unreachable.unwrap_or(unreachable_default),
+        shared,
+        broad,
+    }
+}
+
+/// Real preset: move some annotated accounts onto shared roles (hundreds of
+/// accounts each) and onto roles whose trust admits every account of the
+/// cluster or of a namespace. Only accounts whose own role would have been
+/// sound (`Irsa::Ok`) move; their own role is then not created.
+fn share_roles(rng: &mut Rng, namespaces: &mut [NsPlan]) -> (Vec<SharedRole>, Vec<BroadRole>) {
+    let total: usize = namespaces.iter().map(|n| n.sas.len()).sum();
+    // Shared roles: three team patterns and three app patterns (each matches
+    // a fixed share of the estate: hundreds of accounts at medium, thousands
+    // at large), and one exact list per ~2,500 accounts.
+    let mut teams: Vec<&'static str> = TEAMS.to_vec();
+    let mut apps: Vec<&'static str> = APPS.to_vec();
+    shuffle(rng, &mut teams);
+    shuffle(rng, &mut apps);
+    let n_exact = (total / 2500).max(1);
+    let kinds = teams
+        .iter()
+        .take(3)
+        .map(|t| SharedKind::Team(t))
+        .chain(apps.iter().take(3).map(|a| SharedKind::App(a)))
+        .chain((0..n_exact).map(|_| SharedKind::ExactList));
+    let mut shared: Vec<SharedRole> = kinds
+        .enumerate()
+        .map(|(k, kind)| {
+            let name = match &kind {
+                SharedKind::Team(t) => format!("eks-{CLUSTER}-team-{t}"),
+                SharedKind::App(a) => format!("eks-{CLUSTER}-app-{a}"),
+                SharedKind::ExactList => format!("eks-{CLUSTER}-shared-{k:03}"),
+            };
+            SharedRole {
+                name,
+                kind,
+                members: Vec::new(),
+            }
+        })
+        .collect();
+    let exact: Vec<usize> = (0..shared.len())
+        .filter(|&k| shared[k].kind == SharedKind::ExactList)
+        .collect();
+    // Broad roles: one per ~300 accounts, at least 4 (a few dozen at medium).
+    let n_broad = (total / 300).max(4);
+    let mut ns_order: Vec<usize> = (0..namespaces.len()).collect();
+    shuffle(rng, &mut ns_order);
+    let mut broad: Vec<BroadRole> = (0..n_broad)
+        .map(|k| {
+            let kind = match k % 4 {
+                0 => BroadKind::AnySa,
+                1 => BroadKind::NoSub,
+                _ => BroadKind::Namespace(ns_order[k % ns_order.len().max(1)]),
+            };
+            let name = match kind {
+                BroadKind::AnySa => format!("eks-{CLUSTER}-any-sa-{k:03}"),
+                BroadKind::NoSub => format!("eks-{CLUSTER}-platform-{k:03}"),
+                BroadKind::Namespace(i) => {
+                    format!("eks-{CLUSTER}-{}-all-{k:03}", namespaces[i].name)
+                }
+            };
+            BroadRole {
+                name,
+                kind,
+                members: 0,
+            }
+        })
+        .collect();
+    // Namespace-wide roles take most sound accounts of their namespace.
+    for (b, role) in broad.iter_mut().enumerate() {
+        if let BroadKind::Namespace(i) = role.kind {
+            for sa in namespaces[i].sas.iter_mut() {
+                if sa.irsa == Irsa::Ok && sa.role == SaRole::Own && rng.pct(60.0) {
+                    sa.role = SaRole::Broad(b);
+                    role.members += 1;
+                }
+            }
+        }
+    }
+    // Cluster-wide ones: a handful of accounts anywhere.
+    for (b, role) in broad.iter_mut().enumerate() {
+        if matches!(role.kind, BroadKind::AnySa | BroadKind::NoSub) {
+            for _ in 0..1 + rng.below(8) {
+                let i = rng.below(namespaces.len());
+                let j = rng.below(namespaces[i].sas.len());
+                let sa = &mut namespaces[i].sas[j];
+                if sa.irsa == Irsa::Ok && sa.role == SaRole::Own {
+                    sa.role = SaRole::Broad(b);
+                    role.members += 1;
+                }
+            }
+        }
+    }
+    // Shared roles: team and app patterns take three in four of the accounts
+    // they match (a team's charts annotate them all, also those that had no
+    // role); exact lists one sound account in ten, the first lists more than the last.
+    for (i, ns) in namespaces.iter_mut().enumerate() {
+        for (j, sa) in ns.sas.iter_mut().enumerate() {
+            let unannotated = sa.irsa == Irsa::None && sa.podid == PodId::None;
+            if !(sa.irsa == Irsa::Ok || unannotated) || sa.role != SaRole::Own {
+                continue;
+            }
+            let base = sa.name.split('-').next().unwrap_or("");
+            let pattern = shared.iter().position(|r| match r.kind {
+                SharedKind::Team(t) => t == ns.team,
+                SharedKind::App(a) => a == base,
+                SharedKind::ExactList => false,
+            });
+            let k = match pattern {
+                Some(k) if rng.pct(75.0) => Some(k),
+                _ if unannotated => None,
+                _ if !exact.is_empty() && rng.pct(10.0) => {
+                    let skew = rng.below(exact.len()) + 1;
+                    Some(exact[rng.below(skew)])
+                }
+                _ => None,
+            };
+            if let Some(k) = k {
+                sa.irsa = Irsa::Ok;
+                sa.role = SaRole::Shared(k);
+                shared[k].members.push((i, j));
+            }
+        }
+    }
+    (shared, broad)
+}
+
+fn shuffle<T>(rng: &mut Rng, xs: &mut [T]) {
+    for i in (1..xs.len()).rev() {
+        let j = rng.below(i + 1);
+        xs.swap(i, j);
     }
 }
 
@@ -497,8 +764,12 @@ fn node_name(rng: &mut Rng) -> String {
     )
 }
 
-fn irsa_annotation(ns: &NsPlan, sa: &SaPlan) -> Option<String> {
-    let name = irsa_role_name(&ns.name, &sa.name);
+fn irsa_annotation(p: &Plan, ns: &NsPlan, sa: &SaPlan) -> Option<String> {
+    let name = match sa.role {
+        SaRole::Own => irsa_role_name(&ns.name, &sa.name),
+        SaRole::Shared(k) => p.shared[k].name.clone(),
+        SaRole::Broad(k) => p.broad[k].name.clone(),
+    };
     match sa.irsa {
         Irsa::None => None,
         Irsa::OtherAccount => Some(role_arn(OTHER_ACCOUNT, &name)),
@@ -531,7 +802,7 @@ fn namespace_items(
         json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta(&mut rng, "default", Some(n), json!({}), default_ann)}),
     )?;
     for sa in &ns.sas {
-        let arn = irsa_annotation(ns, sa);
+        let arn = irsa_annotation(p, ns, sa);
         let mut ann = serde_json::Map::new();
         if let Some(a) = &arn {
             ann.insert("eks.amazonaws.com/role-arn".into(), json!(a));
@@ -711,8 +982,58 @@ fn namespace_items(
             "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "oncall"}]}),
         )?;
     }
+    if p.real() {
+        // Exec into the namespace's pods for the team's on-call group (mapped
+        // from an IAM role by an access entry) and, in some, a team lead's user.
+        if rng.pct(45.0) {
+            let mut subjects = vec![
+                json!({"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": format!("{}-oncall", ns.team)}),
+            ];
+            if rng.pct(30.0) {
+                subjects.push(json!({"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": format!("{}-lead", ns.team)}));
+            }
+            emit(
+                json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": meta(&mut rng, "oncall-exec", Some(n), json!({}), json!({})),
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": POD_EXEC}, "subjects": subjects}),
+            )?;
+        }
+        if rng.pct(10.0) {
+            emit(
+                json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": meta(&mut rng, "support-exec", Some(n), json!({}), json!({})),
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "edit"},
+                "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "support-l1"}]}),
+            )?;
+        }
+    }
     Ok(())
 }
+
+/// Real preset: the ClusterRole that on-call and support groups are bound to,
+/// cluster-wide or namespace by namespace.
+const POD_EXEC: &str = "pod-exec";
+
+/// Real preset: the SSO role mapped (access entry) to the group bound to `edit` in some namespaces.
+const SUPPORT_L1: &str = "AWSReservedSSO_SupportL1_4c2a9e7b1d0f3a65";
+
+/// The teams that own at least one namespace, in order of first appearance.
+fn plan_teams(p: &Plan) -> Vec<&'static str> {
+    let mut teams: Vec<&'static str> = Vec::new();
+    for ns in &p.namespaces {
+        if !teams.contains(&ns.team) {
+            teams.push(ns.team);
+        }
+    }
+    teams
+}
+
+/// Real preset: the groups bound cluster-wide to `POD_EXEC`, and the IAM role
+/// each is mapped from (`aws-auth` for the first, access entries for the rest).
+const EXEC_GROUPS: &[(&str, &str)] = &[
+    ("oncall-engineers", "eks-oncall"),
+    ("support-l2", "AWSReservedSSO_SupportL2_7d1e0a9c4b3f2e18"),
+    ("platform-debuggers", "platform-debug"),
+    ("sre-readonly-exec", "AWSReservedSSO_SRE_2b8f6c0d9e1a4735"),
+];
 
 /// Cluster-scoped and system objects: kube-system, ci, observability, cluster-wide roles.
 fn cluster_items(
@@ -867,6 +1188,27 @@ fn cluster_items(
             "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role}, "subjects": subjects}),
         )?;
     }
+    if p.real() {
+        emit(
+            json!({"apiVersion": rbac, "kind": "ClusterRole", "metadata": meta(&mut rng, POD_EXEC, None, json!({}), json!({})),
+            "rules": [{"apiGroups": [""], "resources": ["pods", "pods/log"], "verbs": ["get", "list", "watch"]},
+                      {"apiGroups": [""], "resources": ["pods/exec", "pods/attach", "pods/portforward"], "verbs": ["create", "get"]},
+                      {"apiGroups": ["apps"], "resources": ["deployments", "replicasets", "statefulsets", "daemonsets"], "verbs": ["get", "list", "watch"]}]}),
+        )?;
+        for (group, _) in EXEC_GROUPS {
+            emit(
+                json!({"apiVersion": rbac, "kind": "ClusterRoleBinding", "metadata": meta(&mut rng, &format!("{group}-exec"), None, json!({}), json!({})),
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": POD_EXEC},
+                "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": group}]}),
+            )?;
+        }
+        // A user bound directly, as break-glass accounts often are.
+        emit(
+            json!({"apiVersion": rbac, "kind": "ClusterRoleBinding", "metadata": meta(&mut rng, "break-glass-exec", None, json!({}), json!({})),
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": POD_EXEC},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "break-glass"}]}),
+        )?;
+    }
     Ok(())
 }
 
@@ -927,16 +1269,32 @@ fn write_secrets(out: &Path, p: &Plan) -> Result<(), String> {
     )
 }
 
-fn write_aws_auth(out: &Path) -> Result<(), String> {
-    let map_roles = format!(
+fn write_aws_auth(out: &Path, p: &Plan) -> Result<(), String> {
+    let mut map_roles = format!(
         "- rolearn: arn:aws:iam::{ACCOUNT}:role/{CLUSTER}-node\n  username: system:node:{{{{EC2PrivateDNSName}}}}\n  groups:\n  - system:bootstrappers\n  - system:nodes\n\
 - rolearn: arn:aws:iam::{ACCOUNT}:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_PlatformAdmin_0123456789abcdef\n  username: platform-admin\n  groups:\n  - system:masters\n\
 - rolearn: arn:aws:iam::{ACCOUNT}:role/old-ci-runner\n  username: ci\n  groups:\n  - ci-deployers\n\
 - rolearn: arn:aws:iam::{ACCOUNT}:role/eks-ops\n  username: eks-ops:{{{{SessionName}}}}\n  groups:\n  - eks-ops\n"
     );
-    let map_users = format!(
+    let mut map_users = format!(
         "- userarn: arn:aws:iam::{ACCOUNT}:user/alice\n  username: alice\n  groups:\n  - sre\n"
     );
+    if p.real() {
+        let (group, role) = EXEC_GROUPS[0];
+        map_roles.push_str(&format!(
+            "- rolearn: arn:aws:iam::{ACCOUNT}:role/{role}\n  username: oncall:{{{{SessionName}}}}\n  groups:\n  - {group}\n"
+        ));
+        map_users.push_str(&format!(
+            "- userarn: arn:aws:iam::{ACCOUNT}:user/user-001\n  username: break-glass\n  groups:\n  - {}\n",
+            EXEC_GROUPS[2].0
+        ));
+        for (i, team) in TEAMS.iter().enumerate().take(8) {
+            map_users.push_str(&format!(
+                "- userarn: arn:aws:iam::{ACCOUNT}:user/user-{:03}\n  username: {team}-lead\n  groups:\n  - {team}-developers\n",
+                10 + i
+            ));
+        }
+    }
     let v = json!({"apiVersion": "v1", "kind": "ConfigMap",
         "metadata": {"name": "aws-auth", "namespace": "kube-system", "creationTimestamp": T0, "resourceVersion": "1234", "uid": "0b4d6c1e-aaaa-bbbb-cccc-000000000001"},
         "data": {"mapRoles": map_roles, "mapUsers": map_users}});
@@ -1023,6 +1381,9 @@ const OTHER_POOL: &[&str] = &[
 
 struct Managed {
     docs: BTreeMap<String, Value>,
+    /// Real preset: the names a customer role can attach (every path but
+    /// `/aws-service-role/`, whose policies AWS attaches to service-linked roles only).
+    attachable: Vec<String>,
 }
 
 impl Managed {
@@ -1035,7 +1396,36 @@ impl Managed {
             .map_err(|e| format!("{}: {e}", path.display()))?;
         let docs: BTreeMap<String, Value> =
             serde_json::from_str(&text).map_err(|e| e.to_string())?;
-        Ok(Managed { docs })
+        let attachable = docs
+            .iter()
+            .filter(|(_, p)| p.get("Path").and_then(Value::as_str) != Some("/aws-service-role/"))
+            .map(|(n, _)| n.clone())
+            .collect();
+        Ok(Managed { docs, attachable })
+    }
+
+    /// Real preset: 1–5 managed policies drawn uniformly over the whole
+    /// attachable corpus (1: 35 %, 2: 30 %, 3: 20 %, 4: 10 %, 5: 5 %), and
+    /// AdministratorAccess on one role in 200 besides.
+    fn random(&self, rng: &mut Rng) -> Vec<&str> {
+        let n = match rng.below(100) {
+            0..=34 => 1,
+            35..=64 => 2,
+            65..=84 => 3,
+            85..=94 => 4,
+            _ => 5,
+        };
+        let mut names: Vec<&str> = Vec::with_capacity(n + 1);
+        for _ in 0..n {
+            let name = self.attachable[rng.below(self.attachable.len())].as_str();
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        if rng.pct(0.5) && !names.contains(&"AdministratorAccess") {
+            names.push("AdministratorAccess");
+        }
+        names
     }
 
     fn arn(&self, name: &str) -> Option<String> {
@@ -1075,6 +1465,106 @@ fn inline_doc(rng: &mut Rng, ns: &str, sa: &str, profile: usize) -> Value {
     }
     st.push(json!({"Sid": "DenyUnencrypted", "Effect": "Deny", "Action": "s3:PutObject", "Resource": format!("arn:aws:s3:::{bucket}/*"), "Condition": {"StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}}}));
     json!({"Version": "2012-10-17", "Statement": st})
+}
+
+/// Real preset: a workload's inline policy, `inline_doc`'s statements and
+/// 1–3 of the shapes real policies have: Deny with conditions, NotAction,
+/// NotResource, region, transport, source IP, source ARN and tag conditions.
+fn inline_doc_real(rng: &mut Rng, team: &str, ns: &str, sa: &str, profile: usize) -> Value {
+    let mut doc = inline_doc(rng, ns, sa, profile);
+    let bucket = format!("arn:aws:s3:::{ns}-{}", rng.pick(BUCKET_WORDS));
+    let mut extra = Vec::new();
+    for _ in 0..1 + rng.below(3) {
+        extra.push(match rng.below(10) {
+            0 => json!({"Sid": "DenyOutsideRegions", "Effect": "Deny",
+                "NotAction": ["iam:*", "sts:*", "organizations:*", "route53:*", "cloudfront:*", "support:*", "budgets:*"], "Resource": "*",
+                "Condition": {"StringNotEquals": {"aws:RequestedRegion": [REGION, "eu-central-1"]}}}),
+            1 => json!({"Sid": "DenyInsecureTransport", "Effect": "Deny", "Action": "s3:*",
+                "Resource": [bucket.clone(), format!("{bucket}/*")], "Condition": {"Bool": {"aws:SecureTransport": "false"}}}),
+            2 => json!({"Sid": "InvokeFromOffice", "Effect": "Allow", "Action": ["execute-api:Invoke", "execute-api:ManageConnections"],
+                "Resource": format!("arn:aws:execute-api:{REGION}:{ACCOUNT}:*/prod/*"),
+                "Condition": {"IpAddress": {"aws:SourceIp": ["10.0.0.0/8", "203.0.113.0/24"]}}}),
+            3 => json!({"Sid": "PublishFromBucketEvents", "Effect": "Allow", "Action": ["sns:Publish", "sqs:SendMessage"],
+                "Resource": [format!("arn:aws:sns:{REGION}:{ACCOUNT}:{ns}-*"), format!("arn:aws:sqs:{REGION}:{ACCOUNT}:{ns}-*")],
+                "Condition": {"ArnLike": {"aws:SourceArn": format!("arn:aws:s3:::{ns}-*")}}}),
+            4 => json!({"Sid": "TeamTaggedInstances", "Effect": "Allow", "Action": ["ec2:StartInstances", "ec2:StopInstances", "ec2:RebootInstances"],
+                "Resource": format!("arn:aws:ec2:{REGION}:{ACCOUNT}:instance/*"),
+                "Condition": {"StringEquals": {"aws:ResourceTag/team": team}}}),
+            5 => json!({"Sid": "TeamParameters", "Effect": "Allow", "Action": ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"],
+                "Resource": "*", "Condition": {"StringEquals": {"ssm:resourceTag/team": "${aws:PrincipalTag/team}"}}}),
+            6 => json!({"Sid": "DenyOtherBuckets", "Effect": "Deny", "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                "NotResource": [format!("{bucket}/*"), format!("arn:aws:s3:::{ns}-shared/*")]}),
+            7 => json!({"Sid": "AllSecretsButProd", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+                "NotResource": format!("arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:prod/*")}),
+            8 => json!({"Sid": "RegionalDynamo", "Effect": "Allow", "Action": "dynamodb:*", "Resource": "*",
+                "Condition": {"StringEquals": {"aws:RequestedRegion": REGION}}}),
+            _ => json!({"Sid": "DenyIamWrites", "Effect": "Deny",
+                "Action": ["iam:Create*", "iam:Delete*", "iam:Put*", "iam:Attach*", "iam:Update*", "iam:PassRole"], "Resource": "*",
+                "Condition": {"StringNotLike": {"aws:PrincipalArn": format!("arn:aws:iam::{ACCOUNT}:role/platform-*")}}}),
+        });
+    }
+    if let Some(st) = doc.get_mut("Statement").and_then(Value::as_array_mut) {
+        st.extend(extra);
+    }
+    doc
+}
+
+/// Real preset: the customer managed policies used as permissions boundaries.
+fn boundary_docs() -> Vec<(String, Value)> {
+    vec![
+        (
+            format!("{CLUSTER}-boundary-workload"),
+            json!({"Version": "2012-10-17", "Statement": [
+                {"Sid": "Workloads", "Effect": "Allow", "Action": ["s3:*", "dynamodb:*", "sqs:*", "sns:*", "kinesis:*", "kms:Decrypt", "kms:GenerateDataKey",
+                    "secretsmanager:GetSecretValue", "ssm:GetParameter*", "logs:*", "cloudwatch:PutMetricData", "xray:Put*", "execute-api:Invoke", "ec2:Describe*"], "Resource": "*"},
+                {"Sid": "NoIdentityChanges", "Effect": "Deny", "Action": ["iam:*", "organizations:*", "account:*", "sts:AssumeRole"], "Resource": "*"}
+            ]}),
+        ),
+        (
+            format!("{CLUSTER}-boundary-no-iam"),
+            json!({"Version": "2012-10-17", "Statement": [
+                {"Sid": "AllButIdentity", "Effect": "Allow", "NotAction": ["iam:*", "organizations:*", "account:*"], "Resource": "*"},
+                {"Sid": "ReadIam", "Effect": "Allow", "Action": ["iam:Get*", "iam:List*"], "Resource": "*"},
+                {"Sid": "HomeRegion", "Effect": "Deny", "NotAction": ["iam:*", "sts:*", "route53:*", "cloudfront:*", "support:*"], "Resource": "*",
+                    "Condition": {"StringNotEquals": {"aws:RequestedRegion": [REGION]}}}
+            ]}),
+        ),
+        (
+            format!("{CLUSTER}-boundary-data"),
+            json!({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": ["s3:Get*", "s3:List*", "s3:PutObject", "athena:*", "glue:Get*", "dynamodb:Query", "dynamodb:GetItem", "kms:Decrypt"], "Resource": "*",
+                    "Condition": {"Bool": {"aws:SecureTransport": "true"}}},
+                {"Effect": "Deny", "Action": "s3:*", "NotResource": ["arn:aws:s3:::data-*", "arn:aws:s3:::data-*/*"]}
+            ]}),
+        ),
+    ]
+}
+
+/// Real preset: a trust for this cluster's provider with the given `sub`
+/// condition (`None`: no `sub` at all, only `aud`).
+fn provider_trust(op: &str, sub: Option<Value>) -> Value {
+    let host = issuer_host();
+    let mut cond = serde_json::Map::new();
+    cond.insert(
+        "StringEquals".into(),
+        json!({format!("{host}:aud"): "sts.amazonaws.com"}),
+    );
+    if let Some(sub) = sub {
+        let entry = cond.entry(op.to_string()).or_insert_with(|| json!({}));
+        if let Some(o) = entry.as_object_mut() {
+            o.insert(format!("{host}:sub"), sub);
+        }
+    }
+    json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Federated": provider_arn()}, "Action": "sts:AssumeRoleWithWebIdentity", "Condition": cond}]})
+}
+
+/// A trust for people: the SSO SAML provider, or the account with MFA.
+fn people_trust(rng: &mut Rng, sso: bool) -> Value {
+    if sso {
+        json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Federated": format!("arn:aws:iam::{ACCOUNT}:saml-provider/AWSSSO_{}_DO_NOT_DELETE", rng.hex(16))}, "Action": ["sts:AssumeRoleWithSAML", "sts:TagSession"], "Condition": {"StringEquals": {"SAML:aud": "https://signin.aws.amazon.com/saml"}}}]})
+    } else {
+        json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")}, "Action": "sts:AssumeRole", "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}]})
+    }
 }
 
 fn irsa_trust(ns: &str, sa: &str, how: Irsa) -> Value {
@@ -1171,10 +1661,34 @@ fn write_iam(out: &Path, p: &Plan, managed: &Managed) -> Result<(), String> {
                 .collect()
         };
     let used_cell = std::cell::RefCell::new(&mut used);
+    let real = p.real();
+    // Real preset: boundaries (customer managed, and one AWS managed) and how many roles use each.
+    let boundaries = if real { boundary_docs() } else { Vec::new() };
+    let boundary_uses: std::cell::RefCell<BTreeMap<String, usize>> = Default::default();
     let roles_body = |w: &mut Writer| -> Result<(), String> {
         w.array(|emit| {
             let mut rng = Rng::new(p.seed ^ 0x1A);
             let mut used = used_cell.borrow_mut();
+            let mut uses = boundary_uses.borrow_mut();
+            // Real preset: a permissions boundary on about one workload role in six.
+            let mut bounded = |rng: &mut Rng, used: &mut std::collections::BTreeSet<String>, mut role: Value| -> Value {
+                if !real || !rng.pct(16.0) {
+                    return role;
+                }
+                let (name, arn) = if rng.pct(20.0) {
+                    used.insert("PowerUserAccess".to_string());
+                    ("PowerUserAccess".to_string(), managed.arn("PowerUserAccess").unwrap_or_default())
+                } else {
+                    let n = boundaries[rng.below(boundaries.len())].0.clone();
+                    let a = customer_arn(&n);
+                    (n, a)
+                };
+                *uses.entry(name).or_default() += 1;
+                if let Some(o) = role.as_object_mut() {
+                    o.insert("PermissionsBoundary".into(), json!({"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": arn}));
+                }
+                role
+            };
             // Node, controllers, SSO roles.
             let node_attached = attach(&["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly", "AmazonSSMManagedInstanceCore"], &mut used);
             emit(role(&mut rng, "/", &format!("{CLUSTER}-node"), json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}), vec![], &node_attached, &[], true))?;
@@ -1196,12 +1710,16 @@ fn write_iam(out: &Path, p: &Plan, managed: &Managed) -> Result<(), String> {
             for (k, ns) in p.namespaces.iter().enumerate() {
                 for sa in &ns.sas {
                     let name = irsa_role_name(&ns.name, &sa.name);
-                    let attached_names: Vec<&str> = match sa.profile {
-                        0 => vec![MANAGED_POOL[rng.below(MANAGED_POOL.len())]],
-                        1 | 2 => vec![MANAGED_POOL[rng.below(4)], "CloudWatchAgentServerPolicy"],
-                        3 => vec![],
-                        _ if rng.pct(0.5) => vec!["AdministratorAccess"],
-                        _ => vec![MANAGED_POOL[rng.below(MANAGED_POOL.len())]],
+                    let attached_names: Vec<&str> = if real {
+                        managed.random(&mut rng)
+                    } else {
+                        match sa.profile {
+                            0 => vec![MANAGED_POOL[rng.below(MANAGED_POOL.len())]],
+                            1 | 2 => vec![MANAGED_POOL[rng.below(4)], "CloudWatchAgentServerPolicy"],
+                            3 => vec![],
+                            _ if rng.pct(0.5) => vec!["AdministratorAccess"],
+                            _ => vec![MANAGED_POOL[rng.below(MANAGED_POOL.len())]],
+                        }
                     };
                     let mut att = attach(&attached_names, &mut used);
                     if rng.pct(20.0) {
@@ -1209,18 +1727,24 @@ fn write_iam(out: &Path, p: &Plan, managed: &Managed) -> Result<(), String> {
                         att.push((c.clone(), customer_arn(c)));
                     }
                     let tags = [("team", ns.team.to_string()), ("kubernetes-namespace", ns.name.clone()), ("managed-by", "terraform".to_string())];
+                    let doc = |rng: &mut Rng| if real { inline_doc_real(rng, ns.team, &ns.name, &sa.name, sa.profile) } else { inline_doc(rng, &ns.name, &sa.name, sa.profile) };
                     match sa.irsa {
                         Irsa::None | Irsa::MissingRole | Irsa::OtherAccount | Irsa::InvalidArn => {}
+                        // Its annotation names a shared or broad role, written below.
+                        _ if sa.role != SaRole::Own => {}
                         how => {
-                            let inline = vec![(format!("{}-access", sa.name), inline_doc(&mut rng, &ns.name, &sa.name, sa.profile))];
-                            let used_recently = rng.pct(85.0); emit(role(&mut rng, "/", &name, irsa_trust(&ns.name, &sa.name, how), inline, &att, &tags, used_recently))?;
+                            let inline = vec![(format!("{}-access", sa.name), doc(&mut rng))];
+                            let used_recently = rng.pct(85.0);
+                            let r = role(&mut rng, "/", &name, irsa_trust(&ns.name, &sa.name, how), inline, &att, &tags, used_recently);
+                            emit(bounded(&mut rng, &mut used, r))?;
                         }
                     }
                     match sa.podid {
                         PodId::Ok | PodId::NoTagSession => {
-                            let inline = vec![(format!("{}-access", sa.name), inline_doc(&mut rng, &ns.name, &sa.name, sa.profile))];
+                            let inline = vec![(format!("{}-access", sa.name), doc(&mut rng))];
                             let trust = podid_trust(&ns.name, &sa.name, sa.podid == PodId::Ok, rng.pct(50.0));
-                            emit(role(&mut rng, "/", &podid_role_name(&ns.name, &sa.name), trust, inline, &att, &tags, true))?;
+                            let r = role(&mut rng, "/", &podid_role_name(&ns.name, &sa.name), trust, inline, &att, &tags, true);
+                            emit(bounded(&mut rng, &mut used, r))?;
                         }
                         _ => {}
                     }
@@ -1232,6 +1756,69 @@ fn write_iam(out: &Path, p: &Plan, managed: &Managed) -> Result<(), String> {
                 if ns.ghost_role {
                     let inline = vec![("ghost-access".to_string(), inline_doc(&mut rng, &ns.name, "ghost", 1))];
                     emit(role(&mut rng, "/", &format!("eks-{CLUSTER}-{}-retired-{k}", ns.name), irsa_trust(&ns.name, "retired-job", Irsa::Ok), inline, &[], &[], false))?;
+                }
+            }
+            if real {
+                // Roles annotated on hundreds of accounts.
+                for r in &p.shared {
+                    let sub = match r.kind {
+                        SharedKind::ExactList => ("StringEquals", json!(r.members.iter().map(|&(i, j)| format!("system:serviceaccount:{}:{}", p.namespaces[i].name, p.namespaces[i].sas[j].name)).collect::<Vec<_>>())),
+                        SharedKind::Team(t) => ("StringLike", json!(format!("system:serviceaccount:{t}-*:*"))),
+                        SharedKind::App(a) => ("StringLike", json!([format!("system:serviceaccount:*:{a}"), format!("system:serviceaccount:*:{a}-*")])),
+                    };
+                    let names = managed.random(&mut rng);
+                    let att = attach(&names, &mut used);
+                    let (team, scope) = match r.kind {
+                        SharedKind::Team(t) => (t, t.to_string()),
+                        _ => ("platform", "shared".to_string()),
+                    };
+                    let pr = rng.below(PROFILES);
+                    let inline = vec![("workload-access".to_string(), inline_doc_real(&mut rng, team, &scope, &r.name, pr))];
+                    let tags = [("team", team.to_string()), ("managed-by", "terraform".to_string()), ("shared", "true".to_string())];
+                    let rl = role(&mut rng, "/", &r.name, provider_trust(sub.0, Some(sub.1)), inline, &att, &tags, true);
+                    emit(bounded(&mut rng, &mut used, rl))?;
+                }
+                // Roles whose trust admits every account of the cluster, or of a namespace.
+                for r in &p.broad {
+                    let trust = match r.kind {
+                        BroadKind::AnySa => provider_trust("StringLike", Some(json!("system:serviceaccount:*:*"))),
+                        BroadKind::NoSub => provider_trust("StringEquals", None),
+                        BroadKind::Namespace(i) => provider_trust("StringLike", Some(json!(format!("system:serviceaccount:{}:*", p.namespaces[i].name)))),
+                    };
+                    let (team, scope) = match r.kind {
+                        BroadKind::Namespace(i) => (p.namespaces[i].team, p.namespaces[i].name.clone()),
+                        _ => ("platform", "platform".to_string()),
+                    };
+                    let names = managed.random(&mut rng);
+                    let mut att = attach(&names, &mut used);
+                    if rng.pct(20.0) {
+                        let c = &customer[rng.below(customer.len())];
+                        att.push((c.clone(), customer_arn(c)));
+                    }
+                    let pr = rng.below(PROFILES);
+                    let inline = vec![("access".to_string(), inline_doc_real(&mut rng, team, &scope, &r.name, pr))];
+                    let tags = [("team", team.to_string()), ("managed-by", "terraform".to_string())];
+                    let used_recently = rng.pct(80.0);
+                    let rl = role(&mut rng, "/", &r.name, trust, inline, &att, &tags, used_recently);
+                    emit(bounded(&mut rng, &mut used, rl))?;
+                }
+                // The roles people come into the cluster with (aws-auth, access entries).
+                let sso = "/aws-reserved/sso.amazonaws.com/";
+                for (k, (_, name)) in EXEC_GROUPS.iter().enumerate() {
+                    let is_sso = name.starts_with("AWSReservedSSO_");
+                    let att = attach(&[if k % 2 == 0 { "ReadOnlyAccess" } else { "ViewOnlyAccess" }], &mut used);
+                    let trust = people_trust(&mut rng, is_sso);
+                    emit(role(&mut rng, if is_sso { sso } else { "/" }, name, trust, vec![], &att, &[], true))?;
+                }
+                let trust = people_trust(&mut rng, true);
+                let att = attach(&["ViewOnlyAccess"], &mut used);
+                emit(role(&mut rng, sso, SUPPORT_L1, trust, vec![], &att, &[], true))?;
+                for team in plan_teams(p) {
+                    let trust = people_trust(&mut rng, false);
+                    let att = attach(&["ReadOnlyAccess"], &mut used);
+                    let pr = rng.below(PROFILES);
+                    let inline = vec![("oncall".to_string(), inline_doc_real(&mut rng, team, team, "oncall", pr))];
+                    emit(role(&mut rng, "/", &format!("team-oncall-{team}"), trust, inline, &att, &[("team", team.to_string())], true))?;
                 }
             }
             // Roles the cluster cannot reach: services, SSO, other clusters, cross-account.
@@ -1249,18 +1836,29 @@ fn write_iam(out: &Path, p: &Plan, managed: &Managed) -> Result<(), String> {
                     8 => ("/", format!("ecs-task-{}-{i:05}", rng.pick(TEAMS)), json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}]})),
                     _ => ("/", format!("github-actions-{}-{i:05}", rng.pick(TEAMS)), json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Federated": format!("arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com")}, "Action": "sts:AssumeRoleWithWebIdentity", "Condition": {"StringLike": {"token.actions.githubusercontent.com:sub": format!("repo:example/{}:*", rng.pick(TEAMS))}, "StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}}}]})),
                 };
-                let mut names: Vec<&str> = vec![OTHER_POOL[rng.below(OTHER_POOL.len())]];
-                if rng.pct(40.0) {
-                    names.push(OTHER_POOL[rng.below(OTHER_POOL.len())]);
-                }
-                names.dedup();
+                let names: Vec<&str> = if real {
+                    managed.random(&mut rng)
+                } else {
+                    let mut names: Vec<&str> = vec![OTHER_POOL[rng.below(OTHER_POOL.len())]];
+                    if rng.pct(40.0) {
+                        names.push(OTHER_POOL[rng.below(OTHER_POOL.len())]);
+                    }
+                    names.dedup();
+                    names
+                };
                 let att = attach(&names, &mut used);
                 let inline = if rng.pct(50.0) {
-                    vec![("inline".to_string(), { let t = *rng.pick(TEAMS); let pr = rng.below(PROFILES); inline_doc(&mut rng, t, "svc", pr) })]
+                    vec![("inline".to_string(), {
+                        let t = *rng.pick(TEAMS);
+                        let pr = rng.below(PROFILES);
+                        if real { inline_doc_real(&mut rng, t, t, "svc", pr) } else { inline_doc(&mut rng, t, "svc", pr) }
+                    })]
                 } else {
                     vec![]
                 };
-                let used_recently = rng.pct(70.0); emit(role(&mut rng, path, &name, trust, inline, &att, &[], used_recently))?;
+                let used_recently = rng.pct(70.0);
+                let r = role(&mut rng, path, &name, trust, inline, &att, &[], used_recently);
+                emit(bounded(&mut rng, &mut used, r))?;
             }
             Ok(())
         })
@@ -1296,11 +1894,12 @@ fn write_iam(out: &Path, p: &Plan, managed: &Managed) -> Result<(), String> {
         w.array(|emit| {
             let mut rng = Rng::new(p.seed ^ 0x90);
             let used = used_cell.borrow();
+            let uses = boundary_uses.borrow();
             for name in used.iter() {
                 let Some(p) = managed.docs.get(name) else { continue };
                 let s = |k: &str| p.get(k).cloned().unwrap_or(Value::Null);
                 emit(json!({"PolicyName": name, "PolicyId": format!("ANPA{}", rng.hex(17).to_uppercase()), "Arn": s("Arn"), "Path": s("Path"),
-                    "DefaultVersionId": s("DefaultVersionId"), "AttachmentCount": 1 + rng.below(500), "PermissionsBoundaryUsageCount": 0, "IsAttachable": true,
+                    "DefaultVersionId": s("DefaultVersionId"), "AttachmentCount": 1 + rng.below(500), "PermissionsBoundaryUsageCount": uses.get(name).copied().unwrap_or(0), "IsAttachable": true,
                     "CreateDate": "2015-02-06T18:40:00Z", "UpdateDate": "2025-01-10T18:40:00Z",
                     "PolicyVersionList": [{"Document": s("Document"), "VersionId": s("DefaultVersionId"), "IsDefaultVersion": true, "CreateDate": "2025-01-10T18:40:00Z"}]}))?;
             }
@@ -1314,6 +1913,12 @@ fn write_iam(out: &Path, p: &Plan, managed: &Managed) -> Result<(), String> {
                         {"Document": doc, "VersionId": "v2", "IsDefaultVersion": true, "CreateDate": "2025-01-10T18:40:00Z"},
                         {"Document": old, "VersionId": "v1", "IsDefaultVersion": false, "CreateDate": "2024-02-06T18:40:00Z"}
                     ]}))?;
+            }
+            for (name, doc) in &boundaries {
+                emit(json!({"PolicyName": name, "PolicyId": format!("ANPA{}", rng.hex(17).to_uppercase()), "Arn": customer_arn(name), "Path": "/",
+                    "DefaultVersionId": "v1", "AttachmentCount": 0, "PermissionsBoundaryUsageCount": uses.get(name).copied().unwrap_or(0), "IsAttachable": true,
+                    "CreateDate": "2024-05-14T08:00:00Z", "UpdateDate": "2024-05-14T08:00:00Z",
+                    "PolicyVersionList": [{"Document": doc, "VersionId": "v1", "IsDefaultVersion": true, "CreateDate": "2024-05-14T08:00:00Z"}]}))?;
             }
             Ok(())
         })
@@ -1363,6 +1968,22 @@ fn write_aws_side(out: &Path, p: &Plan) -> Result<(), String> {
         entries.push(json!({"principalArn": format!("arn:aws:iam::{ACCOUNT}:role/team-{}-{i}", ns.team), "kubernetesGroups": [format!("{}-developers", ns.team)], "type": "STANDARD", "username": format!("team-{}", ns.team),
             "associatedAccessPolicies": [{"policyArn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy", "accessScope": {"type": "namespace", "namespaces": [ns.name]}}]}));
     }
+    if p.real() {
+        let sso = "aws-reserved/sso.amazonaws.com/";
+        for (group, role) in EXEC_GROUPS.iter().skip(1) {
+            let path = if role.starts_with("AWSReservedSSO_") {
+                sso
+            } else {
+                ""
+            };
+            entries.push(json!({"principalArn": format!("arn:aws:iam::{ACCOUNT}:role/{path}{role}"), "kubernetesGroups": [group], "type": "STANDARD", "username": format!("{group}:{{{{SessionName}}}}"), "associatedAccessPolicies": []}));
+        }
+        entries.push(json!({"principalArn": format!("arn:aws:iam::{ACCOUNT}:role/{sso}{SUPPORT_L1}"), "kubernetesGroups": ["support-l1"], "type": "STANDARD", "username": "support-l1:{{SessionName}}", "associatedAccessPolicies": []}));
+        for team in plan_teams(p) {
+            entries.push(json!({"principalArn": format!("arn:aws:iam::{ACCOUNT}:role/team-oncall-{team}"), "kubernetesGroups": [format!("{team}-oncall")], "type": "STANDARD", "username": format!("{team}-oncall:{{{{SessionName}}}}"),
+                "associatedAccessPolicies": []}));
+        }
+    }
     write_json(
         &out.join("eks-access-entries.json"),
         &json!({"accessEntries": entries}),
@@ -1394,6 +2015,7 @@ fn write_aws_side(out: &Path, p: &Plan) -> Result<(), String> {
 // ---------------------------------------------------------------- main
 
 struct Args {
+    preset: Preset,
     namespaces: usize,
     sa_per_ns: usize,
     seed: u64,
@@ -1403,11 +2025,12 @@ struct Args {
 }
 
 fn usage() -> String {
-    "usage: gen-estate [--namespaces N] [--sa-per-ns M] [--seed S] [--unreachable-roles K] [--data DIR] OUT".to_string()
+    "usage: gen-estate [--preset real|classic] [--namespaces N] [--sa-per-ns M] [--seed S] [--unreachable-roles K] [--data DIR] OUT".to_string()
 }
 
 fn parse_args() -> Result<Args, String> {
     let mut a = Args {
+        preset: Preset::Real,
         namespaces: 50,
         sa_per_ns: 20,
         seed: 7,
@@ -1435,6 +2058,18 @@ fn parse_args() -> Result<Args, String> {
                     .parse()
                     .map_err(|e| format!("--sa-per-ns: {e}"))?
             }
+            "--preset" => {
+                a.preset = match val("--preset")?.as_str() {
+                    "real" => Preset::Real,
+                    "classic" => Preset::Classic,
+                    s => {
+                        return Err(format!(
+                            "--preset: {s}: expected real or classic\n{}",
+                            usage()
+                        ));
+                    }
+                }
+            }
             "--seed" => a.seed = val("--seed")?.parse().map_err(|e| format!("--seed: {e}"))?,
             "--unreachable-roles" => {
                 a.unreachable = Some(
@@ -1456,11 +2091,11 @@ fn parse_args() -> Result<Args, String> {
 fn run() -> Result<(), String> {
     let a = parse_args()?;
     std::fs::create_dir_all(&a.out).map_err(|e| format!("{}: {e}", a.out.display()))?;
-    let p = plan(a.seed, a.namespaces, a.sa_per_ns, a.unreachable);
+    let p = plan(a.seed, a.preset, a.namespaces, a.sa_per_ns, a.unreachable);
     let managed = Managed::load(&a.data)?;
     write_kubernetes(&a.out, &p)?;
     write_secrets(&a.out, &p)?;
-    write_aws_auth(&a.out)?;
+    write_aws_auth(&a.out, &p)?;
     write_bootstrap(&a.out, &a.data)?;
     write_iam(&a.out, &p, &managed)?;
     write_aws_side(&a.out, &p)?;
