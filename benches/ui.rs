@@ -107,6 +107,61 @@ fn ui(c: &mut Criterion) {
                 term.draw(|f| draw::draw(f, &mut app, MONO)).expect("draw");
             })
         });
+        // Opening the role that the most service accounts can assume (every
+        // one of them, on the real-shape estates): Enter on it in the IAM
+        // roles view and the frame that shows its "who can assume it" table;
+        // then scrolling that table a page at a time.
+        let model = Model::new(inv.clone(), findings.clone(), false);
+        let mut per_role: std::collections::HashMap<String, usize> = Default::default();
+        for l in model.role_links() {
+            *per_role.entry(l.role_arn.clone()).or_default() += 1;
+        }
+        let Some((arn, links)) = per_role.into_iter().max_by_key(|(a, n)| (*n, a.clone())) else {
+            g.finish();
+            continue;
+        };
+        let name = arn.rsplit('/').next().unwrap_or(&arn).to_string();
+        eprintln!("ui/{size}: opening {arn} ({links} links)");
+        let mut app = App::new(format!("estate-{size}"));
+        app.set_model(model);
+        app.run_command(&format!("roles {name}"));
+        term.draw(|f| draw::draw(f, &mut app, MONO)).expect("draw");
+        g.bench_function("open-broad-role+frame", |b| {
+            b.iter_custom(|n| {
+                let mut total = Duration::ZERO;
+                for _ in 0..n {
+                    let t = std::time::Instant::now();
+                    key(&mut app, KeyCode::Enter);
+                    term.draw(|f| draw::draw(f, &mut app, MONO)).expect("draw");
+                    total += t.elapsed();
+                    key(&mut app, KeyCode::Esc);
+                    term.draw(|f| draw::draw(f, &mut app, MONO)).expect("draw");
+                }
+                total
+            })
+        });
+        key(&mut app, KeyCode::Enter);
+        let rows = app.table().map(|t| t.rows.len()).unwrap_or(0);
+        eprintln!("ui/{size}: {} — {rows} rows", app.breadcrumbs());
+        let mut down = true;
+        let mut steps = 0;
+        g.bench_function("scroll-broad-role+frame", |b| {
+            b.iter(|| {
+                key(
+                    &mut app,
+                    if down {
+                        KeyCode::PageDown
+                    } else {
+                        KeyCode::PageUp
+                    },
+                );
+                steps += 1;
+                if steps % 200 == 0 {
+                    down = !down;
+                }
+                term.draw(|f| draw::draw(f, &mut app, MONO)).expect("draw");
+            })
+        });
         g.finish();
     }
 }

@@ -99,7 +99,11 @@ fn spawn_loader(target: Target, include_system: bool, tx: mpsc::Sender<Msg>) {
                         ..Options::default()
                     },
                 );
-                Msg::Loaded(Box::new(Model::new(inv, findings, include_system)))
+                let model = Model::new(inv, findings, include_system);
+                // Index the role links here, off the UI thread, so that the
+                // first role opened renders at once.
+                model.role_links();
+                Msg::Loaded(Box::new(model))
             }
             Err(e) => Msg::Failed(e),
         };
