@@ -1091,7 +1091,9 @@ fn substitute(v: &str, req: &Request) -> Result<Vec<Piece>, Unresolved> {
                     None => (inner, None),
                 };
                 match (req.lookup(key), default) {
-                    (KeyState::Present(vals), _) if vals.len() == 1 => {
+                    // A multivalued key cannot be a variable ("Single-valued vs.
+                    // multivalued context keys"), even with one value.
+                    (KeyState::Present(vals), _) if vals.len() == 1 && !req.is_multivalued(key) => {
                         out.push(Piece::Lit(vals[0].clone()))
                     }
                     (KeyState::Unknown, _) => {
