@@ -276,6 +276,13 @@ fn identity_context(rng: &mut Rng) -> BTreeMap<String, Val> {
     );
     one(&mut c, rng, 40, "aws:SecureTransport", &["true", "false"]);
     one(&mut c, rng, 20, "s3:prefix", &["alice/", "bob/", "public/"]);
+    one(
+        &mut c,
+        rng,
+        15,
+        "aws:RequestTag/blob",
+        &["QmluYXJ5", "b3RoZXI="],
+    );
     if rng.chance(30) {
         let keys = [
             vec!["env"],
@@ -306,7 +313,7 @@ fn identity_condition(rng: &mut Rng) -> (String, String, Value) {
             op.to_string()
         }
     };
-    match rng.below(12) {
+    match rng.below(13) {
         0 | 1 => {
             let op = rng.pick(&[
                 "StringEquals",
@@ -430,6 +437,19 @@ fn identity_condition(rng: &mut Rng) -> (String, String, Value) {
             ]);
             (if_exists(rng, op), "s3:prefix".into(), v)
         }
+        12 => {
+            // Binary: base64 text compared as it is.
+            let v = rng.pick(&[
+                json!("QmluYXJ5"),
+                json!(["b3RoZXI=", "QmluYXJ5"]),
+                json!("b3RoZXI="),
+            ]);
+            (
+                if_exists(rng, "BinaryEquals"),
+                "aws:RequestTag/blob".into(),
+                v,
+            )
+        }
         _ => {
             let op = rng.pick(&["StringEquals", "StringLike"]);
             let v = rng.pick(&[json!("${aws:username}"), json!("${aws:PrincipalTag/team}")]);
@@ -478,7 +498,8 @@ fn resource_pattern(rng: &mut Rng, svc: &str, resource: &str) -> String {
         }
         11 | 12 => "arn:aws:s3:::home/${aws:username}/*".to_string(),
         13 => "arn:aws:s3:::*".to_string(),
-        14 => "arn:aws:s3:::data/${aws:PrincipalTag/team}/*".to_string(),
+        14 if rng.chance(50) => "arn:aws:s3:::data/${aws:PrincipalTag/team}/*".to_string(),
+        14 => "arn:aws:s3:::home/${aws:username, 'public'}/*".to_string(),
         15 | 16 => format!("arn:aws:{svc}:*:*:*"),
         17 => format!("arn:aws:{svc}:us-east-1:{ACCOUNT}:thing/*"),
         _ => "arn:aws:sqs:us-east-1:111122223333:queue".to_string(),
