@@ -659,8 +659,9 @@ pub struct Request {
     /// Lowercased key → values, or `None` when the key is known to be absent.
     keys: BTreeMap<String, Option<Vec<String>>>,
     /// Lowercased keys that stay unknown even in a closed request (their value
-    /// depends on the moment or the caller's network, not on the configuration).
-    unknown: std::collections::BTreeSet<String>,
+    /// depends on the moment or the caller's network, not on the configuration),
+    /// with why, for the answer to say.
+    unknown: BTreeMap<String, String>,
     /// Whether keys not listed are absent (true) or unknown (false).
     closed: bool,
     /// Lowercased keys set as multivalued ([`Request::key_values`]), even with one value.
@@ -718,11 +719,25 @@ impl Request {
     }
 
     /// Declare a key unknown, also in a closed request.
-    pub fn unknown(mut self, k: &str) -> Request {
+    pub fn unknown(self, k: &str) -> Request {
+        self.unknown_because(k, "")
+    }
+
+    /// Declare a key unknown, also in a closed request, and why (shown with
+    /// the conditions left undecided).
+    pub fn unknown_because(mut self, k: &str, why: &str) -> Request {
         let k = k.to_ascii_lowercase();
         self.keys.remove(&k);
-        self.unknown.insert(k);
+        self.unknown.insert(k, why.to_string());
         self
+    }
+
+    /// `" (why)"` for a key declared unknown with a reason, else empty.
+    fn unknown_note(&self, key: &str) -> String {
+        match self.unknown.get(&key.to_ascii_lowercase()) {
+            Some(why) if !why.is_empty() => format!(" ({why})"),
+            _ => String::new(),
+        }
     }
 
     /// Every key not set is absent (instead of unknown).
@@ -742,7 +757,7 @@ impl Request {
         match self.keys.get(&key) {
             Some(Some(v)) => KeyState::Present(v),
             Some(None) => KeyState::Absent,
-            None if self.closed && !self.unknown.contains(&key) => KeyState::Absent,
+            None if self.closed && !self.unknown.contains_key(&key) => KeyState::Absent,
             None => KeyState::Unknown,
         }
     }
@@ -977,14 +992,22 @@ pub fn eval_condition(c: &Condition, req: &Request) -> Check {
         let (absent_ok, present_ok) = (wants.contains(&true), wants.contains(&false));
         return match state {
             KeyState::Unknown if absent_ok && present_ok => Check::Yes,
-            KeyState::Unknown => Check::Undecided(format!("{desc}: {} is not known", c.key)),
+            KeyState::Unknown => Check::Undecided(format!(
+                "{desc}: {} is not known{}",
+                c.key,
+                req.unknown_note(&c.key)
+            )),
             KeyState::Absent => yes_no(absent_ok, &desc, &format!("{} is absent", c.key)),
             KeyState::Present(_) => yes_no(present_ok, &desc, &format!("{} is present", c.key)),
         };
     }
     let values = match state {
         KeyState::Unknown => {
-            return Check::Undecided(format!("{desc}: {} is not known for this request", c.key));
+            return Check::Undecided(format!(
+                "{desc}: {} is not known for this request{}",
+                c.key,
+                req.unknown_note(&c.key)
+            ));
         }
         KeyState::Absent => {
             // "Single-valued vs. multivalued context keys": ForAnyValue on a key

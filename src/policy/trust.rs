@@ -53,6 +53,8 @@ const RUNTIME_KEYS: [&str; 9] = [
     "aws:RequestedRegion",
 ];
 
+const RUNTIME_WHY: &str = "depends on when and from where the call is made";
+
 /// The web-identity request a pod's token makes.
 #[derive(Debug, Clone)]
 pub struct WebIdentity<'a> {
@@ -96,10 +98,11 @@ impl WebIdentity<'_> {
             .key("aws:FederatedProvider", self.provider_arn)
             .key("aws:SecureTransport", "true")
             .key("aws:ViaAWSService", "false");
-        for k in RUNTIME_KEYS.iter().chain(["sts:RoleSessionName"].iter()) {
-            r = r.unknown(k);
+        for k in RUNTIME_KEYS {
+            r = r.unknown_because(k, RUNTIME_WHY);
         }
-        r.closed()
+        r.unknown_because("sts:RoleSessionName", "chosen by the SDK in the pod")
+            .closed()
     }
 }
 
@@ -264,6 +267,9 @@ pub struct PodIdentity<'a> {
     pub session_tags: bool,
 }
 
+/// Why the pod name and UID tags are not decided for an association.
+const POD_ONLY: &str = "set per pod: every pod of the association has its own, so the trust may admit some pods and not others";
+
 const POD_TAGS: [&str; 6] = [
     "eks-cluster-arn",
     "eks-cluster-name",
@@ -289,17 +295,17 @@ impl PodIdentity<'_> {
             .principal(PrincipalKind::Service, PODS_SERVICE)
             .key("aws:SecureTransport", "true")
             .key("aws:PrincipalServiceName", PODS_SERVICE);
-        for k in RUNTIME_KEYS.iter().chain(
-            [
-                "sts:ExternalId",
-                "sts:RoleSessionName",
-                "aws:ViaAWSService",
-                "aws:SourceOrgID",
-                "aws:SourceOrgPaths",
-            ]
-            .iter(),
-        ) {
-            r = r.unknown(k);
+        for k in RUNTIME_KEYS {
+            r = r.unknown_because(k, RUNTIME_WHY);
+        }
+        for k in [
+            "sts:ExternalId",
+            "sts:RoleSessionName",
+            "aws:ViaAWSService",
+            "aws:SourceOrgID",
+            "aws:SourceOrgPaths",
+        ] {
+            r = r.unknown_because(k, "set by EKS Pod Identity, not known from the association");
         }
         r = match self.account {
             Some(a) => r.key("aws:SourceAccount", a),
@@ -329,8 +335,8 @@ impl PodIdentity<'_> {
                     self.service_account,
                 )
                 // Per pod, not per association: undecided if a policy tests them.
-                .unknown("aws:RequestTag/kubernetes-pod-name")
-                .unknown("aws:RequestTag/kubernetes-pod-uid");
+                .unknown_because("aws:RequestTag/kubernetes-pod-name", POD_ONLY)
+                .unknown_because("aws:RequestTag/kubernetes-pod-uid", POD_ONLY);
         } else {
             r = r.absent("aws:TagKeys");
             for t in POD_TAGS {
@@ -1134,12 +1140,16 @@ mod tests {
         ];
         for (cond, want) in cases {
             let got = check_pod_identity(&with(cond.clone()), &pi);
-            match want {
-                Some(w) => assert_eq!(got.is_allowed(), w, "{cond}: {got:?}"),
-                None => assert!(
-                    matches!(got, TrustAnswer::Undecided { .. }),
-                    "{cond}: {got:?}"
-                ),
+            match (want, &got) {
+                (Some(w), _) => assert_eq!(got.is_allowed(), w, "{cond}: {got:?}"),
+                // Undecided, and the answer says why: the tag is set per pod.
+                (None, TrustAnswer::Undecided { conditions }) => {
+                    assert!(
+                        conditions.iter().any(|c| c.contains("per pod")),
+                        "{conditions:?}"
+                    )
+                }
+                (None, other) => panic!("{cond}: {other:?}"),
             }
         }
         // Session tags disabled: no tag is sent.
