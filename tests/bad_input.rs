@@ -838,9 +838,6 @@ fn every_odd_legal_policy_shape_reads_like_the_plain_one() {
         json!({"Version": "2008-10-17", "Id": "x", "Extra": 1, "Statement": [
             {"Effect": "Allow", "Action": ["s3:*", "*"], "Resource": ["arn:aws:s3:::x", "*"],
              "Comment": "x"}]}),
-        // NotResource that excludes nothing real.
-        json!({"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "*",
-            "NotResource": "arn:aws:s3:::does-not-exist-bucket-x/y"}}),
     ];
     for shape in shapes {
         for doc in [
@@ -857,6 +854,22 @@ fn every_odd_legal_policy_shape_reads_like_the_plain_one() {
                 iam_rules_on_talos(&r)
             );
         }
+    }
+    // A NotResource leaves out what it names, even a bucket that may not exist:
+    // "every action on every resource" (IAM-001) is no longer true (issue 14
+    // item 7), the whole services and escalation it still grants are.
+    let not_resource = json!({"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "*",
+        "NotResource": "arn:aws:s3:::does-not-exist-bucket-x/y"}});
+    let d = with_role_policies(
+        json!([{"PolicyName": "p", "PolicyDocument": not_resource}]),
+        None,
+    );
+    let r = report(d.path(), &[]);
+    assert_eq!(problems(&r), vec![], "{not_resource}");
+    let rules = iam_rules_on_talos(&r);
+    assert!(!rules.contains(&"IAM-001".to_string()), "{rules:?}");
+    for rule in ["IAM-002", "IAM-003"] {
+        assert!(rules.contains(&rule.to_string()), "{rule}: {rules:?}");
     }
     // Trust policies: Principal "*", NotPrincipal, Principal lists, URL-encoded: the
     // same findings whether URL-encoded or not.

@@ -111,15 +111,34 @@ pub struct Principals {
 }
 
 impl Principals {
-    fn matches(&self, kind: &PrincipalKind, id: &str) -> bool {
+    /// Whether the element names this caller. Per the IAM Principal element page
+    /// ("All principals"), `"*"` and `{"AWS": "*"}` are the same thing: every
+    /// principal, whatever its kind, web identities and services included.
+    /// `Federated` values are compared exactly, as STS does: neither `"*"` nor a
+    /// provider ARN in other letter case names a provider.
+    pub fn matches(&self, kind: &PrincipalKind, id: &str) -> bool {
         let hit = self.any
-            || self.entries.iter().any(|(k, v)| {
-                k == kind
-                    && (v == "*"
-                        || v.eq_ignore_ascii_case(id)
-                        || (kind == &PrincipalKind::Aws && aws_principal_matches(v, id)))
+            || self.entries.iter().any(|(k, v)| match k {
+                PrincipalKind::Aws if v == "*" => true,
+                PrincipalKind::Federated => kind == k && v == id,
+                _ => {
+                    k == kind
+                        && (v == "*"
+                            || v.eq_ignore_ascii_case(id)
+                            || (kind == &PrincipalKind::Aws && aws_principal_matches(v, id)))
+                }
             });
         hit != self.negated
+    }
+
+    /// Whether the element is `"*"` or contains `{"AWS": "*"}`: every principal.
+    pub fn admits_everyone(&self) -> bool {
+        !self.negated
+            && (self.any
+                || self
+                    .entries
+                    .iter()
+                    .any(|(k, v)| *k == PrincipalKind::Aws && v == "*"))
     }
 
     pub fn describe(&self) -> String {
@@ -639,8 +658,14 @@ pub struct Request {
     pub principal: Option<(PrincipalKind, String)>,
     /// Lowercased key → values, or `None` when the key is known to be absent.
     keys: BTreeMap<String, Option<Vec<String>>>,
+    /// Lowercased keys that stay unknown even in a closed request (their value
+    /// depends on the moment or the caller's network, not on the configuration),
+    /// with why, for the answer to say.
+    unknown: BTreeMap<String, String>,
     /// Whether keys not listed are absent (true) or unknown (false).
     closed: bool,
+    /// Lowercased keys set as multivalued ([`Request::key_values`]), even with one value.
+    multi: std::collections::BTreeSet<String>,
 }
 
 impl Request {
@@ -663,21 +688,56 @@ impl Request {
 
     /// Set a key to one value.
     pub fn key(mut self, k: &str, v: impl Into<String>) -> Request {
-        self.keys
-            .insert(k.to_ascii_lowercase(), Some(vec![v.into()]));
+        let k = k.to_ascii_lowercase();
+        self.multi.remove(&k);
+        self.keys.insert(k, Some(vec![v.into()]));
         self
     }
 
-    /// Set a multi-valued key (`aws:TagKeys`).
+    /// Set a multivalued key (`aws:TagKeys`, `aws:CalledVia`). An empty set is
+    /// the key being absent, as the set operators read it.
     pub fn key_values(mut self, k: &str, v: Vec<String>) -> Request {
-        self.keys.insert(k.to_ascii_lowercase(), Some(v));
+        let k = k.to_ascii_lowercase();
+        if v.is_empty() {
+            self.keys.insert(k, None);
+        } else {
+            self.multi.insert(k.clone());
+            self.keys.insert(k, Some(v));
+        }
         self
+    }
+
+    /// Whether a key was set as multivalued.
+    pub fn is_multivalued(&self, k: &str) -> bool {
+        self.multi.contains(&k.to_ascii_lowercase())
     }
 
     /// Declare a key absent from the request.
     pub fn absent(mut self, k: &str) -> Request {
         self.keys.insert(k.to_ascii_lowercase(), None);
         self
+    }
+
+    /// Declare a key unknown, also in a closed request.
+    pub fn unknown(self, k: &str) -> Request {
+        self.unknown_because(k, "")
+    }
+
+    /// Declare a key unknown, also in a closed request, and why (shown with
+    /// the conditions left undecided).
+    pub fn unknown_because(mut self, k: &str, why: &str) -> Request {
+        let k = k.to_ascii_lowercase();
+        self.keys.remove(&k);
+        self.unknown.insert(k, why.to_string());
+        self
+    }
+
+    /// `" (why)"` for a key declared unknown with a reason, else empty.
+    fn unknown_note(&self, key: &str) -> String {
+        match self.unknown.get(&key.to_ascii_lowercase()) {
+            Some(why) if !why.is_empty() => format!(" ({why})"),
+            _ => String::new(),
+        }
     }
 
     /// Every key not set is absent (instead of unknown).
@@ -693,10 +753,11 @@ impl Request {
     }
 
     pub fn lookup(&self, key: &str) -> KeyState<'_> {
-        match self.keys.get(&key.to_ascii_lowercase()) {
+        let key = key.to_ascii_lowercase();
+        match self.keys.get(&key) {
             Some(Some(v)) => KeyState::Present(v),
             Some(None) => KeyState::Absent,
-            None if self.closed => KeyState::Absent,
+            None if self.closed && !self.unknown.contains_key(&key) => KeyState::Absent,
             None => KeyState::Unknown,
         }
     }
@@ -790,7 +851,28 @@ pub fn statement_applies(stmt: &Statement, req: &Request) -> Check {
         ));
     }
     if let (Some(spec), Some(res)) = (&stmt.resource, &req.resource) {
-        let hit = spec.values.iter().any(|p| resource_matches(p, res));
+        // Policy variables are substituted in Resource and NotResource too
+        // ("IAM policy elements: variables and tags"); one that is unknown leaves
+        // the match open unless another pattern decides it.
+        let mut hit = false;
+        let mut pending = None;
+        for p in &spec.values {
+            if !p.contains("${") {
+                hit = resource_matches(p, res);
+            } else {
+                match substituted(p, req) {
+                    Ok(Some(pieces)) => hit = pieces_arn_like(&pieces, res),
+                    Ok(None) => {}
+                    Err(why) => pending = Some(why),
+                }
+            }
+            if hit {
+                break;
+            }
+        }
+        if let (false, Some(why)) = (hit, pending) {
+            return Check::Undecided(format!("{}: {why}", spec.describe("Resource")));
+        }
         if hit == spec.negated {
             return Check::No(format!(
                 "resource {res} is not in {}",
@@ -893,29 +975,68 @@ pub fn eval_condition(c: &Condition, req: &Request) -> Check {
     let desc = c.describe();
     let state = req.lookup(&c.key);
     if c.op == Operator::Null {
-        let want_absent = match c.values.first().map(|v| v.to_ascii_lowercase()) {
-            Some(v) if v == "true" => true,
-            Some(v) if v == "false" => false,
-            _ => return Check::No(format!("{desc}: Null needs true or false")),
-        };
+        // Several values for one key are ORed ("Condition element: multiple
+        // values"): `["true", "false"]` holds whether the key is there or not.
+        let wants: Vec<bool> = c
+            .values
+            .iter()
+            .filter_map(|v| match v.to_ascii_lowercase().as_str() {
+                "true" => Some(true),
+                "false" => Some(false),
+                _ => None,
+            })
+            .collect();
+        if wants.is_empty() {
+            return Check::No(format!("{desc}: Null needs true or false"));
+        }
+        let (absent_ok, present_ok) = (wants.contains(&true), wants.contains(&false));
         return match state {
-            KeyState::Unknown => Check::Undecided(format!("{desc}: {} is not known", c.key)),
-            KeyState::Absent => yes_no(want_absent, &desc, &format!("{} is absent", c.key)),
-            KeyState::Present(_) => yes_no(!want_absent, &desc, &format!("{} is present", c.key)),
+            KeyState::Unknown if absent_ok && present_ok => Check::Yes,
+            KeyState::Unknown => Check::Undecided(format!(
+                "{desc}: {} is not known{}",
+                c.key,
+                req.unknown_note(&c.key)
+            )),
+            KeyState::Absent => yes_no(absent_ok, &desc, &format!("{} is absent", c.key)),
+            KeyState::Present(_) => yes_no(present_ok, &desc, &format!("{} is present", c.key)),
         };
     }
     let values = match state {
         KeyState::Unknown => {
-            return Check::Undecided(format!("{desc}: {} is not known for this request", c.key));
+            return Check::Undecided(format!(
+                "{desc}: {} is not known for this request{}",
+                c.key,
+                req.unknown_note(&c.key)
+            ));
         }
         KeyState::Absent => {
-            let holds = c.if_exists
-                || c.set == Some(SetQualifier::ForAllValues)
-                || (c.set.is_none() && c.op.negated());
+            // "Single-valued vs. multivalued context keys": ForAnyValue on a key
+            // that is missing (or an empty set) is false, and IfExists does not
+            // change that (the set operator already says what a missing key
+            // means); ForAllValues on a missing key is true. Otherwise IfExists
+            // and the negated operators hold on a missing key ("Condition
+            // operators: ...IfExists").
+            let holds = match c.set {
+                Some(SetQualifier::ForAnyValue) => false,
+                Some(SetQualifier::ForAllValues) => true,
+                None => c.if_exists || c.op.negated(),
+            };
             return yes_no(holds, &desc, &format!("{} is not in the request", c.key));
         }
         KeyState::Present(v) => v,
     };
+    if c.set.is_none() && req.is_multivalued(&c.key) {
+        // "Single-valued vs. multivalued context keys": multivalued keys require
+        // a set operator. A single-valued operator (negated or not) compares a
+        // single value, which a multivalued key does not have: the condition
+        // does not match, so an Allow that relies on it does not apply and
+        // neither does a Deny.
+        return Check::No(format!(
+            "condition {desc} does not hold: {} is multivalued ({}) and the operator has no ForAnyValue/ForAllValues",
+            c.key,
+            short_list(values)
+        ));
+    }
     // m(v): does one request value satisfy the operator?
     let mut undecided = None;
     let mut m = |v: &str| -> bool {
@@ -958,12 +1079,23 @@ fn yes_no(holds: bool, desc: &str, fact: &str) -> Check {
 /// A piece of a value after policy-variable substitution.
 enum Piece {
     Text(String),
-    /// `${*}`, `${?}`, `${$}`: the literal character, never a wildcard.
-    Lit(char),
+    /// `${*}`, `${?}`, `${$}`, or a variable's value: literal text, never a wildcard.
+    Lit(String),
 }
 
-/// Substitute `${key}` policy variables from the request; an unknown one is an error.
-fn substitute(v: &str, req: &Request) -> Result<Vec<Piece>, String> {
+/// Why a policy variable gave no value.
+enum Unresolved {
+    /// The key is not known for this request: the answer hinges on it.
+    Unknown(String),
+    /// The key is absent (or multivalued, which cannot be a variable) and the
+    /// variable has no default. Per "IAM policy elements: variables and tags"
+    /// (policy variables with no value), such a value then matches nothing: a
+    /// `Resource` with it matches no resource, a condition value no request value.
+    NoValue,
+}
+
+/// Substitute `${key}` policy variables from the request.
+fn substitute(v: &str, req: &Request) -> Result<Vec<Piece>, Unresolved> {
     let mut out = Vec::new();
     let mut rest = v;
     while let Some(start) = rest.find("${") {
@@ -975,20 +1107,25 @@ fn substitute(v: &str, req: &Request) -> Result<Vec<Piece>, String> {
         };
         let inner = after[..end].trim();
         match inner {
-            "*" => out.push(Piece::Lit('*')),
-            "?" => out.push(Piece::Lit('?')),
-            "$" => out.push(Piece::Lit('$')),
+            "*" | "?" | "$" => out.push(Piece::Lit(inner.to_string())),
             _ => {
                 let (key, default) = match inner.split_once(',') {
                     Some((k, d)) => (k.trim(), Some(d.trim().trim_matches('\'').to_string())),
                     None => (inner, None),
                 };
                 match (req.lookup(key), default) {
-                    (KeyState::Present(vals), _) if vals.len() == 1 => {
-                        out.push(Piece::Text(vals[0].clone()))
+                    // A multivalued key cannot be a variable ("Single-valued vs.
+                    // multivalued context keys"), even with one value.
+                    (KeyState::Present(vals), _) if vals.len() == 1 && !req.is_multivalued(key) => {
+                        out.push(Piece::Lit(vals[0].clone()))
                     }
-                    (KeyState::Absent, Some(d)) => out.push(Piece::Text(d)),
-                    _ => return Err(format!("policy variable ${{{inner}}} cannot be resolved")),
+                    (KeyState::Unknown, _) => {
+                        return Err(Unresolved::Unknown(format!(
+                            "policy variable ${{{inner}}} is not known for this request"
+                        )));
+                    }
+                    (_, Some(d)) => out.push(Piece::Lit(d)),
+                    _ => return Err(Unresolved::NoValue),
                 }
             }
         }
@@ -998,37 +1135,92 @@ fn substitute(v: &str, req: &Request) -> Result<Vec<Piece>, String> {
     Ok(out)
 }
 
+/// [`substitute`] for a value compared as a whole: `Ok(None)` when it matches nothing.
+fn substituted(v: &str, req: &Request) -> Result<Option<Vec<Piece>>, String> {
+    match substitute(v, req) {
+        Ok(p) => Ok(Some(p)),
+        Err(Unresolved::NoValue) => Ok(None),
+        Err(Unresolved::Unknown(why)) => Err(why),
+    }
+}
+
 fn pieces_text(p: &[Piece]) -> String {
     p.iter()
         .map(|x| match x {
-            Piece::Text(t) => t.clone(),
-            Piece::Lit(c) => c.to_string(),
+            Piece::Text(t) | Piece::Lit(t) => t.as_str(),
         })
         .collect()
 }
 
-fn pieces_like(p: &[Piece], value: &str) -> bool {
+fn piece_tokens(p: &[Piece], case_insensitive: bool) -> Vec<actions::Tok> {
     let mut toks = Vec::new();
     for x in p {
         match x {
-            Piece::Text(t) => toks.extend(actions::tokens(t, false)),
-            Piece::Lit(c) => toks.push(actions::Tok::Lit(*c)),
+            Piece::Text(t) => toks.extend(actions::tokens(t, case_insensitive)),
+            Piece::Lit(t) => toks.extend(t.chars().map(actions::Tok::Lit)),
         }
     }
-    actions::match_tokens(&toks, value, false)
+    toks
+}
+
+fn pieces_like(p: &[Piece], value: &str) -> bool {
+    actions::match_tokens(&piece_tokens(p, false), value, false)
+}
+
+/// ARN match of a substituted pattern: each of the six `:`-separated parts on its
+/// own, so that a wildcard never spans parts (a `:` inside a variable's value is
+/// literal text of its part).
+fn pieces_arn_like(p: &[Piece], value: &str) -> bool {
+    let v: Vec<&str> = value.splitn(6, ':').collect();
+    // Split the pattern's tokens at the `:` of its own text.
+    let mut parts: Vec<Vec<actions::Tok>> = vec![Vec::new()];
+    for x in p {
+        match x {
+            Piece::Text(t) => {
+                for c in t.chars() {
+                    let tok = match c {
+                        ':' if parts.len() < 6 => {
+                            parts.push(Vec::new());
+                            continue;
+                        }
+                        '*' => actions::Tok::Many,
+                        '?' => actions::Tok::One,
+                        c => actions::Tok::Lit(c),
+                    };
+                    if let Some(l) = parts.last_mut() {
+                        l.push(tok);
+                    }
+                }
+            }
+            Piece::Lit(t) => {
+                if let Some(l) = parts.last_mut() {
+                    l.extend(t.chars().map(actions::Tok::Lit));
+                }
+            }
+        }
+    }
+    if parts.len() != 6 || v.len() != 6 {
+        return actions::match_tokens(&piece_tokens(p, false), value, false);
+    }
+    parts
+        .iter()
+        .zip(v.iter())
+        .all(|(toks, text)| actions::match_tokens(toks, text, false))
 }
 
 /// Whether one request value satisfies the (positive form of the) operator with one policy value.
 fn value_matches(op: Operator, policy: &str, value: &str, req: &Request) -> Result<bool, String> {
     use Operator::*;
+    // A value whose variable has no value matches no request value.
+    let sub = |policy: &str| substituted(policy, req);
     Ok(match op {
-        StringEquals | StringNotEquals => pieces_text(&substitute(policy, req)?) == value,
+        StringEquals | StringNotEquals => sub(policy)?.is_some_and(|p| pieces_text(&p) == value),
         StringEqualsIgnoreCase | StringNotEqualsIgnoreCase => {
-            pieces_text(&substitute(policy, req)?).to_lowercase() == value.to_lowercase()
+            sub(policy)?.is_some_and(|p| pieces_text(&p).to_lowercase() == value.to_lowercase())
         }
-        StringLike | StringNotLike => pieces_like(&substitute(policy, req)?, value),
+        StringLike | StringNotLike => sub(policy)?.is_some_and(|p| pieces_like(&p, value)),
         ArnEquals | ArnNotEquals | ArnLike | ArnNotLike => {
-            arn_like(&pieces_text(&substitute(policy, req)?), value)
+            sub(policy)?.is_some_and(|p| pieces_arn_like(&p, value))
         }
         Bool => policy.eq_ignore_ascii_case(value),
         BinaryEquals => policy == value,
@@ -1285,11 +1477,57 @@ pub fn broad_resource(pattern: &str, service: &str) -> bool {
     !ty.is_empty() && !has_wildcard(ty) && !tail.is_empty() && tail.chars().all(|c| c == '*')
 }
 
-fn stmt_all_resources(s: &Statement, service: &str) -> bool {
+/// Whether a resource pattern can match some resource of `service` (`*` for any).
+fn resource_touches(pattern: &str, service: &str) -> bool {
+    let parts: Vec<&str> = pattern.trim().splitn(6, ':').collect();
+    if parts.len() != 6 || parts[0] != "arn" {
+        // `*`, or a pattern that is not an ARN: it may match anything.
+        return true;
+    }
+    let svc = parts[2];
+    service == "*" || has_wildcard(svc) || svc.eq_ignore_ascii_case(service)
+}
+
+/// Does the statement's Resource/NotResource take in every resource of every
+/// action of `q`? Only `*` does for a wildcard `q`: its actions include some
+/// that take no resource ARN at all (`s3:ListAllMyBuckets` needs `"Resource":
+/// "*"`), so `arn:aws:s3:::*` is not all of `s3:*`. For one action, a pattern
+/// covering its whole service or resource type ([`broad_resource`]) is. A
+/// `NotResource` leaves out what it names, unless that is outside q's service.
+fn stmt_all_resources(s: &Statement, q: &str) -> bool {
+    let service = service_of(q);
     match &s.resource {
         None => true,
-        Some(spec) if spec.negated => !spec.values.iter().any(|p| broad_resource(p, service)),
+        Some(spec) if spec.negated => !spec.values.iter().any(|p| resource_touches(p, service)),
+        Some(spec) if has_wildcard(q) => spec.values.iter().any(|p| p.trim() == "*"),
         Some(spec) => spec.values.iter().any(|p| broad_resource(p, service)),
+    }
+}
+
+/// Could the statement's Action/NotAction match some action of `q`?
+fn stmt_touches_action(s: &Statement, q: &str) -> bool {
+    if s.action.negated {
+        !stmt_covers_action_negated_all(s, q)
+    } else {
+        s.action
+            .values
+            .iter()
+            .any(|p| same_service(p, q) && patterns_intersect(p.trim(), q, true))
+    }
+}
+
+/// For a NotAction statement: does its NotAction list exclude every action of `q`?
+fn stmt_covers_action_negated_all(s: &Statement, q: &str) -> bool {
+    s.action.values.iter().any(|p| covers(p, q))
+}
+
+/// Could the statement's Resource/NotResource match some resource of `q`'s service?
+fn stmt_touches_resources(s: &Statement, q: &str) -> bool {
+    let service = service_of(q);
+    match &s.resource {
+        None => true,
+        Some(spec) if spec.negated => !spec.values.iter().any(|p| p.trim() == "*"),
+        Some(spec) => spec.values.iter().any(|p| resource_touches(p, service)),
     }
 }
 
@@ -1305,15 +1543,11 @@ fn resource_note(s: &Statement) -> Option<String> {
 }
 
 fn docs_grant(policies: &[NamedPolicy], q: &str) -> Option<Grant> {
-    let service = service_of(q);
     // Allow statements that grant all of q on every resource; unconditional first.
     let mut best: Option<Grant> = None;
     for p in policies {
         for s in &p.doc.statements {
-            if s.effect != Effect::Allow
-                || !stmt_covers_action(s, q)
-                || !stmt_all_resources(s, service)
-            {
+            if s.effect != Effect::Allow || !stmt_covers_action(s, q) || !stmt_all_resources(s, q) {
                 continue;
             }
             let mut g = Grant {
@@ -1340,27 +1574,31 @@ fn docs_grant(policies: &[NamedPolicy], q: &str) -> Option<Grant> {
         Some(g) => g,
         None => union_grant(policies, q)?,
     };
-    // Explicit Deny covering all of q on every resource removes it; with a condition, it
-    // makes the grant conditional.
+    // An explicit Deny that can apply to any of q (some of its actions on some of
+    // their resources) means q is not allowed in full ("policy evaluation logic":
+    // an explicit deny overrides any allow): the claim goes. With a condition,
+    // the claim becomes conditional and says which Deny, and whether it covers
+    // all of q or only part.
     for p in policies {
         for s in &p.doc.statements {
             if s.effect != Effect::Deny
-                || !stmt_covers_action(s, q)
-                || !stmt_all_resources(s, service)
+                || !stmt_touches_action(s, q)
+                || !stmt_touches_resources(s, q)
             {
                 continue;
             }
-            if s.has_conditions() {
-                grant.conditional = true;
-                grant.notes.push(format!(
-                    "unless Deny {} {} applies: {}",
-                    p.name,
-                    s.label(),
-                    s.conditions_text()
-                ));
-            } else {
+            if !s.has_conditions() {
                 return None;
             }
+            let whole = stmt_covers_action(s, q) && stmt_all_resources(s, q);
+            grant.conditional = true;
+            grant.notes.push(format!(
+                "unless Deny {} {} applies{}: {}",
+                p.name,
+                s.label(),
+                if whole { "" } else { " (to part of it)" },
+                s.conditions_text()
+            ));
         }
     }
     Some(grant)
@@ -1375,13 +1613,17 @@ fn union_grant(policies: &[NamedPolicy], q: &str) -> Option<Grant> {
     if has_wildcard(service) {
         return None;
     }
+    let whole_service = format!("{service}:*");
     // Only statements that mention this service can contribute.
     let relevant: Vec<(&NamedPolicy, &Statement)> = policies
         .iter()
         .flat_map(|p| p.doc.statements.iter().map(move |s| (p, s)))
         .filter(|(_, s)| {
+            // Each action must be granted on every resource, including the
+            // actions that take none: only `*` (or a NotResource outside the
+            // service) does that for all of them.
             s.effect == Effect::Allow
-                && stmt_all_resources(s, service)
+                && stmt_all_resources(s, &whole_service)
                 && (s.action.negated
                     || s.action.values.iter().any(|a| {
                         let svc = service_of(a.trim());
@@ -1610,17 +1852,39 @@ impl PermissionSet {
             .map(|p| (p.name.as_str(), &*p.doc))
             .collect();
         let d = evaluate(&docs, req);
-        match (&d, &self.boundary) {
-            (Decision::Allowed { .. }, Some(Boundary::Known(b))) => {
-                match evaluate(&[(b.name.as_str(), &b.doc)], req) {
-                    Decision::Allowed { .. } => d,
+        let b = match &self.boundary {
+            None => return d,
+            Some(Boundary::Known(b)) => evaluate(&[(b.name.as_str(), &b.doc)], req),
+            Some(Boundary::Unknown(arn)) => {
+                return match d {
+                    Decision::Allowed { .. } | Decision::Undecided { .. } => Decision::Undecided {
+                        conditions: vec![format!("permissions boundary {arn} was not collected")],
+                    },
                     other => other,
-                }
+                };
             }
-            (Decision::Allowed { .. }, Some(Boundary::Unknown(arn))) => Decision::Undecided {
-                conditions: vec![format!("permissions boundary {arn} was not collected")],
+        };
+        // "Policy evaluation logic": an explicit Deny in any policy, the boundary
+        // included, is final; an Allow needs both the identity policies and the
+        // boundary. So the boundary is read whatever the identity policies say,
+        // and one side that cannot allow decides a deny even while the other
+        // side hinges on a condition.
+        match (d, b) {
+            (d @ Decision::Denied { .. }, _) | (_, d @ Decision::Denied { .. }) => d,
+            (Decision::Undecided { mut conditions }, Decision::Undecided { conditions: more }) => {
+                conditions.extend(more);
+                Decision::Undecided { conditions }
+            }
+            // A pending Deny on one side with no Allow on the other: denied either way.
+            (d @ Decision::NotAllowed { .. }, _) => d,
+            (_, Decision::NotAllowed { reasons }) => Decision::NotAllowed {
+                reasons: reasons
+                    .into_iter()
+                    .map(|r| format!("not allowed by the permissions boundary: {r}"))
+                    .collect(),
             },
-            _ => d,
+            (d @ Decision::Undecided { .. }, _) | (_, d @ Decision::Undecided { .. }) => d,
+            (d, _) => d,
         }
     }
 }
@@ -2045,5 +2309,241 @@ mod tests {
         for (p, svc, want) in cases {
             assert_eq!(broad_resource(p, svc), want, "{p} for {svc}");
         }
+    }
+    fn with_boundary(identity: Value, boundary: Value) -> PermissionSet {
+        let mut s = set(identity);
+        s.boundary = Some(Boundary::Known(NamedPolicy {
+            name: "permissions boundary b".into(),
+            doc: doc(boundary).into(),
+        }));
+        s
+    }
+
+    fn kind(d: &Decision) -> &'static str {
+        match d {
+            Decision::Allowed { .. } => "allowed",
+            Decision::Denied { .. } => "denied",
+            Decision::NotAllowed { .. } => "not allowed",
+            Decision::Undecided { .. } => "undecided",
+        }
+    }
+
+    /// Issue 14 item 1, "IAM policy elements: variables and tags": variables are
+    /// substituted in Resource and NotResource. `Deny s3:* on home/${aws:username}/*`
+    /// denies alice her own prefix and nobody else's.
+    #[test]
+    fn variables_in_resource_are_substituted() {
+        let s = set(json!({"Statement": [
+            {"Effect": "Allow", "Action": "s3:*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "s3:*", "Resource": "arn:aws:s3:::home/${aws:username}/*"}
+        ]}));
+        let req = |user: &str, key: &str| {
+            Request::new("s3:GetObject")
+                .resource(format!("arn:aws:s3:::home/{key}"))
+                .key("aws:username", user)
+                .closed()
+        };
+        assert_eq!(kind(&s.evaluate(&req("alice", "alice/notes"))), "denied");
+        assert_eq!(kind(&s.evaluate(&req("alice", "bob/notes"))), "allowed");
+        // A role has no aws:username: the Deny's resource matches nothing.
+        let role = Request::new("s3:GetObject")
+            .resource("arn:aws:s3:::home/alice/notes")
+            .closed();
+        assert_eq!(kind(&s.evaluate(&role)), "allowed");
+        // Unknown user: the Deny may apply.
+        let open = Request::new("s3:GetObject").resource("arn:aws:s3:::home/alice/notes");
+        assert_eq!(kind(&s.evaluate(&open)), "undecided");
+        // NotResource with a variable: allowed everywhere but the caller's own prefix.
+        let s = set(json!({"Statement": [
+            {"Effect": "Allow", "Action": "s3:GetObject", "NotResource": "arn:aws:s3:::home/${aws:username}/*"}
+        ]}));
+        assert_eq!(kind(&s.evaluate(&req("alice", "alice/x"))), "not allowed");
+        assert_eq!(kind(&s.evaluate(&req("alice", "bob/x"))), "allowed");
+        // A variable's value is literal text: a `*` in it is no wildcard.
+        let s = set(json!({"Statement": [
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::home/${aws:username}/*"}
+        ]}));
+        assert_eq!(kind(&s.evaluate(&req("*", "bob/x"))), "not allowed");
+    }
+
+    /// Issue 14 item 2, "IAM policy elements: variables and tags" (policy
+    /// variables with no value): a variable whose key is not in the request
+    /// matches nothing, so the statement does not apply: decided, not conditional.
+    #[test]
+    fn unresolvable_variable_in_a_condition_is_decided() {
+        let s = set(json!({"Statement": [
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
+             "Condition": {"StringEquals": {"s3:prefix": "${aws:username}"}}}
+        ]}));
+        let role = Request::new("s3:GetObject")
+            .resource("arn:aws:s3:::b/k")
+            .key("s3:prefix", "alice")
+            .closed();
+        assert_eq!(kind(&s.evaluate(&role)), "not allowed");
+        let user = role.clone().key("aws:username", "alice");
+        assert_eq!(kind(&s.evaluate(&user)), "allowed");
+        // With a default, the default is used ("specifying default values").
+        let s = set(json!({"Statement": [
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
+             "Condition": {"StringEquals": {"s3:prefix": "${aws:username, 'alice'}"}}}
+        ]}));
+        assert_eq!(kind(&s.evaluate(&role)), "allowed");
+    }
+
+    /// Issue 14 item 3, "Condition element: multiple values": the values of one
+    /// key are ORed, for Null too.
+    #[test]
+    fn null_with_several_values_is_ored() {
+        let c = cond("Null", "aws:TokenIssueTime", json!(["true", "false"]));
+        for req in [
+            Request::new("x").closed(),
+            Request::new("x").key("aws:TokenIssueTime", "2024-01-01T00:00:00Z"),
+            Request::new("x"),
+        ] {
+            assert_eq!(eval_condition(&c, &req), Check::Yes, "{req:?}");
+        }
+        let c = cond("Null", "aws:TokenIssueTime", json!(["false", "true"]));
+        assert_eq!(eval_condition(&c, &Request::new("x").closed()), Check::Yes);
+    }
+
+    /// Issue 14 item 4, "Policy evaluation logic": an explicit Deny in any
+    /// policy, the permissions boundary included, is final; an Allow needs both
+    /// the identity policies and the boundary.
+    #[test]
+    fn boundary_is_read_whatever_the_identity_policies_say() {
+        // Explicit Deny in the boundary: an explicit deny, not an implicit one.
+        let s = with_boundary(
+            json!({"Statement": {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}}),
+            json!({"Statement": [
+                {"Effect": "Allow", "Action": "*", "Resource": "*"},
+                {"Effect": "Deny", "Action": "s3:DeleteBucket", "Resource": "*"}
+            ]}),
+        );
+        let r = Request::new("s3:DeleteBucket")
+            .resource("arn:aws:s3:::b")
+            .closed();
+        assert_eq!(kind(&s.evaluate(&r)), "denied");
+        // ...also when the identity policies do not allow at all.
+        let s2 = with_boundary(
+            json!({"Statement": {"Effect": "Allow", "Action": "ec2:*", "Resource": "*"}}),
+            json!({"Statement": {"Effect": "Deny", "Action": "s3:*", "Resource": "*"}}),
+        );
+        assert_eq!(kind(&s2.evaluate(&r)), "denied");
+        // An identity Allow hinging on unknown context, and a boundary that cannot
+        // allow the action: denied either way.
+        let s = with_boundary(
+            json!({"Statement": {"Effect": "Allow", "Action": "iam:*", "Resource": "*",
+                   "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}}}),
+            json!({"Statement": {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}}),
+        );
+        let r = Request::new("iam:CreateUser").resource("*");
+        assert_eq!(kind(&s.evaluate(&r)), "not allowed");
+    }
+
+    /// Issue 14 item 7: `allows_all` claims every action of q on every resource,
+    /// unconditionally. "Policy evaluation logic": a Deny of any part removes
+    /// that part, so the claim goes; a NotResource leaves out what it names; and
+    /// `arn:aws:s3:::*` is not every resource of `s3:*` (actions without
+    /// resource-level permissions need `"Resource": "*"`, "IAM JSON policy
+    /// elements: Resource").
+    #[test]
+    fn allows_all_does_not_over_claim() {
+        let admin = json!({"Effect": "Allow", "Action": "*", "Resource": "*"});
+        // A Deny of part of the actions.
+        let s = set(
+            json!({"Statement": [admin, {"Effect": "Deny", "Action": "iam:*", "Resource": "*"}]}),
+        );
+        assert!(s.allows_everything().is_none());
+        assert!(
+            s.allows_service("s3").is_some(),
+            "the rest is still granted"
+        );
+        assert!(s.allows_service("iam").is_none());
+        // A Deny of part of the resources.
+        let s = set(
+            json!({"Statement": [admin, {"Effect": "Deny", "Action": "s3:*", "Resource": "arn:aws:s3:::secret/*"}]}),
+        );
+        assert!(s.allows_everything().is_none());
+        assert!(s.allows_service("s3").is_none());
+        assert!(s.allows_service("ec2").is_some());
+        // A conditional partial Deny: still granted, but conditional, and it says so.
+        let s = set(
+            json!({"Statement": [admin, {"Effect": "Deny", "Action": "s3:*", "Resource": "arn:aws:s3:::secret/*",
+            "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "false"}}}]}),
+        );
+        let g = s
+            .allows_everything()
+            .unwrap_or_else(|| panic!("granted conditionally"));
+        assert!(
+            g.conditional && g.evidence().contains("to part of it"),
+            "{}",
+            g.evidence()
+        );
+        // NotResource.
+        let s = set(
+            json!({"Statement": {"Effect": "Allow", "Action": "*", "NotResource": "arn:aws:s3:::secret"}}),
+        );
+        assert!(s.allows_everything().is_none());
+        assert!(s.allows_service("s3").is_none());
+        assert!(
+            s.allows_service("iam").is_some(),
+            "an S3 exclusion leaves IAM whole"
+        );
+        // Service-wide resource patterns.
+        let s = set(
+            json!({"Statement": {"Effect": "Allow", "Action": "*", "Resource": "arn:aws:s3:::*"}}),
+        );
+        assert!(s.allows_everything().is_none());
+        assert!(s.allows_service("s3").is_none());
+        assert!(
+            s.allows_all("s3:GetObject").is_some(),
+            "one action on its whole service"
+        );
+        let s = set(
+            json!({"Statement": {"Effect": "Allow", "Action": "s3:*", "Resource": ["arn:aws:s3:::*", "arn:aws:s3:::*/*"]}}),
+        );
+        assert!(s.allows_service("s3").is_none());
+    }
+
+    /// Issue 14 item 8, "Single-valued vs. multivalued context keys":
+    /// multivalued keys require a set operator, so a single-valued operator on
+    /// one does not match (an Allow relying on it does not apply, nor does a
+    /// Deny); `ForAnyValue` on a missing key is false, with or without IfExists.
+    #[test]
+    fn multivalued_keys_and_set_operators() {
+        let called = Request::new("x")
+            .key_values("aws:CalledVia", vec!["athena.amazonaws.com".into()])
+            .closed();
+        for op in ["StringEquals", "StringNotEquals", "StringLike"] {
+            let c = cond(op, "aws:CalledVia", json!("athena.amazonaws.com"));
+            assert!(matches!(eval_condition(&c, &called), Check::No(_)), "{op}");
+        }
+        let c = cond(
+            "ForAnyValue:StringEquals",
+            "aws:CalledVia",
+            json!("athena.amazonaws.com"),
+        );
+        assert_eq!(eval_condition(&c, &called), Check::Yes);
+        // A single-valued key set with one value is not multivalued.
+        let one = Request::new("x").key("aws:SourceVpc", "vpc-1").closed();
+        let c = cond("StringEquals", "aws:SourceVpc", json!("vpc-1"));
+        assert_eq!(eval_condition(&c, &one), Check::Yes);
+        let absent = Request::new("x").closed();
+        let c = cond(
+            "ForAnyValue:StringEqualsIfExists",
+            "aws:TagKeys",
+            json!("team"),
+        );
+        assert!(matches!(eval_condition(&c, &absent), Check::No(_)));
+        let c = cond(
+            "ForAllValues:StringEqualsIfExists",
+            "aws:TagKeys",
+            json!("team"),
+        );
+        assert_eq!(eval_condition(&c, &absent), Check::Yes);
+        // An empty set reads as missing.
+        let empty = Request::new("x").key_values("aws:TagKeys", vec![]).closed();
+        let c = cond("ForAnyValue:StringEquals", "aws:TagKeys", json!("team"));
+        assert!(matches!(eval_condition(&c, &empty), Check::No(_)));
     }
 }

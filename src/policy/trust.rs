@@ -39,6 +39,22 @@ impl TrustAnswer {
 
 // ---------------------------------------------------------------- web identity (IRSA)
 
+/// Global keys of every request whose value depends on when and from where the
+/// call is made, not on the configuration: never decided by the engine.
+const RUNTIME_KEYS: [&str; 9] = [
+    "aws:CurrentTime",
+    "aws:EpochTime",
+    "aws:TokenIssueTime",
+    "aws:SourceIp",
+    "aws:SourceVpc",
+    "aws:SourceVpce",
+    "aws:VpcSourceIp",
+    "aws:UserAgent",
+    "aws:RequestedRegion",
+];
+
+const RUNTIME_WHY: &str = "depends on when and from where the call is made";
+
 /// The web-identity request a pod's token makes.
 #[derive(Debug, Clone)]
 pub struct WebIdentity<'a> {
@@ -56,12 +72,37 @@ impl WebIdentity<'_> {
         format!("system:serviceaccount:{}:{}", self.namespace, self.name)
     }
 
+    /// The request STS evaluates the trust policy against: the keys it sets for an
+    /// `AssumeRoleWithWebIdentity` with a Kubernetes service-account token, and
+    /// every other key absent, so that a condition on another issuer's keys or on
+    /// a key STS never sets is decided ("IAM and AWS STS condition context keys:
+    /// available keys for AWS web identity federation"; "AWS global condition
+    /// context keys"):
+    /// - `<issuer>:sub` (the token's `sub`) and `<issuer>:aud` (its `aud`: the
+    ///   token has no `azp`); `<issuer>:amr` is set by Amazon Cognito only and
+    ///   `oaud` by Google only, so both are absent here, as are other issuers' keys;
+    /// - `aws:FederatedProvider`, the provider's ARN;
+    /// - `aws:SecureTransport` true (STS is reached over TLS only);
+    /// - `aws:ViaAWSService` false: the pod calls STS itself.
+    ///
+    /// Keys whose value depends on the moment, the network or the SDK stay
+    /// unknown: the time keys, the source IP/VPC keys, the user agent, the
+    /// Region asked for and the session name the SDK picks. No session tags are
+    /// passed (an EKS token carries none): `aws:RequestTag/…`, `aws:TagKeys` and
+    /// `aws:PrincipalTag/…` are absent.
     pub fn request(&self) -> Request {
-        Request::new(WEB_IDENTITY_ACTION)
+        let mut r = Request::new(WEB_IDENTITY_ACTION)
             .principal(PrincipalKind::Federated, self.provider_arn)
             .key(&format!("{}:sub", self.issuer), self.sub())
             .key(&format!("{}:aud", self.issuer), self.audience)
             .key("aws:FederatedProvider", self.provider_arn)
+            .key("aws:SecureTransport", "true")
+            .key("aws:ViaAWSService", "false");
+        for k in RUNTIME_KEYS {
+            r = r.unknown_because(k, RUNTIME_WHY);
+        }
+        r.unknown_because("sts:RoleSessionName", "chosen by the SDK in the pod")
+            .closed()
     }
 }
 
@@ -108,16 +149,8 @@ fn explain_web_identity(trust: &PolicyDocument, wi: &WebIdentity, req: &Request)
                 .filter(|(k, _)| *k == PrincipalKind::Federated)
                 .map(|(_, v)| v.as_str())
                 .collect();
-            let admits = !p.negated
-                && (p.any
-                    || federated
-                        .iter()
-                        .any(|f| *f == "*" || f.eq_ignore_ascii_case(wi.provider_arn)));
-            let admits = admits
-                || (p.negated
-                    && !federated
-                        .iter()
-                        .any(|f| f.eq_ignore_ascii_case(wi.provider_arn)));
+            // The same comparison as the evaluation: exact, `"*"` and `{"AWS": "*"}` for all.
+            let admits = p.matches(&PrincipalKind::Federated, wi.provider_arn);
             if !admits {
                 let other_providers: Vec<&str> = federated
                     .iter()
@@ -234,6 +267,9 @@ pub struct PodIdentity<'a> {
     pub session_tags: bool,
 }
 
+/// Why the pod name and UID tags are not decided for an association.
+const POD_ONLY: &str = "set per pod: every pod of the association has its own, so the trust may admit some pods and not others";
+
 const POD_TAGS: [&str; 6] = [
     "eks-cluster-arn",
     "eks-cluster-name",
@@ -244,41 +280,95 @@ const POD_TAGS: [&str; 6] = [
 ];
 
 impl PodIdentity<'_> {
+    /// The request EKS Pod Identity makes of STS for one association (as
+    /// `pods.eks.amazonaws.com`): `aws:SourceAccount` and `aws:SourceArn` (the
+    /// cluster), and with session tags on, the six tags as `aws:RequestTag/…`
+    /// with `aws:TagKeys` ("Amazon EKS User Guide: EKS Pod Identity session
+    /// tags"; the trust policy conditions on the request tags). The pod's name
+    /// and UID differ for every pod of the association, so conditions on
+    /// `kubernetes-pod-name`/`kubernetes-pod-uid` stay undecided. The caller is
+    /// the EKS service, which has no principal tags: `aws:PrincipalTag/…` is
+    /// absent here (the session's tags become `aws:PrincipalTag/…` only for the
+    /// role's own permission policies, see [`PodIdentity::session_request`]).
     pub fn request(&self, action: &str) -> Request {
-        let mut r = Request::new(action).principal(PrincipalKind::Service, PODS_SERVICE);
+        let mut r = Request::new(action)
+            .principal(PrincipalKind::Service, PODS_SERVICE)
+            .key("aws:SecureTransport", "true")
+            .key("aws:PrincipalServiceName", PODS_SERVICE);
+        for k in RUNTIME_KEYS {
+            r = r.unknown_because(k, RUNTIME_WHY);
+        }
+        for k in [
+            "sts:ExternalId",
+            "sts:RoleSessionName",
+            "aws:ViaAWSService",
+            "aws:SourceOrgID",
+            "aws:SourceOrgPaths",
+        ] {
+            r = r.unknown_because(k, "set by EKS Pod Identity, not known from the association");
+        }
         r = match self.account {
             Some(a) => r.key("aws:SourceAccount", a),
-            None => r,
+            None => r.unknown("aws:SourceAccount"),
         };
         r = match self.cluster_arn {
             Some(a) => r.key("aws:SourceArn", a),
-            None => r,
+            None => r.unknown("aws:SourceArn"),
         };
         if self.session_tags {
             r = r.key_values(
                 "aws:TagKeys",
                 POD_TAGS.iter().map(|s| s.to_string()).collect(),
             );
-            if let Some(a) = self.cluster_arn {
-                r = r.key("aws:RequestTag/eks-cluster-arn", a);
-            }
-            if let Some(n) = self.cluster_name {
-                r = r.key("aws:RequestTag/eks-cluster-name", n);
-            }
+            r = match self.cluster_arn {
+                Some(a) => r.key("aws:RequestTag/eks-cluster-arn", a),
+                None => r.unknown("aws:RequestTag/eks-cluster-arn"),
+            };
+            r = match self.cluster_name {
+                Some(n) => r.key("aws:RequestTag/eks-cluster-name", n),
+                None => r.unknown("aws:RequestTag/eks-cluster-name"),
+            };
             r = r
                 .key("aws:RequestTag/kubernetes-namespace", self.namespace)
                 .key(
                     "aws:RequestTag/kubernetes-service-account",
                     self.service_account,
-                );
-            // pod name and uid depend on the pod: left unknown (undecided if a policy tests them).
+                )
+                // Per pod, not per association: undecided if a policy tests them.
+                .unknown_because("aws:RequestTag/kubernetes-pod-name", POD_ONLY)
+                .unknown_because("aws:RequestTag/kubernetes-pod-uid", POD_ONLY);
         } else {
             r = r.absent("aws:TagKeys");
             for t in POD_TAGS {
                 r = r.absent(&format!("aws:RequestTag/{t}"));
             }
         }
-        r
+        r.closed()
+    }
+
+    /// The session's side: a request made with the credentials Pod Identity
+    /// hands the pod, for the role's permission policies. The session tags are
+    /// the principal's tags there (`aws:PrincipalTag/…`); pod name and UID are
+    /// per pod, so unknown. Other keys are left unknown: the caller sets them.
+    pub fn session_request(&self, action: &str) -> Request {
+        let mut r = Request::new(action);
+        if !self.session_tags {
+            for t in POD_TAGS {
+                r = r.absent(&format!("aws:PrincipalTag/{t}"));
+            }
+            return r;
+        }
+        if let Some(a) = self.cluster_arn {
+            r = r.key("aws:PrincipalTag/eks-cluster-arn", a);
+        }
+        if let Some(n) = self.cluster_name {
+            r = r.key("aws:PrincipalTag/eks-cluster-name", n);
+        }
+        r.key("aws:PrincipalTag/kubernetes-namespace", self.namespace)
+            .key(
+                "aws:PrincipalTag/kubernetes-service-account",
+                self.service_account,
+            )
     }
 }
 
@@ -348,7 +438,7 @@ fn explain_pod_identity(trust: &PolicyDocument, action: &str, reasons: &[String]
 pub fn trusts_service(s: &Statement, service: &str) -> bool {
     match &s.principal {
         Some(p) if !p.negated => {
-            p.any
+            p.admits_everyone()
                 || p.entries
                     .iter()
                     .any(|(k, v)| *k == PrincipalKind::Service && v.eq_ignore_ascii_case(service))
@@ -439,10 +529,10 @@ impl ProviderTrust {
     }
 }
 
-/// Whether a Federated principal value names the provider of this issuer.
+/// Whether a Federated principal value names the provider of this issuer. Exact,
+/// as STS compares a Federated principal: other letter case is another provider.
 pub fn names_issuer(federated: &str, issuer: &str) -> bool {
-    provider_arn_host(federated)
-        .is_some_and(|h| h.trim_end_matches('/').eq_ignore_ascii_case(issuer))
+    provider_arn_host(federated).is_some_and(|h| h.trim_end_matches('/') == issuer)
 }
 
 /// The Allow statements of a trust that admit web identities of this issuer's provider,
@@ -464,11 +554,13 @@ pub fn provider_statements(trust: &PolicyDocument, issuer: &str) -> Vec<Provider
             continue;
         }
         let Some(p) = &s.principal else { continue };
+        // `"*"` and `{"AWS": "*"}` admit every caller, web identities included;
+        // `{"Federated": "*"}` names no provider (the Principal element page).
         let names = p
             .entries
             .iter()
-            .any(|(k, v)| *k == PrincipalKind::Federated && (v == "*" || names_issuer(v, issuer)));
-        if p.negated || !(p.any || names) {
+            .any(|(k, v)| *k == PrincipalKind::Federated && names_issuer(v, issuer));
+        if p.negated || !(p.admits_everyone() || names) {
             continue;
         }
         let subs: Vec<&Condition> = s.conditions.iter().filter(|c| c.is_key(&sub_key)).collect();
@@ -750,14 +842,94 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+        // A key whose value depends on the caller's network stays undecided.
         let t = trust(
-            json!({"StringEquals": {format!("{ISSUER}:amr"): "x", format!("{ISSUER}:sub"): "system:serviceaccount:a:b"}}),
+            json!({"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}, "StringEquals": {format!("{ISSUER}:sub"): "system:serviceaccount:a:b"}}),
         );
         match check_web_identity(&t, &wi("a", "b", "sts.amazonaws.com")) {
             TrustAnswer::Undecided { conditions } => {
-                assert!(conditions[0].contains(":amr"), "{conditions:?}")
+                assert!(conditions[0].contains("aws:SourceIp"), "{conditions:?}")
             }
             other => panic!("{other:?}"),
+        }
+    }
+
+    /// "IAM and AWS STS condition context keys: available keys for AWS web
+    /// identity federation": STS sets `<issuer>:sub` and `:aud` for an EKS token;
+    /// `amr` is Amazon Cognito's only, another issuer's keys are never sent, and
+    /// the call is over TLS ("AWS global condition context keys":
+    /// aws:SecureTransport). Each is decided, none is left conditional.
+    #[test]
+    fn web_identity_request_has_the_keys_sts_sets_and_no_others() {
+        let sub = format!("{ISSUER}:sub");
+        let other = "oidc.eks.eu-west-1.amazonaws.com/id/OTHERCLUSTER";
+        let cases = [
+            // amr is absent: a condition requiring it fails, one forbidding it holds.
+            (
+                json!({"StringEquals": {format!("{ISSUER}:amr"): "x", &sub: "system:serviceaccount:a:b"}}),
+                false,
+            ),
+            (
+                json!({"Null": {format!("{ISSUER}:amr"): "true"}, "StringEquals": {&sub: "system:serviceaccount:a:b"}}),
+                true,
+            ),
+            // Another cluster's issuer keys are never in this request.
+            (
+                json!({"StringEquals": {format!("{other}:sub"): "system:serviceaccount:a:b"}}),
+                false,
+            ),
+            (
+                json!({"StringNotEquals": {format!("{other}:sub"): "system:serviceaccount:a:b"}, "StringEquals": {&sub: "system:serviceaccount:a:b"}}),
+                true,
+            ),
+            (
+                json!({"Bool": {"aws:SecureTransport": "true"}, "StringEquals": {&sub: "system:serviceaccount:a:b"}}),
+                true,
+            ),
+            (json!({"Bool": {"aws:SecureTransport": "false"}}), false),
+            // No session tags with an EKS token.
+            (json!({"StringEquals": {"aws:RequestTag/team": "x"}}), false),
+        ];
+        for (cond, want) in cases {
+            let t = trust(cond.clone());
+            let got = check_web_identity(&t, &wi("a", "b", "sts.amazonaws.com"));
+            assert!(
+                !matches!(got, TrustAnswer::Undecided { .. }),
+                "{cond}: left undecided: {got:?}"
+            );
+            assert_eq!(got.is_allowed(), want, "{cond}: {got:?}");
+        }
+    }
+
+    /// "AWS JSON policy elements: Principal" (all principals): `"*"` and
+    /// `{"AWS": "*"}` are the same and admit every caller, web identities
+    /// included; `{"Federated": "*"}` names no provider, and a provider ARN in
+    /// other letter case is another provider, STS compares exactly.
+    #[test]
+    fn principal_everyone_and_exact_federated() {
+        let stmt = |p: serde_json::Value| {
+            parse_document(&json!({"Statement": [
+                {"Effect": "Allow", "Principal": p, "Action": "sts:AssumeRoleWithWebIdentity"}
+            ]}))
+            .unwrap_or_else(|e| panic!("{e}"))
+        };
+        let cases = [
+            (json!({"AWS": "*"}), true),
+            (json!("*"), true),
+            (
+                json!({"AWS": ["arn:aws:iam::111122223333:root", "*"]}),
+                true,
+            ),
+            (json!({"Federated": "*"}), false),
+            (json!({"Federated": PROVIDER.to_uppercase()}), false),
+            (json!({"Federated": PROVIDER}), true),
+        ];
+        for (p, want) in cases {
+            let t = stmt(p.clone());
+            let got = check_web_identity(&t, &wi("a", "b", "sts.amazonaws.com"));
+            assert_eq!(got.is_allowed(), want, "{p}: {got:?}");
+            // The symbolic side agrees: the role admits the cluster's service accounts.
+            assert_eq!(!provider_statements(&t, ISSUER).is_empty(), want, "{p}");
         }
     }
 
@@ -906,5 +1078,100 @@ mod tests {
             check_pod_identity(&pod_name, &pi),
             TrustAnswer::Undecided { .. }
         ));
+    }
+    /// "Amazon EKS User Guide: EKS Pod Identity session tags" and "Create IAM role
+    /// with trust policy required by EKS Pod Identity": the six session tags are
+    /// request tags of the AssumeRole/TagSession call, so trust conditions on
+    /// them are decided per association, except the pod's name and UID, which
+    /// differ for every pod and stay conditional. The caller is the EKS service:
+    /// it has no principal tags in the trust; the session's tags are principal
+    /// tags for the role's own policies.
+    #[test]
+    fn pod_identity_session_tags() {
+        let pi = PodIdentity {
+            account: Some("111122223333"),
+            cluster_arn: Some("arn:aws:eks:us-west-2:111122223333:cluster/prod"),
+            cluster_name: Some("prod"),
+            namespace: "etl",
+            service_account: "loader",
+            session_tags: true,
+        };
+        let with = |cond: serde_json::Value| {
+            pod_trust(
+                json!({"Effect": "Allow", "Principal": {"Service": PODS_SERVICE},
+                "Action": ["sts:AssumeRole", "sts:TagSession"], "Condition": cond}),
+            )
+        };
+        let cases = [
+            (
+                json!({"StringEquals": {"aws:RequestTag/eks-cluster-name": "prod"}}),
+                Some(true),
+            ),
+            (
+                json!({"StringEquals": {"aws:RequestTag/eks-cluster-name": "staging"}}),
+                Some(false),
+            ),
+            (
+                json!({"ArnLike": {"aws:RequestTag/eks-cluster-arn": "arn:aws:eks:*:111122223333:cluster/*"}}),
+                Some(true),
+            ),
+            (
+                json!({"StringEquals": {"aws:RequestTag/kubernetes-service-account": "loader"}}),
+                Some(true),
+            ),
+            (
+                json!({"ForAllValues:StringEquals": {"aws:TagKeys": ["eks-cluster-arn", "eks-cluster-name",
+                "kubernetes-namespace", "kubernetes-service-account", "kubernetes-pod-name", "kubernetes-pod-uid"]}}),
+                Some(true),
+            ),
+            (
+                json!({"StringEquals": {"aws:PrincipalTag/kubernetes-namespace": "etl"}}),
+                Some(false),
+            ),
+            (json!({"Bool": {"aws:SecureTransport": "true"}}), Some(true)),
+            (
+                json!({"StringLike": {"aws:RequestTag/kubernetes-pod-name": "loader-*"}}),
+                None,
+            ),
+            (
+                json!({"StringEquals": {"aws:RequestTag/kubernetes-pod-uid": "x"}}),
+                None,
+            ),
+        ];
+        for (cond, want) in cases {
+            let got = check_pod_identity(&with(cond.clone()), &pi);
+            match (want, &got) {
+                (Some(w), _) => assert_eq!(got.is_allowed(), w, "{cond}: {got:?}"),
+                // Undecided, and the answer says why: the tag is set per pod.
+                (None, TrustAnswer::Undecided { conditions }) => {
+                    assert!(
+                        conditions.iter().any(|c| c.contains("per pod")),
+                        "{conditions:?}"
+                    )
+                }
+                (None, other) => panic!("{cond}: {other:?}"),
+            }
+        }
+        // Session tags disabled: no tag is sent.
+        let off = PodIdentity {
+            session_tags: false,
+            ..pi.clone()
+        };
+        let t = with(json!({"StringEquals": {"aws:RequestTag/kubernetes-namespace": "etl"}}));
+        assert!(matches!(
+            check_pod_identity(&t, &off),
+            TrustAnswer::Denied { .. }
+        ));
+        // The session's own requests carry the tags as principal tags.
+        let r = pi.session_request("s3:GetObject");
+        let c = Condition {
+            operator: "StringEquals".into(),
+            op: Operator::StringEquals,
+            set: None,
+            if_exists: false,
+            key: "aws:PrincipalTag/kubernetes-namespace".into(),
+            values: vec!["etl".into()],
+        };
+        assert_eq!(eval_condition(&c, &r), Check::Yes);
     }
 }
