@@ -521,7 +521,12 @@ fn search<'a>(
         }
     }
     let (sev, _, arn, ns, sa, node) = best?;
-    let (arn, ns, sa, node) = (arn.to_string(), ns.to_string(), sa.to_string(), node.clone());
+    let (arn, ns, sa, node) = (
+        arn.to_string(),
+        ns.to_string(),
+        sa.to_string(),
+        node.clone(),
+    );
 
     // The path, from the subject to the node, then the role.
     let mut chain = Vec::new();
@@ -579,7 +584,14 @@ fn search<'a>(
     // and the first few kept in a bounded buffer rather than sorting them all
     // (each pair is distinct: accounts are reached once, their roles listed once).
     const SHOWN: usize = 8;
-    type Other<'r> = (std::cmp::Reverse<Severity>, usize, &'r str, usize, &'r str, &'r str);
+    type Other<'r> = (
+        std::cmp::Reverse<Severity>,
+        usize,
+        &'r str,
+        usize,
+        &'r str,
+        &'r str,
+    );
     let mut n = 0usize;
     let mut first: Vec<Other> = Vec::new();
     let mut seq = 0usize;

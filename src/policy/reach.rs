@@ -9,7 +9,7 @@
 use crate::hashing::{HashMap, HashSet};
 use std::sync::Arc;
 
-use super::iam::PolicyDocument;
+use super::iam::{Condition, Operator, PolicyDocument};
 use super::trust::{
     PodIdentity, ProviderTrust, SaScope, TrustAnswer, WebIdentity, check_pod_identity,
     check_web_identity, provider_statements, scope_admits,
@@ -138,16 +138,29 @@ pub fn irsa_answer(
     ))
 }
 
-/// Evaluates one role's trust for many service accounts. When no condition of the
-/// trust looks at `<issuer>:sub` (nor uses a policy variable), the answer depends on
-/// the audience alone and is computed once per audience: a trust with no `sub`
-/// condition in a cluster of thousands of accounts stays cheap.
+/// Evaluates one role's trust for many service accounts. The web-identity
+/// request differs from one account to the next only in `<issuer>:sub` and
+/// `<issuer>:aud`; when every condition on `sub` is a plain string test
+/// (StringEquals/Like and their negations, no policy variable), the answer
+/// depends only on the audience and on which of those tests the subject
+/// passes, so it is computed once per such combination: a trust that admits
+/// every account (or no `sub` at all) costs a few string matches per account,
+/// not an evaluation.
 pub struct IrsaChecker<'t> {
     trust: &'t PolicyDocument,
     issuer: String,
     provider: String,
-    sub_matters: bool,
-    memo: HashMap<String, bool>,
+    /// The trust's conditions on `sub`, when each is a plain string test.
+    sub_tests: Option<Vec<&'t Condition>>,
+    memo: HashMap<(String, u64), Admits>,
+}
+
+/// A trust's answer for one account, without the details.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Admits {
+    Yes,
+    No,
+    Undecided,
 }
 
 impl<'t> IrsaChecker<'t> {
@@ -160,64 +173,83 @@ impl<'t> IrsaChecker<'t> {
         let issuer = cluster_issuer(graph)?;
         let provider = provider_arn_for(graph, &issuer, &role.arn);
         let sub_key = format!("{issuer}:sub");
-        let sub_matters = trust.statements.iter().any(|s| {
-            s.conditions
-                .iter()
-                .any(|c| c.is_key(&sub_key) || c.values.iter().any(|v| v.contains("${")))
-        });
+        let conditions = || trust.statements.iter().flat_map(|s| &s.conditions);
+        let variables = conditions().any(|c| c.values.iter().any(|v| v.contains("${")));
+        let tests: Vec<&Condition> = conditions().filter(|c| c.is_key(&sub_key)).collect();
+        let plain = tests.len() <= 64
+            && tests.iter().all(|c| {
+                c.set.is_none()
+                    && matches!(
+                        c.op,
+                        Operator::StringEquals
+                            | Operator::StringNotEquals
+                            | Operator::StringEqualsIgnoreCase
+                            | Operator::StringNotEqualsIgnoreCase
+                            | Operator::StringLike
+                            | Operator::StringNotLike
+                    )
+            });
         Some(IrsaChecker {
             trust,
             issuer,
             provider,
-            sub_matters,
+            sub_tests: (!variables && plain).then_some(tests),
             memo: HashMap::default(),
         })
     }
 
-    /// Whether the trust admits this service account (`Undecided` counts as not, here).
-    pub fn allows(&mut self, sa: &ServiceAccount) -> bool {
+    fn admits(&mut self, sa: &ServiceAccount) -> Admits {
         let aud = sa.audience();
-        if !self.sub_matters
-            && let Some(v) = self.memo.get(aud)
-        {
-            return *v;
-        }
-        let answer = check_web_identity(
-            self.trust,
+        let evaluate = |me: &Self| match check_web_identity(
+            me.trust,
             &WebIdentity {
-                provider_arn: &self.provider,
-                issuer: &self.issuer,
+                provider_arn: &me.provider,
+                issuer: &me.issuer,
                 namespace: &sa.namespace,
                 name: &sa.name,
                 audience: aud,
             },
-        )
-        .is_allowed();
-        if !self.sub_matters {
-            self.memo.insert(aud.to_string(), answer);
+        ) {
+            TrustAnswer::Allowed { .. } => Admits::Yes,
+            TrustAnswer::Denied { .. } => Admits::No,
+            TrustAnswer::Undecided { .. } => Admits::Undecided,
+        };
+        let Some(tests) = &self.sub_tests else {
+            return evaluate(self);
+        };
+        // Which of the sub tests the subject passes (before negation).
+        let sub = sa.username();
+        let mut bits = 0u64;
+        for (i, c) in tests.iter().enumerate() {
+            let hit = c.values.iter().any(|v| match c.op {
+                Operator::StringLike | Operator::StringNotLike => {
+                    super::actions::wildcard_match(v, &sub, false)
+                }
+                Operator::StringEqualsIgnoreCase | Operator::StringNotEqualsIgnoreCase => {
+                    v.to_lowercase() == sub.to_lowercase()
+                }
+                _ => *v == sub,
+            });
+            if hit {
+                bits |= 1 << i;
+            }
         }
-        answer
+        if let Some(a) = self.memo.get(&(aud.to_string(), bits)) {
+            return *a;
+        }
+        let a = evaluate(self);
+        self.memo.insert((aud.to_string(), bits), a);
+        a
+    }
+
+    /// Whether the trust admits this service account (`Undecided` counts as not, here).
+    pub fn allows(&mut self, sa: &ServiceAccount) -> bool {
+        self.admits(sa) == Admits::Yes
     }
 
     /// Whether the trust may admit it (allowed or undecided).
     pub fn may_allow(&mut self, sa: &ServiceAccount) -> bool {
-        if self.allows(sa) {
-            return true;
-        }
-        // Rare: re-evaluate to tell "undecided" from "denied".
-        !matches!(
-            check_web_identity(
-                self.trust,
-                &WebIdentity {
-                    provider_arn: &self.provider,
-                    issuer: &self.issuer,
-                    namespace: &sa.namespace,
-                    name: &sa.name,
-                    audience: sa.audience(),
-                },
-            ),
-            TrustAnswer::Denied { .. }
-        )
+        self.admits(sa) != Admits::No
     }
 }
 
@@ -479,6 +511,82 @@ mod tests {
                 "Condition": {sub_op: {format!("{ISSUER}:sub"): sub}}
             }]})),
             ..Default::default()
+        }
+    }
+
+    /// The checker's shortcut (one evaluation per audience and set of `sub`
+    /// tests passed) gives the answer of a full evaluation for every account.
+    #[test]
+    fn checker_answers_as_a_full_evaluation() {
+        let provider = format!("arn:aws:iam::111122223333:oidc-provider/{ISSUER}");
+        let sub = format!("{ISSUER}:sub");
+        let aud = format!("{ISSUER}:aud");
+        let trusts = [
+            json!({"StringLike": {&sub: "system:serviceaccount:*:*"}}),
+            json!({"StringEquals": {&aud: "sts.amazonaws.com"}}),
+            json!({"StringLike": {&sub: ["system:serviceaccount:team-*:*", "system:serviceaccount:ops:a?"]},
+                   "StringEquals": {&aud: "sts.amazonaws.com"}}),
+            json!({"StringNotLike": {&sub: "system:serviceaccount:kube-system:*"}}),
+            json!({"StringEqualsIgnoreCase": {&sub: "system:serviceaccount:OPS:A1"}}),
+            json!({"StringEquals": {&sub: ["system:serviceaccount:ops:a1", "system:serviceaccount:team-b:x"]},
+                   "StringNotEquals": {&sub: "system:serviceaccount:team-b:x"}}),
+            json!({"StringLike": {&sub: "system:serviceaccount:${aws:username}:*"}}),
+            json!({"ForAnyValue:StringLike": {&sub: "system:serviceaccount:team-*:*"}}),
+        ];
+        let mut accounts = Vec::new();
+        for ns in ["team-a", "team-b", "ops", "kube-system", "OPS"] {
+            for name in ["a1", "ab", "x", "default"] {
+                let mut s = sa(ns, name, None);
+                if name == "x" {
+                    s.annotations.insert(
+                        crate::model::AUDIENCE_ANNOTATION.into(),
+                        "other-audience".into(),
+                    );
+                }
+                accounts.push(s);
+            }
+        }
+        let mut inv = Inventory {
+            cluster: Some(EksCluster {
+                name: "prod".into(),
+                oidc_issuer: Some(format!("https://{ISSUER}")),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        inv.service_accounts = accounts.clone();
+        let g = Graph::build(&inv);
+        for (i, cond) in trusts.iter().enumerate() {
+            let doc = crate::policy::iam::parse_document(&json!({"Statement": [
+                {"Effect": "Allow", "Principal": {"Federated": &provider},
+                 "Action": "sts:AssumeRoleWithWebIdentity", "Condition": cond},
+                {"Effect": "Deny", "Principal": "*", "Action": "sts:AssumeRoleWithWebIdentity",
+                 "Condition": {"StringLike": {&sub: "system:serviceaccount:team-b:*"}}}
+            ]}))
+            .unwrap_or_else(|e| panic!("{e}"));
+            let r = IamRole {
+                arn: "arn:aws:iam::111122223333:role/r".into(),
+                name: "r".into(),
+                ..Default::default()
+            };
+            let mut checker = IrsaChecker::new(&g, &r, &doc).expect("issuer");
+            for a in &accounts {
+                let full = irsa_answer(&g, &r, &doc, a).expect("issuer");
+                assert_eq!(
+                    checker.allows(a),
+                    full.is_allowed(),
+                    "trust {i} {}/{}: {full:?}",
+                    a.namespace,
+                    a.name
+                );
+                assert_eq!(
+                    checker.may_allow(a),
+                    !matches!(full, TrustAnswer::Denied { .. }),
+                    "trust {i} {}/{}: {full:?}",
+                    a.namespace,
+                    a.name
+                );
+            }
         }
     }
 
