@@ -297,6 +297,33 @@ fn other_formats_carry_the_same_findings() {
     assert!(table.contains("AUTH-006") && table.contains("Cluster platform"));
 }
 
+#[test]
+fn sarif_driver_links_to_the_tool() {
+    // The SARIF multitool's validator warns when tool.driver.informationUri is
+    // missing, and code-scanning dashboards link the tool's name to it; SARIF
+    // 2.1.0 (3.19.17) requires an absolute URI.
+    let dir = fixtures().join("rbac-and-auth");
+    let sarif: Value = serde_json::from_slice(
+        &iamscope(&[
+            "audit",
+            "--from",
+            dir.to_str().expect("path"),
+            "--format",
+            "sarif",
+        ])
+        .stdout,
+    )
+    .expect("sarif json");
+    let uri = sarif["runs"][0]["tool"]["driver"]["informationUri"]
+        .as_str()
+        .expect("tool.driver.informationUri");
+    assert!(
+        uri.starts_with("https://") && uri.len() > "https://".len(),
+        "{uri}"
+    );
+    assert_eq!(uri, env!("CARGO_PKG_HOMEPAGE"));
+}
+
 // ------------------------------------------------------------------ exit codes and errors
 
 #[test]
