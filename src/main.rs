@@ -78,6 +78,7 @@ fn run_audit(target: &Target, args: &AuditArgs) -> Result<ExitCode, String> {
     tracing::debug!("inventory read in {:?}", t.elapsed());
     let opts = Options {
         include_system: args.include_system,
+        all_rules: args.all_rules,
         ..Options::default()
     };
     let t = std::time::Instant::now();

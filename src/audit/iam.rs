@@ -531,6 +531,7 @@ mod tests {
         let g = Graph::build(&inv);
         let opts = Options {
             include_system: false,
+            all_rules: false,
             now: now.parse().unwrap_or_else(|e| panic!("{e}")),
         };
         let ctx = Context {
