@@ -973,6 +973,80 @@ fn slow_answers_are_retried_then_time_out_without_a_hang() {
     );
 }
 
+#[test]
+fn eks_cluster_found_by_its_endpoint_when_nothing_names_it() {
+    // The kubeconfig's context `kind-test` names no cluster (static token, no
+    // ARN, no exec plugin); its server is the endpoint of prod-eks, one of two
+    // clusters of the account. Without --cluster-name, the EKS sources are read.
+    let peers = Peers::start(&["--endpoint-is-kube"]);
+    let mut cmd = peers.iamscope();
+    cmd.args([
+        "audit",
+        "--format",
+        "json",
+        "--context",
+        "kind-test",
+        "--region",
+        "us-east-1",
+        "--kubeconfig",
+    ])
+    .arg(peers.kubeconfig_list());
+    let report = run_json(cmd, "live audit of a cluster named only by its endpoint");
+    let cov = coverage(&report);
+    for source in [
+        "aws/eks-cluster",
+        "aws/eks-access-entries",
+        "aws/eks-pod-identity-associations",
+    ] {
+        assert_eq!(cov[source].0, "ok", "{source}: {}", cov[source].1);
+    }
+    assert_eq!(report["source"]["cluster"], "prod-eks");
+    // EKS findings come from it: the demo's public endpoint open to 0.0.0.0/0.
+    assert!(
+        findings(&report)
+            .iter()
+            .any(|f| f["rule"] == "AUTH-006" && f["subject"]["name"] == "prod-eks"),
+        "{:?}",
+        findings(&report)
+    );
+    // Found with read-only calls: one ListClusters, a DescribeCluster per cluster.
+    let aws = aws_by_action(&peers);
+    assert_eq!(aws["ListClusters"].len(), 1);
+    let described: Vec<&str> = aws["DescribeCluster"]
+        .iter()
+        .map(|r| r["path"].as_str().unwrap_or_default())
+        .collect();
+    assert!(
+        described.contains(&"/clusters/staging-eks") && described.contains(&"/clusters/prod-eks"),
+        "{described:?}"
+    );
+    for r in peers.requests("aws-requests.jsonl") {
+        let action = r["action"].as_str().unwrap_or_default();
+        assert!(
+            ["Get", "List", "Describe"]
+                .iter()
+                .any(|p| action.starts_with(p)),
+            "{r}"
+        );
+    }
+
+    // Without a region to look in, the old advice stands: name the cluster.
+    let mut cmd = peers.iamscope();
+    cmd.args([
+        "audit",
+        "--format",
+        "json",
+        "--context",
+        "kind-test",
+        "--kubeconfig",
+    ])
+    .arg(peers.kubeconfig_list());
+    let report = run_json(cmd, "live audit without a region");
+    let (status, detail) = &coverage(&report)["aws/eks-cluster"];
+    assert_eq!(status, "not-observable", "{detail}");
+    assert!(detail.contains("--cluster-name"), "{detail}");
+}
+
 /// The service-account directory of a pod, made for one test and removed after
 /// it (also on panic): only what did not exist before is removed.
 struct ServiceAccountDir {

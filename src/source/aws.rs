@@ -26,6 +26,9 @@ pub struct Plan {
     pub profile: Option<String>,
     pub region: Option<String>,
     pub cluster: ClusterPlan,
+    /// The API server URL of the kubeconfig, to find the EKS cluster by its
+    /// endpoint when nothing names it.
+    pub server: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -66,8 +69,33 @@ impl Plan {
             profile: target.profile.clone().or_else(|| hint.profile.clone()),
             region: target.region.clone().or_else(|| hint.region.clone()),
             cluster,
+            server: hint.server.clone(),
         }
     }
+}
+
+/// `scheme://host:port` of a URL, lower-cased, with https' default port, so
+/// that `https://X.eks.amazonaws.com/` and `https://x.eks.amazonaws.com:443`
+/// are the same endpoint.
+fn endpoint_key(url: &str) -> Option<String> {
+    let (scheme, rest) = url.trim().split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    let authority = rest.split(['/', '?', '#']).next()?.to_ascii_lowercase();
+    if authority.is_empty() {
+        return None;
+    }
+    // An IPv6 literal keeps its colons inside brackets.
+    let has_port = if authority.starts_with('[') {
+        authority.contains("]:")
+    } else {
+        authority.contains(':')
+    };
+    let authority = match (has_port, scheme.as_str()) {
+        (false, "https") => format!("{authority}:443"),
+        (false, "http") => format!("{authority}:80"),
+        _ => authority,
+    };
+    Some(format!("{scheme}://{authority}"))
 }
 
 type Fail = (Status, String);
@@ -618,6 +646,7 @@ pub async fn collect(
         }
     }
 
+    let plan = &find_cluster(plan, &c, region.as_deref(), limits).await;
     let iam = timed(limits, SRC_IAM, progress, iam_details(&c.iam, limits));
     let oidc = timed(limits, SRC_OIDC, progress, oidc_providers(&c.iam, limits));
     let eks = eks_all(plan, &c, region.as_deref(), limits, progress);
@@ -637,6 +666,88 @@ pub async fn collect(
         Err((s, d)) => out.note(SRC_OIDC, s, d),
     }
     out.extend(eks);
+    out
+}
+
+/// The EKS cluster of this account and region whose endpoint is `server`:
+/// eks:ListClusters, then eks:DescribeCluster of each (read-only), for a
+/// kubeconfig that names no cluster (its server URL is all it has).
+async fn find_cluster_by_endpoint(
+    eks: &aws_sdk_eks::Client,
+    server: &str,
+    limits: &Limits,
+) -> Result<Option<String>, Fail> {
+    let Some(want) = endpoint_key(server) else {
+        return Ok(None);
+    };
+    let names = pages!(eks.list_clusters(), "eks:ListClusters", |p| p
+        .clusters()
+        .to_vec())?;
+    let endpoints = run_bounded(limits.parallel, names, |name| async move {
+        let o = eks
+            .describe_cluster()
+            .name(&name)
+            .send()
+            .await
+            .map_err(|e| classify(&e, &format!("eks:DescribeCluster {name}")))?;
+        let endpoint = o.cluster().and_then(|c| c.endpoint()).map(str::to_string);
+        Ok::<_, Fail>((name, endpoint))
+    })
+    .await;
+    for got in endpoints {
+        let (name, endpoint) = got?;
+        if endpoint.as_deref().and_then(endpoint_key).as_deref() == Some(want.as_str()) {
+            return Ok(Some(name));
+        }
+    }
+    Ok(None)
+}
+
+/// The plan with the cluster named, when the kubeconfig named none but its
+/// server URL is the endpoint of an EKS cluster of this account and region.
+async fn find_cluster(plan: &Plan, c: &Clients, region: Option<&str>, limits: &Limits) -> Plan {
+    let (ClusterPlan::Unknown { status, detail }, Some(server), Some(eks), Some(region)) =
+        (&plan.cluster, &plan.server, &c.eks, region)
+    else {
+        return plan.clone();
+    };
+    let found = match tokio::time::timeout(
+        limits.timeout,
+        find_cluster_by_endpoint(eks, server, limits),
+    )
+    .await
+    {
+        Ok(r) => r,
+        Err(_) => Err((
+            Status::Error,
+            format!(
+                "eks:ListClusters: no answer within {}s",
+                limits.timeout.as_secs()
+            ),
+        )),
+    };
+    let mut out = plan.clone();
+    out.cluster = match found {
+        Ok(Some(name)) => ClusterPlan::Named {
+            from: format!(
+                "the EKS cluster of region {region} whose endpoint is the kubeconfig's server {server} (eks:ListClusters, eks:DescribeCluster)"
+            ),
+            name,
+        },
+        Ok(None) => ClusterPlan::Unknown {
+            status: *status,
+            detail: format!(
+                "{detail} (no EKS cluster of this account in region {region} has the endpoint {server})"
+            ),
+        },
+        Err((_, why)) => ClusterPlan::Unknown {
+            status: *status,
+            detail: format!(
+                "{detail} (the cluster could not be looked up by its endpoint: {why}; eks:ListClusters and eks:DescribeCluster are needed for that)"
+            ),
+        },
+    };
+    tracing::debug!("cluster by endpoint {server}: {:?}", out.cluster);
     out
 }
 
@@ -1313,6 +1424,34 @@ mod tests {
         );
         assert_eq!(document("{\"a\":1}"), json!({"a": 1}));
         assert_eq!(document("not json"), json!("not json"));
+    }
+
+    #[test]
+    fn endpoints_compare_as_kubectl_would_reach_them() {
+        let eks = "https://A1B2C3.gr7.us-east-1.eks.amazonaws.com";
+        for same in [
+            "https://a1b2c3.gr7.us-east-1.eks.amazonaws.com/",
+            "https://A1B2C3.gr7.us-east-1.eks.amazonaws.com:443",
+            " HTTPS://A1B2C3.gr7.us-east-1.eks.amazonaws.com ",
+        ] {
+            assert_eq!(endpoint_key(same), endpoint_key(eks), "{same}");
+        }
+        for other in [
+            "https://A1B2C3.gr7.us-east-1.eks.amazonaws.com:8443",
+            "http://A1B2C3.gr7.us-east-1.eks.amazonaws.com",
+            "https://Z9.gr7.us-east-1.eks.amazonaws.com",
+        ] {
+            assert_ne!(endpoint_key(other), endpoint_key(eks), "{other}");
+        }
+        assert_eq!(
+            endpoint_key("https://[::1]:6443").as_deref(),
+            Some("https://[::1]:6443")
+        );
+        assert_eq!(
+            endpoint_key("https://[::1]").as_deref(),
+            Some("https://[::1]:443")
+        );
+        assert_eq!(endpoint_key("not a url"), None);
     }
 
     #[test]
