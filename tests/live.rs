@@ -905,6 +905,51 @@ fn transient_faults_are_retried_and_exhausted_ones_reported() {
 }
 
 #[test]
+fn retries_are_reported_on_stderr_as_they_back_off() {
+    // A user waiting on a throttled or failing source sees why nothing moves:
+    // each back-off is a "retrying" line on standard error (also when it is not
+    // a terminal), from our Kubernetes retry loop and from the AWS SDK's.
+    let peers = Peers::start(&[
+        "--fault=k8s:namespaces:503:2",
+        "--fault=aws:iam:ListOpenIDConnectProviders:500:1",
+    ]);
+    let mut cmd = peers.iamscope();
+    cmd.args(["audit", "--format", "json", "--kubeconfig"])
+        .arg(peers.kubeconfig_list());
+    let out = assert_cmd::Command::from_std(cmd)
+        .timeout(Duration::from_secs(120))
+        .output()
+        .expect("run iamscope");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).expect("json report");
+    assert_eq!(status_of(&report, "kubernetes/namespaces"), "ok");
+    assert_eq!(status_of(&report, "aws/oidc-providers"), "ok");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let retries: Vec<&str> = stderr.lines().filter(|l| l.contains("retrying")).collect();
+    for attempt in [1, 2] {
+        assert!(
+            retries.iter().any(
+                |l| l.starts_with("iamscope: kubernetes/namespaces: retrying in ")
+                    && l.contains(&format!("(attempt {attempt} of 5: 503"))
+            ),
+            "attempt {attempt}: {retries:?}"
+        );
+    }
+    assert!(
+        retries.contains(
+            &"iamscope: aws/oidc-providers: retrying (attempt 1 of 5: iam:ListOpenIDConnectProviders HTTP 500)"
+        ),
+        "{retries:?}"
+    );
+    // Only the failed attempts, no other source.
+    assert_eq!(retries.len(), 3, "{retries:?}");
+}
+
+#[test]
 fn slow_answers_are_retried_then_time_out_without_a_hang() {
     const TIMEOUT: u64 = 4;
     let peers = Peers::start(&[

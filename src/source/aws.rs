@@ -578,13 +578,92 @@ macro_rules! pages {
     }};
 }
 
+/// Tells the progress channel of each AWS SDK retry: after an attempt that
+/// failed the way the SDK's standard retry tries again (throttling, 5xx, no
+/// answer), as its back-off begins. The SDK retries inside one call, so
+/// without this a throttled source looks stuck.
+#[derive(Debug)]
+struct RetryReporter {
+    tx: tokio::sync::mpsc::UnboundedSender<Progress>,
+}
+
+impl aws_sdk_iam::config::Intercept for RetryReporter {
+    fn name(&self) -> &'static str {
+        "iamscope-retry-reporter"
+    }
+
+    fn read_after_attempt(
+        &self,
+        ctx: &aws_sdk_iam::config::interceptors::FinalizerInterceptorContextRef<'_>,
+        _rc: &aws_sdk_iam::config::RuntimeComponents,
+        cfg: &mut aws_sdk_iam::config::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        use aws_smithy_runtime_api::client::orchestrator::Metadata;
+        use aws_smithy_runtime_api::client::retries::RequestAttempts;
+        if !matches!(ctx.output_or_error(), Some(Err(_))) {
+            return Ok(());
+        }
+        let attempt = cfg.load::<RequestAttempts>().map_or(1, |a| a.attempts());
+        if attempt >= AWS_MAX_ATTEMPTS {
+            return Ok(());
+        }
+        // The classes the standard retry classifier retries; others end the call.
+        let why = match ctx.response() {
+            Some(r) => {
+                let code = r.status().as_u16();
+                let throttled = r
+                    .body()
+                    .bytes()
+                    .is_some_and(|b| memchr::memmem::find(b, b"Throttl").is_some());
+                if !(matches!(code, 429 | 500 | 502 | 503 | 504) || throttled) {
+                    return Ok(());
+                }
+                if throttled {
+                    format!("throttled (HTTP {code})")
+                } else {
+                    format!("HTTP {code}")
+                }
+            }
+            None => "no answer".to_string(),
+        };
+        let (service, op) = cfg
+            .load::<Metadata>()
+            .map(|m| (m.service().to_ascii_lowercase(), m.name().to_string()))
+            .unwrap_or_default();
+        let _ = self.tx.send(Progress::Retrying {
+            source: source_of(&service, &op).to_string(),
+            attempt,
+            of: AWS_MAX_ATTEMPTS,
+            wait: None,
+            why: format!("{service}:{op} {why}"),
+        });
+        Ok(())
+    }
+}
+
+/// The coverage source an AWS operation reads for.
+fn source_of(service: &str, op: &str) -> &'static str {
+    match (service, op) {
+        (s, _) if s.contains("sts") => SRC_STS,
+        (_, "ListOpenIDConnectProviders" | "GetOpenIDConnectProvider") => SRC_OIDC,
+        (s, _) if s.contains("iam") => SRC_IAM,
+        (_, op) if op.contains("AccessEntr") || op.contains("AccessPolic") => SRC_ACCESS,
+        (_, op) if op.contains("PodIdentity") => SRC_PODID,
+        _ => SRC_EKS,
+    }
+}
+
 struct Clients {
     sts: aws_sdk_sts::Client,
     iam: aws_sdk_iam::Client,
     eks: Option<aws_sdk_eks::Client>,
 }
 
-async fn clients(plan: &Plan, limits: &Limits) -> (Clients, Option<String>) {
+async fn clients(
+    plan: &Plan,
+    limits: &Limits,
+    retries: tokio::sync::mpsc::UnboundedSender<Progress>,
+) -> (Clients, Option<String>) {
     // One attempt gets a third of the source's time (1 s to 60 s), so that a
     // stalled call is retried while time remains; the source's own timeout
     // (`timed`) bounds the whole.
@@ -610,14 +689,26 @@ async fn clients(plan: &Plan, limits: &Limits) -> (Clients, Option<String>) {
     let sts = aws_sdk_sts::Client::from_conf(
         aws_sdk_sts::config::Builder::from(&conf)
             .region(global.clone())
+            .interceptor(RetryReporter {
+                tx: retries.clone(),
+            })
             .build(),
     );
     let iam = aws_sdk_iam::Client::from_conf(
         aws_sdk_iam::config::Builder::from(&conf)
             .region(global)
+            .interceptor(RetryReporter {
+                tx: retries.clone(),
+            })
             .build(),
     );
-    let eks = region.as_ref().map(|_| aws_sdk_eks::Client::new(&conf));
+    let eks = region.as_ref().map(|_| {
+        aws_sdk_eks::Client::from_conf(
+            aws_sdk_eks::config::Builder::from(&conf)
+                .interceptor(RetryReporter { tx: retries })
+                .build(),
+        )
+    });
     (Clients { sts, iam, eks }, region)
 }
 
@@ -628,8 +719,32 @@ pub async fn collect(
     limits: &Limits,
     progress: &(dyn Fn(Progress) + Send + Sync),
 ) -> Collected {
+    // The SDK's retries arrive on a channel (its interceptors must be 'static);
+    // they are passed on while the collection runs, and the rest after it.
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let work = collect_with(plan, limits, progress, tx);
+    tokio::pin!(work);
+    loop {
+        tokio::select! {
+            out = &mut work => {
+                while let Ok(p) = rx.try_recv() {
+                    progress(p);
+                }
+                return out;
+            }
+            Some(p) = rx.recv() => progress(p),
+        }
+    }
+}
+
+async fn collect_with(
+    plan: &Plan,
+    limits: &Limits,
+    progress: &(dyn Fn(Progress) + Send + Sync),
+    retries: tokio::sync::mpsc::UnboundedSender<Progress>,
+) -> Collected {
     let mut out = Collected::default();
-    let (c, region) = clients(plan, limits).await;
+    let (c, region) = clients(plan, limits, retries).await;
 
     let sts = timed(limits, SRC_STS, progress, sts_identity(&c.sts)).await;
     match sts {

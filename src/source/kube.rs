@@ -362,6 +362,17 @@ enum KubeFail {
 }
 
 impl KubeFail {
+    /// A few words for a progress line: `503 ServiceUnavailable`, `connection reset`.
+    fn short(&self) -> String {
+        match self {
+            KubeFail::Api { code, reason, .. } => format!("{code} {reason}"),
+            KubeFail::Transport(_) => "the connection failed".to_string(),
+            KubeFail::Slow(d) => format!("no answer within {}s", d.as_secs()),
+            KubeFail::Malformed(_) => "a malformed answer".to_string(),
+            KubeFail::Other(e) => e.chars().take(80).collect(),
+        }
+    }
+
     /// Worth another attempt: overload, server errors, broken connections, stalls.
     fn transient(&self) -> bool {
         match self {
@@ -387,21 +398,31 @@ impl Failed {
     }
 }
 
-/// Time bounds of one source's requests.
-#[derive(Debug, Clone, Copy)]
-struct Budget {
+/// Time bounds of one source's requests, and where its retries are reported.
+#[derive(Clone, Copy)]
+struct Budget<'p> {
     /// One attempt: a third of the source's time (1 s to 60 s), so that a
     /// stalled request is retried while time remains.
     attempt: Duration,
     /// The source's end: no retry is started that could not finish by then.
     deadline: Instant,
+    /// The coverage name of the source, for progress.
+    source: &'p str,
+    /// Told of each back-off, so that a waiting user sees why nothing moves.
+    progress: &'p (dyn Fn(Progress) + Send + Sync),
 }
 
-impl Budget {
-    fn new(limits: &Limits) -> Budget {
+impl<'p> Budget<'p> {
+    fn new(
+        limits: &Limits,
+        source: &'p str,
+        progress: &'p (dyn Fn(Progress) + Send + Sync),
+    ) -> Budget<'p> {
         Budget {
             attempt: (limits.timeout / 3).clamp(Duration::from_secs(1), Duration::from_secs(60)),
             deadline: Instant::now() + limits.timeout,
+            source,
+            progress,
         }
     }
 }
@@ -507,7 +528,7 @@ async fn fetch<T: DeserializeOwned>(
     client: &Client,
     path: &str,
     call: Call<'_>,
-    budget: Budget,
+    budget: Budget<'_>,
 ) -> Result<T, Failed> {
     let mut attempt = 0;
     loop {
@@ -539,6 +560,13 @@ async fn fetch<T: DeserializeOwned>(
         tracing::debug!(
             "kubernetes {path}: attempt {attempt} failed ({fail:?}); retrying in {delay:?}"
         );
+        (budget.progress)(Progress::Retrying {
+            source: budget.source.to_string(),
+            attempt,
+            of: MAX_ATTEMPTS,
+            wait: Some(delay),
+            why: fail.short(),
+        });
         tokio::time::sleep(delay).await;
     }
 }
@@ -638,7 +666,7 @@ async fn list_pages<T, F>(
     path: &str,
     first: ListParams,
     metadata: bool,
-    budget: Budget,
+    budget: Budget<'_>,
     keep: F,
 ) -> Result<Vec<Box<RawValue>>, Failed>
 where
@@ -688,7 +716,7 @@ async fn list_all(
     client: &Client,
     ar: &ApiResource,
     page_size: u32,
-    budget: Budget,
+    budget: Budget<'_>,
 ) -> Result<Vec<Box<RawValue>>, Failed> {
     let path = DynamicObject::url_path(ar, None);
     let lp = ListParams::default().limit(page_size);
@@ -714,7 +742,7 @@ async fn list_all(
 async fn list_token_secrets(
     client: &Client,
     page_size: u32,
-    budget: Budget,
+    budget: Budget<'_>,
 ) -> Result<Vec<Box<RawValue>>, Failed> {
     let path = Secret::url_path(&(), None);
     let lp = ListParams::default()
@@ -740,7 +768,7 @@ async fn list_token_secrets(
     .await
 }
 
-async fn get_aws_auth(client: &Client, budget: Budget) -> Result<Option<Value>, Failed> {
+async fn get_aws_auth(client: &Client, budget: Budget<'_>) -> Result<Option<Value>, Failed> {
     let ar = ApiResource::erase::<ConfigMap>(&());
     let path = DynamicObject::url_path(&ar, Some("kube-system"));
     let mut cm = match fetch::<DynamicObject>(client, &path, Call::Get("aws-auth"), budget).await {
@@ -824,7 +852,7 @@ pub async fn collect(
         progress(Progress::Started {
             source: source.to_string(),
         });
-        let budget = Budget::new(limits);
+        let budget = Budget::new(limits, source, progress);
         let fut = async {
             match &job {
                 Task::Kind(_, ar) => list_all(client, ar, limits.page_size, budget)
