@@ -527,6 +527,12 @@ fn live_audit_equals_snapshot_of_same_state_and_is_read_only() {
         .filter(|p| p.contains("/configmaps"))
         .collect();
     assert_eq!(gets, ["/api/v1/namespaces/kube-system/configmaps/aws-auth"]);
+    // One short probe (GET /version) before the lists, then nothing else.
+    assert_eq!(kube_log[0]["path"], "/version", "{}", kube_log[0]);
+    assert_eq!(
+        kube_log.iter().filter(|r| r["path"] == "/version").count(),
+        1
+    );
     assert_eq!(
         kube_log.len(),
         KINDS
@@ -535,7 +541,7 @@ fn live_audit_equals_snapshot_of_same_state_and_is_read_only() {
                 .div_ceil(PAGE_SIZE)
                 .max(1))
             .sum::<usize>()
-            + 2
+            + 3
     );
 
     let mut actions: BTreeMap<String, usize> = BTreeMap::new();
@@ -1090,6 +1096,108 @@ fn eks_cluster_found_by_its_endpoint_when_nothing_names_it() {
     let (status, detail) = &coverage(&report)["aws/eks-cluster"];
     assert_eq!(status, "not-observable", "{detail}");
     assert!(detail.contains("--cluster-name"), "{detail}");
+}
+
+/// A TCP listener on loopback that accepts connections and never answers
+/// (not even the TLS handshake), as a hung API server or a black-holing proxy.
+/// It holds what it accepted until dropped.
+struct Frozen {
+    port: u16,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Frozen {
+    fn start() -> Frozen {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let port = listener.local_addr().expect("addr").port();
+        listener.set_nonblocking(true).expect("nonblocking");
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((conn, _)) => held.push(conn),
+                    Err(_) => std::thread::sleep(Duration::from_millis(20)),
+                }
+            }
+        });
+        Frozen { port, stop }
+    }
+}
+
+impl Drop for Frozen {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+#[test]
+fn an_api_server_that_never_answers_is_reported_at_once() {
+    // Before the probe, each kind waited for its own time: about 9 minutes with
+    // the defaults. Now one GET /version (10 s) tells, and the AWS side is
+    // still audited.
+    let peers = Peers::start(&[]);
+    let frozen = Frozen::start();
+    let kubeconfig = peers.path("kubeconfig-frozen");
+    write_private(
+        &kubeconfig,
+        &format!(
+            "apiVersion: v1\nkind: Config\ncurrent-context: frozen\ncontexts:\n- name: frozen\n  context: {{cluster: frozen, user: u}}\nclusters:\n- name: frozen\n  cluster: {{server: \"https://127.0.0.1:{}\", certificate-authority: {}}}\nusers:\n- name: u\n  user: {{token: iamscope-test-token}}\n",
+            frozen.port,
+            peers.get("ca")
+        ),
+    );
+    let started = Instant::now();
+    let mut cmd = peers.iamscope();
+    // The default per-source time: the probe, not it, must bound the wait.
+    cmd.env_remove("IAMSCOPE_TIMEOUT_SECS")
+        .args([
+            "audit",
+            "--format",
+            "json",
+            "--cluster-name",
+            "prod-eks",
+            "--region",
+            "us-east-1",
+            "--kubeconfig",
+        ])
+        .arg(&kubeconfig);
+    let report = run_json(cmd, "live audit of an API server that never answers");
+    let took = started.elapsed();
+    let cov = coverage(&report);
+    for source in KINDS
+        .iter()
+        .map(|(plural, _)| format!("kubernetes/{plural}"))
+        .chain([
+            "kubernetes/aws-auth".to_string(),
+            "kubernetes/secrets".to_string(),
+        ])
+    {
+        let (status, detail) = &cov[&source];
+        assert_eq!(status, "error", "{source}: {detail}");
+        assert!(
+            detail.starts_with(&format!(
+                "the API server at https://127.0.0.1:{} does not answer: GET /version got no answer within 10s, so nothing was listed",
+                frozen.port
+            )),
+            "{source}: {detail}"
+        );
+    }
+    assert_eq!(
+        cov["aws/eks-cluster"].0, "ok",
+        "{}",
+        cov["aws/eks-cluster"].1
+    );
+    assert!(
+        findings(&report).iter().any(|f| f["rule"] == "AUTH-006"),
+        "the AWS side is still audited"
+    );
+    assert!(
+        took < Duration::from_secs(30),
+        "a frozen API server held the audit for {took:?}"
+    );
+    eprintln!("frozen API server reported after {took:?}");
 }
 
 /// The service-account directory of a pod, made for one test and removed after

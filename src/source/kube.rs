@@ -824,12 +824,68 @@ enum Got {
     One(Option<Value>),
 }
 
+/// The time allowed to the first request (`GET /version`), `IAMSCOPE_PROBE_SECS`
+/// (default 10 s, never more than a source's time).
+fn probe_time(limits: &Limits) -> Duration {
+    std::env::var("IAMSCOPE_PROBE_SECS")
+        .ok()
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .filter(|&s| s > 0)
+        .map_or(Duration::from_secs(10), Duration::from_secs)
+        .min(limits.timeout)
+}
+
+/// One short request before the lists: an API server that accepts connections
+/// but never answers would otherwise hold every kind for its whole time (about
+/// 9 minutes with the defaults). Any answer, even an error, means it answers;
+/// only silence stops the collection here. `Err` is the reason, for coverage.
+async fn probe(conn: &Connection, within: Duration) -> Result<(), String> {
+    match tokio::time::timeout(within, conn.client.apiserver_version()).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => {
+            // Refused, 401, 403, TLS errors: each list reports its own, precisely.
+            tracing::debug!("GET /version failed: {}", error_chain(&e));
+            Ok(())
+        }
+        Err(_) => Err(format!(
+            "the API server{} does not answer: GET /version got no answer within {}s, so nothing was listed; check that the kubeconfig's server is the API server and that it is up (`kubectl get --raw /version`; a credential plugin waiting for a login delays it too), or raise IAMSCOPE_PROBE_SECS for a very slow one",
+            conn.hint
+                .server
+                .as_deref()
+                .map(|s| format!(" at {s}"))
+                .unwrap_or_default(),
+            within.as_secs()
+        )),
+    }
+}
+
+/// Every Kubernetes source, marked as not collected for the same reason.
+fn all_failed(detail: &str, progress: &(dyn Fn(Progress) + Send + Sync)) -> Collected {
+    let mut out = Collected::default();
+    let sources = KUBE_KINDS
+        .iter()
+        .map(|(_, s)| *s)
+        .chain([SRC_AWS_AUTH, SRC_SECRETS]);
+    for source in sources {
+        out.note(source, Status::Error, detail);
+        progress(Progress::Finished {
+            source: source.to_string(),
+            status: Status::Error,
+            count: None,
+        });
+    }
+    out
+}
+
 /// Collect every Kubernetes source concurrently (bounded), each with a timeout.
 pub async fn collect(
     conn: &Connection,
     limits: &Limits,
     progress: &(dyn Fn(Progress) + Send + Sync),
 ) -> Collected {
+    if let Err(why) = probe(conn, probe_time(limits)).await {
+        return all_failed(&why, progress);
+    }
     let client = &conn.client;
     let mut jobs: Vec<Task> = kinds()
         .into_iter()
