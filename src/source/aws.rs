@@ -600,9 +600,9 @@ impl aws_sdk_iam::config::Intercept for RetryReporter {
     ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
         use aws_smithy_runtime_api::client::orchestrator::Metadata;
         use aws_smithy_runtime_api::client::retries::RequestAttempts;
-        if !matches!(ctx.output_or_error(), Some(Err(_))) {
+        let Some(Err(error)) = ctx.output_or_error() else {
             return Ok(());
-        }
+        };
         let attempt = cfg.load::<RequestAttempts>().map_or(1, |a| a.attempts());
         if attempt >= AWS_MAX_ATTEMPTS {
             return Ok(());
@@ -624,7 +624,10 @@ impl aws_sdk_iam::config::Intercept for RetryReporter {
                     format!("HTTP {code}")
                 }
             }
-            None => "no answer".to_string(),
+            None if error.is_timeout_error() => "no answer in time".to_string(),
+            None if error.is_connector_error() => "the connection failed".to_string(),
+            // Anything else without an answer (signing, a bad request) is not retried.
+            None => return Ok(()),
         };
         let (service, op) = cfg
             .load::<Metadata>()
