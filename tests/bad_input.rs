@@ -1304,6 +1304,8 @@ fn apiserver_arguments_that_are_not_flags_are_named_and_the_rest_is_judged() {
         "--service-account-key-file=/etc/kubernetes/pki/sa.pub",
         "--kubelet-certificate-authority=/etc/kubernetes/pki/ca.crt",
         "--",
+        "--profiling",
+        "--",
     ];
     let pod = json!({"apiVersion": "v1", "kind": "List", "items": [{"apiVersion": "v1", "kind": "Pod",
         "metadata": {"name": "kube-apiserver-cp-1", "namespace": "kube-system", "labels": {"component": "kube-apiserver"}},
@@ -1322,6 +1324,10 @@ fn apiserver_arguments_that_are_not_flags_are_named_and_the_rest_is_judged() {
     ]
     .into_iter()
     .map(|p| P("kubernetes.json", &format!("pod kube-system/kube-apiserver-cp-1: {p}{tail}")))
+    .chain([P(
+        "kubernetes.json",
+        "pod kube-system/kube-apiserver-cp-1: argument 13 \"--\": `--` ends the flags, and nothing follows it; kube-apiserver ignores it",
+    )])
     .collect();
     assert_eq!(problems(&r), want);
     assert_eq!(status(&r, "apiserver/flags"), "ok");

@@ -34,6 +34,8 @@ pub struct Refused {
     /// The flag it belongs to, or that it follows (`--anonymous-auth =false`).
     pub flag: Option<String>,
     pub why: String,
+    /// kube-apiserver exits on it; a trailing `--` is only not a flag.
+    pub fatal: bool,
 }
 
 impl Refused {
@@ -76,6 +78,7 @@ impl Flags {
                     arg: raw.clone(),
                     flag,
                     why,
+                    fatal: true,
                 });
             };
             let body = a.strip_prefix("--").or_else(|| a.strip_prefix('-'));
@@ -90,7 +93,18 @@ impl Flags {
                 );
             }
             if a == "--" {
-                refuse(None, "`--` ends the flags: kube-apiserver reads every word after it as a positional argument, and takes none".into());
+                let words_after = args[i..].iter().any(|w| !w.trim().is_empty());
+                refused.push(Refused {
+                    position: i,
+                    arg: raw.clone(),
+                    flag: None,
+                    why: if words_after {
+                        "`--` ends the flags: kube-apiserver reads every word after it as a positional argument, and takes none".into()
+                    } else {
+                        "`--` ends the flags, and nothing follows it".into()
+                    },
+                    fatal: words_after,
+                });
                 last = None;
                 continue;
             }
@@ -150,6 +164,7 @@ impl Flags {
                         arg: args[i].clone(),
                         flag: Some(name.to_string()),
                         why: format!("a boolean takes its value only as --{name}={v}; as a separate word it is {POSITIONAL}"),
+                        fatal: true,
                     });
                 }
                 if name == "authorization-mode" && v.is_empty() {
@@ -179,6 +194,7 @@ impl Flags {
                     flag: Some("authorization-mode".into()),
                     why: "no authorization mode: kube-apiserver requires at least one and exits"
                         .into(),
+                    fatal: true,
                 });
             }
             flags.refused.sort_by_key(|r| r.position);

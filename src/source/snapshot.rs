@@ -1052,13 +1052,14 @@ impl Reader<'_> {
             // the server would: coverage names each, the API findings say which
             // rest on one.
             for r in crate::audit::apiserver::Flags::parse(&f.args).refused {
+                let effect = if r.fatal {
+                    "kube-apiserver refuses to start with it (the audit reads the other arguments as written)"
+                } else {
+                    "kube-apiserver ignores it"
+                };
                 self.inv.coverage.problem(
                     f.file.as_str(),
-                    format!(
-                        "{}: {}; kube-apiserver refuses to start with it (the audit reads the other arguments as written)",
-                        f.origin,
-                        r.describe()
-                    ),
+                    format!("{}: {}; {effect}", f.origin, r.describe()),
                 );
             }
             let n = f.args.iter().filter(|a| a.starts_with('-')).count();
