@@ -48,6 +48,7 @@ fn estates() -> Vec<(String, PathBuf)> {
 fn opts() -> Options {
     Options {
         include_system: false,
+        all_rules: false,
         now: "2026-11-29T00:00:00Z".parse().expect("timestamp"),
         ..Options::default()
     }

@@ -52,6 +52,7 @@ fn ui(c: &mut Criterion) {
         let inv = iamscope::source::snapshot::read_dir(&dir).expect("estate");
         let opts = Options {
             include_system: false,
+            all_rules: false,
             now: "2026-11-29T00:00:00Z".parse().expect("timestamp"),
             ..Options::default()
         };

@@ -59,6 +59,7 @@ fn main() {
     );
     let opts = Options {
         include_system: false,
+        all_rules: false,
         now: "2026-11-29T00:00:00Z".parse().expect("timestamp"),
         ..Options::default()
     };

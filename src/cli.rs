@@ -93,6 +93,10 @@ pub struct AuditArgs {
     #[arg(long)]
     pub include_system: bool,
 
+    /// Report each RBAC rule a cluster-admin subject raises, not only its RBAC-001
+    #[arg(long)]
+    pub all_rules: bool,
+
     /// Write the report to a file instead of standard output
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,

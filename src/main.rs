@@ -79,6 +79,7 @@ fn run_audit(target: &Target, args: &AuditArgs) -> Result<ExitCode, String> {
     let opts = Options {
         include_system: args.include_system,
         max_related: (args.max_related > 0).then_some(args.max_related),
+        all_rules: args.all_rules,
         ..Options::default()
     };
     let t = std::time::Instant::now();
@@ -136,25 +137,19 @@ fn run_snapshot(target: &Target, args: &iamscope::cli::SnapshotArgs) -> Result<E
 }
 
 /// Live progress on standard error, one line per source, when it is a terminal
-/// (and always at -v); reports on standard output stay clean.
+/// (and always at -v), and every retry; reports on standard output stay clean.
 fn progress_printer() -> impl Fn(source::live::Progress) + Send + Sync {
     use std::io::IsTerminal;
     let show = std::io::stderr().is_terminal();
     move |p| {
-        let line = match &p {
-            source::live::Progress::Started { source } => format!("collecting {source}…"),
-            source::live::Progress::Finished {
-                source,
-                status,
-                count,
-            } => match count {
-                Some(n) => format!("{source}: {} ({n})", status.as_str()),
-                None => format!("{source}: {}", status.as_str()),
-            },
-        };
+        let line = p.line();
         tracing::info!("{line}");
-        if show && matches!(p, source::live::Progress::Finished { .. }) {
-            eprintln!("iamscope: {line}");
+        match p {
+            // A back-off can last seconds with nothing else moving: always say
+            // why, also when standard error is a file (CI logs).
+            source::live::Progress::Retrying { .. } => eprintln!("iamscope: {line}"),
+            source::live::Progress::Finished { .. } if show => eprintln!("iamscope: {line}"),
+            _ => {}
         }
     }
 }

@@ -649,6 +649,11 @@ fn ten_thousand_deep_nesting_is_refused_with_its_place() {
         got,
         vec![
             P("iam.json", "line 1, column 146: recursion limit exceeded"),
+            // Read but not judged: coverage says so, not only AUTH-003.
+            P(
+                "kubernetes-aws-auth.json",
+                "ConfigMap kube-system/aws-auth, data.mapRoles: cannot be parsed (line 1, column 256: recursion limit exceeded); none of its entries are read"
+            ),
             P(
                 "kubernetes-block.yaml",
                 "line 65, column 65: budget breached: Depth { depth: 65 }: the YAML is nested more than 64 levels deep, expands aliases too far or is too large (at most 10000000 values are read; write a large cluster's snapshot as JSON, `-o json`)"
@@ -747,17 +752,26 @@ fn yaml_alias_bombs_are_refused_quickly() {
         assert!(peak < 300 << 20, "peak RSS {} MB", peak >> 20);
     }
     let r: Value = serde_json::from_slice(&out.stdout).expect("report");
-    let got = problems(&r);
-    assert_eq!(got.len(), 1, "{got:?}");
-    assert_eq!(got[0].0, "kubernetes.yaml");
+    let mut got = problems(&r);
+    got.sort();
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(got[1].0, "kubernetes.yaml");
     assert!(
-        got[0]
+        got[1]
             .1
             .starts_with("line 10, column 25: budget breached: Nodes {"),
         "{got:?}"
     );
-    // mapRoles is a string inside the ConfigMap: its bomb goes off in the aws-auth parser,
-    // which reports it as AUTH-003 with the reason.
+    // mapRoles is a string inside the ConfigMap: its bomb goes off in the aws-auth parser.
+    // None of its mappings are read, so coverage names the object and the key ...
+    assert_eq!(got[0].0, "kubernetes-aws-auth.yaml");
+    assert!(
+        got[0].1.starts_with(
+            "ConfigMap kube-system/aws-auth, data.mapRoles: cannot be parsed (line 5, column 23: budget breached: Nodes {"
+        ) && got[0].1.ends_with("none of its entries are read"),
+        "{got:?}"
+    );
+    // ... and AUTH-003 reports it as a finding with the reason.
     let f = findings(&r);
     assert!(
         f.iter()
@@ -1055,10 +1069,17 @@ fn odd_apiserver_flag_files_read_as_written() {
         r#"{"Account": "111122223333"}"#,
     )
     .expect("write");
-    let api = |flags: &str| -> Vec<String> {
+    // The API rules found, and the coverage problems (all on the flags file).
+    let api_and_problems = |flags: &str| -> (Vec<String>, Vec<String>) {
         fs::write(d.join("kube-apiserver.flags"), flags).expect("write");
         let r = report(d, &[]);
-        assert_eq!(problems(&r), vec![], "{flags:?}");
+        let problems: Vec<String> = problems(&r)
+            .into_iter()
+            .map(|(source, detail)| {
+                assert_eq!(source, "kube-apiserver.flags", "{detail}");
+                detail
+            })
+            .collect();
         let mut v: Vec<String> = findings(&r)
             .into_iter()
             .map(|(rule, _)| rule)
@@ -1066,7 +1087,12 @@ fn odd_apiserver_flag_files_read_as_written() {
             .collect();
         v.sort();
         v.dedup();
-        v
+        (v, problems)
+    };
+    let api = |flags: &str| -> Vec<String> {
+        let (rules, problems) = api_and_problems(flags);
+        assert_eq!(problems, Vec::<String>::new(), "{flags:?}");
+        rules
     };
     let hardened = "--anonymous-auth=false\n--authorization-mode=Node,RBAC\n--client-ca-file=/etc/kubernetes/pki/ca.crt\n--service-account-key-file=/etc/kubernetes/pki/sa.pub\n--kubelet-certificate-authority=/etc/kubernetes/pki/ca.crt\n";
     assert_eq!(api(hardened), Vec::<String>::new());
@@ -1074,14 +1100,27 @@ fn odd_apiserver_flag_files_read_as_written() {
     let odd = [
         // CRLF line ends, blank lines, comments, indentation.
         hardened.replace('\n', "\r\n\r\n  "),
-        // One command line with continuations, quotes and `--k v`.
-        "kube-apiserver \\\n  --anonymous-auth false \\\n  --authorization-mode \"Node,RBAC\" \\\n  --client-ca-file='/etc/kubernetes/pki/ca.crt' \\\n  --service-account-key-file /etc/kubernetes/pki/sa.pub \\\n  --kubelet-certificate-authority=\"/etc/kubernetes/pki/ca.crt\"\n".to_string(),
         // Unicode in unrelated values, a single-dash flag, `=`-less boolean flags.
-        format!("{hardened}--oidc-username-prefix=ユーザー:\n-v=2\n--profiling\n--allow-privileged\n"),
+        format!(
+            "{hardened}--oidc-username-prefix=ユーザー:\n-v=2\n--profiling\n--allow-privileged\n"
+        ),
     ];
     for text in &odd {
         assert_eq!(api(text), Vec::<String>::new(), "{text:?}");
     }
+    // One command line with continuations, quotes and `--k v`: read as its author
+    // meant it, but kube-apiserver (pflag) gives a boolean its value only after
+    // `=`, so `--anonymous-auth false` leaves "false" as an argument it refuses.
+    let (rules, problems) = api_and_problems(
+        "kube-apiserver \\\n  --anonymous-auth false \\\n  --authorization-mode \"Node,RBAC\" \\\n  --client-ca-file='/etc/kubernetes/pki/ca.crt' \\\n  --service-account-key-file /etc/kubernetes/pki/sa.pub \\\n  --kubelet-certificate-authority=\"/etc/kubernetes/pki/ca.crt\"\n",
+    );
+    assert_eq!(rules, Vec::<String>::new());
+    assert_eq!(
+        problems,
+        [
+            "kube-apiserver.flags: argument 3 \"false\": a boolean takes its value only as --anonymous-auth=false; as a separate word it is not a flag, and kube-apiserver takes no positional arguments; kube-apiserver refuses to start with it (the audit reads the other arguments as written)"
+        ]
+    );
     // A bare `--anonymous-auth` means true; an unterminated quote takes the rest of the line.
     let bare = hardened.replace("--anonymous-auth=false", "--anonymous-auth");
     assert_eq!(api(&bare), vec!["API-001"]);
@@ -1090,9 +1129,28 @@ fn odd_apiserver_flag_files_read_as_written() {
         "--authorization-mode=\"Node,RBAC --x",
     );
     assert_eq!(api(&unterminated), vec!["API-004"]);
-    // Nothing but noise: every default applies.
-    let noise = api("\n\n# nothing\n\u{feff}\u{200b} ---\n= =\n--=x\n");
+    // Nothing but noise: every default applies, and each word that is not a
+    // flag is named (the first word is taken for the program name).
+    let (noise, problems) = api_and_problems("\n\n# nothing\n\u{feff}\u{200b} ---\n= =\n--=x\n");
     assert!(noise.contains(&"API-001".to_string()), "{noise:?}");
+    let tail = "; kube-apiserver refuses to start with it (the audit reads the other arguments as written)";
+    assert_eq!(
+        problems,
+        [
+            format!(
+                "kube-apiserver.flags: argument 2 \"---\": bad flag syntax: no flag name{tail}"
+            ),
+            format!(
+                "kube-apiserver.flags: argument 3 \"=\": not a flag, and kube-apiserver takes no positional arguments{tail}"
+            ),
+            format!(
+                "kube-apiserver.flags: argument 4 \"=\": not a flag, and kube-apiserver takes no positional arguments{tail}"
+            ),
+            format!(
+                "kube-apiserver.flags: argument 5 \"--=x\": bad flag syntax: no flag name{tail}"
+            ),
+        ]
+    );
 }
 
 // ------------------------------------------------------------ kubeconfigs
@@ -1232,4 +1290,94 @@ fn inputs_at_the_depth_limits_fit_a_small_stack() {
         })
         .expect("spawn");
     t.join().expect("no stack overflow, no panic");
+}
+
+#[test]
+fn apiserver_arguments_that_are_not_flags_are_named_and_the_rest_is_judged() {
+    // kube-apiserver refuses each of these (pflag's syntax, its "does not take any
+    // arguments" check, at least one authorization mode, a NUL no exec can pass):
+    // each is a coverage problem naming the pod and the argument, the other flags
+    // are judged, and the findings that rest on one say so.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    fs::write(
+        d.join("sts-caller-identity.json"),
+        r#"{"Account": "111122223333"}"#,
+    )
+    .expect("write");
+    let command = [
+        "kube-apiserver",
+        "--anonymous-auth",
+        "=false",
+        "--authorization-mode=",
+        "--token-auth-file=/etc/kubernetes/tokens.csv",
+        "-",
+        "--=",
+        "--client-ca-file=/etc/kubernetes/pki/ca.crt\u{0}",
+        "--service-account-key-file=/etc/kubernetes/pki/sa.pub",
+        "--kubelet-certificate-authority=/etc/kubernetes/pki/ca.crt",
+        "--",
+        "--profiling",
+        "--",
+    ];
+    let pod = json!({"apiVersion": "v1", "kind": "List", "items": [{"apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "kube-apiserver-cp-1", "namespace": "kube-system", "labels": {"component": "kube-apiserver"}},
+        "spec": {"containers": [{"name": "kube-apiserver", "image": "registry.k8s.io/kube-apiserver:v1.31.2", "command": command}]}}]});
+    fs::write(d.join("kubernetes.json"), pod.to_string()).expect("write");
+    let r = report(d, &[]);
+    let tail = "; kube-apiserver refuses to start with it (the audit reads the other arguments as written)";
+    let positional = "not a flag, and kube-apiserver takes no positional arguments";
+    let want: Vec<(String, String)> = [
+        format!("argument 3 \"=false\": {positional}"),
+        "argument 4 \"--authorization-mode=\": no authorization mode: kube-apiserver requires at least one and exits".to_string(),
+        format!("argument 6 \"-\": a lone `-` is {positional}"),
+        "argument 7 \"--=\": bad flag syntax: no flag name".to_string(),
+        "argument 8 \"--client-ca-file=/etc/kubernetes/pki/ca.crt\\0\": holds a NUL byte, which no command line can carry (the container runtime cannot start it as written)".to_string(),
+        "argument 11 \"--\": `--` ends the flags: kube-apiserver reads every word after it as a positional argument, and takes none".to_string(),
+    ]
+    .into_iter()
+    .map(|p| P("kubernetes.json", &format!("pod kube-system/kube-apiserver-cp-1: {p}{tail}")))
+    .chain([P(
+        "kubernetes.json",
+        "pod kube-system/kube-apiserver-cp-1: argument 13 \"--\": `--` ends the flags, and nothing follows it; kube-apiserver ignores it",
+    )])
+    .collect();
+    assert_eq!(problems(&r), want);
+    assert_eq!(status(&r, "apiserver/flags"), "ok");
+    let api: Vec<&Value> = r["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["rule"].as_str().is_some_and(|x| x.starts_with("API-")))
+        .collect();
+    let evidence = |rule: &str| -> Vec<String> {
+        api.iter()
+            .find(|f| f["rule"] == rule)
+            .unwrap_or_else(|| panic!("{rule} missing: {api:?}"))["evidence"]
+            .as_array()
+            .expect("evidence")
+            .iter()
+            .map(|e| e.as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    // `--anonymous-auth =false`: read as a bare --anonymous-auth, i.e. true.
+    assert!(
+        evidence("API-001").contains(&format!("kube-apiserver would refuse argument 3 \"=false\": {positional} and not start with this command line; this finding reads it as written")),
+        "{:?}",
+        evidence("API-001")
+    );
+    let api004 = evidence("API-004");
+    assert!(
+        api004.iter().any(|e| e.starts_with(
+            "kube-apiserver would refuse argument 4 \"--authorization-mode=\": no authorization mode"
+        )),
+        "{api004:?}"
+    );
+    // Findings drawn from what remains are still reported, and say nothing of refusals.
+    let api002 = evidence("API-002");
+    assert!(!api002.iter().any(|e| e.contains("refuse")), "{api002:?}");
+    let mut rules: Vec<&str> = api.iter().filter_map(|f| f["rule"].as_str()).collect();
+    rules.sort_unstable();
+    rules.dedup();
+    assert_eq!(rules, ["API-001", "API-002", "API-004"]);
 }

@@ -297,6 +297,88 @@ fn other_formats_carry_the_same_findings() {
     assert!(table.contains("AUTH-006") && table.contains("Cluster platform"));
 }
 
+#[test]
+fn a_cluster_admin_is_reported_once_unless_all_rules() {
+    // ci/jenkins is bound to cluster-admin in the demo: one RBAC-001 whose
+    // evidence names what else that implies, not nine findings.
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo");
+    let jenkins = json!({"kind": "ServiceAccount", "namespace": "ci", "name": "jenkins"});
+    let on_jenkins = |r: &Value| -> Vec<Value> {
+        r["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter(|f| f["subject"] == jenkins)
+            .cloned()
+            .collect()
+    };
+    let folded = audit_json(&demo, &[]);
+    let mine = on_jenkins(&folded);
+    assert_eq!(mine.len(), 1, "{mine:?}");
+    assert_eq!(mine[0]["rule"], "RBAC-001");
+    let also: Vec<&str> = mine[0]["evidence"]
+        .as_array()
+        .expect("evidence")
+        .iter()
+        .filter_map(|e| e.as_str()?.strip_prefix("also: "))
+        .collect();
+    assert!(
+        also.contains(
+            &"RBAC-002 (high) ServiceAccount ci/jenkins can read Secrets in every namespace"
+        ),
+        "{also:?}"
+    );
+    assert_eq!(also.len(), 8, "{also:?}");
+    // Other subjects keep their narrower findings.
+    assert!(has(
+        &folded,
+        "RBAC-003",
+        &json!({"kind": "ServiceAccount", "namespace": "ci", "name": "deployer"})
+    ));
+    let all = audit_json(&demo, &["--all-rules"]);
+    let mut rules: Vec<String> = on_jenkins(&all)
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap_or_default().to_string())
+        .collect();
+    rules.sort();
+    assert_eq!(
+        rules,
+        [
+            "RBAC-001", "RBAC-002", "RBAC-003", "RBAC-004", "RBAC-005", "RBAC-006", "RBAC-008",
+            "RBAC-011", "RBAC-013"
+        ]
+    );
+    let total = |r: &Value| r["findings"].as_array().map_or(0, Vec::len);
+    assert_eq!(total(&all), total(&folded) + 8);
+}
+
+#[test]
+fn sarif_driver_links_to_the_tool() {
+    // The SARIF multitool's validator warns when tool.driver.informationUri is
+    // missing, and code-scanning dashboards link the tool's name to it; SARIF
+    // 2.1.0 (3.19.17) requires an absolute URI.
+    let dir = fixtures().join("rbac-and-auth");
+    let sarif: Value = serde_json::from_slice(
+        &iamscope(&[
+            "audit",
+            "--from",
+            dir.to_str().expect("path"),
+            "--format",
+            "sarif",
+        ])
+        .stdout,
+    )
+    .expect("sarif json");
+    let uri = sarif["runs"][0]["tool"]["driver"]["informationUri"]
+        .as_str()
+        .expect("tool.driver.informationUri");
+    assert!(
+        uri.starts_with("https://") && uri.len() > "https://".len(),
+        "{uri}"
+    );
+    assert_eq!(uri, env!("CARGO_PKG_HOMEPAGE"));
+}
+
 // ------------------------------------------------------------------ exit codes and errors
 
 #[test]

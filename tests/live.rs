@@ -527,6 +527,12 @@ fn live_audit_equals_snapshot_of_same_state_and_is_read_only() {
         .filter(|p| p.contains("/configmaps"))
         .collect();
     assert_eq!(gets, ["/api/v1/namespaces/kube-system/configmaps/aws-auth"]);
+    // One short probe (GET /version) before the lists, then nothing else.
+    assert_eq!(kube_log[0]["path"], "/version", "{}", kube_log[0]);
+    assert_eq!(
+        kube_log.iter().filter(|r| r["path"] == "/version").count(),
+        1
+    );
     assert_eq!(
         kube_log.len(),
         KINDS
@@ -535,7 +541,7 @@ fn live_audit_equals_snapshot_of_same_state_and_is_read_only() {
                 .div_ceil(PAGE_SIZE)
                 .max(1))
             .sum::<usize>()
-            + 2
+            + 3
     );
 
     let mut actions: BTreeMap<String, usize> = BTreeMap::new();
@@ -905,6 +911,51 @@ fn transient_faults_are_retried_and_exhausted_ones_reported() {
 }
 
 #[test]
+fn retries_are_reported_on_stderr_as_they_back_off() {
+    // A user waiting on a throttled or failing source sees why nothing moves:
+    // each back-off is a "retrying" line on standard error (also when it is not
+    // a terminal), from our Kubernetes retry loop and from the AWS SDK's.
+    let peers = Peers::start(&[
+        "--fault=k8s:namespaces:503:2",
+        "--fault=aws:iam:ListOpenIDConnectProviders:500:1",
+    ]);
+    let mut cmd = peers.iamscope();
+    cmd.args(["audit", "--format", "json", "--kubeconfig"])
+        .arg(peers.kubeconfig_list());
+    let out = assert_cmd::Command::from_std(cmd)
+        .timeout(Duration::from_secs(120))
+        .output()
+        .expect("run iamscope");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).expect("json report");
+    assert_eq!(status_of(&report, "kubernetes/namespaces"), "ok");
+    assert_eq!(status_of(&report, "aws/oidc-providers"), "ok");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let retries: Vec<&str> = stderr.lines().filter(|l| l.contains("retrying")).collect();
+    for attempt in [1, 2] {
+        assert!(
+            retries.iter().any(
+                |l| l.starts_with("iamscope: kubernetes/namespaces: retrying in ")
+                    && l.contains(&format!("(attempt {attempt} of 5: 503"))
+            ),
+            "attempt {attempt}: {retries:?}"
+        );
+    }
+    assert!(
+        retries.contains(
+            &"iamscope: aws/oidc-providers: retrying (attempt 1 of 5: iam:ListOpenIDConnectProviders HTTP 500)"
+        ),
+        "{retries:?}"
+    );
+    // Only the failed attempts, no other source.
+    assert_eq!(retries.len(), 3, "{retries:?}");
+}
+
+#[test]
 fn slow_answers_are_retried_then_time_out_without_a_hang() {
     const TIMEOUT: u64 = 4;
     let peers = Peers::start(&[
@@ -971,6 +1022,182 @@ fn slow_answers_are_retried_then_time_out_without_a_hang() {
         "slow: pods {pods:?}, GetAccountAuthorizationDetails {:?}, audit took {took:?}",
         faults_of(&aws["GetAccountAuthorizationDetails"])
     );
+}
+
+#[test]
+fn eks_cluster_found_by_its_endpoint_when_nothing_names_it() {
+    // The kubeconfig's context `kind-test` names no cluster (static token, no
+    // ARN, no exec plugin); its server is the endpoint of prod-eks, one of two
+    // clusters of the account. Without --cluster-name, the EKS sources are read.
+    let peers = Peers::start(&["--endpoint-is-kube"]);
+    let mut cmd = peers.iamscope();
+    cmd.args([
+        "audit",
+        "--format",
+        "json",
+        "--context",
+        "kind-test",
+        "--region",
+        "us-east-1",
+        "--kubeconfig",
+    ])
+    .arg(peers.kubeconfig_list());
+    let report = run_json(cmd, "live audit of a cluster named only by its endpoint");
+    let cov = coverage(&report);
+    for source in [
+        "aws/eks-cluster",
+        "aws/eks-access-entries",
+        "aws/eks-pod-identity-associations",
+    ] {
+        assert_eq!(cov[source].0, "ok", "{source}: {}", cov[source].1);
+    }
+    assert_eq!(report["source"]["cluster"], "prod-eks");
+    // EKS findings come from it: the demo's public endpoint open to 0.0.0.0/0.
+    assert!(
+        findings(&report)
+            .iter()
+            .any(|f| f["rule"] == "AUTH-006" && f["subject"]["name"] == "prod-eks"),
+        "{:?}",
+        findings(&report)
+    );
+    // Found with read-only calls: one ListClusters, a DescribeCluster per cluster.
+    let aws = aws_by_action(&peers);
+    assert_eq!(aws["ListClusters"].len(), 1);
+    let described: Vec<&str> = aws["DescribeCluster"]
+        .iter()
+        .map(|r| r["path"].as_str().unwrap_or_default())
+        .collect();
+    assert!(
+        described.contains(&"/clusters/staging-eks") && described.contains(&"/clusters/prod-eks"),
+        "{described:?}"
+    );
+    for r in peers.requests("aws-requests.jsonl") {
+        let action = r["action"].as_str().unwrap_or_default();
+        assert!(
+            ["Get", "List", "Describe"]
+                .iter()
+                .any(|p| action.starts_with(p)),
+            "{r}"
+        );
+    }
+
+    // Without a region to look in, the old advice stands: name the cluster.
+    let mut cmd = peers.iamscope();
+    cmd.args([
+        "audit",
+        "--format",
+        "json",
+        "--context",
+        "kind-test",
+        "--kubeconfig",
+    ])
+    .arg(peers.kubeconfig_list());
+    let report = run_json(cmd, "live audit without a region");
+    let (status, detail) = &coverage(&report)["aws/eks-cluster"];
+    assert_eq!(status, "not-observable", "{detail}");
+    assert!(detail.contains("--cluster-name"), "{detail}");
+}
+
+/// A TCP listener on loopback that accepts connections and never answers
+/// (not even the TLS handshake), as a hung API server or a black-holing proxy.
+/// It holds what it accepted until dropped.
+struct Frozen {
+    port: u16,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Frozen {
+    fn start() -> Frozen {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let port = listener.local_addr().expect("addr").port();
+        listener.set_nonblocking(true).expect("nonblocking");
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((conn, _)) => held.push(conn),
+                    Err(_) => std::thread::sleep(Duration::from_millis(20)),
+                }
+            }
+        });
+        Frozen { port, stop }
+    }
+}
+
+impl Drop for Frozen {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+#[test]
+fn an_api_server_that_never_answers_is_reported_at_once() {
+    // Before the probe, each kind waited for its own time: about 9 minutes with
+    // the defaults. Now one GET /version (10 s) tells, and the AWS side is
+    // still audited.
+    let peers = Peers::start(&[]);
+    let frozen = Frozen::start();
+    let kubeconfig = peers.path("kubeconfig-frozen");
+    write_private(
+        &kubeconfig,
+        &format!(
+            "apiVersion: v1\nkind: Config\ncurrent-context: frozen\ncontexts:\n- name: frozen\n  context: {{cluster: frozen, user: u}}\nclusters:\n- name: frozen\n  cluster: {{server: \"https://127.0.0.1:{}\", certificate-authority: {}}}\nusers:\n- name: u\n  user: {{token: iamscope-test-token}}\n",
+            frozen.port,
+            peers.get("ca")
+        ),
+    );
+    let started = Instant::now();
+    let mut cmd = peers.iamscope();
+    // The default per-source time: the probe, not it, must bound the wait.
+    cmd.env_remove("IAMSCOPE_TIMEOUT_SECS")
+        .args([
+            "audit",
+            "--format",
+            "json",
+            "--cluster-name",
+            "prod-eks",
+            "--region",
+            "us-east-1",
+            "--kubeconfig",
+        ])
+        .arg(&kubeconfig);
+    let report = run_json(cmd, "live audit of an API server that never answers");
+    let took = started.elapsed();
+    let cov = coverage(&report);
+    for source in KINDS
+        .iter()
+        .map(|(plural, _)| format!("kubernetes/{plural}"))
+        .chain([
+            "kubernetes/aws-auth".to_string(),
+            "kubernetes/secrets".to_string(),
+        ])
+    {
+        let (status, detail) = &cov[&source];
+        assert_eq!(status, "error", "{source}: {detail}");
+        assert!(
+            detail.starts_with(&format!(
+                "the API server at https://127.0.0.1:{} does not answer: GET /version got no answer within 10s, so nothing was listed",
+                frozen.port
+            )),
+            "{source}: {detail}"
+        );
+    }
+    assert_eq!(
+        cov["aws/eks-cluster"].0, "ok",
+        "{}",
+        cov["aws/eks-cluster"].1
+    );
+    assert!(
+        findings(&report).iter().any(|f| f["rule"] == "AUTH-006"),
+        "the AWS side is still audited"
+    );
+    assert!(
+        took < Duration::from_secs(30),
+        "a frozen API server held the audit for {took:?}"
+    );
+    eprintln!("frozen API server reported after {took:?}");
 }
 
 /// The service-account directory of a pod, made for one test and removed after

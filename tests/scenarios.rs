@@ -122,6 +122,7 @@ fn report_does_not_depend_on_the_order_objects_are_listed_in() {
     let inv = iamscope::source::snapshot::read_dir(&dir).expect("demo");
     let opts = Options {
         include_system: false,
+        all_rules: false,
         now: "2026-11-29T00:00:00Z".parse().expect("timestamp"),
         ..Options::default()
     };

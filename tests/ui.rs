@@ -14,6 +14,7 @@ fn model(include_system: bool) -> Model {
     let inv = iamscope::source::demo::read().expect("demo snapshot");
     let opts = Options {
         include_system,
+        all_rules: false,
         // Fixed "now" so age-based findings do not drift.
         now: "2026-11-29T00:00:00Z".parse().expect("timestamp"),
         ..Options::default()

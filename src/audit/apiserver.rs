@@ -16,49 +16,197 @@ const BOOL_FLAGS: [&str; 4] = [
 #[derive(Debug, Default)]
 pub struct Flags {
     pub values: Vec<(String, String)>,
+    /// Arguments kube-apiserver would refuse to start with: what remains is
+    /// still read (the audit judges the command line as its author meant it),
+    /// and these are reported as coverage problems and in the evidence of the
+    /// findings that rest on them.
+    pub refused: Vec<Refused>,
 }
+
+/// One argument kube-apiserver would refuse (its flag parser, pflag, or its
+/// own check that it takes no positional arguments).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    /// Position on the command line, from 1 (the program name is 1).
+    pub position: usize,
+    /// The argument as written.
+    pub arg: String,
+    /// The flag it belongs to, or that it follows (`--anonymous-auth =false`).
+    pub flag: Option<String>,
+    pub why: String,
+    /// kube-apiserver exits on it; a trailing `--` is only not a flag.
+    pub fatal: bool,
+}
+
+impl Refused {
+    /// `argument 3 "=false": not a flag …`, for problems and evidence; Debug
+    /// quoting shows a NUL or a control character instead of printing it.
+    pub fn describe(&self) -> String {
+        format!("argument {} {:?}: {}", self.position, self.arg, self.why)
+    }
+}
+
+/// The values Go's `strconv.ParseBool` accepts, which pflag uses for booleans.
+fn go_bool(v: &str) -> bool {
+    matches!(
+        v,
+        "1" | "t" | "T" | "TRUE" | "true" | "True" | "0" | "f" | "F" | "FALSE" | "false" | "False"
+    )
+}
+
+const POSITIONAL: &str = "not a flag, and kube-apiserver takes no positional arguments";
 
 impl Flags {
     /// Accepts `--flag=value`, `--flag value` and bare boolean `--flag`; the
-    /// program name and stray words are skipped.
+    /// program name is skipped. Anything else is kept in `refused`.
     pub fn parse(args: &[String]) -> Flags {
         let mut values = Vec::new();
+        let mut refused = Vec::new();
+        // The flag just read, for a stray word right after it: `--anonymous-auth
+        // =false` is most likely meant as that flag's value.
+        let mut last: Option<String> = None;
+        // `--authorization-mode=` given empty: refused only if no mode is given anywhere.
+        let mut empty_modes: Vec<(usize, String)> = Vec::new();
         let mut i = 0;
         while i < args.len() {
-            let a = args[i].trim();
+            let raw = &args[i];
+            let a = raw.trim();
             i += 1;
-            let Some(body) = a
-                .strip_prefix("--")
-                .or_else(|| a.strip_prefix('-').filter(|b| b.len() > 1))
-            else {
+            let mut refuse = |flag: Option<String>, why: String| {
+                refused.push(Refused {
+                    position: i,
+                    arg: raw.clone(),
+                    flag,
+                    why,
+                    fatal: true,
+                });
+            };
+            let body = a.strip_prefix("--").or_else(|| a.strip_prefix('-'));
+            let name_of = |b: &str| b.split_once('=').map_or(b, |(k, _)| k).to_string();
+            let nul = a.contains('\0');
+            if nul {
+                // No command line can carry a NUL: exec(2) ends the argument there.
+                let flag = body.map(name_of).filter(|n| !n.is_empty());
+                refuse(
+                    flag,
+                    "holds a NUL byte, which no command line can carry (the container runtime cannot start it as written)".into(),
+                );
+            }
+            if a == "--" {
+                let words_after = args[i..].iter().any(|w| !w.trim().is_empty());
+                refused.push(Refused {
+                    position: i,
+                    arg: raw.clone(),
+                    flag: None,
+                    why: if words_after {
+                        "`--` ends the flags: kube-apiserver reads every word after it as a positional argument, and takes none".into()
+                    } else {
+                        "`--` ends the flags, and nothing follows it".into()
+                    },
+                    fatal: words_after,
+                });
+                last = None;
+                continue;
+            }
+            let Some(body) = body else {
+                // The program name, and empty arguments, which kube-apiserver ignores.
+                if i > 1 && !a.is_empty() {
+                    refuse(last.take(), POSITIONAL.into());
+                }
                 continue;
             };
-            if let Some((k, v)) = body.split_once('=') {
-                values.push((k.to_string(), v.to_string()));
+            if body.is_empty() {
+                refuse(None, format!("a lone `-` is {POSITIONAL}"));
+                last = None;
+                continue;
+            }
+            let (name, inline) = match body.split_once('=') {
+                Some((k, v)) => (k, Some(v)),
+                None => (body, None),
+            };
+            if name.is_empty() || name.starts_with('-') || name.starts_with('=') {
+                refuse(None, "bad flag syntax: no flag name".into());
+                last = None;
+                continue;
+            }
+            if let Some(v) = inline {
+                if BOOL_FLAGS.contains(&name) && !go_bool(v) && !nul {
+                    refuse(
+                        Some(name.to_string()),
+                        format!(
+                            "{v:?} is not a boolean; kube-apiserver accepts only true or false here"
+                        ),
+                    );
+                }
+                if name == "authorization-mode" && v.trim().is_empty() {
+                    empty_modes.push((i, raw.clone()));
+                }
+                values.push((name.to_string(), v.to_string()));
+                last = Some(name.to_string());
                 continue;
             }
             let next = args.get(i).map(|s| s.trim());
             let takes_next = match next {
                 None => false,
                 Some(n) if n.starts_with('-') => false,
-                Some(n) if BOOL_FLAGS.contains(&body) => {
+                Some(n) if BOOL_FLAGS.contains(&name) => {
                     n.eq_ignore_ascii_case("true") || n.eq_ignore_ascii_case("false")
                 }
                 Some(_) => true,
             };
             if takes_next {
-                values.push((body.to_string(), next.unwrap_or_default().to_string()));
+                let v = next.unwrap_or_default();
+                if BOOL_FLAGS.contains(&name) {
+                    // Read as its author meant it, but pflag gives a boolean its
+                    // value only after `=`: the word is a positional argument.
+                    refused.push(Refused {
+                        position: i + 1,
+                        arg: args[i].clone(),
+                        flag: Some(name.to_string()),
+                        why: format!("a boolean takes its value only as --{name}={v}; as a separate word it is {POSITIONAL}"),
+                        fatal: true,
+                    });
+                }
+                if name == "authorization-mode" && v.is_empty() {
+                    empty_modes.push((i, raw.clone()));
+                }
+                values.push((name.to_string(), v.to_string()));
                 i += 1;
             } else {
-                let v = if BOOL_FLAGS.contains(&body) {
+                let v = if BOOL_FLAGS.contains(&name) {
                     "true"
                 } else {
                     ""
                 };
-                values.push((body.to_string(), v.to_string()));
+                if name == "authorization-mode" {
+                    empty_modes.push((i, raw.clone()));
+                }
+                values.push((name.to_string(), v.to_string()));
             }
+            last = Some(name.to_string());
         }
-        Flags { values }
+        let mut flags = Flags { values, refused };
+        if flags.list("authorization-mode").is_empty() {
+            for (position, arg) in empty_modes {
+                flags.refused.push(Refused {
+                    position,
+                    arg,
+                    flag: Some("authorization-mode".into()),
+                    why: "no authorization mode: kube-apiserver requires at least one and exits"
+                        .into(),
+                    fatal: true,
+                });
+            }
+            flags.refused.sort_by_key(|r| r.position);
+        }
+        flags
+    }
+
+    /// The refused arguments a finding about `flag` rests on.
+    pub fn refused_for<'a>(&'a self, flag: &'a str) -> impl Iterator<Item = &'a Refused> + 'a {
+        self.refused
+            .iter()
+            .filter(move |r| r.flag.as_deref() == Some(flag))
     }
 
     /// The effective value: the last occurrence wins, as for kube-apiserver's string flags.
@@ -129,9 +277,17 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         "the kube-apiserver command line (unit file or manifest)"
     };
     let finding = |rule: &'static str, sev: Severity, title: String, flag: &str, fix: String| {
-        Finding::new(rule, sev, subject.clone(), title)
-            .evidence(format!("{origin}: {}", flags.show(flag)))
-            .remediation(format!("In {manifest}: {fix}"))
+        let mut f = Finding::new(rule, sev, subject.clone(), title)
+            .evidence(format!("{origin}: {}", flags.show(flag)));
+        // The server would not start with this command line, so what it would
+        // really do is unknown: the finding reads the argument as meant, and says so.
+        for r in flags.refused_for(flag) {
+            f = f.evidence(format!(
+                "kube-apiserver would refuse {} and not start with this command line; this finding reads it as written",
+                r.describe()
+            ));
+        }
+        f.remediation(format!("In {manifest}: {fix}"))
     };
 
     match flags.get("anonymous-auth") {
@@ -295,6 +451,38 @@ mod tests {
         let bare = Flags::parse(&v(&["--anonymous-auth", "--client-ca-file=/ca"]));
         assert_eq!(bare.get("anonymous-auth"), Some("true"));
         assert!(bare.is_set("client-ca-file"));
+    }
+
+    #[test]
+    fn refused_arguments_are_kept_with_their_flag() {
+        let f = Flags::parse(&v(&[
+            "kube-apiserver",
+            "--anonymous-auth",
+            "=false",
+            "--service-account-lookup=maybe",
+            "-v",
+            "2",
+            "--authorization-mode=",
+        ]));
+        let got: Vec<(usize, Option<&str>)> = f
+            .refused
+            .iter()
+            .map(|r| (r.position, r.flag.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (3, Some("anonymous-auth")),
+                (4, Some("service-account-lookup")),
+                (7, Some("authorization-mode")),
+            ]
+        );
+        // What remains is read as written: a short flag with its value.
+        assert_eq!(f.get("v"), Some("2"));
+        assert_eq!(f.get("anonymous-auth"), Some("true"));
+        // A later mode makes an empty one harmless.
+        let later = Flags::parse(&v(&["--authorization-mode=", "--authorization-mode=RBAC"]));
+        assert!(later.refused.is_empty(), "{:?}", later.refused);
     }
 
     #[test]

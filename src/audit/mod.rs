@@ -409,6 +409,9 @@ fn rule_order(a: &str, b: &str) -> Ordering {
 pub struct Options {
     /// Report grants made by Kubernetes' own bootstrap bindings too.
     pub include_system: bool,
+    /// Report each narrower RBAC rule of a cluster-admin subject as its own
+    /// finding, instead of folding them into its RBAC-001 (`--all-rules`).
+    pub all_rules: bool,
     /// "Now", for age-based rules (IAM-006); fixed in tests.
     pub now: jiff::Timestamp,
     /// How many related subjects a finding lists (`None`: all of them).
@@ -419,6 +422,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             include_system: false,
+            all_rules: false,
             now: jiff::Timestamp::now(),
             max_related: Some(MAX_RELATED),
         }

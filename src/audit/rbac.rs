@@ -335,7 +335,11 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         if rows.is_empty() {
             continue;
         }
+        let start = out.len();
         check_subject(&engine, &iam, &principal, &rows, ctx.opts.max_related, out);
+        if !ctx.opts.all_rules {
+            fold_into_admin(out, start);
+        }
     }
     check_secrets(ctx, &iam, out);
 }
@@ -726,6 +730,23 @@ fn check_subject(
     }
 }
 
+/// A cluster admin can do everything the narrower subject rules look for, so
+/// listing each as a finding of its own only buries the one that matters: the
+/// findings of one subject (`out[start..]`, RBAC-001 first when raised) are
+/// folded into its RBAC-001, one evidence line each.
+fn fold_into_admin(out: &mut Vec<Finding>, start: usize) {
+    if out.get(start).is_none_or(|f| f.rule != "RBAC-001") {
+        return;
+    }
+    let folded: Vec<Finding> = out.drain(start + 1..).collect();
+    let admin = &mut out[start];
+    for f in folded {
+        admin
+            .evidence
+            .push(format!("also: {} ({}) {}", f.rule, f.severity, f.title));
+    }
+}
+
 /// Service accounts with an IAM role inside the scopes of these grants.
 /// `names` may restrict a grant to some service-account names.
 fn iam_targets(
@@ -1001,9 +1022,14 @@ mod tests {
     use crate::policy::rbac::test_support::*;
 
     fn run(inv: &Inventory, include_system: bool) -> Vec<Finding> {
+        run_with(inv, include_system, true)
+    }
+
+    fn run_with(inv: &Inventory, include_system: bool, all_rules: bool) -> Vec<Finding> {
         let graph = Graph::build(inv);
         let opts = Options {
             include_system,
+            all_rules,
             ..Options::default()
         };
         let ctx = Context {
@@ -1067,6 +1093,56 @@ mod tests {
             f.remediation
                 .contains("kubectl delete clusterrolebinding jenkins-admin")
         );
+    }
+
+    #[test]
+    fn cluster_admin_gets_one_finding_with_the_rest_folded_in() {
+        let mut inv = base();
+        inv.bindings.push(crb(
+            "jenkins-admin",
+            "cluster-admin",
+            vec![sa("ci", "jenkins")],
+        ));
+        inv.bindings.push(rb(
+            "dev",
+            "dev-edit",
+            "ClusterRole",
+            "cluster-admin",
+            vec![sa("dev", "builder")],
+        ));
+        let out = run_with(&inv, false, false);
+        let jenkins = sa_subject("ci", "jenkins");
+        assert_eq!(rules_on(&out, &jenkins), vec!["RBAC-001"]);
+        let f = find(&out, "RBAC-001", &jenkins).unwrap();
+        let also: Vec<&str> = f
+            .evidence
+            .iter()
+            .filter_map(|e| e.strip_prefix("also: "))
+            .collect();
+        for r in [
+            "RBAC-002", "RBAC-003", "RBAC-004", "RBAC-005", "RBAC-006", "RBAC-008", "RBAC-011",
+            "RBAC-013",
+        ] {
+            assert_eq!(
+                also.iter().filter(|l| l.starts_with(r)).count(),
+                1,
+                "{r} not folded once into {also:?}"
+            );
+        }
+        assert!(
+            also.contains(
+                &"RBAC-003 (critical) ServiceAccount ci/jenkins can escalate its privileges through RBAC"
+            ),
+            "{also:?}"
+        );
+        // A subject that is not cluster admin keeps each of its findings.
+        let builder = rules_on(&out, &sa_subject("dev", "builder"));
+        assert!(builder.contains(&"RBAC-003") && builder.contains(&"RBAC-004"));
+        // --all-rules keeps each as before.
+        let all = run_with(&inv, false, true);
+        assert_eq!(rules_on(&all, &jenkins).len(), 9);
+        let f = find(&all, "RBAC-001", &jenkins).unwrap();
+        assert!(!f.evidence.iter().any(|e| e.starts_with("also: ")));
     }
 
     #[test]

@@ -337,6 +337,8 @@ pub struct SecretMeta {
 pub struct ApiServerFlags {
     /// Where they were read: `pod kube-system/kube-apiserver-cp-1` or `kube-apiserver.flags`.
     pub origin: String,
+    /// The snapshot file they were read from, for coverage problems.
+    pub file: String,
     pub args: Vec<String>,
 }
 

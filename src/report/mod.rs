@@ -10,6 +10,8 @@ use crate::model::Inventory;
 
 pub const TOOL_NAME: &str = "iamscope";
 pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
+/// Where users read about the tool: Cargo.toml's `homepage`, so there is one place to change it.
+pub const TOOL_URI: &str = env!("CARGO_PKG_HOMEPAGE");
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {

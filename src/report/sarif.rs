@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Report, TOOL_NAME, TOOL_VERSION};
+use super::{Report, TOOL_NAME, TOOL_URI, TOOL_VERSION};
 use crate::audit::{Severity, catalog};
 
 fn level(s: Severity) -> &'static str {
@@ -87,6 +87,9 @@ pub fn to_value(r: &Report) -> Value {
             "tool": {"driver": {
                 "name": TOOL_NAME,
                 "version": TOOL_VERSION,
+                // Validators (the SARIF multitool) warn without it, and code-scanning
+                // dashboards link the tool's name to it.
+                "informationUri": TOOL_URI,
                 "rules": rules,
             }},
             "results": results,

@@ -26,6 +26,9 @@ pub struct Plan {
     pub profile: Option<String>,
     pub region: Option<String>,
     pub cluster: ClusterPlan,
+    /// The API server URL of the kubeconfig, to find the EKS cluster by its
+    /// endpoint when nothing names it.
+    pub server: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -66,8 +69,33 @@ impl Plan {
             profile: target.profile.clone().or_else(|| hint.profile.clone()),
             region: target.region.clone().or_else(|| hint.region.clone()),
             cluster,
+            server: hint.server.clone(),
         }
     }
+}
+
+/// `scheme://host:port` of a URL, lower-cased, with https' default port, so
+/// that `https://X.eks.amazonaws.com/` and `https://x.eks.amazonaws.com:443`
+/// are the same endpoint.
+fn endpoint_key(url: &str) -> Option<String> {
+    let (scheme, rest) = url.trim().split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    let authority = rest.split(['/', '?', '#']).next()?.to_ascii_lowercase();
+    if authority.is_empty() {
+        return None;
+    }
+    // An IPv6 literal keeps its colons inside brackets.
+    let has_port = if authority.starts_with('[') {
+        authority.contains("]:")
+    } else {
+        authority.contains(':')
+    };
+    let authority = match (has_port, scheme.as_str()) {
+        (false, "https") => format!("{authority}:443"),
+        (false, "http") => format!("{authority}:80"),
+        _ => authority,
+    };
+    Some(format!("{scheme}://{authority}"))
 }
 
 type Fail = (Status, String);
@@ -550,13 +578,95 @@ macro_rules! pages {
     }};
 }
 
+/// Tells the progress channel of each AWS SDK retry: after an attempt that
+/// failed the way the SDK's standard retry tries again (throttling, 5xx, no
+/// answer), as its back-off begins. The SDK retries inside one call, so
+/// without this a throttled source looks stuck.
+#[derive(Debug)]
+struct RetryReporter {
+    tx: tokio::sync::mpsc::UnboundedSender<Progress>,
+}
+
+impl aws_sdk_iam::config::Intercept for RetryReporter {
+    fn name(&self) -> &'static str {
+        "iamscope-retry-reporter"
+    }
+
+    fn read_after_attempt(
+        &self,
+        ctx: &aws_sdk_iam::config::interceptors::FinalizerInterceptorContextRef<'_>,
+        _rc: &aws_sdk_iam::config::RuntimeComponents,
+        cfg: &mut aws_sdk_iam::config::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        use aws_smithy_runtime_api::client::orchestrator::Metadata;
+        use aws_smithy_runtime_api::client::retries::RequestAttempts;
+        let Some(Err(error)) = ctx.output_or_error() else {
+            return Ok(());
+        };
+        let attempt = cfg.load::<RequestAttempts>().map_or(1, |a| a.attempts());
+        if attempt >= AWS_MAX_ATTEMPTS {
+            return Ok(());
+        }
+        // The classes the standard retry classifier retries; others end the call.
+        let why = match ctx.response() {
+            Some(r) => {
+                let code = r.status().as_u16();
+                let throttled = r
+                    .body()
+                    .bytes()
+                    .is_some_and(|b| memchr::memmem::find(b, b"Throttl").is_some());
+                if !(matches!(code, 429 | 500 | 502 | 503 | 504) || throttled) {
+                    return Ok(());
+                }
+                if throttled {
+                    format!("throttled (HTTP {code})")
+                } else {
+                    format!("HTTP {code}")
+                }
+            }
+            None if error.is_timeout_error() => "no answer in time".to_string(),
+            None if error.is_connector_error() => "the connection failed".to_string(),
+            // Anything else without an answer (signing, a bad request) is not retried.
+            None => return Ok(()),
+        };
+        let (service, op) = cfg
+            .load::<Metadata>()
+            .map(|m| (m.service().to_ascii_lowercase(), m.name().to_string()))
+            .unwrap_or_default();
+        let _ = self.tx.send(Progress::Retrying {
+            source: source_of(&service, &op).to_string(),
+            attempt,
+            of: AWS_MAX_ATTEMPTS,
+            wait: None,
+            why: format!("{service}:{op} {why}"),
+        });
+        Ok(())
+    }
+}
+
+/// The coverage source an AWS operation reads for.
+fn source_of(service: &str, op: &str) -> &'static str {
+    match (service, op) {
+        (s, _) if s.contains("sts") => SRC_STS,
+        (_, "ListOpenIDConnectProviders" | "GetOpenIDConnectProvider") => SRC_OIDC,
+        (s, _) if s.contains("iam") => SRC_IAM,
+        (_, op) if op.contains("AccessEntr") || op.contains("AccessPolic") => SRC_ACCESS,
+        (_, op) if op.contains("PodIdentity") => SRC_PODID,
+        _ => SRC_EKS,
+    }
+}
+
 struct Clients {
     sts: aws_sdk_sts::Client,
     iam: aws_sdk_iam::Client,
     eks: Option<aws_sdk_eks::Client>,
 }
 
-async fn clients(plan: &Plan, limits: &Limits) -> (Clients, Option<String>) {
+async fn clients(
+    plan: &Plan,
+    limits: &Limits,
+    retries: tokio::sync::mpsc::UnboundedSender<Progress>,
+) -> (Clients, Option<String>) {
     // One attempt gets a third of the source's time (1 s to 60 s), so that a
     // stalled call is retried while time remains; the source's own timeout
     // (`timed`) bounds the whole.
@@ -582,14 +692,26 @@ async fn clients(plan: &Plan, limits: &Limits) -> (Clients, Option<String>) {
     let sts = aws_sdk_sts::Client::from_conf(
         aws_sdk_sts::config::Builder::from(&conf)
             .region(global.clone())
+            .interceptor(RetryReporter {
+                tx: retries.clone(),
+            })
             .build(),
     );
     let iam = aws_sdk_iam::Client::from_conf(
         aws_sdk_iam::config::Builder::from(&conf)
             .region(global)
+            .interceptor(RetryReporter {
+                tx: retries.clone(),
+            })
             .build(),
     );
-    let eks = region.as_ref().map(|_| aws_sdk_eks::Client::new(&conf));
+    let eks = region.as_ref().map(|_| {
+        aws_sdk_eks::Client::from_conf(
+            aws_sdk_eks::config::Builder::from(&conf)
+                .interceptor(RetryReporter { tx: retries })
+                .build(),
+        )
+    });
     (Clients { sts, iam, eks }, region)
 }
 
@@ -600,8 +722,32 @@ pub async fn collect(
     limits: &Limits,
     progress: &(dyn Fn(Progress) + Send + Sync),
 ) -> Collected {
+    // The SDK's retries arrive on a channel (its interceptors must be 'static);
+    // they are passed on while the collection runs, and the rest after it.
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let work = collect_with(plan, limits, progress, tx);
+    tokio::pin!(work);
+    loop {
+        tokio::select! {
+            out = &mut work => {
+                while let Ok(p) = rx.try_recv() {
+                    progress(p);
+                }
+                return out;
+            }
+            Some(p) = rx.recv() => progress(p),
+        }
+    }
+}
+
+async fn collect_with(
+    plan: &Plan,
+    limits: &Limits,
+    progress: &(dyn Fn(Progress) + Send + Sync),
+    retries: tokio::sync::mpsc::UnboundedSender<Progress>,
+) -> Collected {
     let mut out = Collected::default();
-    let (c, region) = clients(plan, limits).await;
+    let (c, region) = clients(plan, limits, retries).await;
 
     let sts = timed(limits, SRC_STS, progress, sts_identity(&c.sts)).await;
     match sts {
@@ -618,6 +764,7 @@ pub async fn collect(
         }
     }
 
+    let plan = &find_cluster(plan, &c, region.as_deref(), limits).await;
     let iam = timed(limits, SRC_IAM, progress, iam_details(&c.iam, limits));
     let oidc = timed(limits, SRC_OIDC, progress, oidc_providers(&c.iam, limits));
     let eks = eks_all(plan, &c, region.as_deref(), limits, progress);
@@ -637,6 +784,88 @@ pub async fn collect(
         Err((s, d)) => out.note(SRC_OIDC, s, d),
     }
     out.extend(eks);
+    out
+}
+
+/// The EKS cluster of this account and region whose endpoint is `server`:
+/// eks:ListClusters, then eks:DescribeCluster of each (read-only), for a
+/// kubeconfig that names no cluster (its server URL is all it has).
+async fn find_cluster_by_endpoint(
+    eks: &aws_sdk_eks::Client,
+    server: &str,
+    limits: &Limits,
+) -> Result<Option<String>, Fail> {
+    let Some(want) = endpoint_key(server) else {
+        return Ok(None);
+    };
+    let names = pages!(eks.list_clusters(), "eks:ListClusters", |p| p
+        .clusters()
+        .to_vec())?;
+    let endpoints = run_bounded(limits.parallel, names, |name| async move {
+        let o = eks
+            .describe_cluster()
+            .name(&name)
+            .send()
+            .await
+            .map_err(|e| classify(&e, &format!("eks:DescribeCluster {name}")))?;
+        let endpoint = o.cluster().and_then(|c| c.endpoint()).map(str::to_string);
+        Ok::<_, Fail>((name, endpoint))
+    })
+    .await;
+    for got in endpoints {
+        let (name, endpoint) = got?;
+        if endpoint.as_deref().and_then(endpoint_key).as_deref() == Some(want.as_str()) {
+            return Ok(Some(name));
+        }
+    }
+    Ok(None)
+}
+
+/// The plan with the cluster named, when the kubeconfig named none but its
+/// server URL is the endpoint of an EKS cluster of this account and region.
+async fn find_cluster(plan: &Plan, c: &Clients, region: Option<&str>, limits: &Limits) -> Plan {
+    let (ClusterPlan::Unknown { status, detail }, Some(server), Some(eks), Some(region)) =
+        (&plan.cluster, &plan.server, &c.eks, region)
+    else {
+        return plan.clone();
+    };
+    let found = match tokio::time::timeout(
+        limits.timeout,
+        find_cluster_by_endpoint(eks, server, limits),
+    )
+    .await
+    {
+        Ok(r) => r,
+        Err(_) => Err((
+            Status::Error,
+            format!(
+                "eks:ListClusters: no answer within {}s",
+                limits.timeout.as_secs()
+            ),
+        )),
+    };
+    let mut out = plan.clone();
+    out.cluster = match found {
+        Ok(Some(name)) => ClusterPlan::Named {
+            from: format!(
+                "the EKS cluster of region {region} whose endpoint is the kubeconfig's server {server} (eks:ListClusters, eks:DescribeCluster)"
+            ),
+            name,
+        },
+        Ok(None) => ClusterPlan::Unknown {
+            status: *status,
+            detail: format!(
+                "{detail} (no EKS cluster of this account in region {region} has the endpoint {server})"
+            ),
+        },
+        Err((_, why)) => ClusterPlan::Unknown {
+            status: *status,
+            detail: format!(
+                "{detail} (the cluster could not be looked up by its endpoint: {why}; eks:ListClusters and eks:DescribeCluster are needed for that)"
+            ),
+        },
+    };
+    tracing::debug!("cluster by endpoint {server}: {:?}", out.cluster);
     out
 }
 
@@ -1313,6 +1542,34 @@ mod tests {
         );
         assert_eq!(document("{\"a\":1}"), json!({"a": 1}));
         assert_eq!(document("not json"), json!("not json"));
+    }
+
+    #[test]
+    fn endpoints_compare_as_kubectl_would_reach_them() {
+        let eks = "https://A1B2C3.gr7.us-east-1.eks.amazonaws.com";
+        for same in [
+            "https://a1b2c3.gr7.us-east-1.eks.amazonaws.com/",
+            "https://A1B2C3.gr7.us-east-1.eks.amazonaws.com:443",
+            " HTTPS://A1B2C3.gr7.us-east-1.eks.amazonaws.com ",
+        ] {
+            assert_eq!(endpoint_key(same), endpoint_key(eks), "{same}");
+        }
+        for other in [
+            "https://A1B2C3.gr7.us-east-1.eks.amazonaws.com:8443",
+            "http://A1B2C3.gr7.us-east-1.eks.amazonaws.com",
+            "https://Z9.gr7.us-east-1.eks.amazonaws.com",
+        ] {
+            assert_ne!(endpoint_key(other), endpoint_key(eks), "{other}");
+        }
+        assert_eq!(
+            endpoint_key("https://[::1]:6443").as_deref(),
+            Some("https://[::1]:6443")
+        );
+        assert_eq!(
+            endpoint_key("https://[::1]").as_deref(),
+            Some("https://[::1]:443")
+        );
+        assert_eq!(endpoint_key("not a url"), None);
     }
 
     #[test]

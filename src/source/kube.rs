@@ -362,6 +362,17 @@ enum KubeFail {
 }
 
 impl KubeFail {
+    /// A few words for a progress line: `503 ServiceUnavailable`, `connection reset`.
+    fn short(&self) -> String {
+        match self {
+            KubeFail::Api { code, reason, .. } => format!("{code} {reason}"),
+            KubeFail::Transport(_) => "the connection failed".to_string(),
+            KubeFail::Slow(d) => format!("no answer within {}s", d.as_secs()),
+            KubeFail::Malformed(_) => "a malformed answer".to_string(),
+            KubeFail::Other(e) => e.chars().take(80).collect(),
+        }
+    }
+
     /// Worth another attempt: overload, server errors, broken connections, stalls.
     fn transient(&self) -> bool {
         match self {
@@ -387,21 +398,31 @@ impl Failed {
     }
 }
 
-/// Time bounds of one source's requests.
-#[derive(Debug, Clone, Copy)]
-struct Budget {
+/// Time bounds of one source's requests, and where its retries are reported.
+#[derive(Clone, Copy)]
+struct Budget<'p> {
     /// One attempt: a third of the source's time (1 s to 60 s), so that a
     /// stalled request is retried while time remains.
     attempt: Duration,
     /// The source's end: no retry is started that could not finish by then.
     deadline: Instant,
+    /// The coverage name of the source, for progress.
+    source: &'p str,
+    /// Told of each back-off, so that a waiting user sees why nothing moves.
+    progress: &'p (dyn Fn(Progress) + Send + Sync),
 }
 
-impl Budget {
-    fn new(limits: &Limits) -> Budget {
+impl<'p> Budget<'p> {
+    fn new(
+        limits: &Limits,
+        source: &'p str,
+        progress: &'p (dyn Fn(Progress) + Send + Sync),
+    ) -> Budget<'p> {
         Budget {
             attempt: (limits.timeout / 3).clamp(Duration::from_secs(1), Duration::from_secs(60)),
             deadline: Instant::now() + limits.timeout,
+            source,
+            progress,
         }
     }
 }
@@ -507,7 +528,7 @@ async fn fetch<T: DeserializeOwned>(
     client: &Client,
     path: &str,
     call: Call<'_>,
-    budget: Budget,
+    budget: Budget<'_>,
 ) -> Result<T, Failed> {
     let mut attempt = 0;
     loop {
@@ -539,6 +560,13 @@ async fn fetch<T: DeserializeOwned>(
         tracing::debug!(
             "kubernetes {path}: attempt {attempt} failed ({fail:?}); retrying in {delay:?}"
         );
+        (budget.progress)(Progress::Retrying {
+            source: budget.source.to_string(),
+            attempt,
+            of: MAX_ATTEMPTS,
+            wait: Some(delay),
+            why: fail.short(),
+        });
         tokio::time::sleep(delay).await;
     }
 }
@@ -638,7 +666,7 @@ async fn list_pages<T, F>(
     path: &str,
     first: ListParams,
     metadata: bool,
-    budget: Budget,
+    budget: Budget<'_>,
     keep: F,
 ) -> Result<Vec<Box<RawValue>>, Failed>
 where
@@ -688,7 +716,7 @@ async fn list_all(
     client: &Client,
     ar: &ApiResource,
     page_size: u32,
-    budget: Budget,
+    budget: Budget<'_>,
 ) -> Result<Vec<Box<RawValue>>, Failed> {
     let path = DynamicObject::url_path(ar, None);
     let lp = ListParams::default().limit(page_size);
@@ -714,7 +742,7 @@ async fn list_all(
 async fn list_token_secrets(
     client: &Client,
     page_size: u32,
-    budget: Budget,
+    budget: Budget<'_>,
 ) -> Result<Vec<Box<RawValue>>, Failed> {
     let path = Secret::url_path(&(), None);
     let lp = ListParams::default()
@@ -740,7 +768,7 @@ async fn list_token_secrets(
     .await
 }
 
-async fn get_aws_auth(client: &Client, budget: Budget) -> Result<Option<Value>, Failed> {
+async fn get_aws_auth(client: &Client, budget: Budget<'_>) -> Result<Option<Value>, Failed> {
     let ar = ApiResource::erase::<ConfigMap>(&());
     let path = DynamicObject::url_path(&ar, Some("kube-system"));
     let mut cm = match fetch::<DynamicObject>(client, &path, Call::Get("aws-auth"), budget).await {
@@ -796,12 +824,68 @@ enum Got {
     One(Option<Value>),
 }
 
+/// The time allowed to the first request (`GET /version`), `IAMSCOPE_PROBE_SECS`
+/// (default 10 s, never more than a source's time).
+fn probe_time(limits: &Limits) -> Duration {
+    std::env::var("IAMSCOPE_PROBE_SECS")
+        .ok()
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .filter(|&s| s > 0)
+        .map_or(Duration::from_secs(10), Duration::from_secs)
+        .min(limits.timeout)
+}
+
+/// One short request before the lists: an API server that accepts connections
+/// but never answers would otherwise hold every kind for its whole time (about
+/// 9 minutes with the defaults). Any answer, even an error, means it answers;
+/// only silence stops the collection here. `Err` is the reason, for coverage.
+async fn probe(conn: &Connection, within: Duration) -> Result<(), String> {
+    match tokio::time::timeout(within, conn.client.apiserver_version()).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => {
+            // Refused, 401, 403, TLS errors: each list reports its own, precisely.
+            tracing::debug!("GET /version failed: {}", error_chain(&e));
+            Ok(())
+        }
+        Err(_) => Err(format!(
+            "the API server{} does not answer: GET /version got no answer within {}s, so nothing was listed; check that the kubeconfig's server is the API server and that it is up (`kubectl get --raw /version`; a credential plugin waiting for a login delays it too), or raise IAMSCOPE_PROBE_SECS for a very slow one",
+            conn.hint
+                .server
+                .as_deref()
+                .map(|s| format!(" at {s}"))
+                .unwrap_or_default(),
+            within.as_secs()
+        )),
+    }
+}
+
+/// Every Kubernetes source, marked as not collected for the same reason.
+fn all_failed(detail: &str, progress: &(dyn Fn(Progress) + Send + Sync)) -> Collected {
+    let mut out = Collected::default();
+    let sources = KUBE_KINDS
+        .iter()
+        .map(|(_, s)| *s)
+        .chain([SRC_AWS_AUTH, SRC_SECRETS]);
+    for source in sources {
+        out.note(source, Status::Error, detail);
+        progress(Progress::Finished {
+            source: source.to_string(),
+            status: Status::Error,
+            count: None,
+        });
+    }
+    out
+}
+
 /// Collect every Kubernetes source concurrently (bounded), each with a timeout.
 pub async fn collect(
     conn: &Connection,
     limits: &Limits,
     progress: &(dyn Fn(Progress) + Send + Sync),
 ) -> Collected {
+    if let Err(why) = probe(conn, probe_time(limits)).await {
+        return all_failed(&why, progress);
+    }
     let client = &conn.client;
     let mut jobs: Vec<Task> = kinds()
         .into_iter()
@@ -824,7 +908,7 @@ pub async fn collect(
         progress(Progress::Started {
             source: source.to_string(),
         });
-        let budget = Budget::new(limits);
+        let budget = Budget::new(limits, source, progress);
         let fut = async {
             match &job {
                 Task::Kind(_, ar) => list_all(client, ar, limits.page_size, budget)

@@ -33,6 +33,46 @@ pub enum Progress {
         status: Status,
         count: Option<usize>,
     },
+    /// Attempt `attempt` of `of` failed for a reason worth another try; the
+    /// next one starts after `wait` where it is known (sent as the back-off
+    /// begins; the AWS SDK computes its own back-off and does not tell).
+    Retrying {
+        source: String,
+        attempt: u32,
+        of: u32,
+        wait: Option<Duration>,
+        why: String,
+    },
+}
+
+impl Progress {
+    /// One line for a person: the UI's header, the CLI's standard error.
+    pub fn line(&self) -> String {
+        match self {
+            Progress::Started { source } => format!("reading {source}…"),
+            Progress::Finished {
+                source,
+                status,
+                count: Some(n),
+            } => format!("{source}: {} ({n})", status.as_str()),
+            Progress::Finished { source, status, .. } => {
+                format!("{source}: {}", status.as_str())
+            }
+            Progress::Retrying {
+                source,
+                attempt,
+                of,
+                wait,
+                why,
+            } => match wait {
+                Some(w) => format!(
+                    "{source}: retrying in {:.1}s (attempt {attempt} of {of}: {why})",
+                    w.as_secs_f64()
+                ),
+                None => format!("{source}: retrying (attempt {attempt} of {of}: {why})"),
+            },
+        }
+    }
 }
 
 /// The files a live collection writes into a snapshot directory, and reads.
@@ -370,3 +410,34 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), String> {
 
 /// Coverage names of the AWS side, for notes made before any call.
 pub const AWS_SOURCES: [&str; 6] = [SRC_STS, SRC_IAM, SRC_OIDC, SRC_EKS, SRC_ACCESS, SRC_PODID];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_lines_say_what_happens() {
+        let retry = Progress::Retrying {
+            source: "kubernetes/pods".into(),
+            attempt: 2,
+            of: 5,
+            wait: Some(Duration::from_millis(1500)),
+            why: "429 TooManyRequests".into(),
+        };
+        assert_eq!(
+            retry.line(),
+            "kubernetes/pods: retrying in 1.5s (attempt 2 of 5: 429 TooManyRequests)"
+        );
+        let sdk = Progress::Retrying {
+            source: "aws/iam".into(),
+            attempt: 1,
+            of: 5,
+            wait: None,
+            why: "iam:GetAccountAuthorizationDetails throttled (HTTP 400)".into(),
+        };
+        assert_eq!(
+            sdk.line(),
+            "aws/iam: retrying (attempt 1 of 5: iam:GetAccountAuthorizationDetails throttled (HTTP 400))"
+        );
+    }
+}

@@ -696,6 +696,7 @@ impl Reader<'_> {
                     args.extend(c.args.iter().cloned());
                     self.inv.apiserver = Some(ApiServerFlags {
                         origin: format!("pod kube-system/{}", pod.name),
+                        file: file.to_string(),
                         args,
                     });
                 }
@@ -724,7 +725,20 @@ impl Reader<'_> {
                 self.inv.bindings.push(b);
             }
             Obj::Secret(sm) => self.inv.secrets.push(sm),
-            Obj::AwsAuth(a) => self.inv.aws_auth = Some(a),
+            Obj::AwsAuth(a) => {
+                // A list that cannot be parsed is read but not judged: AUTH-003
+                // says so as a finding, and coverage must too, since none of its
+                // mappings reach the audit (who-can and PATH miss them).
+                for (key, err) in &a.unparsable {
+                    self.inv.coverage.problem(
+                        file,
+                        format!(
+                            "ConfigMap kube-system/aws-auth, data.{key}: cannot be parsed ({err}); none of its entries are read"
+                        ),
+                    );
+                }
+                self.inv.aws_auth = Some(a);
+            }
         }
         self.seen_keys.insert(key);
     }
@@ -1027,12 +1041,27 @@ impl Reader<'_> {
                 if self.inv.apiserver.is_none() {
                     self.inv.apiserver = Some(ApiServerFlags {
                         origin: name.to_string(),
+                        file: name.to_string(),
                         args: split_flags_file(&t),
                     });
                 }
             }
         }
         if let Some(f) = &self.inv.apiserver {
+            // Arguments kube-apiserver would refuse are read but not judged as
+            // the server would: coverage names each, the API findings say which
+            // rest on one.
+            for r in crate::audit::apiserver::Flags::parse(&f.args).refused {
+                let effect = if r.fatal {
+                    "kube-apiserver refuses to start with it (the audit reads the other arguments as written)"
+                } else {
+                    "kube-apiserver ignores it"
+                };
+                self.inv.coverage.problem(
+                    f.file.as_str(),
+                    format!("{}: {}; {effect}", f.origin, r.describe()),
+                );
+            }
             let n = f.args.iter().filter(|a| a.starts_with('-')).count();
             self.inv.coverage.set(
                 SRC_APISERVER,

@@ -75,14 +75,9 @@ pub fn banner_for(model: &Model) -> Option<String> {
 fn spawn_loader(target: Target, include_system: bool, tx: mpsc::Sender<Msg>) {
     std::thread::spawn(move || {
         let ptx = tx.clone();
+        // The header shows the latest line, a back-off ("retrying in 2.0s …") included.
         let progress = move |p: crate::source::live::Progress| {
-            let text = match p {
-                crate::source::live::Progress::Started { source } => format!("reading {source}"),
-                crate::source::live::Progress::Finished { source, status, .. } => {
-                    format!("{source}: {}", status.as_str())
-                }
-            };
-            let _ = ptx.send(Msg::Progress(text));
+            let _ = ptx.send(Msg::Progress(p.line()));
         };
         let sync_progress = std::sync::Mutex::new(progress);
         let result = crate::source::load(&target, &|p| {

@@ -4,7 +4,7 @@ endpoint (moto), both seeded from a snapshot directory, with every request
 recorded.
 
     .venv/bin/python tests/support/peers.py --seed DIR --run DIR [--forbid PLURAL]... [--deny ACTION]...
-        [--fault SIDE:TARGET:KIND:COUNT[:retry-after=SECS]]... [--slow-secs N]
+        [--fault SIDE:TARGET:KIND:COUNT[:retry-after=SECS]]... [--slow-secs N] [--endpoint-is-kube]
 
 Faults (`--fault`, for the reliability tests): the first COUNT requests that
 match get KIND instead of their answer, the later ones pass. SIDE:TARGET is
@@ -655,8 +655,10 @@ class AwsFront:
         parts = raw_path.strip("/").split("/")
         if method != "GET":
             return f"{method} {raw_path}"
+        if parts == ["clusters"]:
+            return "ListClusters"
         if parts[:1] != ["clusters"]:
-            return "ListClusters" if parts == ["clusters"] else f"GET {raw_path}"
+            return f"GET {raw_path}"
         n = len(parts)
         if n == 2:
             return "DescribeCluster"
@@ -817,6 +819,18 @@ async def serve(args):
             "cluster": cluster,
             "seed_skipped": skipped,
         }
+        if args.endpoint_is_kube and cluster:
+            # A kubeconfig whose server is this cluster's endpoint and that names no
+            # cluster: iamscope must find it with eks:ListClusters + DescribeCluster
+            # (moto serves both). A second cluster makes the match a real choice.
+            from moto.eks.models import eks_backends
+
+            eks_backends[ACCOUNT][REGION].clusters[cluster].endpoint = urls["kube"]
+            boto3.client("eks", endpoint_url=moto_url, region_name=REGION).create_cluster(
+                name="staging-eks",
+                roleArn=f"arn:aws:iam::{ACCOUNT}:role/staging-eks-cluster",
+                resourcesVpcConfig={"subnetIds": []},
+            )
         tmp = os.path.join(run, "ready.json.tmp")
         with open(tmp, "w") as f:
             json.dump(ready, f)
@@ -838,6 +852,7 @@ def main():
     ap.add_argument("--deny", action="append", default=[], help="an AWS action to deny, e.g. iam:GetAccountAuthorizationDetails")
     ap.add_argument("--fault", action="append", default=[], help="SIDE:TARGET:KIND:COUNT[:retry-after=SECS], e.g. k8s:pods:500:2")
     ap.add_argument("--slow-secs", type=float, default=30, help="how long a `slow` fault waits")
+    ap.add_argument("--endpoint-is-kube", action="store_true", help="the seeded EKS cluster's endpoint is the Kubernetes peer's URL, beside a second cluster")
     args = ap.parse_args()
     try:
         asyncio.run(serve(args))
