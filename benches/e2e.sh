@@ -7,6 +7,10 @@
 #   benches/e2e.sh                     # small and medium
 #   SIZES="small medium large" benches/e2e.sh
 #   CLOUDSPLAINING=/tmp/cs-venv/bin/cloudsplaining CS_SIZES="small medium" benches/e2e.sh
+#   PRESET=classic benches/e2e.sh      # the estates of sessions 1-3 ($ESTATES/estate-classic-SIZE)
+#
+# Estates are $ESTATES/estate-SIZE (the real preset, gen-estate's default) or
+# $ESTATES/estate-classic-SIZE, generated when missing.
 #
 # Needs: hyperfine (apt-get install -y hyperfine), GNU time (/usr/bin/time).
 # cloudsplaining, when wanted: python3 -m venv /tmp/cs-venv && /tmp/cs-venv/bin/pip install cloudsplaining
@@ -19,6 +23,12 @@ SIZES=${SIZES-"small medium"}
 RUNS=${RUNS:-5}
 OUT=${OUT:-/tmp/iamscope-e2e}
 CS_SIZES=${CS_SIZES:-"small"}
+PRESET=${PRESET:-real}
+case $PRESET in
+  real) PREFIX=estate- ;;
+  classic) PREFIX=estate-classic- ;;
+  *) echo "PRESET is real or classic, not $PRESET" >&2; exit 2 ;;
+esac
 mkdir -p "$OUT"
 
 CARGO_TARGET_DIR=$TARGET cargo build --release --bin iamscope --example gen-estate --example parse-baseline
@@ -39,10 +49,10 @@ peak() { # peak RSS (MiB) and wall (s) of one run of "$@"
 }
 
 for size in $SIZES; do
-  dir=$ESTATES/estate-$size
+  dir=$ESTATES/$PREFIX$size
   if [ ! -d "$dir" ]; then
     read -r ns sa <<< "${SHAPE[$size]}"
-    "$GEN" --namespaces "$ns" --sa-per-ns "$sa" "$dir"
+    "$GEN" --preset "$PRESET" --namespaces "$ns" --sa-per-ns "$sa" "$dir"
   fi
   bytes=$(du -sb "$dir" | cut -f1)
   echo "== $size: $dir, $((bytes / 1000000)) MB" | tee -a "$OUT/summary.txt"
@@ -57,7 +67,7 @@ done
 
 if [ -n "${CLOUDSPLAINING:-}" ]; then
   for size in $CS_SIZES; do
-    dir=$ESTATES/estate-$size
+    dir=$ESTATES/$PREFIX$size
     only=$OUT/iam-only-$size
     mkdir -p "$only" "$OUT/cs-$size"
     ln -sf "$dir/iam.json" "$only/iam.json"
