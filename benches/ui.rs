@@ -117,6 +117,9 @@ fn ui(c: &mut Criterion) {
         for l in model.role_links() {
             *per_role.entry(l.role_arn.clone()).or_default() += 1;
         }
+        for arn in model.everyone_roles() {
+            per_role.insert(arn.clone(), inv.service_accounts.len());
+        }
         let Some((arn, links)) = per_role.into_iter().max_by_key(|(a, n)| (*n, a.clone())) else {
             g.finish();
             continue;

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::{Context, Finding, MAX_EXAMPLES, Related, Severity, Subject};
-use crate::model::IamRole;
+use crate::model::{IamRole, ServiceAccount};
 use crate::policy::iam::{
     Grant, NamedPolicy, ParseError, PermissionSet, parse_date, parse_document,
 };
@@ -242,19 +242,27 @@ pub fn classify_documents(docs: &[(&str, &Value)]) -> Result<Vec<PermissionHit>,
 fn reachable<'g>(ctx: &Context<'g>) -> BTreeMap<String, Users<'g>> {
     let mut by_role: BTreeMap<String, Users<'g>> = BTreeMap::new();
     // Shared with the RBAC and PATH families: computed once per audit. Borrowed,
-    // not copied: a role every service account can obtain has one entry per account.
+    // not copied.
     let links: &'g [crate::policy::reach::RoleLink] = ctx.graph.role_links();
     for l in links {
         if l.works {
             by_role
                 .entry(l.role_arn.to_ascii_lowercase())
                 .or_default()
+                .list
                 .push((l.namespace.as_str(), l.service_account.as_str(), l.via));
         }
     }
+    // Roles every account obtains are one entry, not one link per account.
+    for arn in ctx.graph.everyone_roles() {
+        by_role
+            .entry(arn.to_ascii_lowercase())
+            .or_default()
+            .everyone = true;
+    }
     // By namespace and name, whatever order the service accounts were listed in.
     for users in by_role.values_mut() {
-        users.sort_unstable();
+        users.list.sort_unstable();
     }
     by_role
 }
@@ -343,18 +351,13 @@ fn unused(ctx: &Context, role: &IamRole) -> Option<String> {
     }
 }
 
-/// The distinct service accounts of a sorted list of users, as related subjects.
-fn related_accounts(users: &Users<'_>, limit: Option<usize>) -> Related {
-    let distinct = || {
-        let mut last: Option<(&str, &str)> = None;
-        users.iter().filter_map(move |(ns, n, _)| {
-            let key = (*ns, *n);
-            (last.replace(key) != Some(key)).then_some(key)
-        })
-    };
+/// The distinct service accounts of a role's users, as related subjects.
+fn related_accounts(users: &Users<'_>, all: &[&ServiceAccount], limit: Option<usize>) -> Related {
     Related::sorted(
-        distinct().map(|(ns, n)| Subject::service_account(ns, n)),
-        distinct().count(),
+        users
+            .distinct(all)
+            .map(|(ns, n, _)| Subject::service_account(ns, n)),
+        users.count(all),
         limit,
     )
 }
@@ -362,24 +365,26 @@ fn related_accounts(users: &Users<'_>, limit: Option<usize>) -> Related {
 /// Who obtains the role, in one line whatever their number: every account of
 /// the cluster or of a namespace is said so (with the trust condition that makes
 /// it so), otherwise the first few are named and the rest counted.
-fn reach_line(ctx: &Context, role: &IamRole, users: &Users<'_>) -> String {
+fn reach_line(ctx: &Context, role: &IamRole, users: &Users<'_>, all: &[&ServiceAccount]) -> String {
     let how = |via: &Via| match via {
         Via::Irsa => "IRSA",
         Via::PodIdentity => "Pod Identity",
     };
     let mut names: Vec<String> = Vec::new();
     let mut count = 0usize;
-    let mut last: Option<(&str, &str)> = None;
     let mut namespaces: crate::hashing::HashSet<&str> = Default::default();
-    for (ns, n, via) in users {
-        let key = (*ns, *n);
-        if last.replace(key) == Some(key) {
-            continue;
+    if users.everyone {
+        count = all.len();
+        for (ns, n, via) in users.distinct(all).take(MAX_EXAMPLES) {
+            names.push(format!("{ns}/{n} ({})", how(&via)));
         }
-        count += 1;
-        namespaces.insert(ns);
-        if names.len() < MAX_EXAMPLES {
-            names.push(format!("{ns}/{n} ({})", how(via)));
+    } else {
+        for (ns, n, via) in users.distinct(all) {
+            count += 1;
+            namespaces.insert(ns);
+            if names.len() < MAX_EXAMPLES {
+                names.push(format!("{ns}/{n} ({})", how(&via)));
+            }
         }
     }
     let examples = if count > names.len() {
@@ -468,18 +473,67 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
     // Tens of thousands of reachable roles in a large estate: a share per core,
     // findings joined in role order.
     let roles: Vec<_> = reachable(ctx).into_iter().collect();
+    let all = sorted_accounts(ctx);
     let parts = crate::par::shares(&roles, 2048, |_, part| {
         let mut v = Vec::new();
-        check_roles(ctx, part, &mut v);
+        check_roles(ctx, part, &all, &mut v);
         v
     });
     out.extend(parts.into_iter().flatten());
 }
 
-/// The service accounts that obtain a role, sorted by namespace, name and way.
-type Users<'g> = Vec<(&'g str, &'g str, Via)>;
+/// The service accounts that obtain a role: every one of the cluster, or
+/// these (sorted by namespace, name and way; an account may come twice, once
+/// per way).
+#[derive(Debug, Default)]
+struct Users<'g> {
+    everyone: bool,
+    list: Vec<(&'g str, &'g str, Via)>,
+}
 
-fn check_roles(ctx: &Context, roles: &[(String, Users<'_>)], out: &mut Vec<Finding>) {
+impl<'g> Users<'g> {
+    /// Each account once, by namespace and name, with its first way in.
+    /// `all` is every service account of the cluster, sorted.
+    fn distinct<'s>(
+        &'s self,
+        all: &'s [&'g ServiceAccount],
+    ) -> Box<dyn Iterator<Item = (&'g str, &'g str, Via)> + 's> {
+        if self.everyone {
+            // Every account obtains it through IRSA (which sorts before Pod Identity).
+            return Box::new(
+                all.iter()
+                    .map(|sa| (sa.namespace.as_str(), sa.name.as_str(), Via::Irsa)),
+            );
+        }
+        let mut last: Option<(&str, &str)> = None;
+        Box::new(self.list.iter().copied().filter(move |(ns, n, _)| {
+            let key = (*ns, *n);
+            last.replace(key) != Some(key)
+        }))
+    }
+
+    fn count(&self, all: &[&ServiceAccount]) -> usize {
+        if self.everyone {
+            all.len()
+        } else {
+            self.distinct(all).count()
+        }
+    }
+}
+
+/// Every service account of the cluster, by namespace and name.
+fn sorted_accounts<'g>(ctx: &Context<'g>) -> Vec<&'g ServiceAccount> {
+    let mut all: Vec<&ServiceAccount> = ctx.inv.service_accounts.iter().collect();
+    all.sort_unstable_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    all
+}
+
+fn check_roles(
+    ctx: &Context,
+    roles: &[(String, Users<'_>)],
+    all: &[&ServiceAccount],
+    out: &mut Vec<Finding>,
+) {
     // Roles stamped from one template share their policies: classify each set once.
     type Classified<'r> = (&'r IamRole, Vec<PermissionHit>, Vec<String>);
     let mut cache: HashMap<(String, u64), Vec<Classified>> = HashMap::default();
@@ -517,8 +571,8 @@ fn check_roles(ctx: &Context, roles: &[(String, Users<'_>)], out: &mut Vec<Findi
             }
         };
         let subject = Subject::iam_role(&role.arn);
-        let reach_line = reach_line(ctx, role, users);
-        let related = related_accounts(users, ctx.opts.max_related);
+        let reach_line = reach_line(ctx, role, users, all);
+        let related = related_accounts(users, all, ctx.opts.max_related);
         for h in hits {
             let mut f = Finding::new(
                 h.rule,

@@ -543,6 +543,15 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         return;
     }
     let index = SaIndex::new(inv);
+    // Every account, by namespace and name, for the roles that admit them all.
+    let mut every_account: Vec<(&str, &str)> = inv
+        .service_accounts
+        .iter()
+        .map(|sa| (sa.namespace.as_str(), sa.name.as_str()))
+        .collect();
+    every_account.sort_unstable();
+    every_account.dedup();
+    let links = g.links();
     // Every role of the account: a share of them per core, findings in role order.
     let judge = |roles: &[IamRole]| -> Vec<Finding> {
         let mut out = Vec::new();
@@ -573,6 +582,9 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
             let mut broad: Vec<String> = Vec::new();
             let mut severity = None;
             let mut admitted: Vec<(&str, &str)> = Vec::new();
+            // A role that every account obtains admits them all (may_allow
+            // includes what allows does): no need to ask for each.
+            let everyone = links.is_everyones(&role.arn);
             for st in &stmts {
                 let Some(w) = st.widest() else { continue };
                 let (sev, what) = match w {
@@ -590,6 +602,9 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 };
                 severity = severity.max(Some(sev));
                 broad.push(format!("{} admits {what}", st.label));
+                if everyone {
+                    continue;
+                }
                 for sa in st.scopes.iter().flat_map(|sc| index.admitted(sc)) {
                     // Listed when the whole trust admits it (an explicit Deny may carve it out).
                     if checker.as_mut().is_none_or(|c| c.may_allow(sa)) {
@@ -613,6 +628,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 }
                 admitted.sort_unstable();
                 admitted.dedup();
+                let admitted: &[(&str, &str)] = if everyone { &every_account } else { &admitted };
                 if !admitted.is_empty() {
                     let list: Vec<String> = admitted
                         .iter()

@@ -241,7 +241,7 @@ impl<'a, 'e> World<'a, 'e> {
                 .map(|n| (ns.clone(), n.clone()))
                 .collect(),
             Node::Sa(ns, n) => {
-                if self.iam.roles_of(ns, n).is_empty() {
+                if !self.iam.has_role(ns, n) {
                     Vec::new()
                 } else {
                     vec![(ns.clone(), n.clone())]
@@ -387,9 +387,7 @@ pub fn finish_with(p: Prepared, worst: &Worst, out: &mut Vec<Finding>) {
         .into_iter()
         .filter(|(principal, _)| match principal {
             // It has a role of its own.
-            Principal::ServiceAccount { namespace, name } => {
-                iam.roles_of(namespace, name).is_empty()
-            }
+            Principal::ServiceAccount { namespace, name } => !iam.has_role(namespace, name),
             _ => true,
         })
         .collect();
@@ -482,7 +480,6 @@ fn search<'a>(
             top |= world
                 .iam
                 .roles_of(&key.0, &key.1)
-                .iter()
                 .any(|(arn, _)| role_severity(worst, arn) >= ceiling);
             reached.entry(key).or_insert((node.clone(), d));
         }
@@ -563,7 +560,6 @@ fn search<'a>(
     let vias: Vec<&str> = world
         .iam
         .roles_of(&ns, &sa)
-        .iter()
         .filter(|(a, _)| a == &arn)
         .map(|(_, v)| via_name(*v))
         .collect();

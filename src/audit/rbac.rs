@@ -70,34 +70,66 @@ pub(crate) fn collected(inv: &Inventory, source: &str) -> bool {
 /// Service accounts that obtain a working IAM role (IRSA or Pod Identity).
 #[derive(Debug, Default)]
 pub(crate) struct IamSas {
+    /// Each account's own roles, not those every account obtains (an account
+    /// is here, maybe with no role of its own, whenever it has any).
     by_sa: HashMap<(String, String), Vec<(String, LinkVia)>>,
     by_ns: BTreeMap<String, Vec<String>>,
+    /// The roles every existing service account obtains through IRSA.
+    everyone: Vec<(String, LinkVia)>,
 }
 
 impl IamSas {
     pub(crate) fn build(ctx: &Context) -> IamSas {
-        let mut out = IamSas::default();
+        let mut out = IamSas {
+            everyone: ctx
+                .graph
+                .everyone_roles()
+                .iter()
+                .map(|a| (a.clone(), LinkVia::Irsa))
+                .collect(),
+            ..IamSas::default()
+        };
+        let everyone: HashSet<&str> = ctx
+            .graph
+            .everyone_roles()
+            .iter()
+            .map(String::as_str)
+            .collect();
+        let add = |out: &mut IamSas, ns: &str, name: &str| -> (String, String) {
+            let key = (ns.to_string(), name.to_string());
+            if !out.by_sa.contains_key(&key) {
+                out.by_ns
+                    .entry(ns.to_string())
+                    .or_default()
+                    .push(name.to_string());
+                out.by_sa.insert(key.clone(), Vec::new());
+            }
+            key
+        };
         for l in ctx.graph.role_links() {
-            if !l.works {
+            if !l.works || everyone.contains(l.role_arn.as_str()) {
                 continue;
             }
-            let key = (l.namespace.clone(), l.service_account.clone());
-            let roles = out.by_sa.entry(key).or_default();
-            if roles.is_empty() {
-                out.by_ns
-                    .entry(l.namespace.clone())
-                    .or_default()
-                    .push(l.service_account.clone());
+            let key = add(&mut out, &l.namespace, &l.service_account);
+            if let Some(roles) = out.by_sa.get_mut(&key) {
+                roles.push((l.role_arn.clone(), l.via));
             }
-            roles.push((l.role_arn.clone(), l.via));
+        }
+        if !out.everyone.is_empty() {
+            for sa in &ctx.inv.service_accounts {
+                add(&mut out, &sa.namespace, &sa.name);
+            }
         }
         // Links are distinct per way in: the same role through IRSA and Pod
-        // Identity is one role here (the first way kept). A set, not a scan per
-        // link: with roles that every account can assume, each has dozens.
+        // Identity is one role here (the first way kept). A set, not a scan per link.
         for roles in out.by_sa.values_mut() {
             if roles.len() > 1 {
-                let mut seen: HashSet<String> = HashSet::default();
-                roles.retain(|(a, _)| seen.insert(a.clone()));
+                let keep: Vec<bool> = {
+                    let mut seen: HashSet<&str> = HashSet::default();
+                    roles.iter().map(|(a, _)| seen.insert(a.as_str())).collect()
+                };
+                let mut keep = keep.into_iter();
+                roles.retain(|_| keep.next().unwrap_or(true));
             }
         }
         out
@@ -105,18 +137,31 @@ impl IamSas {
 
     /// Every role some service account obtains.
     pub(crate) fn all_roles(&self) -> impl Iterator<Item = &str> {
-        self.by_sa.values().flatten().map(|(a, _)| a.as_str())
+        self.by_sa
+            .values()
+            .flatten()
+            .chain(&self.everyone)
+            .map(|(a, _)| a.as_str())
     }
 
     pub(crate) fn is_empty(&self) -> bool {
         self.by_sa.is_empty()
     }
 
-    pub(crate) fn roles_of(&self, ns: &str, name: &str) -> &[(String, LinkVia)] {
-        self.by_sa
-            .get(&(ns.to_string(), name.to_string()))
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
+    /// An account's roles: its own, then those every account obtains.
+    pub(crate) fn roles_of<'s>(
+        &'s self,
+        ns: &str,
+        name: &str,
+    ) -> impl Iterator<Item = &'s (String, LinkVia)> + Clone + 's {
+        let own = self.by_sa.get(&(ns.to_string(), name.to_string()));
+        let everyone: &'s [(String, LinkVia)] = if own.is_some() { &self.everyone } else { &[] };
+        own.into_iter().flatten().chain(everyone)
+    }
+
+    /// Whether an account obtains any role.
+    pub(crate) fn has_role(&self, ns: &str, name: &str) -> bool {
+        self.roles_of(ns, name).next().is_some()
     }
 
     /// Service accounts with a role in a namespace.
@@ -143,7 +188,6 @@ impl IamSas {
     pub(crate) fn describe(&self, ns: &str, name: &str) -> String {
         let mut roles: Vec<String> = self
             .roles_of(ns, name)
-            .iter()
             .map(|(arn, via)| format!("{arn} ({})", via_name(*via)))
             .collect();
         // Input order (ListRoles vs GetAccountAuthorizationDetails) must not change the report.
@@ -1002,7 +1046,7 @@ fn check_secrets(ctx: &Context, iam: &IamSas, out: &mut Vec<Finding>) {
                     s.namespace
                 ))
                 .related(Subject::service_account(&s.namespace, sa));
-            if !iam.roles_of(&s.namespace, sa).is_empty() {
+            if iam.has_role(&s.namespace, sa) {
                 f = f.evidence(iam.describe(&s.namespace, sa));
             }
         }

@@ -55,7 +55,7 @@ pub struct Graph<'a> {
     /// Pod Identity associations by (namespace, service account), in inventory order.
     associations: HashMap<(&'a str, &'a str), Vec<usize>>,
     /// `reach::role_links`, computed once for the families that read it.
-    role_links: OnceLock<Vec<crate::policy::reach::RoleLink>>,
+    role_links: OnceLock<crate::policy::reach::RoleLinks>,
     /// Trust policies by role index, parsed on first use (several families read them).
     trusts: Vec<OnceLock<Option<Arc<PolicyDocument>>>>,
     /// Managed policies' default documents by policy index, parsed on first use.
@@ -415,11 +415,22 @@ impl<'a> Graph<'a> {
             .map(|&i| &self.inv.pod_identity_associations[i])
     }
 
-    /// Every (service account, IAM role) link of the cluster (`reach::role_links`),
-    /// computed on first use and shared by the families that need it.
-    pub fn role_links(&self) -> &[crate::policy::reach::RoleLink] {
+    /// Who obtains which IAM role (`reach::role_links`), computed on first use
+    /// and shared by the families that need it.
+    pub fn links(&self) -> &crate::policy::reach::RoleLinks {
         self.role_links
             .get_or_init(|| crate::policy::reach::role_links(self.inv, self))
+    }
+
+    /// The (service account, IAM role) links of the cluster, except those of
+    /// the roles every account obtains ([`Graph::everyone_roles`]).
+    pub fn role_links(&self) -> &[crate::policy::reach::RoleLink] {
+        &self.links().links
+    }
+
+    /// The roles whose trust admits every service account of the cluster.
+    pub fn everyone_roles(&self) -> &[String] {
+        &self.links().everyone
     }
 
     pub fn access_entries(&self) -> &'a [AccessEntry] {

@@ -198,6 +198,19 @@ impl<'t> IrsaChecker<'t> {
         })
     }
 
+    /// Whether every existing service account passes the same `sub` tests: no
+    /// test at all, or each one has a value that matches any account's subject
+    /// (`system:serviceaccount:*:*`, `*`). The answer then depends on the
+    /// audience alone.
+    fn sub_constant(&self) -> bool {
+        self.sub_tests.as_ref().is_some_and(|tests| {
+            tests.iter().all(|c| {
+                matches!(c.op, Operator::StringLike | Operator::StringNotLike)
+                    && c.values.iter().any(|v| matches_every_account(v))
+            })
+        })
+    }
+
     fn admits(&mut self, sa: &ServiceAccount) -> Admits {
         let aud = sa.audience();
         let evaluate = |me: &Self| match check_web_identity(
@@ -253,6 +266,37 @@ impl<'t> IrsaChecker<'t> {
     }
 }
 
+/// A StringLike pattern that every service account's subject
+/// (`system:serviceaccount:NS:NAME`, with no `:` in NS or NAME) matches.
+fn matches_every_account(pattern: &str) -> bool {
+    matches!(
+        pattern,
+        "*" | "system:*" | "system:serviceaccount:*" | "system:serviceaccount:*:*"
+    )
+}
+
+/// Who obtains which role: one link per (service account, role) pair, except
+/// for the roles whose trust admits every service account of the cluster
+/// through IRSA, which are listed once in `everyone` instead of once per
+/// account (a few dozen such roles in a cluster of 50,000 accounts would
+/// otherwise be millions of links).
+#[derive(Debug, Clone, Default)]
+pub struct RoleLinks {
+    /// Annotations, Pod Identity associations, and the accounts other trusts admit.
+    /// An annotated account keeps its own link even to a role in `everyone`.
+    pub links: Vec<RoleLink>,
+    /// Roles (their ARNs as IAM returns them) that every existing service
+    /// account obtains through IRSA, in role order.
+    pub everyone: Vec<String>,
+}
+
+impl RoleLinks {
+    /// Whether a role is one that every service account obtains (any letter case).
+    pub fn is_everyones(&self, arn: &str) -> bool {
+        self.everyone.iter().any(|e| e.eq_ignore_ascii_case(arn))
+    }
+}
+
 /// The Pod Identity request context of an association.
 pub fn pod_identity_of<'a>(graph: &'a Graph, a: &'a PodIdentityAssociation) -> PodIdentity<'a> {
     let cluster = graph.cluster();
@@ -280,6 +324,8 @@ pub struct SaIndex<'a> {
     all: Vec<(String, &'a ServiceAccount)>,
     by_sub: HashMap<String, usize>,
     by_ns: HashMap<&'a str, Vec<usize>>,
+    /// One account per audience, with how many use it.
+    audiences: Vec<(&'a ServiceAccount, usize)>,
 }
 
 impl<'a> SaIndex<'a> {
@@ -288,14 +334,32 @@ impl<'a> SaIndex<'a> {
             all: Vec::with_capacity(inv.service_accounts.len()),
             by_sub: HashMap::default(),
             by_ns: HashMap::default(),
+            audiences: Vec::new(),
         };
+        let mut audiences: HashMap<&str, usize> = HashMap::default();
         for (i, sa) in inv.service_accounts.iter().enumerate() {
             let sub = sa.username();
             idx.by_sub.insert(sub.clone(), i);
             idx.by_ns.entry(sa.namespace.as_str()).or_default().push(i);
             idx.all.push((sub, sa));
+            match audiences.get(sa.audience()) {
+                Some(&k) => idx.audiences[k].1 += 1,
+                None => {
+                    audiences.insert(sa.audience(), idx.audiences.len());
+                    idx.audiences.push((sa, 1));
+                }
+            }
         }
         idx
+    }
+
+    /// How many distinct accounts there are.
+    pub fn len(&self) -> usize {
+        self.by_sub.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_sub.is_empty()
     }
 
     /// The existing service accounts a scope admits.
@@ -323,6 +387,14 @@ impl<'a> SaIndex<'a> {
 
 /// The existing service accounts any of these statements admits, each once.
 fn candidates<'a>(index: &SaIndex<'a>, stmts: &[ProviderTrust]) -> Vec<&'a ServiceAccount> {
+    // A scope that admits any account makes the others moot.
+    if stmts
+        .iter()
+        .flat_map(|st| &st.scopes)
+        .any(|sc| matches!(sc, SaScope::Any { .. }))
+    {
+        return index.admitted(&SaScope::Any { why: String::new() });
+    }
     let mut seen = HashSet::default();
     let mut out = Vec::new();
     for st in stmts {
@@ -337,8 +409,9 @@ fn candidates<'a>(index: &SaIndex<'a>, stmts: &[ProviderTrust]) -> Vec<&'a Servi
     out
 }
 
-pub fn role_links(inv: &Inventory, graph: &Graph) -> Vec<RoleLink> {
+pub fn role_links(inv: &Inventory, graph: &Graph) -> RoleLinks {
     let mut out = Vec::new();
+    let mut everyone: Vec<String> = Vec::new();
     let mut seen: HashSet<(String, String, String, Via)> = HashSet::default();
     let mut push = |out: &mut Vec<RoleLink>, link: RoleLink| {
         let key = (
@@ -393,11 +466,18 @@ pub fn role_links(inv: &Inventory, graph: &Graph) -> Vec<RoleLink> {
 
     // 2. Existing service accounts a role's trust admits without an annotation.
     // Every role of the account is read: a share of them per core, the links
-    // recorded in role order.
+    // recorded in role order. A role that admits every account is recorded once.
     if let Some(issuer) = cluster_issuer(graph) {
         let index = SaIndex::new(inv);
-        let admitted = |roles: &[IamRole]| -> Vec<RoleLink> {
-            let mut links = Vec::new();
+        let link = |sa: &ServiceAccount, role: &IamRole| RoleLink {
+            namespace: sa.namespace.clone(),
+            service_account: sa.name.clone(),
+            role_arn: role.arn.clone(),
+            via: Via::Irsa,
+            works: true,
+        };
+        let admitted = |roles: &[IamRole]| -> Vec<(Vec<RoleLink>, Option<String>)> {
+            let mut found = Vec::new();
             for role in roles {
                 let Some(trust) = trust_of(graph, role) else {
                     continue;
@@ -409,26 +489,53 @@ pub fn role_links(inv: &Inventory, graph: &Graph) -> Vec<RoleLink> {
                 let Some(mut checker) = IrsaChecker::new(graph, role, &trust) else {
                     continue;
                 };
-                for sa in candidates(&index, &stmts) {
+                let cands = candidates(&index, &stmts);
+                let whole = !index.is_empty() && cands.len() == index.len();
+                if whole && checker.sub_constant() {
+                    // Every account passes the same sub tests: one answer per audience.
+                    let mut yes: HashSet<&str> = HashSet::default();
+                    for (rep, _) in &index.audiences {
+                        if provider_accepts(graph, rep.audience()) != Some(false)
+                            && checker.allows(rep)
+                        {
+                            yes.insert(rep.audience());
+                        }
+                    }
+                    if yes.len() == index.audiences.len() {
+                        found.push((Vec::new(), Some(role.arn.clone())));
+                    } else if !yes.is_empty() {
+                        let links = cands
+                            .iter()
+                            .filter(|sa| yes.contains(sa.audience()))
+                            .map(|sa| link(sa, role))
+                            .collect();
+                        found.push((links, None));
+                    }
+                    continue;
+                }
+                let mut links = Vec::new();
+                for sa in &cands {
                     if provider_accepts(graph, sa.audience()) == Some(false) {
                         continue;
                     }
                     if checker.allows(sa) {
-                        links.push(RoleLink {
-                            namespace: sa.namespace.clone(),
-                            service_account: sa.name.clone(),
-                            role_arn: role.arn.clone(),
-                            via: Via::Irsa,
-                            works: true,
-                        });
+                        links.push(link(sa, role));
                     }
                 }
+                if whole && links.len() == cands.len() {
+                    found.push((Vec::new(), Some(role.arn.clone())));
+                } else {
+                    found.push((links, None));
+                }
             }
-            links
+            found
         };
         let parts = crate::par::shares(&inv.iam.roles, 2048, |_, part| admitted(part));
-        for link in parts.into_iter().flatten() {
-            push(&mut out, link);
+        for (links, all) in parts.into_iter().flatten() {
+            for l in links {
+                push(&mut out, l);
+            }
+            everyone.extend(all);
         }
     }
 
@@ -475,7 +582,10 @@ pub fn role_links(inv: &Inventory, graph: &Graph) -> Vec<RoleLink> {
             },
         );
     }
-    out
+    RoleLinks {
+        links: out,
+        everyone,
+    }
 }
 
 #[cfg(test)]
@@ -627,6 +737,7 @@ mod tests {
         let g = Graph::build(&inv);
         let links = role_links(&inv, &g);
         let works: Vec<(String, String, bool)> = links
+            .links
             .iter()
             .map(|l| {
                 (
@@ -661,7 +772,11 @@ mod tests {
         let g = Graph::build(&blind);
         let links = role_links(&blind, &g);
         assert!(
-            links.iter().filter(|l| l.via == Via::Irsa).all(|l| l.works),
+            links
+                .links
+                .iter()
+                .filter(|l| l.via == Via::Irsa)
+                .all(|l| l.works),
             "{links:?}"
         );
     }

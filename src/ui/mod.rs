@@ -97,7 +97,7 @@ fn spawn_loader(target: Target, include_system: bool, tx: mpsc::Sender<Msg>) {
                 let model = Model::new(inv, findings, include_system);
                 // Index the role links here, off the UI thread, so that the
                 // first role opened renders at once.
-                model.role_links();
+                model.prepare_links();
                 Msg::Loaded(Box::new(model))
             }
             Err(e) => Msg::Failed(e),

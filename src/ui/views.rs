@@ -21,14 +21,40 @@ pub struct Model {
 }
 
 /// The role links and where each role's and each account's are: a role that
-/// every account can assume has one link per account, so a pane never scans them all.
+/// every account can assume is one entry, and no pane scans every link.
 #[derive(Default)]
 struct Links {
-    all: Vec<crate::policy::reach::RoleLink>,
+    all: crate::policy::reach::RoleLinks,
     /// By lowercase role ARN, in link order.
     by_role: HashMap<String, Vec<usize>>,
     /// By (namespace, service account), in link order.
     by_sa: HashMap<(String, String), Vec<usize>>,
+    /// Lowercase ARNs of the roles every account obtains.
+    everyone: crate::hashing::HashSet<String>,
+    /// Every service account by namespace and name (indices into the inventory).
+    sorted: Vec<usize>,
+}
+
+/// One (service account, IAM role) pair as a pane shows it.
+#[derive(Debug, Clone, Copy)]
+pub struct LinkView<'a> {
+    pub namespace: &'a str,
+    pub service_account: &'a str,
+    pub role_arn: &'a str,
+    pub via: crate::policy::reach::Via,
+    pub works: bool,
+}
+
+impl<'a> From<&'a crate::policy::reach::RoleLink> for LinkView<'a> {
+    fn from(l: &'a crate::policy::reach::RoleLink) -> LinkView<'a> {
+        LinkView {
+            namespace: &l.namespace,
+            service_account: &l.service_account,
+            role_arn: &l.role_arn,
+            via: l.via,
+            works: l.works,
+        }
+    }
 }
 
 impl Model {
@@ -57,7 +83,7 @@ impl Model {
             let all = crate::policy::reach::role_links(&self.inv, &graph);
             let mut by_role: HashMap<String, Vec<usize>> = HashMap::default();
             let mut by_sa: HashMap<(String, String), Vec<usize>> = HashMap::default();
-            for (i, l) in all.iter().enumerate() {
+            for (i, l) in all.links.iter().enumerate() {
                 by_role
                     .entry(l.role_arn.to_ascii_lowercase())
                     .or_default()
@@ -67,44 +93,113 @@ impl Model {
                     .or_default()
                     .push(i);
             }
+            let everyone = all
+                .everyone
+                .iter()
+                .map(|a| a.to_ascii_lowercase())
+                .collect();
+            let sas = &self.inv.service_accounts;
+            let mut sorted: Vec<usize> = (0..sas.len()).collect();
+            sorted.sort_unstable_by(|&a, &b| {
+                (&sas[a].namespace, &sas[a].name).cmp(&(&sas[b].namespace, &sas[b].name))
+            });
             Links {
                 all,
                 by_role,
                 by_sa,
+                everyone,
+                sorted,
             }
         })
     }
 
-    /// Which service accounts can obtain which roles, and whether the trust admits them.
-    pub fn role_links(&self) -> &[crate::policy::reach::RoleLink] {
-        &self.links().all
+    /// Compute the role links now (the UI's loader does, off the UI thread).
+    pub fn prepare_links(&self) {
+        self.links();
     }
 
-    /// The links to one role (any letter case of its ARN).
-    pub fn links_to_role(
-        &self,
-        arn: &str,
-    ) -> impl Iterator<Item = &crate::policy::reach::RoleLink> {
+    /// Which service accounts can obtain which roles, and whether the trust
+    /// admits them, except the roles every account obtains ([`Model::everyone_roles`]).
+    pub fn role_links(&self) -> &[crate::policy::reach::RoleLink] {
+        &self.links().all.links
+    }
+
+    /// The roles whose trust admits every service account of the cluster.
+    pub fn everyone_roles(&self) -> &[String] {
+        &self.links().all.everyone
+    }
+
+    /// The links to one role (any letter case of its ARN): for a role every
+    /// account obtains, every account by namespace and name, then its Pod
+    /// Identity links.
+    pub fn links_to_role<'s>(&'s self, arn: &'s str) -> Vec<LinkView<'s>> {
         let l = self.links();
-        l.by_role
-            .get(&arn.to_ascii_lowercase())
+        let key = arn.to_ascii_lowercase();
+        let explicit = l
+            .by_role
+            .get(&key)
             .into_iter()
             .flatten()
-            .map(move |&i| &l.all[i])
+            .map(|&i| &l.all.links[i]);
+        if !l.everyone.contains(&key) {
+            return explicit.map(LinkView::from).collect();
+        }
+        let role_arn = l
+            .all
+            .everyone
+            .iter()
+            .find(|e| e.eq_ignore_ascii_case(arn))
+            .map_or(arn, String::as_str);
+        let sas = &self.inv.service_accounts;
+        l.sorted
+            .iter()
+            .map(|&i| LinkView {
+                namespace: &sas[i].namespace,
+                service_account: &sas[i].name,
+                role_arn,
+                via: crate::policy::reach::Via::Irsa,
+                works: true,
+            })
+            .chain(
+                explicit
+                    .filter(|x| x.via != crate::policy::reach::Via::Irsa)
+                    .map(LinkView::from),
+            )
+            .collect()
     }
 
-    /// The links from one service account.
-    pub fn links_of_account(
-        &self,
-        ns: &str,
-        name: &str,
-    ) -> impl Iterator<Item = &crate::policy::reach::RoleLink> {
+    /// The links from one service account, then the roles every account obtains.
+    pub fn links_of_account<'s>(&'s self, ns: &'s str, name: &'s str) -> Vec<LinkView<'s>> {
         let l = self.links();
-        l.by_sa
+        let mut out: Vec<LinkView> = l
+            .by_sa
             .get(&(ns.to_string(), name.to_string()))
             .into_iter()
             .flatten()
-            .map(move |&i| &l.all[i])
+            .map(|&i| LinkView::from(&l.all.links[i]))
+            .collect();
+        let exists = self
+            .inv
+            .service_accounts
+            .iter()
+            .any(|s| s.namespace == ns && s.name == name);
+        if exists {
+            for e in &l.all.everyone {
+                let listed = out.iter().any(|x| {
+                    x.via == crate::policy::reach::Via::Irsa && x.role_arn.eq_ignore_ascii_case(e)
+                });
+                if !listed {
+                    out.push(LinkView {
+                        namespace: ns,
+                        service_account: name,
+                        role_arn: e,
+                        via: crate::policy::reach::Via::Irsa,
+                        works: true,
+                    });
+                }
+            }
+        }
+        out
     }
 
     pub fn findings_on(&self, s: &Subject) -> &[usize] {
@@ -1061,7 +1156,7 @@ pub fn related(node: &Node, m: &Model) -> Table {
             for l in m.links_to_role(arn) {
                 if l.via != crate::policy::reach::Via::Irsa
                     || !l.works
-                    || annotated.contains(&(l.namespace.as_str(), l.service_account.as_str()))
+                    || annotated.contains(&(l.namespace, l.service_account))
                 {
                     continue;
                 }
@@ -1072,8 +1167,8 @@ pub fn related(node: &Node, m: &Model) -> Table {
                         "trust admits it (not annotated)".into(),
                     ],
                     Node::ServiceAccount {
-                        namespace: l.namespace.clone(),
-                        name: l.service_account.clone(),
+                        namespace: l.namespace.to_string(),
+                        name: l.service_account.to_string(),
                     },
                 ));
             }
@@ -1919,13 +2014,14 @@ fn effective_rbac(m: &Model, p: &crate::policy::rbac::Principal, out: &mut Vec<L
 /// The trust links of a role or a service account: who can assume what, and whether it works.
 fn trust_links(m: &Model, role: Option<&str>, sa: Option<(&str, &str)>, out: &mut Vec<Line>) {
     // From the indexes: a role every account can assume has one link per account.
-    let links: Vec<&crate::policy::reach::RoleLink> = match (role, sa) {
+    let links: Vec<LinkView> = match (role, sa) {
         (Some(r), _) => m
             .links_to_role(r)
+            .into_iter()
             .filter(|l| sa.is_none_or(|(ns, n)| l.namespace == ns && l.service_account == n))
             .collect(),
-        (None, Some((ns, n))) => m.links_of_account(ns, n).collect(),
-        (None, None) => m.role_links().iter().collect(),
+        (None, Some((ns, n))) => m.links_of_account(ns, n),
+        (None, None) => m.role_links().iter().map(LinkView::from).collect(),
     };
     out.push(Vec::new());
     out.push(heading(if role.is_some() {
@@ -1956,7 +2052,7 @@ fn trust_links(m: &Model, role: Option<&str>, sa: Option<(&str, &str)>, out: &mu
         let what = if role.is_some() {
             format!("ServiceAccount {}/{}", l.namespace, l.service_account)
         } else {
-            l.role_arn.clone()
+            l.role_arn.to_string()
         };
         out.push(vec![
             (format!("• {what} "), Tone::Plain),
