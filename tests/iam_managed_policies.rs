@@ -161,3 +161,82 @@ fn explain() {
         }
     }
 }
+
+/// The audit keeps what each managed policy says about each query across the
+/// roles it is attached to (`allows_all_memo`): over random combinations of
+/// the whole corpus (with a Deny and a boundary now and then), every answer is
+/// the one computed afresh (`allows_all`).
+#[test]
+fn kept_answers_are_the_fresh_ones() {
+    use iamscope::policy::iam::{Boundary, GrantMemo, NamedPolicy, PermissionSet, parse_document};
+    use std::sync::Arc;
+    let all: Vec<(String, Arc<_>)> = policies()
+        .into_iter()
+        .map(|(name, v)| {
+            let doc = parse_document(&v["Document"]).unwrap_or_else(|e| panic!("{name}: {e}"));
+            (name, Arc::new(doc))
+        })
+        .collect();
+    let deny = Arc::new(
+        parse_document(&serde_json::json!({"Statement": [
+            {"Effect": "Deny", "Action": ["s3:*", "iam:Pass*"], "Resource": "*",
+             "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+            {"Effect": "Deny", "Action": "sts:AssumeRole", "Resource": "arn:aws:iam::*:role/admin"}
+        ]}))
+        .expect("deny"),
+    );
+    let queries: Vec<String> = [
+        "*:*",
+        "iam:PassRole",
+        "sts:AssumeRole",
+        "s3:GetObject",
+        "kms:Decrypt",
+    ]
+    .iter()
+    .map(|q| q.to_string())
+    .chain(
+        iamscope::audit::iam::SENSITIVE_SERVICES
+            .iter()
+            .map(|s| format!("{s}:*")),
+    )
+    .collect();
+    let mut memo = GrantMemo::default();
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    for round in 0..300 {
+        let mut set = PermissionSet::default();
+        if round % 3 == 0 {
+            set.policies.push(NamedPolicy {
+                name: "inline policy d".into(),
+                doc: deny.clone(),
+            });
+            set.inline = 1;
+        }
+        for _ in 0..1 + next(4) {
+            let (name, doc) = &all[next(all.len())];
+            set.policies.push(NamedPolicy {
+                name: format!("managed policy {name}"),
+                doc: doc.clone(),
+            });
+        }
+        if round % 4 == 1 {
+            let (name, doc) = &all[next(all.len())];
+            set.boundary = Some(Boundary::Known(NamedPolicy {
+                name: format!("permissions boundary {name}"),
+                doc: doc.clone(),
+            }));
+        }
+        for q in &queries {
+            assert_eq!(
+                set.allows_all_memo(q, &mut memo),
+                set.allows_all(q),
+                "round {round}, {q}"
+            );
+        }
+    }
+}

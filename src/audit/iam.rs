@@ -540,6 +540,9 @@ fn check_roles(
     // Roles with the same managed policies and boundary share the answers for
     // every action their inline policies do not mention.
     let mut shared: HashMap<String, HashMap<String, Option<Grant>>> = HashMap::default();
+    // What each managed policy and boundary says about each query, for every
+    // role it is attached to: the cost follows distinct policies, not roles.
+    let mut memo = crate::policy::iam::GrantMemo::default();
     for (arn, users) in roles {
         let Some(role) = ctx.graph.iam_role(arn) else {
             continue;
@@ -557,12 +560,12 @@ fn check_roles(
                 let inline = set.inline_scope();
                 let hits = classify_with(&set, &mut |q| {
                     if inline.bears_on(q) {
-                        return set.allows_all(q);
+                        return set.allows_all_memo(q, &mut memo);
                     }
                     if let Some(g) = answers.get(q) {
                         return g.clone();
                     }
-                    let g = set.allows_all(q);
+                    let g = set.allows_all_memo(q, &mut memo);
                     answers.insert(q.to_string(), g.clone());
                     g
                 });

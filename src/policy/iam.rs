@@ -6,6 +6,7 @@
 //! context, or a policy variable that cannot be resolved, makes the answer
 //! [`Decision::Undecided`] and names the condition.
 
+use crate::hashing::HashMap;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -1542,14 +1543,98 @@ fn resource_note(s: &Statement) -> Option<String> {
     }
 }
 
-fn docs_grant(policies: &[NamedPolicy], q: &str) -> Option<Grant> {
-    // Allow statements that grant all of q on every resource; unconditional first.
-    let mut best: Option<Grant> = None;
-    for p in policies {
-        for s in &p.doc.statements {
-            if s.effect != Effect::Allow || !stmt_covers_action(s, q) || !stmt_all_resources(s, q) {
-                continue;
+/// What one policy says about an action pattern `q`, for [`docs_grant_with`]: the
+/// statements that matter, found once per (policy, q) and shared by every
+/// principal the policy is attached to.
+#[derive(Debug, Default)]
+pub struct PolicyOnQuery {
+    /// The first unconditional / conditional Allow of all of q on every resource.
+    first_unconditional: Option<usize>,
+    first_conditional: Option<usize>,
+    /// Deny statements that can apply to some of q.
+    denies: Vec<usize>,
+    /// An Allow that could grant part of a wildcard q ([`union_grant`]).
+    partial: bool,
+}
+
+impl PolicyOnQuery {
+    fn of(doc: &PolicyDocument, q: &str) -> PolicyOnQuery {
+        let mut out = PolicyOnQuery::default();
+        let service = service_of(q);
+        let piecewise = has_wildcard(q) && !has_wildcard(service);
+        let whole_service = format!("{service}:*");
+        for (i, s) in doc.statements.iter().enumerate() {
+            match s.effect {
+                Effect::Allow => {
+                    if stmt_covers_action(s, q) && stmt_all_resources(s, q) {
+                        if s.has_conditions() {
+                            out.first_conditional.get_or_insert(i);
+                        } else {
+                            out.first_unconditional.get_or_insert(i);
+                        }
+                    }
+                    out.partial |= piecewise && union_relevant(s, service, &whole_service);
+                }
+                Effect::Deny => {
+                    if stmt_touches_action(s, q) && stmt_touches_resources(s, q) {
+                        out.denies.push(i);
+                    }
+                }
             }
+        }
+        out
+    }
+}
+
+/// Answers of [`PolicyOnQuery`] kept across principals, by action pattern and
+/// policy. Only for documents that outlive the memo (managed policies held by
+/// the graph): keyed by the document's address.
+#[derive(Debug, Default)]
+pub struct GrantMemo {
+    by_query: HashMap<String, HashMap<usize, Arc<PolicyOnQuery>>>,
+}
+
+impl GrantMemo {
+    fn get(&mut self, doc: &Arc<PolicyDocument>, q: &str) -> Arc<PolicyOnQuery> {
+        let key = Arc::as_ptr(doc) as usize;
+        if let Some(m) = self.by_query.get(q)
+            && let Some(a) = m.get(&key)
+        {
+            return a.clone();
+        }
+        let a = Arc::new(PolicyOnQuery::of(doc, q));
+        self.by_query
+            .entry(q.to_string())
+            .or_default()
+            .insert(key, a.clone());
+        a
+    }
+}
+
+/// Whether `policies` allow all of `q` on every resource, after their Denies,
+/// from each policy's [`PolicyOnQuery`] (`of` gives it for the policy at an
+/// index, computed or kept).
+fn docs_grant_with(
+    policies: &[NamedPolicy],
+    q: &str,
+    of: &mut dyn FnMut(usize, &NamedPolicy) -> Arc<PolicyOnQuery>,
+) -> Option<Grant> {
+    let on: Vec<Arc<PolicyOnQuery>> = policies.iter().enumerate().map(|(i, p)| of(i, p)).collect();
+    // The Allow that grants all of q on every resource: the first unconditional
+    // one, else the first conditional one.
+    let chosen = policies
+        .iter()
+        .zip(&on)
+        .find_map(|(p, o)| o.first_unconditional.map(|i| (p, i)))
+        .or_else(|| {
+            policies
+                .iter()
+                .zip(&on)
+                .find_map(|(p, o)| o.first_conditional.map(|i| (p, i)))
+        });
+    let mut grant = match chosen {
+        Some((p, i)) => {
+            let s = &p.doc.statements[i];
             let mut g = Grant {
                 conditional: s.has_conditions(),
                 by: vec![StmtRef::of(&p.name, s)],
@@ -1561,32 +1646,19 @@ fn docs_grant(policies: &[NamedPolicy], q: &str) -> Option<Grant> {
             if let Some(n) = resource_note(s) {
                 g.notes.push(n);
             }
-            let better = match &best {
-                None => true,
-                Some(b) => b.conditional && !g.conditional,
-            };
-            if better {
-                best = Some(g);
-            }
+            g
         }
-    }
-    let mut grant = match best {
-        Some(g) => g,
-        None => union_grant(policies, q)?,
+        None if on.iter().any(|o| o.partial) => union_grant(policies, q)?,
+        None => return None,
     };
     // An explicit Deny that can apply to any of q (some of its actions on some of
     // their resources) means q is not allowed in full ("policy evaluation logic":
     // an explicit deny overrides any allow): the claim goes. With a condition,
     // the claim becomes conditional and says which Deny, and whether it covers
     // all of q or only part.
-    for p in policies {
-        for s in &p.doc.statements {
-            if s.effect != Effect::Deny
-                || !stmt_touches_action(s, q)
-                || !stmt_touches_resources(s, q)
-            {
-                continue;
-            }
+    for (p, o) in policies.iter().zip(&on) {
+        for &i in &o.denies {
+            let s = &p.doc.statements[i];
             if !s.has_conditions() {
                 return None;
             }
@@ -1604,6 +1676,19 @@ fn docs_grant(policies: &[NamedPolicy], q: &str) -> Option<Grant> {
     Some(grant)
 }
 
+/// Whether an Allow statement can contribute to granting `service:*` piecewise.
+fn union_relevant(s: &Statement, service: &str, whole_service: &str) -> bool {
+    // Each action must be granted on every resource, including the actions that
+    // take none: only `*` (or a NotResource outside the service) does that for all.
+    s.effect == Effect::Allow
+        && stmt_all_resources(s, whole_service)
+        && (s.action.negated
+            || s.action.values.iter().any(|a| {
+                let svc = service_of(a.trim());
+                has_wildcard(svc) || svc.eq_ignore_ascii_case(service)
+            }))
+}
+
 /// A wildcard `q` granted piecewise: every catalogue action of it allowed by some statement.
 fn union_grant(policies: &[NamedPolicy], q: &str) -> Option<Grant> {
     if !has_wildcard(q) {
@@ -1618,18 +1703,7 @@ fn union_grant(policies: &[NamedPolicy], q: &str) -> Option<Grant> {
     let relevant: Vec<(&NamedPolicy, &Statement)> = policies
         .iter()
         .flat_map(|p| p.doc.statements.iter().map(move |s| (p, s)))
-        .filter(|(_, s)| {
-            // Each action must be granted on every resource, including the
-            // actions that take none: only `*` (or a NotResource outside the
-            // service) does that for all of them.
-            s.effect == Effect::Allow
-                && stmt_all_resources(s, &whole_service)
-                && (s.action.negated
-                    || s.action.values.iter().any(|a| {
-                        let svc = service_of(a.trim());
-                        has_wildcard(svc) || svc.eq_ignore_ascii_case(service)
-                    }))
-        })
+        .filter(|(_, s)| union_relevant(s, service, &whole_service))
         .collect();
     if relevant.is_empty() {
         return None;
@@ -1785,11 +1859,32 @@ impl PermissionSet {
     /// Does it allow every action `q` matches (`iam:PassRole`, `s3:*`, `*:*`) on every
     /// resource, after explicit Denies and the permissions boundary?
     pub fn allows_all(&self, q: &str) -> Option<Grant> {
-        let mut grant = docs_grant(&self.policies, q)?;
+        self.allows_all_inner(q, None)
+    }
+
+    /// [`PermissionSet::allows_all`], with what each managed policy and the
+    /// boundary say about `q` kept in `memo` for the next principal that has
+    /// them. The memo may only outlive documents it has seen when they stay
+    /// alive (the graph holds managed policies for the whole audit).
+    pub fn allows_all_memo(&self, q: &str, memo: &mut GrantMemo) -> Option<Grant> {
+        self.allows_all_inner(q, Some(memo))
+    }
+
+    fn allows_all_inner(&self, q: &str, mut memo: Option<&mut GrantMemo>) -> Option<Grant> {
+        let inline = self.inline;
+        let mut of = |i: usize, p: &NamedPolicy| -> Arc<PolicyOnQuery> {
+            match memo.as_deref_mut() {
+                // Inline policies are the principal's own: not worth keeping.
+                Some(m) if i >= inline => m.get(&p.doc, q),
+                _ => Arc::new(PolicyOnQuery::of(&p.doc, q)),
+            }
+        };
+        let mut grant = docs_grant_with(&self.policies, q, &mut of)?;
         match &self.boundary {
             None => {}
             Some(Boundary::Known(b)) => {
-                let bg = docs_grant(std::slice::from_ref(b), q)?;
+                let bg =
+                    docs_grant_with(std::slice::from_ref(b), q, &mut |_, p| of(usize::MAX, p))?;
                 if bg.conditional {
                     grant.conditional = true;
                     grant
