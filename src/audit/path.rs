@@ -253,10 +253,12 @@ impl<'a, 'e> World<'a, 'e> {
 
 /// A step of a path: how the previous node gets to this one.
 #[derive(Debug, Clone)]
-struct Step {
+struct Step<'a> {
     prev: Option<Node>,
-    text: String,
-    binding: Option<Subject>,
+    /// The capability that makes the step (its text is written only for the
+    /// steps of the path reported: a search visits every account it can reach).
+    caps: Rc<[Cap<'a>]>,
+    cap: usize,
 }
 
 fn step_text(cap: &Cap, to: &Node) -> String {
@@ -427,7 +429,7 @@ fn search<'a>(
     worst: &HashMap<String, (Severity, &'static str)>,
     ceiling: Severity,
 ) -> Option<Finding> {
-    let mut steps: HashMap<Node, Step> = HashMap::default();
+    let mut steps: HashMap<Node, Step<'a>> = HashMap::default();
     let mut queue: VecDeque<Node> = VecDeque::new();
     // (ns, sa) → (node where reached, depth)
     let mut reached: BTreeMap<(String, String), (Node, usize)> = BTreeMap::new();
@@ -435,12 +437,12 @@ fn search<'a>(
 
     let expand = |world: &World<'a, '_>,
                   from: Option<&Node>,
-                  caps: &[Cap<'a>],
+                  caps: &Rc<[Cap<'a>]>,
                   d: usize,
-                  steps: &mut HashMap<Node, Step>,
+                  steps: &mut HashMap<Node, Step<'a>>,
                   queue: &mut VecDeque<Node>,
                   depth: &mut HashMap<Node, usize>| {
-        for cap in caps {
+        for (ci, cap) in caps.iter().enumerate() {
             for t in world.targets(cap) {
                 if steps.contains_key(&t) {
                     continue;
@@ -455,8 +457,8 @@ fn search<'a>(
                     t.clone(),
                     Step {
                         prev: from.cloned(),
-                        text: step_text(cap, &t),
-                        binding: cap.grant.binding().map(binding_subject),
+                        caps: Rc::clone(caps),
+                        cap: ci,
                     },
                 );
                 depth.insert(t.clone(), d + 1);
@@ -464,6 +466,7 @@ fn search<'a>(
             }
         }
     };
+    let start_caps: Rc<[Cap<'a>]> = start_caps.into();
     expand(
         world,
         None,
@@ -533,7 +536,8 @@ fn search<'a>(
         let Some(step) = steps.get(&n) else {
             break;
         };
-        chain.push(step.clone());
+        let cap = &step.caps[step.cap];
+        chain.push((step_text(cap, &n), cap.grant.binding().map(binding_subject)));
         cur = step.prev.clone();
         guard += 1;
         if guard > steps.len() {
@@ -551,9 +555,9 @@ fn search<'a>(
     )
     .related(Subject::iam_role(&arn))
     .related(Subject::service_account(&ns, &sa));
-    for (i, step) in chain.iter().enumerate() {
-        f = f.evidence(format!("{}. {}", i + 1, step.text));
-        if let Some(b) = &step.binding {
+    for (i, (text, binding)) in chain.iter().enumerate() {
+        f = f.evidence(format!("{}. {}", i + 1, text));
+        if let Some(b) = binding {
             f = f.related(b.clone());
         }
     }
@@ -628,7 +632,7 @@ fn search<'a>(
     f.evidence.extend(members_evidence(world.engine, principal));
     let first = chain
         .first()
-        .and_then(|s| s.binding.as_ref())
+        .and_then(|(_, b)| b.as_ref())
         .map(|b| b.label())
         .unwrap_or_else(|| "the first grant".to_string());
     Some(f.remediation(format!(
