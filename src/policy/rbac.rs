@@ -1072,14 +1072,18 @@ impl<'a> RbacEngine<'a> {
 
     /// A non-resource request (`get /healthz`); only ClusterRoleBindings grant these.
     pub fn can_i_url(&self, p: &Principal, verb: &str, path: &str) -> Option<Grant<'a>> {
-        let id = self.identity(p);
+        self.can_identity_url(&self.identity(p), verb, path)
+    }
+
+    /// [`RbacEngine::can_i_url`] for an identity the caller built (`kubectl --as U --as-group G`).
+    pub fn can_identity_url(&self, id: &Identity, verb: &str, path: &str) -> Option<Grant<'a>> {
         if let Some(m) = &id.masters_via {
             return Some(Grant {
                 scope: Scope::Cluster,
                 via: Via::Masters { member: m.clone() },
             });
         }
-        let pairs = self.bindings_of(&id);
+        let pairs = self.bindings_of(id);
         self.rows(&pairs).into_iter().find(|g| {
             g.scope == Scope::Cluster && g.rule().is_some_and(|r| rule_allows_url(r, verb, path))
         })
