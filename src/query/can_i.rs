@@ -12,7 +12,7 @@ use std::collections::VecDeque;
 use crate::audit::path::{Hop as Become, caps_of};
 use crate::hashing::HashSet;
 use crate::model::ServiceAccount;
-use crate::policy::iam::{self, Decision as IamDecision, PrincipalKind};
+use crate::policy::iam::{self, Decision as IamDecision, PermissionSet, PrincipalKind};
 use crate::policy::rbac::{
     ANONYMOUS, AUTHENTICATED, Grant, Identity, MASTERS, Principal, Scope, UNAUTHENTICATED, Via,
 };
@@ -655,7 +655,11 @@ impl<'a> Asker<'a> {
             action: a.action.clone(),
             resource: a.resource.clone(),
         };
-        let (mut d, mut c, hop) = judge(&set.evaluate(&req), &from, to);
+        let (mut d, mut c, hop) = if has_wildcard(&a.action) {
+            self.judge_pattern(&set, a, arn, &from, to)
+        } else {
+            judge(&set.evaluate(&req), &from, to)
+        };
         // sts:AssumeRole on a role needs the role's trust too.
         let mut trust_hop = None;
         if is_assume
@@ -739,6 +743,75 @@ impl<'a> Asker<'a> {
                 misses,
             );
         }
+    }
+
+    /// A wildcard action (`s3:*`, `*:*`) asks whether *every* action it matches
+    /// is allowed, as the IAM rules ask it: on every resource through the
+    /// symbolic `PermissionSet::allows_all`, on one resource by evaluating each
+    /// catalogue action the pattern matches.
+    fn judge_pattern(
+        &self,
+        set: &PermissionSet,
+        a: &AwsAction,
+        arn: &str,
+        from: &Node,
+        to: Node,
+    ) -> (Decision, Vec<String>, Hop) {
+        let hop = |edge: &'static str, evidence: String| Hop {
+            edge,
+            from: from.clone(),
+            to: to.clone(),
+            evidence,
+        };
+        if a.resource == "*" {
+            return match set.allows_all(&a.action) {
+                Some(g) if g.conditional => (
+                    Decision::Conditional,
+                    g.notes.clone(),
+                    hop("allows", g.evidence()),
+                ),
+                Some(g) => (Decision::Yes, Vec::new(), hop("allows", g.evidence())),
+                None => (
+                    Decision::No,
+                    Vec::new(),
+                    hop(
+                        "denies",
+                        format!(
+                            "not every action of {} is allowed on every resource",
+                            a.action
+                        ),
+                    ),
+                ),
+            };
+        }
+        let actions = crate::policy::actions::expand(&a.action);
+        if actions.is_empty() {
+            return (
+                Decision::No,
+                Vec::new(),
+                hop("denies", format!("{} matches no known action", a.action)),
+            );
+        }
+        let mut worst = (Decision::Yes, Vec::new(), hop("allows", String::new()));
+        let mut by: Vec<String> = Vec::new();
+        for act in actions {
+            let name = act.full_name();
+            let req = self.iam_request(a, arn, &name, &a.resource);
+            let (d, c, h) = judge(&set.evaluate(&req), from, to.clone());
+            if d < worst.0 {
+                worst = (d, c, h);
+                if d == Decision::No {
+                    worst.2.evidence = format!("{name}: {}", worst.2.evidence);
+                    return worst;
+                }
+            } else if d == Decision::Yes && by.len() < 3 && !by.contains(&h.evidence) {
+                by.push(h.evidence);
+            }
+        }
+        if worst.0 == Decision::Yes {
+            worst.2.evidence = by.join("; ");
+        }
+        worst
     }
 
     fn principal_node(&self, arn: &str) -> Node {
@@ -1036,6 +1109,10 @@ impl<'a> Asker<'a> {
             LinkVia::PodIdentity => self.pod_identity(ns, name, role),
         }
     }
+}
+
+fn has_wildcard(action: &str) -> bool {
+    action.contains(['*', '?'])
 }
 
 /// An IAM decision as a hop: `allows` (or `denies`) with the statements.

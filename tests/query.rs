@@ -1,0 +1,252 @@
+//! The questions (can-i, who-can, reach) on the demo: they agree with the audit,
+//! exit as query.md says, and answer batches line by line.
+
+use assert_cmd::Command;
+use iamscope::audit::{self, Options, Subject};
+use iamscope::query::{Action, AsSubject, Asker, AwsAction, Decision, Node};
+use serde_json::Value;
+
+fn iamscope(args: &[&str]) -> (i32, String, String) {
+    let out = Command::cargo_bin("iamscope")
+        .expect("binary")
+        .args(args)
+        .output()
+        .expect("runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn aws(action: &str, resource: &str, complete: bool) -> Action {
+    Action::Aws(AwsAction {
+        action: action.into(),
+        resource: resource.into(),
+        context: Default::default(),
+        complete,
+    })
+}
+
+fn subject_of(s: &Subject) -> Option<AsSubject> {
+    Some(match s {
+        Subject::ServiceAccount { namespace, name } => AsSubject::ServiceAccount {
+            namespace: namespace.clone(),
+            name: name.clone(),
+        },
+        Subject::User { name } => AsSubject::User {
+            name: name.clone(),
+            groups: Vec::new(),
+        },
+        Subject::Group { name } => AsSubject::Group { name: name.clone() },
+        _ => return None,
+    })
+}
+
+/// One evaluation: every PATH-001 finding of the audit is a `yes` of can-i for
+/// the same subject and role, and every IAM-001 role is a `yes` of
+/// `can-i --as ROLE --direct --context-complete '*:*'` (and no role without
+/// IAM-001 is).
+#[test]
+fn the_audit_and_the_questions_agree_on_the_demo() {
+    let inv = iamscope::source::demo::read().expect("demo");
+    let findings = audit::run(&inv, &Options::default());
+    let asker = Asker::new(&inv);
+    let mut checked = 0;
+    for f in findings.iter().filter(|f| f.rule == "PATH-001") {
+        let subject = subject_of(&f.subject).expect("PATH-001 subjects are Kubernetes subjects");
+        let role = f
+            .related
+            .iter()
+            .find_map(|r| match r {
+                Subject::IamRole { arn } => Some(arn.clone()),
+                _ => None,
+            })
+            .expect("PATH-001 names its role");
+        let (ns, sa) = f
+            .related
+            .iter()
+            .find_map(|r| match r {
+                Subject::ServiceAccount { namespace, name } => {
+                    Some((namespace.clone(), name.clone()))
+                }
+                _ => None,
+            })
+            .expect("PATH-001 names the account");
+        // The way the account obtains the role decides which STS call it makes.
+        let via_pod_identity = asker
+            .roles_of(&ns, &sa)
+            .iter()
+            .any(|(a, v)| a == &role && *v == iamscope::policy::reach::Via::PodIdentity);
+        let action = if via_pod_identity {
+            "sts:AssumeRole"
+        } else {
+            "sts:AssumeRoleWithWebIdentity"
+        };
+        let a = asker
+            .can_i(&subject, &aws(action, &role, false), false)
+            .expect("answers");
+        assert_eq!(
+            a.decision,
+            Decision::Yes,
+            "{}: the audit says {} obtains {role}, can-i says {:?} ({:?})",
+            f.title,
+            f.subject.label(),
+            a.decision,
+            a.misses
+        );
+        // Through a path that ends at that role, by way of that account.
+        assert!(a.answers.iter().any(|p| {
+            p.path
+                .last()
+                .is_some_and(|h| h.to == Node::IamRole { arn: role.clone() })
+                && p.path.iter().any(|h| h.to == Node::sa(&ns, &sa))
+        }));
+        checked += 1;
+    }
+    assert!(checked >= 3, "the demo has PATH-001 findings ({checked})");
+
+    let admins: Vec<String> = findings
+        .iter()
+        .filter(|f| f.rule == "IAM-001")
+        .filter_map(|f| match &f.subject {
+            Subject::IamRole { arn } => Some(arn.to_ascii_lowercase()),
+            _ => None,
+        })
+        .collect();
+    assert!(!admins.is_empty());
+    // The IAM rules judge the roles a service account obtains.
+    let judged: std::collections::BTreeSet<String> = inv
+        .service_accounts
+        .iter()
+        .flat_map(|sa| asker.roles_of(&sa.namespace, &sa.name).to_vec())
+        .map(|(a, _)| a.to_ascii_lowercase())
+        .collect();
+    for arn in &judged {
+        let subject = AsSubject::IamRole {
+            arn: arn.clone(),
+            session: None,
+        };
+        let a = asker
+            .can_i(&subject, &aws("*:*", "*", true), true)
+            .expect("answers");
+        assert_eq!(
+            a.decision == Decision::Yes,
+            admins.contains(arn),
+            "IAM-001 and can-i '*:*' disagree on {arn}"
+        );
+    }
+}
+
+#[test]
+fn exit_codes_and_notation_errors() {
+    let (code, out, _) = iamscope(&[
+        "can-i",
+        "--demo",
+        "--as",
+        "group:data-engineers",
+        "sts:AssumeRoleWithWebIdentity",
+        "arn:aws:iam::111122223333:role/prod-eks-data-platform-airflow",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.starts_with("yes"), "{out}");
+    assert!(out.contains("creates-pod-as → ServiceAccount data-platform/airflow-worker"));
+    // Every line of the table fits 80 columns.
+    assert!(out.lines().all(|l| l.chars().count() <= 80), "{out}");
+
+    let (code, out, _) = iamscope(&[
+        "can-i",
+        "--demo",
+        "--as",
+        "system:serviceaccount:checkout:cart",
+        "delete",
+        "nodes",
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.starts_with("no"));
+
+    let (code, _, err) = iamscope(&["can-i", "--demo", "--as", "pod:nope", "get", "pods"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("pod:NAMESPACE/NAME") && err.contains("accepted subjects"),
+        "{err}"
+    );
+    let (code, _, err) = iamscope(&["can-i", "--demo", "--as", "bob", "s3:GetObject", "bucket"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("accepted actions"), "{err}");
+
+    // A condition on a key not given: conditional (exit 3); given, decided.
+    let (code, out, _) = iamscope(&[
+        "can-i",
+        "--demo",
+        "--as",
+        "arn:aws:iam::111122223333:role/prod-eks-vpc-cni",
+        "--direct",
+        "ec2:CreateTags",
+        "arn:aws:ec2:us-west-2:111122223333:network-interface/eni-1",
+    ]);
+    assert!(code == 3 || code == 0, "{code}: {out}");
+}
+
+#[test]
+fn batch_answers_every_line_in_order_and_survives_bad_ones() {
+    let input = [
+        r#"{"as": "group:data-engineers", "as_groups": [], "action": {"aws": "sts:AssumeRoleWithWebIdentity", "resource": "arn:aws:iam::111122223333:role/prod-eks-data-platform-airflow"}}"#,
+        r#"{"as": "nobody", "action": {"kube": {"verb": "get", "group": "", "resource": "secrets", "namespace": "kube-system"}}}"#,
+        r#"{"as": "pod:nope", "action": {"kube": {"verb": "get", "resource": "pods"}}}"#,
+        "not json",
+        r#"{"as": "alice", "as_groups": ["system:masters"], "action": {"kube": {"verb": "get", "path": "/healthz"}}}"#,
+    ]
+    .join("\n");
+    let out = Command::cargo_bin("iamscope")
+        .expect("binary")
+        .args(["can-i", "--demo", "--batch", "-"])
+        .write_stdin(input)
+        .output()
+        .expect("runs");
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    assert_eq!(lines.len(), 5);
+    assert_eq!(lines[0]["decision"], "yes");
+    assert_eq!(lines[1]["decision"], "no");
+    assert!(
+        lines[2]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("pod:NAMESPACE/NAME"))
+    );
+    assert!(lines[3]["error"].is_string());
+    assert_eq!(lines[4]["decision"], "yes");
+    assert_eq!(
+        lines[4]["answers"][0]["path"][0]["to"],
+        serde_json::json!({"kind": "Group", "name": "system:masters"})
+    );
+    // Errors make the batch exit 2.
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn json_answers_have_typed_hops_and_evidence() {
+    let (code, out, _) = iamscope(&[
+        "can-i",
+        "--demo",
+        "-o",
+        "json",
+        "--as",
+        "group:sre",
+        "s3:GetObject",
+        "arn:aws:s3:::acme-data-lake-raw/kafka/x",
+    ]);
+    assert_eq!(code, 0);
+    let v: Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["query"]["as"], "group:sre");
+    let path = v["answers"][0]["path"].as_array().expect("path");
+    let edges: Vec<&str> = path.iter().filter_map(|h| h["edge"].as_str()).collect();
+    assert_eq!(edges, ["exec-into", "runs-as", "assumes", "allows"]);
+    assert!(
+        path.iter()
+            .all(|h| h["evidence"].as_str().is_some_and(|e| !e.is_empty()))
+    );
+    assert_eq!(path[3]["to"]["kind"], "AwsAction");
+}
