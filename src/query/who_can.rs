@@ -33,6 +33,12 @@ impl<'a> Asker<'a> {
                     .iter()
                     .all(|(b, _)| self.inv.bindings[*b].is_bootstrap())
         };
+        // system:masters holds everything whether or not a binding names it.
+        if include_system {
+            out.insert(AsSubject::Group {
+                name: crate::policy::rbac::MASTERS.to_string(),
+            });
+        }
         for (p, _) in self.rbac.named_principals() {
             match p {
                 Principal::User { name } => {
