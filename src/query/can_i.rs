@@ -484,6 +484,23 @@ impl<'a> Asker<'a> {
                 subject_node.label()
             ));
         }
+        // Access policies the RBAC engine does not model grant nothing here: say so.
+        if let Some(r) = reached.first()
+            && r.iam.is_some()
+        {
+            for &i in &r.id.access_entries {
+                if let Some(e) = self.inv.access_entries.get(i) {
+                    for ap in &e.access_policies {
+                        if !crate::policy::rbac::access_policy_modelled(&ap.policy_arn) {
+                            misses.push(format!(
+                                "access entry {} has access policy {}, whose permissions are not modelled",
+                                e.principal_arn, ap.policy_arn
+                            ));
+                        }
+                    }
+                }
+            }
+        }
         for r in &reached {
             match action {
                 Action::Kube(k) => {
