@@ -190,15 +190,18 @@ impl<'a> Asker<'a> {
         }
         let mut queue: VecDeque<(usize, Vec<Grant<'a>>)> = VecDeque::from([(0, rows)]);
         while let Some((i, rows)) = queue.pop_front() {
-            let from = out[i].node.clone();
-            let caps = caps_of(&rows, &from.label());
+            let caps = caps_of(&rows, &out[i].node.label());
             for cap in &caps {
-                for ((ns, name), hops) in self.targets(&from, cap) {
+                // The capability is held by a group, mapping or access policy of
+                // the identity: those hops come first.
+                let (pre, holder) = self.via_hops(&out[i], &cap.grant);
+                for ((ns, name), hops) in self.targets(&holder, cap) {
                     if !seen.insert((ns.clone(), name.clone())) {
                         continue;
                     }
                     let p = Principal::service_account(&ns, &name);
                     let mut path = out[i].path.clone();
+                    path.extend(pre.iter().cloned());
                     path.extend(hops);
                     out.push(Reached {
                         node: Node::sa(&ns, &name),
@@ -235,7 +238,7 @@ impl<'a> Asker<'a> {
         namespaces.dedup();
         let evidence = format!(
             "{} can {} [{}]: {}",
-            cap.holder,
+            from.label(),
             cap.hop.verb_phrase(),
             cap.scope,
             cap.grant.describe()
@@ -304,6 +307,24 @@ impl<'a> Asker<'a> {
 
     /// The hops of one RBAC grant: how the acting identity holds it, then the grant.
     fn grant_hops(&self, r: &Reached, g: &Grant, to: Node) -> Vec<Hop> {
+        let (mut hops, holder) = self.via_hops(r, g);
+        let evidence = match &g.via {
+            Via::Masters { .. } => format!("{MASTERS} bypasses RBAC: every request is allowed"),
+            _ => g.describe(),
+        };
+        hops.push(Hop {
+            edge: "grants",
+            from: holder,
+            to,
+            evidence,
+        });
+        hops
+    }
+
+    /// How the acting identity holds a grant: the group it is in (`member-of`),
+    /// the user or group an IAM principal is mapped to (`maps-to`), or the EKS
+    /// access policy of its access entry (`access-policy`); and that holder.
+    fn via_hops(&self, r: &Reached, g: &Grant) -> (Vec<Hop>, Node) {
         let from = &r.node;
         let via_edge = if r.iam.is_some() {
             "maps-to"
@@ -331,14 +352,16 @@ impl<'a> Asker<'a> {
                         m.username.unwrap_or("-")
                     )
                 })
-                .unwrap_or_else(|| format!("mapped into {target}"))
+                .unwrap_or_else(|| {
+                    format!("every principal the cluster authenticates is in {target}")
+                })
         };
-        match &g.via {
+        let mut hops = Vec::new();
+        let holder = match &g.via {
             Via::Masters { member } => {
                 let grp = Node::Group {
                     name: MASTERS.to_string(),
                 };
-                let mut hops = Vec::new();
                 if *from != grp {
                     hops.push(Hop {
                         edge: via_edge,
@@ -347,13 +370,7 @@ impl<'a> Asker<'a> {
                         evidence: member.clone(),
                     });
                 }
-                hops.push(Hop {
-                    edge: "grants",
-                    from: grp,
-                    to,
-                    evidence: format!("{MASTERS} bypasses RBAC: every request is allowed"),
-                });
-                hops
+                grp
             }
             Via::AccessPolicy {
                 entry, policy_arn, ..
@@ -362,23 +379,16 @@ impl<'a> Asker<'a> {
                     arn: policy_arn.to_string(),
                     scope: g.scope.to_string(),
                 };
-                vec![
-                    Hop {
-                        edge: "access-policy",
-                        from: from.clone(),
-                        to: pol.clone(),
-                        evidence: format!(
-                            "access entry {} associates {policy_arn} [{}]",
-                            entry.principal_arn, g.scope
-                        ),
-                    },
-                    Hop {
-                        edge: "grants",
-                        from: pol,
-                        to,
-                        evidence: g.describe(),
-                    },
-                ]
+                hops.push(Hop {
+                    edge: "access-policy",
+                    from: from.clone(),
+                    to: pol.clone(),
+                    evidence: format!(
+                        "access entry {} associates {policy_arn} [{}]",
+                        entry.principal_arn, g.scope
+                    ),
+                });
+                pol
             }
             Via::Binding(rg) => {
                 let s = rg.subject;
@@ -397,7 +407,6 @@ impl<'a> Asker<'a> {
                         name: s.name.clone(),
                     },
                 };
-                let mut hops = Vec::new();
                 if holder != *from {
                     let evidence = if r.iam.is_some() {
                         mapping_evidence(&s.name)
@@ -411,15 +420,10 @@ impl<'a> Asker<'a> {
                         evidence,
                     });
                 }
-                hops.push(Hop {
-                    edge: "grants",
-                    from: holder,
-                    to,
-                    evidence: g.describe(),
-                });
-                hops
+                holder
             }
-        }
+        };
+        (hops, holder)
     }
 
     /// Answer one question.
