@@ -250,3 +250,30 @@ fn json_answers_have_typed_hops_and_evidence() {
     );
     assert_eq!(path[3]["to"]["kind"], "AwsAction");
 }
+
+/// Who can read the demo's data lake, on both sides: reviewed by hand in
+/// tests/snapshots/query-who-can-data-lake.review.md. A change of answer must be
+/// reviewed again (UPDATE_SNAPSHOTS=1 rewrites the file).
+#[test]
+fn who_can_read_the_data_lake_snapshot() {
+    let (code, out, err) = iamscope(&[
+        "who-can",
+        "--demo",
+        "--limit",
+        "0",
+        "s3:GetObject",
+        "arn:aws:s3:::acme-data-lake-raw/kafka/x",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/snapshots/query-who-can-data-lake.txt");
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&path, &out).expect("write snapshot");
+    }
+    let want = std::fs::read_to_string(&path).expect("snapshot");
+    assert!(
+        out == want,
+        "who-can answer changed; review it and update {}:\n{out}",
+        path.display()
+    );
+}
