@@ -177,9 +177,10 @@ pub fn parse_action(
         None => (target, None),
     };
     let (resource, group) = resolve_type(ty).map_err(msg)?;
-    let namespace = if scope.all_namespaces {
-        None
-    } else if CLUSTER_SCOPED.contains(&resource.as_str()) && scope.namespace.is_none() {
+    // -A, or a cluster-scoped type without -n: no namespace (as kubectl sends it).
+    let cluster_wide = scope.all_namespaces
+        || (CLUSTER_SCOPED.contains(&resource.as_str()) && scope.namespace.is_none());
+    let namespace = if cluster_wide {
         None
     } else {
         Some(

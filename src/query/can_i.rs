@@ -442,7 +442,7 @@ impl<'a> Asker<'a> {
         });
         let decision = Answer::decide(&answers);
         let no_paths: Vec<PathAnswer> = if decision == Decision::No {
-            answers.drain(..).collect()
+            std::mem::take(&mut answers)
         } else {
             answers.retain(|a| a.decision != Decision::No);
             Vec::new()
@@ -592,7 +592,7 @@ impl<'a> Asker<'a> {
         // An IAM subject's own policies.
         if let Some(arn) = &r.iam {
             let mut visited = HashSet::default();
-            self.from_principal(
+            self.principal_paths(
                 arn,
                 r.path.clone(),
                 Decision::Yes,
@@ -624,7 +624,7 @@ impl<'a> Asker<'a> {
                     evidence,
                 });
                 let mut visited = HashSet::default();
-                self.from_principal(
+                self.principal_paths(
                     role_arn,
                     path,
                     d,
@@ -644,7 +644,7 @@ impl<'a> Asker<'a> {
     /// What an IAM principal (reached along `path` with `so_far`) may do of `a`,
     /// then, unless `direct`, what the roles it can assume may do.
     #[allow(clippy::too_many_arguments)]
-    fn from_principal(
+    fn principal_paths(
         &self,
         arn: &str,
         path: Vec<Hop>,
@@ -750,7 +750,7 @@ impl<'a> Asker<'a> {
             let mut cs = conds.clone();
             cs.extend(tc);
             cs.extend(ac);
-            self.from_principal(
+            self.principal_paths(
                 &next.arn,
                 p,
                 so_far.min(td).min(ad),
