@@ -1102,7 +1102,7 @@ impl<'a> Asker<'a> {
     }
 
     /// The `assumes` hop of a working role link, with the trust's say.
-    fn link_evidence(
+    pub(crate) fn link_evidence(
         &self,
         ns: &str,
         name: &str,

@@ -10,13 +10,11 @@ use serde::Serialize;
 
 use crate::policy::actions::{self, AccessLevel};
 use crate::policy::iam::{Decision as IamDecision, Effect};
-use crate::policy::rbac::format_rule;
-use crate::policy::reach::Via as LinkVia;
 
 use super::Asker;
 use super::action::AwsAction;
 use super::answer::{Decision, Hop, Node};
-use super::output::{QueryFormat, wrap};
+use super::output::{QueryFormat, hang, wrap};
 use super::subject::AsSubject;
 
 #[derive(Debug, Serialize)]
@@ -100,10 +98,8 @@ impl<'a> Asker<'a> {
                 },
             };
             for g in rows {
-                let line = match g.rule() {
-                    Some(r) => format!("{}  ({})", format_rule(r), g.describe()),
-                    None => g.describe(),
-                };
+                // describe() names binding, role and rule: the rule once.
+                let line = g.describe();
                 let v = rules.entry(g.scope.to_string()).or_default();
                 if !v.contains(&line) {
                     v.push(line);
@@ -156,19 +152,20 @@ impl<'a> Asker<'a> {
                     if roles.contains_key(&arn.to_ascii_lowercase()) {
                         continue;
                     }
+                    let (d, conds, evidence) = self.link_evidence(ns, n, arn, *via);
+                    if d == Decision::No {
+                        continue;
+                    }
                     let mut path = r.path.clone();
                     path.push(Hop {
                         edge: "assumes",
                         from: r.node.clone(),
                         to: Node::IamRole { arn: arn.clone() },
-                        evidence: match via {
-                            LinkVia::Irsa => "IRSA".into(),
-                            LinkVia::PodIdentity => "Pod Identity".into(),
-                        },
+                        evidence,
                     });
                     roles.insert(
                         arn.to_ascii_lowercase(),
-                        self.role_reach(arn, path, Decision::Yes, Vec::new()),
+                        self.role_reach(arn, path, d, conds),
                     );
                 }
             }
@@ -313,7 +310,7 @@ fn text(r: &Reach, md: bool, limit: usize, w: &mut dyn Write) -> io::Result<()> 
     for (scope, rules) in &r.kubernetes_rules {
         lines.push(format!("  {scope}:"));
         for rule in rules.iter().take(cap(rules.len())) {
-            lines.extend(wrap(&format!("- {rule}"), 4));
+            lines.extend(hang(&format!("- {rule}"), 4, 6));
         }
         if cap(rules.len()) < rules.len() {
             lines.push(format!(
@@ -381,7 +378,7 @@ fn text(r: &Reach, md: bool, limit: usize, w: &mut dyn Write) -> io::Result<()> 
                     )
                 })
                 .collect();
-            lines.extend(wrap(&format!("{svc}: {}", parts.join("; ")), 4));
+            lines.extend(hang(&format!("{svc}: {}", parts.join("; ")), 4, 6));
         }
         if cap(services) < services {
             lines.push(format!(
