@@ -138,7 +138,7 @@ pub fn table(a: &Answer, limit: usize, w: &mut dyn Write) -> io::Result<()> {
             p.path.len(),
             if p.path.len() == 1 { "" } else { "s" }
         );
-        lines.extend(wrap(&head, 0));
+        lines.extend(hang(&head, 0, 3));
         path_lines(p, &mut lines);
     }
     if !a.misses.is_empty() {
