@@ -175,17 +175,33 @@ fn exit_codes_and_notation_errors() {
     assert_eq!(code, 2);
     assert!(err.contains("accepted actions"), "{err}");
 
-    // A condition on a key not given: conditional (exit 3); given, decided.
-    let (code, out, _) = iamscope(&[
+    // A condition on a key not given: conditional (exit 3), naming the key;
+    // given, decided; absent (--context-complete), no.
+    let ebs = [
         "can-i",
         "--demo",
-        "--as",
-        "arn:aws:iam::111122223333:role/prod-eks-vpc-cni",
         "--direct",
-        "ec2:CreateTags",
-        "arn:aws:ec2:us-west-2:111122223333:network-interface/eni-1",
+        "--as",
+        "arn:aws:iam::111122223333:role/AmazonEKS_EBS_CSI_DriverRole",
+        "ec2:CreateVolume",
+        "arn:aws:ec2:us-east-1:111122223333:volume/vol-1",
+    ];
+    let (code, out, _) = iamscope(&ebs);
+    assert_eq!(code, 3, "{out}");
+    assert!(
+        out.starts_with("conditional") && out.contains("aws:RequestTag/ebs.csi.aws.com/cluster")
+    );
+    let mut given = ebs.to_vec();
+    given.extend([
+        "--context-entry",
+        "aws:RequestTag/ebs.csi.aws.com/cluster=true",
     ]);
-    assert!(code == 3 || code == 0, "{code}: {out}");
+    let (code, out, _) = iamscope(&given);
+    assert_eq!(code, 0, "{out}");
+    let mut closed = ebs.to_vec();
+    closed.push("--context-complete");
+    let (code, out, _) = iamscope(&closed);
+    assert_eq!(code, 1, "{out}");
 }
 
 #[test]

@@ -107,7 +107,7 @@ fn only_users_take_groups(s: &str, groups: &[String]) -> Result<(), String> {
 /// `arn:aws:iam::1:role/p/n`, `arn:aws:iam::1:user/n`, `arn:aws:sts::1:assumed-role/n/s`.
 fn parse_arn(s: &str) -> Option<AsSubject> {
     let parts: Vec<&str> = s.splitn(6, ':').collect();
-    if parts.len() != 6 || parts[3].is_empty() && parts[2] == "sts" {
+    if parts.len() != 6 {
         return None;
     }
     let (partition, service, account, res) = (parts[1], parts[2], parts[4], parts[5]);
