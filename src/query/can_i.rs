@@ -19,7 +19,7 @@ use crate::policy::rbac::{
 use crate::policy::reach::{Via as LinkVia, irsa_answer, provider_accepts};
 use crate::policy::trust::{PodIdentity, TrustAnswer, check_pod_identity};
 
-use super::Asker;
+use super::{AssumeEdges, Asker};
 use super::action::{Action, AwsAction, KubeAction};
 use super::answer::{Answer, Decision, Hop, Node, PathAnswer, QueryEcho};
 use super::subject::AsSubject;
@@ -61,7 +61,7 @@ impl<'a> Asker<'a> {
     }
 
     /// The identity a subject starts as, with its grants.
-    fn start(&self, s: &AsSubject) -> Result<(Reached, Vec<Grant<'a>>), String> {
+    pub(crate) fn start(&self, s: &AsSubject) -> Result<(Reached, Vec<Grant<'a>>), String> {
         let rbac = &self.rbac;
         let node = self.subject_node(s);
         let plain = |id: Identity, rows: Vec<Grant<'a>>, sa: Option<(String, String)>| {
@@ -218,7 +218,7 @@ impl<'a> Asker<'a> {
     }
 
     /// The service accounts one capability leads to, each with the hops to it.
-    fn targets(
+    pub(crate) fn targets(
         &self,
         from: &Node,
         cap: &crate::audit::path::Cap<'a>,
@@ -324,7 +324,7 @@ impl<'a> Asker<'a> {
     /// How the acting identity holds a grant: the group it is in (`member-of`),
     /// the user or group an IAM principal is mapped to (`maps-to`), or the EKS
     /// access policy of its access entry (`access-policy`); and that holder.
-    fn via_hops(&self, r: &Reached, g: &Grant) -> (Vec<Hop>, Node) {
+    pub(crate) fn via_hops(&self, r: &Reached, g: &Grant) -> (Vec<Hop>, Node) {
         let from = &r.node;
         let via_edge = if r.iam.is_some() {
             "maps-to"
@@ -506,18 +506,29 @@ impl<'a> Asker<'a> {
             }
         }
         for r in &reached {
-            match action {
-                Action::Kube(k) => {
-                    if let Some(a) = self.kube_answer(r, k, &subject_node) {
-                        answers.push(a);
-                    }
-                }
-                Action::Aws(a) => {
-                    self.aws_answers(r, a, &subject_node, direct, &mut answers, &mut misses)
-                }
-            }
+            self.answers_at(r, action, &subject_node, direct, &mut answers, &mut misses);
         }
         Ok((answers, misses))
+    }
+
+    /// The answers of one identity the subject is or became (its path included).
+    pub(crate) fn answers_at(
+        &self,
+        r: &Reached,
+        action: &Action,
+        subject: &Node,
+        direct: bool,
+        answers: &mut Vec<PathAnswer>,
+        misses: &mut Vec<String>,
+    ) {
+        match action {
+            Action::Kube(k) => {
+                if let Some(a) = self.kube_answer(r, k, subject) {
+                    answers.push(a);
+                }
+            }
+            Action::Aws(a) => self.aws_answers(r, a, subject, direct, answers, misses),
+        }
     }
 
     fn kube_answer(&self, r: &Reached, k: &KubeAction, subject: &Node) -> Option<PathAnswer> {
@@ -591,25 +602,23 @@ impl<'a> Asker<'a> {
         }
         // An IAM subject's own policies.
         if let Some(arn) = &r.iam {
-            let mut visited = HashSet::default();
-            self.principal_paths(
-                arn,
-                r.path.clone(),
-                Decision::Yes,
-                Vec::new(),
-                a,
-                subject,
-                direct,
-                0,
-                &mut visited,
-                out,
-                misses,
-            );
+            self.extend_with(arn, &r.path, Decision::Yes, &[], a, subject, direct, out, misses);
         }
         // The roles a service account obtains.
         if let Some((ns, name)) = &r.sa {
             for (role_arn, via) in self.roles_of(ns, name) {
-                let (d, conds, evidence) = self.link_evidence(ns, name, role_arn, *via);
+                // The trust is only worth evaluating (for its evidence and
+                // conditions) when the role, or a role it chains to, may do it.
+                let useful = self
+                    .role_paths(role_arn, a, subject, direct)
+                    .0
+                    .iter()
+                    .any(|p| p.decision != Decision::No);
+                let (d, conds, evidence) = if useful {
+                    self.link_evidence(ns, name, role_arn, *via)
+                } else {
+                    (Decision::Yes, Vec::new(), "obtains it (a working IRSA or Pod Identity link)".to_string())
+                };
                 if d == Decision::No {
                     continue;
                 }
@@ -623,26 +632,77 @@ impl<'a> Asker<'a> {
                     to: role_node,
                     evidence,
                 });
-                let mut visited = HashSet::default();
+                self.extend_with(role_arn, &path, d, &conds, a, subject, direct, out, misses);
+            }
+        }
+    }
+
+    /// `principal_paths` of one principal, computed once per question and
+    /// principal (many accounts share a role), then put after `prefix`.
+    #[allow(clippy::too_many_arguments)]
+    fn extend_with(
+        &self,
+        arn: &str,
+        prefix: &[Hop],
+        so_far: Decision,
+        conds: &[String],
+        a: &AwsAction,
+        subject: &Node,
+        direct: bool,
+        out: &mut Vec<PathAnswer>,
+        misses: &mut Vec<String>,
+    ) {
+        let memo = self.role_paths(arn, a, subject, direct);
+        for pa in &memo.0 {
+            let mut path = prefix.to_vec();
+            path.extend(pa.path.iter().cloned());
+            let mut c = conds.to_vec();
+            c.extend(pa.conditions.iter().cloned());
+            out.push(PathAnswer {
+                subject: subject.clone(),
+                decision: so_far.min(pa.decision),
+                conditions: c,
+                path,
+            });
+        }
+        misses.extend(memo.1.iter().cloned());
+    }
+
+    /// `principal_paths` of one principal with an empty prefix, memoized per
+    /// question and principal.
+    fn role_paths(&self, arn: &str, a: &AwsAction, subject: &Node, direct: bool) -> super::RoleMemo {
+        let key = (
+            format!("{}|{}|{:?}|{}|{direct}", a.action, a.resource, a.context, a.complete),
+            arn.to_ascii_lowercase(),
+        );
+        let cached = self.role_memo.borrow().get(&key).cloned();
+        match cached {
+            Some(m) => m,
+            None => {
+                let mut paths = Vec::new();
+                let mut found_misses = Vec::new();
                 self.principal_paths(
-                    role_arn,
-                    path,
-                    d,
-                    conds,
+                    arn,
+                    Vec::new(),
+                    Decision::Yes,
+                    Vec::new(),
                     a,
                     subject,
                     direct,
-                    0,
-                    &mut visited,
-                    out,
-                    misses,
+                    &mut paths,
+                    &mut found_misses,
                 );
+                let m = std::rc::Rc::new((paths, found_misses));
+                self.role_memo.borrow_mut().insert(key, std::rc::Rc::clone(&m));
+                m
             }
         }
     }
 
     /// What an IAM principal (reached along `path` with `so_far`) may do of `a`,
-    /// then, unless `direct`, what the roles it can assume may do.
+    /// then, unless `direct`, what the roles it can assume may do: breadth
+    /// first, each role once (so along a shortest chain), at most `MAX_CHAIN`
+    /// assumptions deep. A chained role that may not do it adds no answer.
     #[allow(clippy::too_many_arguments)]
     fn principal_paths(
         &self,
@@ -653,117 +713,153 @@ impl<'a> Asker<'a> {
         a: &AwsAction,
         subject: &Node,
         direct: bool,
-        depth: usize,
-        visited: &mut HashSet<String>,
         out: &mut Vec<PathAnswer>,
         misses: &mut Vec<String>,
     ) {
-        if !visited.insert(arn.to_ascii_lowercase()) {
-            return;
+        let mut visited: HashSet<String> = HashSet::default();
+        visited.insert(arn.to_ascii_lowercase());
+        let mut queue = VecDeque::from([(arn.to_string(), path, so_far, conds, 0usize)]);
+        while let Some((arn, path, so_far, conds, depth)) = queue.pop_front() {
+            let from = self.principal_node(&arn);
+            let Some(set) = self.permission_set(&arn) else {
+                misses.push(format!(
+                    "{}: not in the IAM inventory, its policies are unknown",
+                    from.label()
+                ));
+                continue;
+            };
+            let (d, c, hop) = self.judge_action(&set, a, &arn, &from);
+            if depth == 0 || d != Decision::No {
+                let mut p = path.clone();
+                p.push(hop);
+                let mut all_conds = conds.clone();
+                all_conds.extend(c);
+                out.push(PathAnswer {
+                    subject: subject.clone(),
+                    decision: so_far.min(d),
+                    conditions: all_conds,
+                    path: p,
+                });
+            }
+            if depth == 0 {
+                for pr in &set.problems {
+                    misses.push(format!("{}: not evaluated: {pr}", from.label()));
+                }
+            }
+            if direct || depth >= MAX_CHAIN {
+                continue;
+            }
+            // Role chaining: roles whose trust admits this principal and that
+            // its own policies let it assume (computed once per principal).
+            let edges = self.assume_edges(&arn, &set, a);
+            for (next, lower, d2, c2, evidence) in edges.iter() {
+                if !visited.insert(lower.clone()) {
+                    continue;
+                }
+                let mut p = path.clone();
+                p.push(Hop {
+                    edge: "assumes",
+                    from: from.clone(),
+                    to: Node::IamRole { arn: next.clone() },
+                    evidence: evidence.clone(),
+                });
+                let mut cs = conds.clone();
+                cs.extend(c2.iter().cloned());
+                queue.push_back((next.clone(), p, so_far.min(*d2), cs, depth + 1));
+            }
         }
-        let from = self.principal_node(arn);
-        let Some(set) = self.permission_set(arn) else {
-            misses.push(format!(
-                "{}: not in the IAM inventory, its policies are unknown",
-                from.label()
-            ));
-            return;
-        };
-        let target_role = a.resource.contains(":role/").then_some(a.resource.as_str());
-        let is_assume = a.action.eq_ignore_ascii_case("sts:AssumeRole");
-        let req = self.iam_request(a, arn, &a.action, &a.resource);
+    }
+
+    /// One principal's decision on the action, as an `allows`/`denies` hop.
+    fn judge_action(
+        &self,
+        set: &PermissionSet,
+        a: &AwsAction,
+        arn: &str,
+        from: &Node,
+    ) -> (Decision, Vec<String>, Hop) {
         let to = Node::AwsAction {
             action: a.action.clone(),
             resource: a.resource.clone(),
         };
-        let (mut d, mut c, hop) = if has_wildcard(&a.action) {
-            self.judge_pattern(&set, a, arn, &from, to)
+        let (mut d, mut c, mut hop) = if has_wildcard(&a.action) {
+            self.judge_pattern(set, a, arn, from, to)
         } else {
-            judge(&set.evaluate(&req), &from, to)
+            let req = self.iam_request(a, arn, &a.action, &a.resource);
+            judge(&set.evaluate(&req), from, to)
         };
         // sts:AssumeRole on a role needs the role's trust too.
-        let mut trust_hop = None;
-        if is_assume
-            && let Some(role) = target_role
+        if a.action.eq_ignore_ascii_case("sts:AssumeRole")
+            && a.resource.contains(":role/")
             && d != Decision::No
         {
-            let (td, tc, ev) = self.role_trust_admits(role, arn, a);
+            let (td, tc, ev) = self.role_trust_admits(&a.resource, arn, a);
             d = d.min(td);
             c.extend(tc);
-            trust_hop = Some(ev);
-        }
-        let mut p = path.clone();
-        let mut hop = hop;
-        if let Some(ev) = trust_hop {
             hop.evidence = format!("{}; {ev}", hop.evidence);
         }
-        p.push(hop);
-        let mut all_conds = conds.clone();
-        all_conds.extend(c);
-        out.push(PathAnswer {
-            subject: subject.clone(),
-            decision: so_far.min(d),
-            conditions: all_conds,
-            path: p,
+        (d, c, hop)
+    }
+
+    /// The roles `arn` can assume (`sts:AssumeRole` allowed by its policies and
+    /// by the role's trust), with the decision, conditions and evidence; once
+    /// per principal and request context. A principal none of whose Allow
+    /// statements can grant `sts:AssumeRole` has none, without asking each role.
+    fn assume_edges(&self, arn: &str, set: &PermissionSet, a: &AwsAction) -> AssumeEdges {
+        let key = (
+            format!("{:?}|{}", a.context, a.complete),
+            arn.to_ascii_lowercase(),
+        );
+        if let Some(e) = self.assume_memo.borrow().get(&key) {
+            return std::rc::Rc::clone(e);
+        }
+        let may_assume = set.policies.iter().flat_map(|p| &p.doc.statements).any(|s| {
+            s.effect == crate::policy::iam::Effect::Allow
+                && s.action
+                    .values
+                    .iter()
+                    .any(|p| crate::policy::actions::action_matches(p, "sts:AssumeRole"))
+                    != s.action.negated
         });
-        if set.problems.iter().any(|_| true) {
-            for pr in &set.problems {
-                misses.push(format!("{}: not evaluated: {pr}", from.label()));
+        let mut edges = Vec::new();
+        if may_assume {
+            let from = self.principal_node(arn);
+            for &i in &self.aws_trusting {
+                let next = &self.inv.iam.roles[i];
+                if next.arn.eq_ignore_ascii_case(arn) {
+                    continue;
+                }
+                let (td, tc, tev) = self.role_trust_admits(&next.arn, arn, a);
+                if td == Decision::No {
+                    continue;
+                }
+                let areq = self.iam_request(a, arn, "sts:AssumeRole", &next.arn);
+                let (ad, ac, ahop) = judge(
+                    &set.evaluate(&areq),
+                    &from,
+                    Node::IamRole {
+                        arn: next.arn.clone(),
+                    },
+                );
+                if ad == Decision::No {
+                    continue;
+                }
+                let mut c = tc;
+                c.extend(ac);
+                edges.push((
+                    next.arn.clone(),
+                    next.arn.to_ascii_lowercase(),
+                    td.min(ad),
+                    c,
+                    format!("sts:AssumeRole {}; {tev}", ahop.evidence),
+                ));
             }
         }
-        if direct || depth >= MAX_CHAIN {
-            return;
-        }
-        // Role chaining: roles whose trust admits this principal and that its
-        // own policies let it assume.
-        for &i in &self.aws_trusting {
-            let next = &self.inv.iam.roles[i];
-            if next.arn.eq_ignore_ascii_case(arn)
-                || visited.contains(&next.arn.to_ascii_lowercase())
-            {
-                continue;
-            }
-            let (td, tc, tev) = self.role_trust_admits(&next.arn, arn, a);
-            if td == Decision::No {
-                continue;
-            }
-            let areq = self.iam_request(a, arn, "sts:AssumeRole", &next.arn);
-            let (ad, ac, ahop) = judge(
-                &set.evaluate(&areq),
-                &from,
-                Node::IamRole {
-                    arn: next.arn.clone(),
-                },
-            );
-            if ad == Decision::No {
-                continue;
-            }
-            let mut p = path.clone();
-            p.push(Hop {
-                edge: "assumes",
-                from: from.clone(),
-                to: Node::IamRole {
-                    arn: next.arn.clone(),
-                },
-                evidence: format!("sts:AssumeRole {}; {tev}", ahop.evidence),
-            });
-            let mut cs = conds.clone();
-            cs.extend(tc);
-            cs.extend(ac);
-            self.principal_paths(
-                &next.arn,
-                p,
-                so_far.min(td).min(ad),
-                cs,
-                a,
-                subject,
-                direct,
-                depth + 1,
-                visited,
-                out,
-                misses,
-            );
-        }
+        let edges = std::rc::Rc::new(edges);
+        self.assume_memo
+            .borrow_mut()
+            .insert(key, std::rc::Rc::clone(&edges));
+        edges
     }
 
     /// A wildcard action (`s3:*`, `*:*`) asks whether *every* action it matches

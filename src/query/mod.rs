@@ -47,7 +47,16 @@ pub struct Asker<'a> {
     /// Roles whose trust has a statement an AWS principal can match (role chaining).
     aws_trusting: Vec<usize>,
     perms: RefCell<HashMap<String, Rc<PermissionSet>>>,
+    /// Per (question, principal): its paths to the AWS action and its misses.
+    role_memo: RefCell<HashMap<(String, String), RoleMemo>>,
+    /// Per (request context, principal): the roles it can assume.
+    assume_memo: RefCell<HashMap<(String, String), AssumeEdges>>,
 }
+
+pub(crate) type RoleMemo = Rc<(Vec<PathAnswer>, Vec<String>)>;
+
+/// Roles a principal can assume: (role ARN, lowercased, decision, conditions, evidence).
+pub(crate) type AssumeEdges = Rc<Vec<(String, String, Decision, Vec<String>, String)>>;
 
 impl<'a> Asker<'a> {
     pub fn new(inv: &'a Inventory) -> Asker<'a> {
@@ -111,6 +120,8 @@ impl<'a> Asker<'a> {
             pods,
             aws_trusting,
             perms: RefCell::new(HashMap::default()),
+            role_memo: RefCell::new(HashMap::default()),
+            assume_memo: RefCell::new(HashMap::default()),
         }
     }
 
