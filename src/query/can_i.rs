@@ -19,10 +19,10 @@ use crate::policy::rbac::{
 use crate::policy::reach::{Via as LinkVia, irsa_answer, provider_accepts};
 use crate::policy::trust::{PodIdentity, TrustAnswer, check_pod_identity};
 
-use super::{AssumeEdges, Asker};
 use super::action::{Action, AwsAction, KubeAction};
 use super::answer::{Answer, Decision, Hop, Node, PathAnswer, QueryEcho};
 use super::subject::AsSubject;
+use super::{Asker, AssumeEdges};
 
 /// An identity the subject is or can become, with the path to it.
 #[derive(Debug, Clone)]
@@ -602,10 +602,24 @@ impl<'a> Asker<'a> {
         }
         // An IAM subject's own policies.
         if let Some(arn) = &r.iam {
-            self.extend_with(arn, &r.path, Decision::Yes, &[], a, subject, direct, out, misses);
+            self.extend_with(
+                arn,
+                &r.path,
+                Decision::Yes,
+                &[],
+                a,
+                subject,
+                direct,
+                out,
+                misses,
+            );
         }
         // The roles a service account obtains.
         if let Some((ns, name)) = &r.sa {
+            if self.best_only.get() {
+                self.best_link(r, ns, name, a, subject, direct, out);
+                return;
+            }
             for (role_arn, via) in self.roles_of(ns, name) {
                 // The trust is only worth evaluating (for its evidence and
                 // conditions) when the role, or a role it chains to, may do it.
@@ -617,7 +631,11 @@ impl<'a> Asker<'a> {
                 let (d, conds, evidence) = if useful {
                     self.link_evidence(ns, name, role_arn, *via)
                 } else {
-                    (Decision::Yes, Vec::new(), "obtains it (a working IRSA or Pod Identity link)".to_string())
+                    (
+                        Decision::Yes,
+                        Vec::new(),
+                        "obtains it (a working IRSA or Pod Identity link)".to_string(),
+                    )
                 };
                 if d == Decision::No {
                     continue;
@@ -635,6 +653,86 @@ impl<'a> Asker<'a> {
                 self.extend_with(role_arn, &path, d, &conds, a, subject, direct, out, misses);
             }
         }
+    }
+
+    /// who-can's shortcut for an account's own answer: only its best path.
+    /// Its roles' memoized answers are ranked first (yes before conditional,
+    /// then shortest), and trusts are evaluated in that order until one admits
+    /// the account outright: an account with dozens of roles costs a few trust
+    /// evaluations, not dozens of copied path lists.
+    #[allow(clippy::too_many_arguments)]
+    fn best_link(
+        &self,
+        r: &Reached,
+        ns: &str,
+        name: &str,
+        a: &AwsAction,
+        subject: &Node,
+        direct: bool,
+        out: &mut Vec<PathAnswer>,
+    ) {
+        let mut ranked: Vec<(Decision, usize, usize, &String, LinkVia)> = Vec::new();
+        for (k, (role_arn, via)) in self.roles_of(ns, name).iter().enumerate() {
+            let memo = self.role_paths(role_arn, a, subject, direct);
+            if let Some((d, len)) = memo
+                .0
+                .iter()
+                .filter(|p| p.decision != Decision::No)
+                .map(|p| (p.decision, p.path.len()))
+                .max_by(|x, y| x.0.cmp(&y.0).then(y.1.cmp(&x.1)))
+            {
+                ranked.push((d, len, k, role_arn, *via));
+            }
+        }
+        ranked.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2)));
+        let mut best: Option<PathAnswer> = None;
+        for (_, _, _, role_arn, via) in ranked {
+            let (d, conds, evidence) = self.link_evidence(ns, name, role_arn, via);
+            if d == Decision::No {
+                continue;
+            }
+            let mut path = r.path.clone();
+            path.push(Hop {
+                edge: "assumes",
+                from: r.node.clone(),
+                to: Node::IamRole {
+                    arn: role_arn.clone(),
+                },
+                evidence,
+            });
+            let mut found = Vec::new();
+            let mut ignored = Vec::new();
+            self.extend_with(
+                role_arn,
+                &path,
+                d,
+                &conds,
+                a,
+                subject,
+                direct,
+                &mut found,
+                &mut ignored,
+            );
+            found.retain(|p| p.decision != Decision::No);
+            found.sort_by(|x, y| {
+                y.decision
+                    .cmp(&x.decision)
+                    .then(x.path.len().cmp(&y.path.len()))
+            });
+            if let Some(f) = found.into_iter().next() {
+                let better = best.as_ref().is_none_or(|b| {
+                    (f.decision, std::cmp::Reverse(f.path.len()))
+                        > (b.decision, std::cmp::Reverse(b.path.len()))
+                });
+                if better {
+                    best = Some(f);
+                }
+            }
+            if best.as_ref().is_some_and(|b| b.decision == Decision::Yes) {
+                break;
+            }
+        }
+        out.extend(best);
     }
 
     /// `principal_paths` of one principal, computed once per question and
@@ -670,9 +768,15 @@ impl<'a> Asker<'a> {
 
     /// `principal_paths` of one principal with an empty prefix, memoized per
     /// question and principal.
-    fn role_paths(&self, arn: &str, a: &AwsAction, subject: &Node, direct: bool) -> super::RoleMemo {
+    fn role_paths(
+        &self,
+        arn: &str,
+        a: &AwsAction,
+        subject: &Node,
+        direct: bool,
+    ) -> super::RoleMemo {
         let key = (
-            format!("{}|{}|{:?}|{}|{direct}", a.action, a.resource, a.context, a.complete),
+            format!("{}|{direct}|{}", question_key(a), self.best_only.get()),
             arn.to_ascii_lowercase(),
         );
         let cached = self.role_memo.borrow().get(&key).cloned();
@@ -693,7 +797,9 @@ impl<'a> Asker<'a> {
                     &mut found_misses,
                 );
                 let m = std::rc::Rc::new((paths, found_misses));
-                self.role_memo.borrow_mut().insert(key, std::rc::Rc::clone(&m));
+                self.role_memo
+                    .borrow_mut()
+                    .insert(key, std::rc::Rc::clone(&m));
                 m
             }
         }
@@ -728,7 +834,7 @@ impl<'a> Asker<'a> {
                 ));
                 continue;
             };
-            let (d, c, hop) = self.judge_action(&set, a, &arn, &from);
+            let (d, c, hop) = self.judge_memo(&set, a, &arn, &from);
             if depth == 0 || d != Decision::No {
                 let mut p = path.clone();
                 p.push(hop);
@@ -740,6 +846,10 @@ impl<'a> Asker<'a> {
                     conditions: all_conds,
                     path: p,
                 });
+            }
+            // who-can needs one path: breadth first, the first yes is a shortest.
+            if self.best_only.get() && so_far.min(d) == Decision::Yes {
+                return;
             }
             if depth == 0 {
                 for pr in &set.problems {
@@ -768,6 +878,24 @@ impl<'a> Asker<'a> {
                 queue.push_back((next.clone(), p, so_far.min(*d2), cs, depth + 1));
             }
         }
+    }
+
+    /// [`Asker::judge_action`], once per question and principal: a role that
+    /// many others can assume is judged once.
+    fn judge_memo(
+        &self,
+        set: &PermissionSet,
+        a: &AwsAction,
+        arn: &str,
+        from: &Node,
+    ) -> (Decision, Vec<String>, Hop) {
+        let key = (question_key(a), arn.to_ascii_lowercase());
+        if let Some(j) = self.judge_memo.borrow().get(&key) {
+            return j.clone();
+        }
+        let j = self.judge_action(set, a, arn, from);
+        self.judge_memo.borrow_mut().insert(key, j.clone());
+        j
     }
 
     /// One principal's decision on the action, as an `allows`/`denies` hop.
@@ -813,14 +941,18 @@ impl<'a> Asker<'a> {
         if let Some(e) = self.assume_memo.borrow().get(&key) {
             return std::rc::Rc::clone(e);
         }
-        let may_assume = set.policies.iter().flat_map(|p| &p.doc.statements).any(|s| {
-            s.effect == crate::policy::iam::Effect::Allow
-                && s.action
-                    .values
-                    .iter()
-                    .any(|p| crate::policy::actions::action_matches(p, "sts:AssumeRole"))
-                    != s.action.negated
-        });
+        let may_assume = set
+            .policies
+            .iter()
+            .flat_map(|p| &p.doc.statements)
+            .any(|s| {
+                s.effect == crate::policy::iam::Effect::Allow
+                    && s.action
+                        .values
+                        .iter()
+                        .any(|p| crate::policy::actions::action_matches(p, "sts:AssumeRole"))
+                        != s.action.negated
+            });
         let mut edges = Vec::new();
         if may_assume {
             let from = self.principal_node(arn);
@@ -1226,6 +1358,11 @@ impl<'a> Asker<'a> {
             LinkVia::PodIdentity => self.pod_identity(ns, name, role),
         }
     }
+}
+
+/// What identifies an AWS question for the memos.
+fn question_key(a: &AwsAction) -> String {
+    format!("{}|{}|{:?}|{}", a.action, a.resource, a.context, a.complete)
 }
 
 fn has_wildcard(action: &str) -> bool {

@@ -49,9 +49,17 @@ pub struct Asker<'a> {
     perms: RefCell<HashMap<String, Rc<PermissionSet>>>,
     /// Per (question, principal): its paths to the AWS action and its misses.
     role_memo: RefCell<HashMap<(String, String), RoleMemo>>,
+    /// Set by who-can while it computes each identity's own answer: only the
+    /// best path is needed there.
+    best_only: std::cell::Cell<bool>,
+    /// Per (question, principal): its own decision on the action.
+    judge_memo: RefCell<HashMap<(String, String), Judged>>,
     /// Per (request context, principal): the roles it can assume.
     assume_memo: RefCell<HashMap<(String, String), AssumeEdges>>,
 }
+
+/// A principal's decision on a question, its conditions and the hop saying so.
+pub(crate) type Judged = (Decision, Vec<String>, Hop);
 
 pub(crate) type RoleMemo = Rc<(Vec<PathAnswer>, Vec<String>)>;
 
@@ -122,6 +130,8 @@ impl<'a> Asker<'a> {
             perms: RefCell::new(HashMap::default()),
             role_memo: RefCell::new(HashMap::default()),
             assume_memo: RefCell::new(HashMap::default()),
+            best_only: std::cell::Cell::new(false),
+            judge_memo: RefCell::new(HashMap::default()),
         }
     }
 

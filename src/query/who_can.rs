@@ -122,7 +122,9 @@ impl<'a> Asker<'a> {
         let mut starts: Vec<usize> = Vec::new();
         for s in &cands {
             let key = match s {
-                AsSubject::ServiceAccount { namespace, name } => Key::Sa(namespace.clone(), name.clone()),
+                AsSubject::ServiceAccount { namespace, name } => {
+                    Key::Sa(namespace.clone(), name.clone())
+                }
                 other => Key::Subject(other.clone()),
             };
             let id = g.node(key);
@@ -173,9 +175,10 @@ impl<'a> Asker<'a> {
         }
         tracing::debug!("who-can: identities read in {:?}", t.elapsed());
         // Become edges.
-        let n_acting = acting.len();
-        for id in 0..n_acting {
-            let Some((r, rows)) = &acting[id] else { continue };
+        for (id, slot) in acting.iter().enumerate() {
+            let Some((r, rows)) = slot else {
+                continue;
+            };
             for cap in caps_of(rows, &r.node.label()) {
                 // The member-of / maps-to / access-policy hops count too.
                 let pre = self.via_hops(r, &cap.grant).0.len();
@@ -234,20 +237,37 @@ impl<'a> Asker<'a> {
                 _ => {}
             }
         }
-        tracing::debug!("who-can: graph of {} nodes in {:?}", g.keys.len(), t.elapsed());
+        tracing::debug!(
+            "who-can: graph of {} nodes in {:?}",
+            g.keys.len(),
+            t.elapsed()
+        );
         // Each identity's own answer, once.
         let mut own: Vec<Option<PathAnswer>> = (0..g.keys.len()).map(|_| None).collect();
+        self.best_only.set(true);
         for id in 0..acting.len() {
             let Some((r, _)) = &acting[id] else { continue };
             let mut start = r.clone();
             start.path.clear();
             let mut answers = Vec::new();
             let mut misses = Vec::new();
-            self.answers_at(&start, action, &start.node, false, &mut answers, &mut misses);
+            self.answers_at(
+                &start,
+                action,
+                &start.node,
+                false,
+                &mut answers,
+                &mut misses,
+            );
             answers.retain(|a| a.decision != Decision::No);
-            answers.sort_by(|x, y| y.decision.cmp(&x.decision).then(x.path.len().cmp(&y.path.len())));
+            answers.sort_by(|x, y| {
+                y.decision
+                    .cmp(&x.decision)
+                    .then(x.path.len().cmp(&y.path.len()))
+            });
             own[id] = answers.into_iter().next();
         }
+        self.best_only.set(false);
         tracing::debug!("who-can: own answers in {:?}", t.elapsed());
         // Yes first, then conditional, each a shortest-path search backwards.
         let mut best: Vec<Option<(usize, usize, Option<usize>)>> = vec![None; g.keys.len()];
@@ -259,7 +279,9 @@ impl<'a> Asker<'a> {
                     .map(|a| a.path.len())
             });
             for (id, d) in dist.into_iter().enumerate() {
-                if best[id].is_none() && let Some(d) = d {
+                if best[id].is_none()
+                    && let Some(d) = d
+                {
                     best[id] = Some(d);
                 }
             }
@@ -410,7 +432,10 @@ impl Graph {
     /// distance to the nearest identity that answers itself (`own` gives its
     /// path length), with the next node on the way (`None`: it answers itself).
     #[allow(clippy::type_complexity)]
-    fn search(&self, own: impl Fn(usize) -> Option<usize>) -> Vec<Option<(usize, usize, Option<usize>)>> {
+    fn search(
+        &self,
+        own: impl Fn(usize) -> Option<usize>,
+    ) -> Vec<Option<(usize, usize, Option<usize>)>> {
         use std::cmp::Reverse;
         use std::collections::BinaryHeap;
         let n = self.keys.len();
