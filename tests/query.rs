@@ -293,3 +293,59 @@ fn who_can_read_the_data_lake_snapshot() {
         path.display()
     );
 }
+
+/// who-can and can-i cannot disagree: for every subject who-can considers, its
+/// who-can decision (absent: no) is can-i's, for questions on both sides.
+#[test]
+fn who_can_and_can_i_agree_on_every_subject() {
+    let inv = iamscope::source::demo::read().expect("demo");
+    let asker = Asker::new(&inv);
+    let kube = |verb: &str, group: &str, resource: &str, ns: Option<&str>| {
+        Action::Kube(iamscope::query::KubeAction {
+            verb: verb.into(),
+            group: group.into(),
+            resource: resource.into(),
+            namespace: ns.map(str::to_string),
+            ..Default::default()
+        })
+    };
+    let questions = [
+        aws(
+            "s3:GetObject",
+            "arn:aws:s3:::acme-data-lake-raw/kafka/x",
+            false,
+        ),
+        aws("secretsmanager:GetSecretValue", "*", false),
+        kube("create", "", "pods", Some("ci")),
+        kube("get", "", "secrets", Some("kube-system")),
+        kube("patch", "apps", "deployments", Some("payments")),
+    ];
+    for q in &questions {
+        let who = asker.who_can(q, false);
+        let listed: std::collections::BTreeMap<Node, (Decision, usize)> = who
+            .answers
+            .iter()
+            .map(|a| (a.subject.clone(), (a.decision, a.path.len())))
+            .collect();
+        assert!(!listed.is_empty(), "{q:?}");
+        for s in asker.candidates(false) {
+            let node = asker.subject_node(&s);
+            let a = asker.can_i(&s, q, false).expect("answers");
+            let said = listed.get(&node).map_or(Decision::No, |l| l.0);
+            assert_eq!(
+                said, a.decision,
+                "{q:?}: who-can and can-i disagree on {node:?}"
+            );
+            // And on how far: who-can's path is can-i's shortest of that decision.
+            if let Some((d, len)) = listed.get(&node) {
+                let shortest = a
+                    .answers
+                    .iter()
+                    .filter(|p| p.decision == *d)
+                    .map(|p| p.path.len())
+                    .min();
+                assert_eq!(Some(*len), shortest, "{q:?}: path length of {node:?}");
+            }
+        }
+    }
+}

@@ -138,7 +138,8 @@ pub fn run(asker: &Asker, input: &mut dyn BufRead, out: &mut dyn Write) -> io::R
                 serde_json::json!({ "error": e })
             }
         };
-        serde_json::to_writer(&mut *out, &v).map_err(io::Error::other)?;
+        let text = serde_json::to_string(&v).map_err(io::Error::other)?;
+        out.write_all(text.as_bytes())?;
         out.write_all(b"\n")?;
     }
     Ok(counts)

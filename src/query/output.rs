@@ -226,7 +226,10 @@ fn md(s: &str) -> String {
 }
 
 pub fn json(a: &Answer, w: &mut dyn Write) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *w, a).map_err(io::Error::other)?;
+    // Serialized first, so that a closed pipe stays a BrokenPipe (serde_json
+    // would wrap it in an error of its own kind).
+    let text = serde_json::to_string_pretty(a).map_err(io::Error::other)?;
+    w.write_all(text.as_bytes())?;
     writeln!(w)
 }
 

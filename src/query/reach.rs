@@ -281,7 +281,8 @@ fn level_name(l: AccessLevel) -> &'static str {
 pub fn write(r: &Reach, format: QueryFormat, limit: usize, w: &mut dyn Write) -> io::Result<()> {
     match format {
         QueryFormat::Json => {
-            serde_json::to_writer_pretty(&mut *w, r).map_err(io::Error::other)?;
+            let text = serde_json::to_string_pretty(r).map_err(io::Error::other)?;
+            w.write_all(text.as_bytes())?;
             writeln!(w)
         }
         QueryFormat::Table | QueryFormat::Markdown => {
