@@ -349,3 +349,56 @@ fn who_can_and_can_i_agree_on_every_subject() {
         }
     }
 }
+
+/// reach: a compromised Airflow worker pod reaches the administrator role
+/// (flagged IAM-001), with its permissions per service and access level, and
+/// the accounts of its namespace through its pod-creating grant.
+#[test]
+fn reach_of_a_compromised_pod() {
+    let (code, out, err) = iamscope(&[
+        "reach",
+        "--demo",
+        "-o",
+        "json",
+        "pod:data-platform/airflow-worker-0",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["subject"]["kind"], "Pod");
+    let roles = v["roles"].as_array().expect("roles");
+    let admin = roles
+        .iter()
+        .find(|r| r["role"] == "arn:aws:iam::111122223333:role/prod-eks-data-platform-airflow")
+        .expect("the airflow role is reached");
+    assert!(
+        admin["flagged"][0]
+            .as_str()
+            .is_some_and(|f| f.starts_with("IAM-001"))
+    );
+    assert!(
+        admin["permissions"]["s3"]["Read"]["count"]
+            .as_u64()
+            .is_some_and(|n| n > 10)
+    );
+    assert!(admin["permissions"]["iam"]["Permissions management"].is_object());
+    // Its account may create pods in data-platform: every account there is reachable.
+    let becomes: Vec<&str> = v["becomes"]
+        .as_array()
+        .expect("becomes")
+        .iter()
+        .filter_map(|b| b["identity"]["name"].as_str())
+        .collect();
+    assert!(
+        becomes.contains(&"kafka-connect") && becomes.contains(&"lake-sync"),
+        "{becomes:?}"
+    );
+    // The kafka-connect role, reached that way, writes only under the data lake's kafka/ prefix.
+    let kc = roles
+        .iter()
+        .find(|r| r["role"] == "arn:aws:iam::111122223333:role/prod-eks-kafka-connect")
+        .expect("kafka-connect role");
+    assert_eq!(
+        kc["permissions"]["s3"]["Write"]["resources"][0],
+        "arn:aws:s3:::acme-data-lake-raw/kafka/*"
+    );
+}
