@@ -14,7 +14,7 @@ use crate::policy::iam::{Decision as IamDecision, Effect};
 use super::Asker;
 use super::action::AwsAction;
 use super::answer::{Decision, Hop, Node};
-use super::output::{QueryFormat, hang, wrap};
+use super::output::{QueryFormat, hang};
 use super::subject::AsSubject;
 
 #[derive(Debug, Serialize)]
@@ -300,6 +300,15 @@ fn text(r: &Reach, md: bool, limit: usize, w: &mut dyn Write) -> io::Result<()> 
         }
     };
     let cap = |n: usize| if limit == 0 { n } else { n.min(limit) };
+    // Markdown: one line per item (a renderer wraps it); tables: 80 columns.
+    let puth = |text: &str, first: usize, rest: usize| -> Vec<String> {
+        if md {
+            vec![format!("{}{}", " ".repeat(first.min(2)), text)]
+        } else {
+            hang(text, first, rest)
+        }
+    };
+    let put = |text: &str, indent: usize| -> Vec<String> { puth(text, indent, indent) };
     let mut lines = vec![
         h(1, &format!("Reach of {}", r.subject.label())),
         String::new(),
@@ -311,7 +320,7 @@ fn text(r: &Reach, md: bool, limit: usize, w: &mut dyn Write) -> io::Result<()> 
     for (scope, rules) in &r.kubernetes_rules {
         lines.push(format!("  {scope}:"));
         for rule in rules.iter().take(cap(rules.len())) {
-            lines.extend(hang(&format!("- {rule}"), 4, 6));
+            lines.extend(puth(&format!("- {rule}"), 4, 6));
         }
         if cap(rules.len()) < rules.len() {
             lines.push(format!(
@@ -331,7 +340,7 @@ fn text(r: &Reach, md: bool, limit: usize, w: &mut dyn Write) -> io::Result<()> 
             .iter()
             .map(|h| format!("{} {}", h.edge, h.to.label()))
             .collect();
-        lines.extend(wrap(
+        lines.extend(put(
             &format!("- {}: {}", b.identity.label(), hops.join(" → ")),
             2,
         ));
@@ -346,7 +355,7 @@ fn text(r: &Reach, md: bool, limit: usize, w: &mut dyn Write) -> io::Result<()> 
     lines.push(h(2, &format!("IAM roles obtained ({})", r.roles.len())));
     for role in &r.roles {
         lines.push(String::new());
-        lines.extend(wrap(
+        lines.extend(put(
             &format!("{} [{}]", role.role, role.decision.as_str()),
             2,
         ));
@@ -355,15 +364,15 @@ fn text(r: &Reach, md: bool, limit: usize, w: &mut dyn Write) -> io::Result<()> 
             .iter()
             .map(|h| format!("{} {}", h.edge, h.to.label()))
             .collect();
-        lines.extend(wrap(&format!("via: {}", hops.join(" → ")), 4));
+        lines.extend(put(&format!("via: {}", hops.join(" → ")), 4));
         for c in &role.conditions {
-            lines.extend(wrap(&format!("only if: {c}"), 4));
+            lines.extend(put(&format!("only if: {c}"), 4));
         }
         for f in &role.flagged {
-            lines.extend(wrap(&format!("flagged: {f}"), 4));
+            lines.extend(put(&format!("flagged: {f}"), 4));
         }
         for p in &role.problems {
-            lines.extend(wrap(&format!("not evaluated: {p}"), 4));
+            lines.extend(put(&format!("not evaluated: {p}"), 4));
         }
         let services = role.permissions.len();
         for (svc, levels) in role.permissions.iter().take(cap(services)) {
@@ -379,7 +388,7 @@ fn text(r: &Reach, md: bool, limit: usize, w: &mut dyn Write) -> io::Result<()> 
                     )
                 })
                 .collect();
-            lines.extend(hang(&format!("{svc}: {}", parts.join("; ")), 4, 6));
+            lines.extend(puth(&format!("{svc}: {}", parts.join("; ")), 4, 6));
         }
         if cap(services) < services {
             lines.push(format!(
