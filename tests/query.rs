@@ -165,6 +165,23 @@ fn exit_codes_and_notation_errors() {
     assert_eq!(code, 1, "{out}");
     assert!(out.starts_with("no"));
 
+    // A `no` names the nearest miss: the same grant in another namespace.
+    let (code, out, _) = iamscope(&[
+        "can-i",
+        "--demo",
+        "--as",
+        "group:payments-developers",
+        "get",
+        "secrets",
+        "-n",
+        "checkout",
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("granted in namespace payments, not checkout"),
+        "{out}"
+    );
+
     let (code, _, err) = iamscope(&["can-i", "--demo", "--as", "pod:nope", "get", "pods"]);
     assert_eq!(code, 2);
     assert!(

@@ -457,6 +457,8 @@ impl<'a> Asker<'a> {
         // Misses explain a `no`; next to a yes they are noise.
         if decision != Decision::No {
             misses.clear();
+        } else if let Action::Kube(k) = action {
+            misses.extend(self.other_namespaces(subject, k));
         }
         Ok(Answer {
             query: echo("can-i", subject, action, direct),
@@ -465,6 +467,45 @@ impl<'a> Asker<'a> {
             misses,
             coverage: self.coverage(),
         })
+    }
+
+    /// The nearest misses of a Kubernetes `no`: the subject's own grants that
+    /// would allow the request in another namespace.
+    fn other_namespaces(&self, subject: &AsSubject, k: &KubeAction) -> Vec<String> {
+        if k.path.is_some() {
+            return Vec::new();
+        }
+        let Ok((_, rows)) = self.start(subject) else {
+            return Vec::new();
+        };
+        let want = k.namespace.as_deref().filter(|n| !n.is_empty());
+        let mut out = Vec::new();
+        for g in rows {
+            let Scope::Namespace(ns) = g.scope else {
+                continue;
+            };
+            if Some(ns) == want {
+                continue;
+            }
+            let mut req = k.request();
+            req.namespace = Some(ns);
+            if g.allows(&req) {
+                let line = match want {
+                    Some(w) => format!("granted in namespace {ns}, not {w}: {}", g.describe()),
+                    None => format!(
+                        "granted in namespace {ns} only, not cluster-wide: {}",
+                        g.describe()
+                    ),
+                };
+                if !out.contains(&line) {
+                    out.push(line);
+                }
+            }
+            if out.len() >= 5 {
+                break;
+            }
+        }
+        out
     }
 
     /// Every path found for a question, whatever its decision, and the misses.
