@@ -10,6 +10,7 @@ pub mod hashing;
 pub mod model;
 pub mod par;
 pub mod policy;
+pub mod query;
 pub mod report;
 pub mod source;
 pub mod ui;

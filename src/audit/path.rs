@@ -17,8 +17,10 @@ use super::rbac::{IamSas, POD_OWNERS, binding_subject, members_evidence, subject
 use super::{Context, Finding, Severity, Subject};
 use crate::policy::rbac::{Grant, Name, Principal, RbacEngine, Request, Scope};
 
+/// How a subject becomes another service account (shared with `crate::query`,
+/// so that the questions and PATH-001 mean the same by "become").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-enum Hop {
+pub enum Hop {
     RunPods,
     MintToken,
     CreateSecret,
@@ -26,7 +28,7 @@ enum Hop {
 }
 
 impl Hop {
-    fn verb_phrase(self) -> &'static str {
+    pub fn verb_phrase(self) -> &'static str {
         match self {
             Hop::RunPods => "create or change pods/workloads",
             Hop::MintToken => "create serviceaccounts/token",
@@ -38,17 +40,18 @@ impl Hop {
 
 /// Something a subject may do that lets it act as other service accounts.
 #[derive(Debug, Clone)]
-struct Cap<'a> {
-    hop: Hop,
-    scope: Scope<'a>,
+pub struct Cap<'a> {
+    pub hop: Hop,
+    pub scope: Scope<'a>,
     /// resourceNames of the rule (service accounts for tokens, pods for exec).
-    names: Option<Vec<String>>,
-    grant: Grant<'a>,
+    pub names: Option<Vec<String>>,
+    pub grant: Grant<'a>,
     /// Who holds it (the subject the binding names, or the account the node stands for).
-    holder: String,
+    pub holder: String,
 }
 
-fn caps_of<'a>(rows: &[Grant<'a>], holder: &str) -> Vec<Cap<'a>> {
+/// What of these grants lets their holder act as other service accounts.
+pub fn caps_of<'a>(rows: &[Grant<'a>], holder: &str) -> Vec<Cap<'a>> {
     let mut out = Vec::new();
     for g in rows {
         let ns = match g.scope {

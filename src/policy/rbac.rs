@@ -532,6 +532,17 @@ struct RuleRef {
 }
 
 /// The role name an EKS access policy mirrors, or `None` for full access.
+///
+/// AWS documents each access policy's rules in "Review access policy
+/// permissions" (https://docs.aws.amazon.com/eks/latest/userguide/access-policy-permissions.html):
+/// AmazonEKSClusterAdminPolicy is `*` on `*` (and every non-resource URL);
+/// AmazonEKSAdminPolicy, AmazonEKSEditPolicy and AmazonEKSViewPolicy are "similar
+/// to the Kubernetes user-facing cluster roles" admin, edit and view, whose rules
+/// the cluster's own ClusterRoles give; AmazonEKSAdminViewPolicy is get, list and
+/// watch on every resource, Secrets included ([`ADMIN_VIEW`]). The
+/// special-purpose policies (AutoNode, BlockStorage, Compute, LoadBalancing,
+/// Networking, Hybrid, and those of other AWS services) are not modelled:
+/// [`access_policy_modelled`] says so, and the query layer reports them.
 fn access_policy_role(policy_arn: &str) -> Option<Option<&'static str>> {
     let name = policy_arn.rsplit('/').next().unwrap_or(policy_arn);
     match name {
@@ -539,9 +550,33 @@ fn access_policy_role(policy_arn: &str) -> Option<Option<&'static str>> {
         "AmazonEKSAdminPolicy" => Some(Some("admin")),
         "AmazonEKSEditPolicy" => Some(Some("edit")),
         "AmazonEKSViewPolicy" => Some(Some("view")),
+        "AmazonEKSAdminViewPolicy" => Some(Some(ADMIN_VIEW_NAME)),
         _ => None,
     }
 }
+
+/// Whether the engine knows what an EKS access policy grants.
+pub fn access_policy_modelled(policy_arn: &str) -> bool {
+    access_policy_role(policy_arn).is_some()
+}
+
+const ADMIN_VIEW_NAME: &str = "eks:access-policy:AmazonEKSAdminViewPolicy";
+
+/// AmazonEKSAdminViewPolicy's one rule, as AWS documents it: apiGroups `*`,
+/// resources `*`, verbs get, list, watch.
+static ADMIN_VIEW: std::sync::LazyLock<RbacRole> = std::sync::LazyLock::new(|| RbacRole {
+    namespace: None,
+    name: ADMIN_VIEW_NAME.to_string(),
+    labels: BTreeMap::new(),
+    rules: vec![PolicyRule {
+        api_groups: vec!["*".into()],
+        resources: vec!["*".into()],
+        resource_names: Vec::new(),
+        non_resource_urls: Vec::new(),
+        verbs: vec!["get".into(), "list".into(), "watch".into()],
+    }],
+    aggregation: None,
+});
 
 /// `arn:aws:iam::1:role/a/b/name` → `arn:aws:iam::1:role/name`, lowercased:
 /// how aws-iam-authenticator compares role ARNs.
@@ -952,6 +987,19 @@ impl<'a> RbacEngine<'a> {
                                 rule: None,
                             },
                         }),
+                        Some(ADMIN_VIEW_NAME) => {
+                            let role: &'static RbacRole = &ADMIN_VIEW;
+                            for (i, rule) in role.rules.iter().enumerate() {
+                                out.push(Grant {
+                                    scope,
+                                    via: Via::AccessPolicy {
+                                        entry,
+                                        policy_arn: &ap.policy_arn,
+                                        rule: Some((role, i, rule)),
+                                    },
+                                });
+                            }
+                        }
                         Some(role_name) => {
                             let idx = self.cluster_roles.get(role_name).copied();
                             for r in self.rules_of(idx) {
@@ -1072,16 +1120,28 @@ impl<'a> RbacEngine<'a> {
 
     /// A non-resource request (`get /healthz`); only ClusterRoleBindings grant these.
     pub fn can_i_url(&self, p: &Principal, verb: &str, path: &str) -> Option<Grant<'a>> {
-        let id = self.identity(p);
+        self.can_identity_url(&self.identity(p), verb, path)
+    }
+
+    /// [`RbacEngine::can_i_url`] for an identity the caller built (`kubectl --as U --as-group G`).
+    pub fn can_identity_url(&self, id: &Identity, verb: &str, path: &str) -> Option<Grant<'a>> {
         if let Some(m) = &id.masters_via {
             return Some(Grant {
                 scope: Scope::Cluster,
                 via: Via::Masters { member: m.clone() },
             });
         }
-        let pairs = self.bindings_of(&id);
-        self.rows(&pairs).into_iter().find(|g| {
-            g.scope == Scope::Cluster && g.rule().is_some_and(|r| rule_allows_url(r, verb, path))
+        let pairs = self.bindings_of(id);
+        let mut rows = self.rows(&pairs);
+        // AmazonEKSClusterAdminPolicy on the cluster also grants every non-resource URL.
+        self.access_rows(&id.access_entries, &mut rows);
+        rows.into_iter().find(|g| {
+            g.scope == Scope::Cluster
+                && match (&g.via, g.rule()) {
+                    (Via::AccessPolicy { rule: None, .. }, _) => true,
+                    (_, Some(r)) => rule_allows_url(r, verb, path),
+                    _ => false,
+                }
         })
     }
 

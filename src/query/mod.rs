@@ -1,0 +1,213 @@
+//! Questions asked of the joined graph: `can-i`, `who-can` and `reach`
+//! (`../shared/spec/query.md`).
+//!
+//! One evaluation: every answer comes from the engines the audit uses — the
+//! RBAC engine for Kubernetes requests, `caps_of` of the PATH rule for what a
+//! subject can *become*, `role_links` for the roles a service account obtains,
+//! the trust checks for web identity and Pod Identity, and
+//! `PermissionSet::evaluate` for what an IAM principal may do. This module only
+//! walks between them and records each hop with its evidence.
+
+pub mod action;
+pub mod answer;
+pub mod batch;
+pub mod can_i;
+pub mod cli;
+pub mod output;
+pub mod reach;
+pub mod subject;
+pub mod who_can;
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use crate::graph::Graph;
+use crate::hashing::HashMap;
+use crate::model::{IamRole, Inventory, Status};
+use crate::policy::iam::{PermissionSet, PrincipalKind};
+use crate::policy::rbac::RbacEngine;
+use crate::policy::reach::Via as LinkVia;
+
+pub use action::{Action, AwsAction, KubeAction, KubeScope, parse_action};
+pub use answer::{Answer, Decision, Hop, Node, PathAnswer};
+pub use subject::{AsSubject, parse_subject};
+
+/// The engines and indexes one question (or a batch of them) reads; built once.
+pub struct Asker<'a> {
+    pub inv: &'a Inventory,
+    pub graph: Graph<'a>,
+    pub rbac: RbacEngine<'a>,
+    /// Working role links per service account (ns, name): role ARN and how.
+    links: HashMap<(String, String), Vec<(String, LinkVia)>>,
+    /// Service accounts per namespace (sorted).
+    sas: BTreeMap<String, Vec<String>>,
+    /// Pods per namespace: (pod, its service account), sorted by pod.
+    pods: BTreeMap<String, Vec<(String, String)>>,
+    /// Roles whose trust has a statement an AWS principal can match (role chaining).
+    aws_trusting: Vec<usize>,
+    perms: RefCell<HashMap<String, Rc<PermissionSet>>>,
+    /// Per (question, principal): its paths to the AWS action and its misses.
+    role_memo: RefCell<HashMap<(String, String), RoleMemo>>,
+    /// Set by who-can while it computes each identity's own answer: only the
+    /// best path is needed there.
+    best_only: std::cell::Cell<bool>,
+    /// Per (question, principal): its own decision on the action.
+    judge_memo: RefCell<HashMap<(String, String), Judged>>,
+    /// Per (request context, principal): the roles it can assume.
+    assume_memo: RefCell<HashMap<(String, String), AssumeEdges>>,
+}
+
+/// A principal's decision on a question, its conditions and the hop saying so.
+pub(crate) type Judged = (Decision, Vec<String>, Hop);
+
+pub(crate) type RoleMemo = Rc<(Vec<PathAnswer>, Vec<String>)>;
+
+/// Roles a principal can assume: (role ARN, lowercased, decision, conditions, evidence).
+pub(crate) type AssumeEdges = Rc<Vec<(String, String, Decision, Vec<String>, String)>>;
+
+impl<'a> Asker<'a> {
+    pub fn new(inv: &'a Inventory) -> Asker<'a> {
+        let graph = Graph::build(inv);
+        let rbac = RbacEngine::new(inv);
+        let mut links: HashMap<(String, String), Vec<(String, LinkVia)>> = HashMap::default();
+        for l in graph.role_links() {
+            if !l.works {
+                continue;
+            }
+            let v = links
+                .entry((l.namespace.clone(), l.service_account.clone()))
+                .or_default();
+            if !v.iter().any(|(a, _)| a.eq_ignore_ascii_case(&l.role_arn)) {
+                v.push((l.role_arn.clone(), l.via));
+            }
+        }
+        let mut sas: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for sa in &inv.service_accounts {
+            sas.entry(sa.namespace.clone())
+                .or_default()
+                .push(sa.name.clone());
+        }
+        for v in sas.values_mut() {
+            v.sort();
+            v.dedup();
+        }
+        let mut pods: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+        for p in &inv.pods {
+            pods.entry(p.namespace.clone())
+                .or_default()
+                .push((p.name.clone(), p.service_account.clone()));
+        }
+        for v in pods.values_mut() {
+            v.sort();
+        }
+        let aws_trusting = inv
+            .iam
+            .roles
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| {
+                graph.trust(r).is_some_and(|t| {
+                    t.statements.iter().any(|s| {
+                        s.principal.as_ref().is_some_and(|p| {
+                            p.any
+                                || p.negated
+                                || p.entries.iter().any(|(k, _)| *k == PrincipalKind::Aws)
+                        })
+                    })
+                })
+            })
+            .map(|(i, _)| i)
+            .collect();
+        Asker {
+            inv,
+            graph,
+            rbac,
+            links,
+            sas,
+            pods,
+            aws_trusting,
+            perms: RefCell::new(HashMap::default()),
+            role_memo: RefCell::new(HashMap::default()),
+            assume_memo: RefCell::new(HashMap::default()),
+            best_only: std::cell::Cell::new(false),
+            judge_memo: RefCell::new(HashMap::default()),
+        }
+    }
+
+    /// The roles a service account obtains (working IRSA / Pod Identity links).
+    pub fn roles_of(&self, ns: &str, name: &str) -> &[(String, LinkVia)] {
+        self.links
+            .get(&(ns.to_string(), name.to_string()))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    pub fn role(&self, arn: &str) -> Option<&'a IamRole> {
+        self.graph.iam_role(arn).or_else(|| {
+            crate::model::RoleArn::parse(arn)
+                .ok()
+                .and_then(|r| crate::policy::reach::find_role(self.inv, &self.graph, &r))
+        })
+    }
+
+    /// A role's (or user's) identity policies and boundary, as the IAM rules build them.
+    pub fn permission_set(&self, arn: &str) -> Option<Rc<PermissionSet>> {
+        let key = arn.to_ascii_lowercase();
+        if let Some(p) = self.perms.borrow().get(&key) {
+            return Some(Rc::clone(p));
+        }
+        let set = if let Some(role) = self.role(arn) {
+            PermissionSet::for_role_parsed(role, |a| self.graph.managed_doc(a))
+        } else {
+            let user = self
+                .inv
+                .iam
+                .users
+                .iter()
+                .find(|u| u.arn.eq_ignore_ascii_case(arn))?;
+            // A user's policies are its own and its groups': read through the
+            // same builder as a role's, so both are evaluated alike.
+            let mut as_role = IamRole {
+                arn: user.arn.clone(),
+                name: user.name.clone(),
+                inline_policies: user.inline_policies.clone(),
+                attached_policies: user.attached_policies.clone(),
+                permissions_boundary: user.permissions_boundary.clone(),
+                ..IamRole::default()
+            };
+            for g in &user.groups {
+                if let Some(grp) = self.inv.iam.groups.iter().find(|x| &x.name == g) {
+                    as_role
+                        .inline_policies
+                        .extend(grp.inline_policies.iter().cloned());
+                    as_role
+                        .attached_policies
+                        .extend(grp.attached_policies.iter().cloned());
+                }
+            }
+            PermissionSet::for_role_parsed(&as_role, |a| self.graph.managed_doc(a))
+        };
+        let set = Rc::new(set);
+        self.perms.borrow_mut().insert(key, Rc::clone(&set));
+        Some(set)
+    }
+
+    /// What the answer must admit it did not see.
+    pub fn coverage(&self) -> answer::CoverageNote {
+        let mut c = answer::CoverageNote::default();
+        for s in &self.inv.coverage.sources {
+            if s.status != Status::Ok {
+                c.sources.push(serde_json::json!({
+                    "source": s.source,
+                    "status": s.status.as_str(),
+                    "detail": s.detail,
+                }));
+            }
+        }
+        for p in &self.inv.coverage.problems {
+            c.problems.push(format!("{}: {}", p.source, p.detail));
+        }
+        c
+    }
+}

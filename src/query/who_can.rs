@@ -1,0 +1,464 @@
+//! `who-can`: every subject, on both sides, that can; each with its shortest path.
+//!
+//! Complete by construction: every subject the inventory knows (users, groups and
+//! service accounts bindings name, every service account and pod, every IAM role
+//! and user of the account, every IAM principal aws-auth or an access entry maps)
+//! is asked the same question as `can-i` would ask it, so the two cannot disagree.
+
+use std::collections::BTreeSet;
+
+use crate::audit::path::{Hop as Become, caps_of};
+use crate::hashing::HashMap;
+
+use crate::policy::rbac::Principal;
+
+use super::Asker;
+use super::action::Action;
+use super::answer::{Answer, Decision, Hop, PathAnswer};
+use super::can_i::echo_action;
+use super::subject::AsSubject;
+
+impl<'a> Asker<'a> {
+    /// Every subject worth asking, in a fixed order.
+    pub fn candidates(&self, include_system: bool) -> Vec<AsSubject> {
+        let mut out: BTreeSet<AsSubject> = BTreeSet::new();
+        let sa_hidden = |ns: &str, name: &str| -> bool {
+            // Kubernetes' own controllers: accounts of kube-system that only
+            // bootstrap bindings name.
+            if include_system || ns != "kube-system" {
+                return false;
+            }
+            let pairs = self
+                .rbac
+                .bindings_naming(&Principal::service_account(ns, name));
+            !pairs.is_empty()
+                && pairs
+                    .iter()
+                    .all(|(b, _)| self.inv.bindings[*b].is_bootstrap())
+        };
+        // system:masters holds everything whether or not a binding names it.
+        if include_system {
+            out.insert(AsSubject::Group {
+                name: crate::policy::rbac::MASTERS.to_string(),
+            });
+        }
+        for (p, _) in self.rbac.named_principals() {
+            match p {
+                Principal::User { name } => {
+                    if include_system || !name.starts_with("system:") {
+                        out.insert(AsSubject::User {
+                            name,
+                            groups: Vec::new(),
+                        });
+                    }
+                }
+                Principal::Group { name } => {
+                    if include_system || !name.starts_with("system:") {
+                        out.insert(AsSubject::Group { name });
+                    }
+                }
+                Principal::ServiceAccount { namespace, name } => {
+                    if !sa_hidden(&namespace, &name) {
+                        out.insert(AsSubject::ServiceAccount { namespace, name });
+                    }
+                }
+                Principal::Iam { .. } => {}
+            }
+        }
+        for sa in &self.inv.service_accounts {
+            if !sa_hidden(&sa.namespace, &sa.name) {
+                out.insert(AsSubject::ServiceAccount {
+                    namespace: sa.namespace.clone(),
+                    name: sa.name.clone(),
+                });
+            }
+        }
+        for p in &self.inv.pods {
+            if !sa_hidden(&p.namespace, &p.service_account) {
+                out.insert(AsSubject::Pod {
+                    namespace: p.namespace.clone(),
+                    name: p.name.clone(),
+                });
+            }
+        }
+        for r in &self.inv.iam.roles {
+            out.insert(AsSubject::IamRole {
+                arn: r.arn.clone(),
+                session: None,
+            });
+        }
+        for u in &self.inv.iam.users {
+            out.insert(AsSubject::IamUser { arn: u.arn.clone() });
+        }
+        for m in self.rbac.mappings() {
+            let arn = m.arn.to_string();
+            if arn.contains(":user/") {
+                out.insert(AsSubject::IamUser { arn });
+            } else if arn.contains(":role/") {
+                // The inventory's spelling (with its path) when the role is known.
+                let arn = self.role(&arn).map_or(arn, |r| r.arn.clone());
+                out.insert(AsSubject::IamRole { arn, session: None });
+            }
+        }
+        out.into_iter().collect()
+    }
+
+    /// Every subject that can, with its best decision and shortest path.
+    ///
+    /// The same walk as `can-i`, done once for everyone: every subject's and
+    /// every service account's "become" capabilities (`caps_of`) form one graph
+    /// (a capability on a whole namespace goes through one node for it, so a
+    /// cluster-wide grant is one edge per namespace, not per account); every
+    /// identity's own answer is computed once; then a shortest-path search from
+    /// the identities that can, backwards, gives each subject its nearest one.
+    /// `yes` answers are searched first, so a subject with a `yes` path is never
+    /// reported `conditional` because a conditional path is shorter.
+    pub fn who_can(&self, action: &Action, include_system: bool) -> Answer {
+        let t = std::time::Instant::now();
+        let cands = self.candidates(include_system);
+        tracing::debug!("who-can: {} candidates in {:?}", cands.len(), t.elapsed());
+        let mut g = Graph::default();
+        // Subjects first (their own node), then every service account.
+        let mut starts: Vec<usize> = Vec::new();
+        for s in &cands {
+            let key = match s {
+                AsSubject::ServiceAccount { namespace, name } => {
+                    Key::Sa(namespace.clone(), name.clone())
+                }
+                other => Key::Subject(other.clone()),
+            };
+            let id = g.node(key);
+            starts.push(id);
+        }
+        for (ns, names) in &self.sas {
+            for n in names {
+                g.node(Key::Sa(ns.clone(), n.clone()));
+            }
+        }
+        // The identity each node acts as, and its grants.
+        let mut acting: Vec<Option<(super::can_i::Reached, Vec<crate::policy::rbac::Grant<'a>>)>> =
+            (0..g.keys.len()).map(|_| None).collect();
+        for (i, s) in cands.iter().enumerate() {
+            if let AsSubject::Pod { namespace, .. } = s {
+                // A pod is its account, one `runs-as` hop away.
+                if let Ok((r, _)) = self.start(s)
+                    && let Some((ns, sa)) = &r.sa
+                {
+                    let to = g.node(Key::Sa(ns.clone(), sa.clone()));
+                    let from = starts[i];
+                    g.edge(from, to, 1, None);
+                    let _ = namespace;
+                }
+                continue;
+            }
+            if let Ok((r, rows)) = self.start(s) {
+                let id = starts[i];
+                acting[id] = Some((r, rows));
+            }
+        }
+        for id in 0..g.keys.len() {
+            if acting.get(id).is_some_and(Option::is_some) {
+                continue;
+            }
+            if let Key::Sa(ns, n) = &g.keys[id] {
+                let s = AsSubject::ServiceAccount {
+                    namespace: ns.clone(),
+                    name: n.clone(),
+                };
+                if let Ok(x) = self.start(&s) {
+                    if acting.len() <= id {
+                        acting.resize_with(id + 1, || None);
+                    }
+                    acting[id] = Some(x);
+                }
+            }
+        }
+        tracing::debug!("who-can: identities read in {:?}", t.elapsed());
+        // Become edges.
+        for (id, slot) in acting.iter().enumerate() {
+            let Some((r, rows)) = slot else {
+                continue;
+            };
+            for cap in caps_of(rows, &r.node.label()) {
+                // The member-of / maps-to / access-policy hops count too.
+                let pre = self.via_hops(r, &cap.grant).0.len();
+                for ns in self.cap_namespaces(cap.scope) {
+                    match (cap.hop, &cap.names) {
+                        (Become::RunPods | Become::CreateSecret, _) | (Become::MintToken, None) => {
+                            let all = g.node(Key::AllOf(ns.clone()));
+                            g.edge(id, all, 1 + pre, None);
+                        }
+                        (Become::MintToken, Some(names)) => {
+                            for n in names {
+                                if self.sas.get(&ns).is_some_and(|v| v.contains(n)) {
+                                    let to = g.node(Key::Sa(ns.clone(), n.clone()));
+                                    g.edge(id, to, 1 + pre, None);
+                                }
+                            }
+                        }
+                        (Become::Exec, None) => {
+                            let ex = g.node(Key::ExecIn(ns.clone()));
+                            g.edge(id, ex, 2 + pre, None);
+                        }
+                        (Become::Exec, Some(pods)) => {
+                            for (pod, sa) in self.pods.get(&ns).map(Vec::as_slice).unwrap_or(&[]) {
+                                if pods.contains(pod) {
+                                    let to = g.node(Key::Sa(ns.clone(), sa.clone()));
+                                    g.edge(id, to, 2 + pre, None);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // The namespace nodes lead to their accounts at no cost.
+        for id in 0..g.keys.len() {
+            match g.keys[id].clone() {
+                Key::AllOf(ns) => {
+                    for n in self.sas.get(&ns).cloned().unwrap_or_default() {
+                        let to = g.node(Key::Sa(ns.clone(), n));
+                        g.edge(id, to, 0, None);
+                    }
+                }
+                Key::ExecIn(ns) => {
+                    let mut running: Vec<String> = self
+                        .pods
+                        .get(&ns)
+                        .map(|v| v.iter().map(|(_, sa)| sa.clone()).collect())
+                        .unwrap_or_default();
+                    running.sort();
+                    running.dedup();
+                    for sa in running {
+                        let to = g.node(Key::Sa(ns.clone(), sa));
+                        g.edge(id, to, 0, None);
+                    }
+                }
+                _ => {}
+            }
+        }
+        tracing::debug!(
+            "who-can: graph of {} nodes in {:?}",
+            g.keys.len(),
+            t.elapsed()
+        );
+        // Each identity's own answer, once.
+        let mut own: Vec<Option<PathAnswer>> = (0..g.keys.len()).map(|_| None).collect();
+        self.best_only.set(true);
+        for id in 0..acting.len() {
+            let Some((r, _)) = &acting[id] else { continue };
+            let mut start = r.clone();
+            start.path.clear();
+            let mut answers = Vec::new();
+            let mut misses = Vec::new();
+            self.answers_at(
+                &start,
+                action,
+                &start.node,
+                false,
+                &mut answers,
+                &mut misses,
+            );
+            answers.retain(|a| a.decision != Decision::No);
+            answers.sort_by(|x, y| {
+                y.decision
+                    .cmp(&x.decision)
+                    .then(x.path.len().cmp(&y.path.len()))
+            });
+            own[id] = answers.into_iter().next();
+        }
+        self.best_only.set(false);
+        tracing::debug!("who-can: own answers in {:?}", t.elapsed());
+        // Yes first, then conditional, each a shortest-path search backwards.
+        let mut best: Vec<Option<(usize, usize, Option<usize>)>> = vec![None; g.keys.len()];
+        for want in [Decision::Yes, Decision::Conditional] {
+            let dist = g.search(|id| {
+                own[id]
+                    .as_ref()
+                    .filter(|a| a.decision == want)
+                    .map(|a| a.path.len())
+            });
+            for (id, d) in dist.into_iter().enumerate() {
+                if best[id].is_none()
+                    && let Some(d) = d
+                {
+                    best[id] = Some(d);
+                }
+            }
+        }
+        let mut answers = Vec::new();
+        for (i, s) in cands.iter().enumerate() {
+            let id = starts[i];
+            if best[id].is_none() {
+                continue;
+            }
+            if let Some(a) = self.rebuild(s, id, &g, &best, &own, &acting) {
+                answers.push(a);
+            }
+        }
+        answers.sort_by(|x, y| {
+            x.path
+                .len()
+                .cmp(&y.path.len())
+                .then(y.decision.cmp(&x.decision))
+                .then_with(|| x.subject.sort_name().cmp(&y.subject.sort_name()))
+        });
+        Answer {
+            query: echo_action("who-can", action, false),
+            decision: Answer::decide(&answers),
+            answers,
+            misses: Vec::new(),
+            coverage: self.coverage(),
+        }
+    }
+
+    fn cap_namespaces(&self, scope: crate::policy::rbac::Scope) -> Vec<String> {
+        let mut v: Vec<String> = match scope {
+            crate::policy::rbac::Scope::Cluster => {
+                self.sas.keys().chain(self.pods.keys()).cloned().collect()
+            }
+            crate::policy::rbac::Scope::Namespace(ns) => vec![ns.to_string()],
+        };
+        v.sort();
+        v.dedup();
+        v
+    }
+
+    /// A subject's path: its hops along the search's choices, each made again
+    /// with `can-i`'s own hop builders, then the identity's own answer.
+    #[allow(clippy::type_complexity)]
+    fn rebuild(
+        &self,
+        s: &AsSubject,
+        id: usize,
+        g: &Graph,
+        best: &[Option<(usize, usize, Option<usize>)>],
+        own: &[Option<PathAnswer>],
+        acting: &[Option<(super::can_i::Reached, Vec<crate::policy::rbac::Grant<'a>>)>],
+    ) -> Option<PathAnswer> {
+        let subject = self.subject_node(s);
+        let mut path: Vec<Hop> = Vec::new();
+        let mut cur = id;
+        // A pod: its runs-as hop, then its account.
+        if let AsSubject::Pod { .. } = s {
+            let (r, _) = self.start(s).ok()?;
+            path.extend(r.path.iter().cloned());
+            cur = best[id]?.2?;
+        }
+        let mut guard = 0;
+        loop {
+            guard += 1;
+            if guard > g.keys.len() + 2 {
+                return None;
+            }
+            let (_, _, next) = best[cur]?;
+            let Some(next) = next else {
+                // The identity here answers itself.
+                let a = own[cur].as_ref()?;
+                path.extend(a.path.iter().cloned());
+                let mut a = a.clone();
+                a.path = path;
+                a.subject = subject;
+                return Some(a);
+            };
+            // The real next identity (past a namespace node).
+            let (target, _) = match &g.keys[next] {
+                Key::AllOf(_) | Key::ExecIn(_) => {
+                    let t = best[next]?.2?;
+                    (t, next)
+                }
+                _ => (next, next),
+            };
+            let Key::Sa(tns, tname) = &g.keys[target] else {
+                return None;
+            };
+            let (r, rows) = acting.get(cur)?.as_ref()?;
+            let mut here = r.clone();
+            here.path.clear();
+            let mut found = None;
+            for cap in caps_of(rows, &here.node.label()) {
+                let (pre, holder) = self.via_hops(&here, &cap.grant);
+                for ((ns, n), hops) in self.targets(&holder, &cap) {
+                    if &ns == tns && &n == tname {
+                        let mut h = pre.clone();
+                        h.extend(hops);
+                        if found.as_ref().is_none_or(|f: &Vec<Hop>| h.len() < f.len()) {
+                            found = Some(h);
+                        }
+                    }
+                }
+            }
+            path.extend(found?);
+            cur = target;
+        }
+    }
+}
+
+/// A node of who-can's graph.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Key {
+    Subject(AsSubject),
+    Sa(String, String),
+    /// Every account of a namespace (run pods, mint tokens, token Secrets).
+    AllOf(String),
+    /// The accounts the pods of a namespace run as (exec).
+    ExecIn(String),
+}
+
+#[derive(Default)]
+struct Graph {
+    keys: Vec<Key>,
+    index: HashMap<Key, usize>,
+    /// Reversed edges: to → (from, weight).
+    back: Vec<Vec<(usize, usize)>>,
+}
+
+impl Graph {
+    fn node(&mut self, k: Key) -> usize {
+        if let Some(&i) = self.index.get(&k) {
+            return i;
+        }
+        self.keys.push(k.clone());
+        self.back.push(Vec::new());
+        self.index.insert(k, self.keys.len() - 1);
+        self.keys.len() - 1
+    }
+
+    fn edge(&mut self, from: usize, to: usize, w: usize, _why: Option<()>) {
+        self.back[to].push((from, w));
+    }
+
+    /// Multi-source Dijkstra on the reversed edges: for each node, the
+    /// distance to the nearest identity that answers itself (`own` gives its
+    /// path length), with the next node on the way (`None`: it answers itself).
+    #[allow(clippy::type_complexity)]
+    fn search(
+        &self,
+        own: impl Fn(usize) -> Option<usize>,
+    ) -> Vec<Option<(usize, usize, Option<usize>)>> {
+        use std::cmp::Reverse;
+        use std::collections::BinaryHeap;
+        let n = self.keys.len();
+        let mut best: Vec<Option<(usize, usize, Option<usize>)>> = vec![None; n];
+        let mut heap = BinaryHeap::new();
+        for (id, slot) in best.iter_mut().enumerate() {
+            if let Some(d) = own(id) {
+                *slot = Some((d, id, None));
+                heap.push(Reverse((d, id)));
+            }
+        }
+        while let Some(Reverse((d, v))) = heap.pop() {
+            if best[v].is_some_and(|b| b.0 < d) {
+                continue;
+            }
+            for &(u, w) in &self.back[v] {
+                let nd = d + w;
+                if best[u].is_none_or(|b| nd < b.0) {
+                    best[u] = Some((nd, u, Some(v)));
+                    heap.push(Reverse((nd, u)));
+                }
+            }
+        }
+        best
+    }
+}
