@@ -1147,8 +1147,13 @@ impl<'a> Asker<'a> {
                 }
             }
         }
+        // A key given once is single-valued; given twice, multivalued (query.md),
+        // which only set operators (ForAnyValue/ForAllValues) match.
         for (k, v) in &a.context {
-            r = r.key_values(k, v.clone());
+            r = match v.as_slice() {
+                [one] => r.key(k, one.clone()),
+                _ => r.key_values(k, v.clone()),
+            };
         }
         if a.complete {
             r = r.closed();

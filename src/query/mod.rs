@@ -40,6 +40,8 @@ pub struct Asker<'a> {
     pub rbac: RbacEngine<'a>,
     /// Working role links per service account (ns, name): role ARN and how.
     links: HashMap<(String, String), Vec<(String, LinkVia)>>,
+    /// The roles every existing service account obtains through IRSA.
+    everyone: Vec<(String, LinkVia)>,
     /// Service accounts per namespace (sorted).
     sas: BTreeMap<String, Vec<String>>,
     /// Pods per namespace: (pod, its service account), sorted by pod.
@@ -71,8 +73,13 @@ impl<'a> Asker<'a> {
         let graph = Graph::build(inv);
         let rbac = RbacEngine::new(inv);
         let mut links: HashMap<(String, String), Vec<(String, LinkVia)>> = HashMap::default();
+        let everyone: Vec<(String, LinkVia)> = graph
+            .everyone_roles()
+            .iter()
+            .map(|a| (a.clone(), LinkVia::Irsa))
+            .collect();
         for l in graph.role_links() {
-            if !l.works {
+            if !l.works || graph.links().is_everyones(&l.role_arn) {
                 continue;
             }
             let v = links
@@ -124,6 +131,7 @@ impl<'a> Asker<'a> {
             graph,
             rbac,
             links,
+            everyone,
             sas,
             pods,
             aws_trusting,
@@ -135,12 +143,24 @@ impl<'a> Asker<'a> {
         }
     }
 
-    /// The roles a service account obtains (working IRSA / Pod Identity links).
-    pub fn roles_of(&self, ns: &str, name: &str) -> &[(String, LinkVia)] {
-        self.links
+    /// The roles a service account obtains (working IRSA / Pod Identity links),
+    /// then the roles whose trust admits every account of the cluster
+    /// (`Graph::everyone_roles`, one entry each rather than a link per account).
+    pub fn roles_of(&self, ns: &str, name: &str) -> Vec<&(String, LinkVia)> {
+        let own: &[(String, LinkVia)] = self
+            .links
             .get(&(ns.to_string(), name.to_string()))
             .map(Vec::as_slice)
-            .unwrap_or(&[])
+            .unwrap_or(&[]);
+        let mut out: Vec<&(String, LinkVia)> = own.iter().collect();
+        if !self.everyone.is_empty() && self.graph.service_account(ns, name).is_some() {
+            for e in &self.everyone {
+                if !own.iter().any(|(a, _)| a.eq_ignore_ascii_case(&e.0)) {
+                    out.push(e);
+                }
+            }
+        }
+        out
     }
 
     pub fn role(&self, arn: &str) -> Option<&'a IamRole> {
