@@ -152,7 +152,12 @@ pub struct IrsaChecker<'t> {
     provider: String,
     /// The trust's conditions on `sub`, when each is a plain string test.
     sub_tests: Option<Vec<&'t Condition>>,
-    memo: HashMap<(String, u64), Admits>,
+    /// Their StringLike values as match tokens, made once.
+    like_tokens: Vec<Vec<Vec<super::actions::Tok>>>,
+    /// Answers by the tests passed, then audience.
+    memo: HashMap<u64, Vec<(String, Admits)>>,
+    /// The subject being tested (reused, not allocated per account).
+    sub: String,
 }
 
 /// A trust's answer for one account, without the details.
@@ -189,12 +194,23 @@ impl<'t> IrsaChecker<'t> {
                             | Operator::StringNotLike
                     )
             });
+        let like_tokens = tests
+            .iter()
+            .map(|c| {
+                c.values
+                    .iter()
+                    .map(|v| super::actions::tokens(v, false))
+                    .collect()
+            })
+            .collect();
         Some(IrsaChecker {
             trust,
             issuer,
             provider,
             sub_tests: (!variables && plain).then_some(tests),
+            like_tokens,
             memo: HashMap::default(),
+            sub: String::new(),
         })
     }
 
@@ -231,27 +247,39 @@ impl<'t> IrsaChecker<'t> {
             return evaluate(self);
         };
         // Which of the sub tests the subject passes (before negation).
-        let sub = sa.username();
+        self.sub.clear();
+        for part in ["system:serviceaccount:", &sa.namespace, ":", &sa.name] {
+            self.sub.push_str(part);
+        }
+        let sub = self.sub.as_str();
         let mut bits = 0u64;
         for (i, c) in tests.iter().enumerate() {
-            let hit = c.values.iter().any(|v| match c.op {
-                Operator::StringLike | Operator::StringNotLike => {
-                    super::actions::wildcard_match(v, &sub, false)
-                }
-                Operator::StringEqualsIgnoreCase | Operator::StringNotEqualsIgnoreCase => {
-                    v.to_lowercase() == sub.to_lowercase()
-                }
-                _ => *v == sub,
-            });
+            let hit = match c.op {
+                Operator::StringLike | Operator::StringNotLike => self.like_tokens[i]
+                    .iter()
+                    .any(|t| super::actions::match_tokens(t, sub, false)),
+                Operator::StringEqualsIgnoreCase | Operator::StringNotEqualsIgnoreCase => c
+                    .values
+                    .iter()
+                    .any(|v| v.to_lowercase() == sub.to_lowercase()),
+                _ => c.values.iter().any(|v| v == sub),
+            };
             if hit {
                 bits |= 1 << i;
             }
         }
-        if let Some(a) = self.memo.get(&(aud.to_string(), bits)) {
-            return *a;
+        if let Some(a) = self
+            .memo
+            .get(&bits)
+            .and_then(|v| v.iter().find(|(x, _)| x == aud))
+        {
+            return a.1;
         }
         let a = evaluate(self);
-        self.memo.insert((aud.to_string(), bits), a);
+        self.memo
+            .entry(bits)
+            .or_default()
+            .push((aud.to_string(), a));
         a
     }
 
