@@ -256,7 +256,7 @@ fn loading_screen_appears_before_data() {
 #[test]
 fn failed_sources_show_a_banner() {
     let mut m = model(false);
-    m.inv.coverage.set(
+    std::sync::Arc::make_mut(&mut m.inv).coverage.set(
         "kubernetes/secrets",
         iamscope::model::Status::Forbidden,
         None,
@@ -398,7 +398,7 @@ fn finding_detail_has_evidence_and_a_copyable_fix() {
 #[test]
 fn empty_views_say_why() {
     let mut m = model(false);
-    m.inv.apiserver = None;
+    std::sync::Arc::make_mut(&mut m.inv).apiserver = None;
     let t = views::table(ViewKind::ApiServer, &m);
     assert!(
         t.rows.iter().any(|r| r.cells[1].contains("not observable")),

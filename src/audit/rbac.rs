@@ -338,16 +338,30 @@ fn grant_lines(hits: &[(&Grant, String)]) -> Vec<String> {
 
 /// The bindings behind some grants, as kubectl objects.
 fn bindings_of_hits(hits: &[(&Grant, String)]) -> Vec<String> {
+    // A set, not a scan: a group may be bound in every namespace.
+    let mut seen: HashSet<String> = HashSet::default();
     let mut out: Vec<String> = Vec::new();
     for (g, _) in hits {
         if let Some(b) = g.binding() {
             let s = binding_label(b);
-            if !out.contains(&s) {
+            if seen.insert(s.clone()) {
                 out.push(s);
             }
         }
     }
     out
+}
+
+/// `a, b, c and 12 more`: bindings named in a title or sentence, bounded.
+fn first_of(items: &[String], shown: usize, sep: &str) -> String {
+    if items.len() <= shown {
+        return items.join(sep);
+    }
+    format!(
+        "{}{sep}… and {} more",
+        items[..shown].join(sep),
+        super::iam::fmt_count(items.len() - shown)
+    )
 }
 
 fn kubectl_delete(label: &str) -> String {
@@ -364,9 +378,10 @@ fn kubectl_delete(label: &str) -> String {
 fn remove_or_narrow(hits: &[(&Grant, String)], narrowed: &str) -> String {
     let bindings = bindings_of_hits(hits);
     let cmds: Vec<String> = bindings.iter().map(|b| kubectl_delete(b)).collect();
+    // Bounded: the bindings past these are in `related` (all with --max-related 0).
     format!(
         "Remove the grant ({}), or bind a role whose rules are narrowed to {narrowed}.",
-        cmds.join("; ")
+        first_of(&cmds, 8, "; ")
     )
 }
 
@@ -451,7 +466,10 @@ fn check_subject(
             "RBAC-001",
             Severity::Critical,
             subject.clone(),
-            format!("{label} is cluster admin ({})", bindings.join(", ")),
+            format!(
+                "{label} is cluster admin ({})",
+                first_of(&bindings, 3, ", ")
+            ),
         );
         let mut f = related(f, &admin);
         f.evidence.extend(grant_lines(&admin));

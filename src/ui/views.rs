@@ -8,7 +8,7 @@ use crate::model::{Inventory, Status};
 
 /// What the UI shows: the inventory and the findings made on it.
 pub struct Model {
-    pub inv: Inventory,
+    pub inv: std::sync::Arc<Inventory>,
     pub findings: Vec<Finding>,
     pub include_system: bool,
     /// Findings by subject, and the worst severity per subject.
@@ -18,7 +18,21 @@ pub struct Model {
     /// Every (service account, IAM role) link and whether it works, with indexes
     /// by role and by account, computed on first use.
     links: std::sync::OnceLock<Links>,
+    /// The RBAC engine the detail panes ask, built once (not per pane: at a
+    /// large estate a build takes tens of milliseconds, a frame's budget).
+    rbac: std::sync::OnceLock<RbacCell>,
 }
+
+type Engine<'a> = crate::policy::rbac::RbacEngine<'a>;
+
+self_cell::self_cell!(
+    /// The RBAC engine with the inventory it borrows.
+    struct RbacCell {
+        owner: std::sync::Arc<Inventory>,
+        #[covariant]
+        dependent: Engine,
+    }
+);
 
 /// The role links and where each role's and each account's are: a role that
 /// every account can assume is one entry, and no pane scans every link.
@@ -58,7 +72,12 @@ impl<'a> From<&'a crate::policy::reach::RoleLink> for LinkView<'a> {
 }
 
 impl Model {
-    pub fn new(inv: Inventory, findings: Vec<Finding>, include_system: bool) -> Model {
+    pub fn new(
+        inv: impl Into<std::sync::Arc<Inventory>>,
+        findings: Vec<Finding>,
+        include_system: bool,
+    ) -> Model {
+        let inv = inv.into();
         let mut by_subject: HashMap<Subject, Vec<usize>> = HashMap::default();
         let mut by_related: HashMap<Subject, Vec<usize>> = HashMap::default();
         for (i, f) in findings.iter().enumerate() {
@@ -74,6 +93,7 @@ impl Model {
             by_subject,
             by_related,
             links: std::sync::OnceLock::new(),
+            rbac: std::sync::OnceLock::new(),
         }
     }
 
@@ -113,9 +133,22 @@ impl Model {
         })
     }
 
-    /// Compute the role links now (the UI's loader does, off the UI thread).
+    /// Compute the role links and the RBAC engine now (the UI's loader does,
+    /// off the UI thread).
     pub fn prepare_links(&self) {
         self.links();
+        self.rbac();
+    }
+
+    /// The RBAC engine of this inventory (bootstrap grants as `include_system` says).
+    pub fn rbac(&self) -> &crate::policy::rbac::RbacEngine<'_> {
+        self.rbac
+            .get_or_init(|| {
+                RbacCell::new(std::sync::Arc::clone(&self.inv), |inv| {
+                    crate::policy::rbac::RbacEngine::build(inv, self.include_system)
+                })
+            })
+            .borrow_dependent()
     }
 
     /// Which service accounts can obtain which roles, and whether the trust
@@ -1977,8 +2010,7 @@ pub fn detail(node: &Node, m: &Model) -> Vec<Line> {
 /// in (a service account's three groups, aws-auth and access-entry groups),
 /// aggregated roles, system:masters.
 fn effective_rbac(m: &Model, p: &crate::policy::rbac::Principal, out: &mut Vec<Line>) {
-    use crate::policy::rbac::RbacEngine;
-    let engine = RbacEngine::build(&m.inv, m.include_system);
+    let engine = m.rbac();
     let id = engine.identity(p);
     out.push(Vec::new());
     out.push(heading(
