@@ -26,6 +26,9 @@ pub struct Screen {
     pub selected: usize,
     pub offset: usize,
     pub filter: Filter,
+    /// The table's title once built, for the breadcrumbs (a related table can
+    /// have tens of thousands of rows: not rebuilt every frame for its title).
+    pub title: Option<String>,
 }
 
 impl Screen {
@@ -35,6 +38,7 @@ impl Screen {
             selected: 0,
             offset: 0,
             filter: Filter::default(),
+            title: None,
         }
     }
 }
@@ -232,6 +236,7 @@ impl App {
             }
         };
         let visible = filter_rows(&table, &screen.filter);
+        self.screen_mut().title = Some(table.title.clone());
         self.cache = Some(Cached {
             kind: screen.kind.clone(),
             filter: screen.filter.clone(),
@@ -366,11 +371,12 @@ impl App {
             .iter()
             .map(|s| match &s.kind {
                 ScreenKind::View(v) => v.title().to_string(),
-                ScreenKind::Related(n) => self
-                    .model
-                    .as_ref()
-                    .map(|m| views::related(n, m).title)
-                    .unwrap_or_default(),
+                ScreenKind::Related(n) => s.title.clone().unwrap_or_else(|| {
+                    self.model
+                        .as_ref()
+                        .map(|m| views::related(n, m).title)
+                        .unwrap_or_default()
+                }),
                 ScreenKind::Path(_) | ScreenKind::PathBetween(..) => "Path".into(),
                 ScreenKind::Contexts(..) => "Contexts".into(),
             })
