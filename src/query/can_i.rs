@@ -9,6 +9,9 @@
 
 use std::collections::VecDeque;
 
+/// A decision with its conditions and the evidence saying so.
+type Verdict = (Decision, Vec<String>, String);
+
 use crate::audit::path::{Hop as Become, caps_of};
 use crate::hashing::HashSet;
 use crate::model::ServiceAccount;
@@ -1161,6 +1164,33 @@ impl<'a> Asker<'a> {
         r
     }
 
+    /// A role and its trust policy, or the answer (decision, conditions,
+    /// evidence) when either is missing: no
+    /// for a role that is not there, conditional for a trust not collected.
+    fn role_and_trust(
+        &self,
+        role: &str,
+    ) -> Result<
+        (
+            &'a crate::model::IamRole,
+            std::sync::Arc<crate::policy::iam::PolicyDocument>,
+        ),
+        Verdict,
+    > {
+        let Some(r) = self.role(role) else {
+            return Err((
+                Decision::No,
+                Vec::new(),
+                format!("role {role} is not in the IAM inventory"),
+            ));
+        };
+        let Some(trust) = self.graph.trust(r) else {
+            let why = format!("trust policy of {} not collected", r.arn);
+            return Err((Decision::Conditional, vec![why.clone()], why));
+        };
+        Ok((r, trust))
+    }
+
     /// Whether role `role`'s trust lets IAM principal `caller` call sts:AssumeRole.
     fn role_trust_admits(
         &self,
@@ -1168,19 +1198,9 @@ impl<'a> Asker<'a> {
         caller: &str,
         a: &AwsAction,
     ) -> (Decision, Vec<String>, String) {
-        let Some(r) = self.role(role) else {
-            return (
-                Decision::No,
-                Vec::new(),
-                format!("role {role} is not in the IAM inventory"),
-            );
-        };
-        let Some(trust) = self.graph.trust(r) else {
-            return (
-                Decision::Conditional,
-                vec![format!("trust policy of {} not collected", r.arn)],
-                format!("trust policy of {} not collected", r.arn),
-            );
+        let (r, trust) = match self.role_and_trust(role) {
+            Ok(found) => found,
+            Err(answer) => return answer,
         };
         let mut req = self.iam_request(a, caller, "sts:AssumeRole", &r.arn);
         req.resource = None;
@@ -1231,19 +1251,9 @@ impl<'a> Asker<'a> {
         role: &str,
     ) -> (Decision, Vec<String>, String) {
         let sa = self.service_account(ns, name);
-        let Some(r) = self.role(role) else {
-            return (
-                Decision::No,
-                Vec::new(),
-                format!("role {role} is not in the IAM inventory"),
-            );
-        };
-        let Some(trust) = self.graph.trust(r) else {
-            return (
-                Decision::Conditional,
-                vec![format!("trust policy of {} not collected", r.arn)],
-                format!("trust policy of {} not collected", r.arn),
-            );
+        let (r, trust) = match self.role_and_trust(role) {
+            Ok(found) => found,
+            Err(answer) => return answer,
         };
         if provider_accepts(&self.graph, sa.audience()) == Some(false) {
             return (
@@ -1302,19 +1312,9 @@ impl<'a> Asker<'a> {
         name: &str,
         role: &str,
     ) -> (Decision, Vec<String>, String) {
-        let Some(r) = self.role(role) else {
-            return (
-                Decision::No,
-                Vec::new(),
-                format!("role {role} is not in the IAM inventory"),
-            );
-        };
-        let Some(trust) = self.graph.trust(r) else {
-            return (
-                Decision::Conditional,
-                vec![format!("trust policy of {} not collected", r.arn)],
-                format!("trust policy of {} not collected", r.arn),
-            );
+        let (r, trust) = match self.role_and_trust(role) {
+            Ok(found) => found,
+            Err(answer) => return answer,
         };
         let assoc = self.inv.pod_identity_associations.iter().find(|x| {
             x.namespace == ns
