@@ -193,7 +193,7 @@ impl App {
                             node: views::Node::Context(n.clone()),
                             namespace: None,
                             rules: Vec::new(),
-                            haystack: n.to_lowercase(),
+                            haystack: n.to_lowercase().into(),
                         }
                     })
                     .collect();
@@ -223,7 +223,7 @@ impl App {
                         node: views::Node::Info(s.clone()),
                         namespace: None,
                         rules: Vec::new(),
-                        haystack: s.to_lowercase(),
+                        haystack: s.to_lowercase().into(),
                     })
                     .collect();
                 Table {

@@ -85,7 +85,7 @@ impl Filter {
     pub fn matches(&self, row: &Row) -> bool {
         self.terms.iter().all(|(neg, t)| {
             let hit = match t {
-                Term::Text(s) => row.haystack.contains(s.as_str()),
+                Term::Text(s) => row.haystack().contains(s.as_str()),
                 Term::Sev(sevs, plus) => match row.severity {
                     None => false,
                     Some(s) => {
@@ -147,7 +147,7 @@ mod tests {
             node: Node::Info(text.into()),
             namespace: ns.map(str::to_string),
             rules,
-            haystack: text.to_lowercase(),
+            haystack: text.to_lowercase().into(),
         }
     }
 

@@ -366,21 +366,28 @@ pub struct Row {
     pub namespace: Option<String>,
     /// Rule IDs attached to the row, for `rule:` filters.
     pub rules: Vec<&'static str>,
-    /// Lower-cased text of all cells, for plain filters.
-    pub haystack: String,
+    /// Lower-cased text of all cells, for plain filters: made when a filter
+    /// first reads it (a table of 50,000 rows is opened far more often than
+    /// filtered), or set by whoever builds the row.
+    pub haystack: std::sync::OnceLock<String>,
 }
 
 impl Row {
     fn new(cells: Vec<String>, node: Node) -> Row {
-        let haystack = cells.join(" ").to_lowercase();
         Row {
             cells,
             severity: None,
             node,
             namespace: None,
             rules: Vec::new(),
-            haystack,
+            haystack: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The lower-cased text a plain filter searches.
+    pub fn haystack(&self) -> &str {
+        self.haystack
+            .get_or_init(|| self.cells.join(" ").to_lowercase())
     }
 
     fn sev(mut self, s: Option<Severity>) -> Row {
@@ -1397,9 +1404,6 @@ pub fn related(node: &Node, m: &Model) -> Table {
         Node::Source(_) | Node::Flag(_) | Node::Cluster | Node::Context(_) | Node::Info(_) => {
             title = "details".into();
         }
-    }
-    for r in rows.iter_mut() {
-        r.haystack = r.cells.join(" ").to_lowercase();
     }
     Table {
         title,
