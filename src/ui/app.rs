@@ -237,6 +237,13 @@ impl App {
         };
         let visible = filter_rows(&table, &screen.filter);
         self.screen_mut().title = Some(table.title.clone());
+        // Freeing a table of tens of thousands of rows takes milliseconds of
+        // the frame that shows the next one: done on a thread of its own.
+        if let Some(old) = self.cache.take()
+            && old.table.rows.len() > 10_000
+        {
+            std::thread::spawn(move || drop(old));
+        }
         self.cache = Some(Cached {
             kind: screen.kind.clone(),
             filter: screen.filter.clone(),
