@@ -724,6 +724,14 @@ impl Request {
         self.unknown_because(k, "")
     }
 
+    /// Set a key when its value is known, else declare it unknown.
+    pub fn key_or_unknown(self, k: &str, v: Option<&str>) -> Request {
+        match v {
+            Some(v) => self.key(k, v),
+            None => self.unknown(k),
+        }
+    }
+
     /// Declare a key unknown, also in a closed request, and why (shown with
     /// the conditions left undecided).
     pub fn unknown_because(mut self, k: &str, why: &str) -> Request {

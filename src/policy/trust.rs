@@ -307,27 +307,15 @@ impl PodIdentity<'_> {
         ] {
             r = r.unknown_because(k, "set by EKS Pod Identity, not known from the association");
         }
-        r = match self.account {
-            Some(a) => r.key("aws:SourceAccount", a),
-            None => r.unknown("aws:SourceAccount"),
-        };
-        r = match self.cluster_arn {
-            Some(a) => r.key("aws:SourceArn", a),
-            None => r.unknown("aws:SourceArn"),
-        };
+        r = r.key_or_unknown("aws:SourceAccount", self.account);
+        r = r.key_or_unknown("aws:SourceArn", self.cluster_arn);
         if self.session_tags {
             r = r.key_values(
                 "aws:TagKeys",
                 POD_TAGS.iter().map(|s| s.to_string()).collect(),
             );
-            r = match self.cluster_arn {
-                Some(a) => r.key("aws:RequestTag/eks-cluster-arn", a),
-                None => r.unknown("aws:RequestTag/eks-cluster-arn"),
-            };
-            r = match self.cluster_name {
-                Some(n) => r.key("aws:RequestTag/eks-cluster-name", n),
-                None => r.unknown("aws:RequestTag/eks-cluster-name"),
-            };
+            r = r.key_or_unknown("aws:RequestTag/eks-cluster-arn", self.cluster_arn);
+            r = r.key_or_unknown("aws:RequestTag/eks-cluster-name", self.cluster_name);
             r = r
                 .key("aws:RequestTag/kubernetes-namespace", self.namespace)
                 .key(
