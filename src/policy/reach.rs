@@ -316,12 +316,23 @@ pub struct RoleLinks {
     /// Roles (their ARNs as IAM returns them) that every existing service
     /// account obtains through IRSA, in role order.
     pub everyone: Vec<String>,
+    /// The same, lowercased, for lookups (asked once per role or link).
+    everyone_lower: HashSet<String>,
 }
 
 impl RoleLinks {
+    pub fn new(links: Vec<RoleLink>, everyone: Vec<String>) -> RoleLinks {
+        let everyone_lower = everyone.iter().map(|a| a.to_ascii_lowercase()).collect();
+        RoleLinks {
+            links,
+            everyone,
+            everyone_lower,
+        }
+    }
+
     /// Whether a role is one that every service account obtains (any letter case).
     pub fn is_everyones(&self, arn: &str) -> bool {
-        self.everyone.iter().any(|e| e.eq_ignore_ascii_case(arn))
+        !self.everyone.is_empty() && self.everyone_lower.contains(&arn.to_ascii_lowercase())
     }
 }
 
@@ -610,10 +621,7 @@ pub fn role_links(inv: &Inventory, graph: &Graph) -> RoleLinks {
             },
         );
     }
-    RoleLinks {
-        links: out,
-        everyone,
-    }
+    RoleLinks::new(out, everyone)
 }
 
 #[cfg(test)]

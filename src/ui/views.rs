@@ -43,8 +43,6 @@ struct Links {
     by_role: HashMap<String, Vec<usize>>,
     /// By (namespace, service account), in link order.
     by_sa: HashMap<(String, String), Vec<usize>>,
-    /// Lowercase ARNs of the roles every account obtains.
-    everyone: crate::hashing::HashSet<String>,
     /// Every service account by namespace and name (indices into the inventory).
     sorted: Vec<usize>,
 }
@@ -113,11 +111,6 @@ impl Model {
                     .or_default()
                     .push(i);
             }
-            let everyone = all
-                .everyone
-                .iter()
-                .map(|a| a.to_ascii_lowercase())
-                .collect();
             let sas = &self.inv.service_accounts;
             let mut sorted: Vec<usize> = (0..sas.len()).collect();
             sorted.sort_unstable_by(|&a, &b| {
@@ -127,7 +120,6 @@ impl Model {
                 all,
                 by_role,
                 by_sa,
-                everyone,
                 sorted,
             }
         })
@@ -174,7 +166,7 @@ impl Model {
             .into_iter()
             .flatten()
             .map(|&i| &l.all.links[i]);
-        if !l.everyone.contains(&key) {
+        if !l.all.is_everyones(arn) {
             return explicit.map(LinkView::from).collect();
         }
         let role_arn = l
