@@ -473,10 +473,10 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
     // Tens of thousands of reachable roles in a large estate: a share per core,
     // findings joined in role order.
     let roles: Vec<_> = reachable(ctx).into_iter().collect();
-    let all = sorted_accounts(ctx);
+    let all = ctx.graph.accounts_by_name();
     let parts = crate::par::shares(&roles, 2048, |_, part| {
         let mut v = Vec::new();
-        check_roles(ctx, part, &all, &mut v);
+        check_roles(ctx, part, all, &mut v);
         v
     });
     out.extend(parts.into_iter().flatten());
@@ -519,13 +519,6 @@ impl<'g> Users<'g> {
             self.distinct(all).count()
         }
     }
-}
-
-/// Every service account of the cluster, by namespace and name.
-fn sorted_accounts<'g>(ctx: &Context<'g>) -> Vec<&'g ServiceAccount> {
-    let mut all: Vec<&ServiceAccount> = ctx.inv.service_accounts.iter().collect();
-    all.sort_unstable_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
-    all
 }
 
 fn check_roles(

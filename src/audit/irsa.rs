@@ -544,12 +544,11 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
     }
     let index = SaIndex::new(inv);
     // Every account, by namespace and name, for the roles that admit them all.
-    let mut every_account: Vec<(&str, &str)> = inv
-        .service_accounts
+    let mut every_account: Vec<(&str, &str)> = g
+        .accounts_by_name()
         .iter()
         .map(|sa| (sa.namespace.as_str(), sa.name.as_str()))
         .collect();
-    every_account.sort_unstable();
     every_account.dedup();
     let links = g.links();
     // Every role of the account: a share of them per core, findings in role order.

@@ -56,6 +56,8 @@ pub struct Graph<'a> {
     associations: HashMap<(&'a str, &'a str), Vec<usize>>,
     /// `reach::role_links`, computed once for the families that read it.
     role_links: OnceLock<crate::policy::reach::RoleLinks>,
+    /// Every service account by namespace and name, sorted on first use.
+    accounts_by_name: OnceLock<Vec<&'a ServiceAccount>>,
     /// Trust policies by role index, parsed on first use (several families read them).
     trusts: Vec<OnceLock<Option<Arc<PolicyDocument>>>>,
     /// Managed policies' default documents by policy index, parsed on first use.
@@ -87,6 +89,7 @@ impl<'a> Graph<'a> {
             ns_roles: HashMap::default(),
             associations: HashMap::default(),
             role_links: OnceLock::new(),
+            accounts_by_name: OnceLock::new(),
             // Parsed when the snapshot was read, where that matches these roles.
             trusts: inv
                 .iam
@@ -413,6 +416,16 @@ impl<'a> Graph<'a> {
             .unwrap_or(&[])
             .iter()
             .map(|&i| &self.inv.pod_identity_associations[i])
+    }
+
+    /// Every service account of the cluster by namespace and name (what a
+    /// finding lists of a role that every account obtains).
+    pub fn accounts_by_name(&self) -> &[&'a ServiceAccount] {
+        self.accounts_by_name.get_or_init(|| {
+            let mut all: Vec<&ServiceAccount> = self.inv.service_accounts.iter().collect();
+            all.sort_unstable_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+            all
+        })
     }
 
     /// Who obtains which IAM role (`reach::role_links`), computed on first use
