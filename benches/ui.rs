@@ -134,12 +134,29 @@ fn ui(c: &mut Criterion) {
             b.iter_custom(|n| {
                 let mut total = Duration::ZERO;
                 for _ in 0..n {
+                    // Opened for the first time: not the table kept from the last open.
+                    app.forget_kept_tables();
                     let t = std::time::Instant::now();
                     key(&mut app, KeyCode::Enter);
                     term.draw(|f| draw::draw(f, &mut app, MONO)).expect("draw");
                     total += t.elapsed();
                     key(&mut app, KeyCode::Esc);
                     term.draw(|f| draw::draw(f, &mut app, MONO)).expect("draw");
+                }
+                total
+            })
+        });
+        // Esc from that table back to the IAM roles view.
+        g.bench_function("back-from-broad-role+frame", |b| {
+            b.iter_custom(|n| {
+                let mut total = Duration::ZERO;
+                for _ in 0..n {
+                    key(&mut app, KeyCode::Enter);
+                    term.draw(|f| draw::draw(f, &mut app, MONO)).expect("draw");
+                    let t = std::time::Instant::now();
+                    key(&mut app, KeyCode::Esc);
+                    term.draw(|f| draw::draw(f, &mut app, MONO)).expect("draw");
+                    total += t.elapsed();
                 }
                 total
             })

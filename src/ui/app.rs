@@ -91,6 +91,8 @@ pub struct App {
     pub page: usize,
     pub effects: Vec<Effect>,
     cache: Option<Cached>,
+    /// Tables of the screens last left, newest last (see [`App::park`]).
+    parked: Vec<Cached>,
     /// The detail pane's text for the selected node (built once per selection).
     detail_cache: Option<(Node, usize, Vec<views::Line>)>,
     filter_backup: Option<Filter>,
@@ -122,6 +124,7 @@ impl App {
             page: 10,
             effects: Vec::new(),
             cache: None,
+            parked: Vec::new(),
             detail_cache: None,
             filter_backup: None,
         }
@@ -131,6 +134,11 @@ impl App {
         self.model = Some(Arc::new(model));
         self.loading = None;
         self.cache = None;
+        // Tables of the last model (whose address the new one may reuse).
+        let parked = std::mem::take(&mut self.parked);
+        if !parked.is_empty() {
+            std::thread::spawn(move || drop(parked));
+        }
         self.refresh_cache();
     }
 
@@ -171,6 +179,25 @@ impl App {
             if let Some(c) = self.cache.as_mut() {
                 c.visible = visible;
                 c.filter = screen.filter.clone();
+            }
+            self.clamp();
+            return;
+        }
+        // A screen shown a moment ago (the list Esc goes back to): its table
+        // is kept, not built again.
+        if let Some(pos) = self
+            .parked
+            .iter()
+            .rposition(|c| c.kind == screen.kind && c.model_ptr == ptr)
+        {
+            let mut c = self.parked.remove(pos);
+            if c.filter != screen.filter {
+                c.visible = filter_rows(&c.table, &screen.filter);
+                c.filter = screen.filter.clone();
+            }
+            self.screen_mut().title = Some(c.table.title.clone());
+            if let Some(old) = self.cache.replace(c) {
+                self.park(old);
             }
             self.clamp();
             return;
@@ -237,21 +264,37 @@ impl App {
         };
         let visible = filter_rows(&table, &screen.filter);
         self.screen_mut().title = Some(table.title.clone());
-        // Freeing a table of tens of thousands of rows takes milliseconds of
-        // the frame that shows the next one: done on a thread of its own.
-        if let Some(old) = self.cache.take()
-            && old.table.rows.len() > 10_000
-        {
-            std::thread::spawn(move || drop(old));
-        }
-        self.cache = Some(Cached {
+        if let Some(old) = self.cache.replace(Cached {
             kind: screen.kind.clone(),
             filter: screen.filter.clone(),
             model_ptr: ptr,
             table,
             visible,
-        });
+        }) {
+            self.park(old);
+        }
         self.clamp();
+    }
+
+    /// Drop the tables kept for the way back (benchmarks: a first open).
+    pub fn forget_kept_tables(&mut self) {
+        self.parked.clear();
+    }
+
+    /// Keep the table of the screen just left, for the next few screens (the
+    /// way back is shown without building its table again).
+    fn park(&mut self, old: Cached) {
+        const KEPT: usize = 4;
+        self.parked.retain(|c| c.kind != old.kind);
+        self.parked.push(old);
+        if self.parked.len() > KEPT {
+            let gone = self.parked.remove(0);
+            // Freeing a table of tens of thousands of rows takes milliseconds of
+            // the frame that shows the next one: done on a thread of its own.
+            if gone.table.rows.len() > 10_000 {
+                std::thread::spawn(move || drop(gone));
+            }
+        }
     }
 
     pub fn table(&self) -> Option<&Table> {
