@@ -19,5 +19,6 @@ if [ -f scripts/peers.sh ]; then
 fi
 
 cargo fmt --check
+bash scripts/check-layers.sh
 cargo clippy --all-targets -- -D warnings
 cargo test --all-targets

@@ -1,10 +1,13 @@
 //! Command line: kubectl- and aws-CLI-like flags.
 
+pub mod query;
+
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
 use crate::report::Format;
+pub use crate::source::Target;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -151,38 +154,6 @@ pub struct SnapshotArgs {
     /// Directory to write (created 0700; files 0600)
     #[arg(value_name = "DIR")]
     pub dir: PathBuf,
-}
-
-/// Where to read from: a snapshot directory, the bundled demo, or (later) live.
-#[derive(Debug, Args, Clone, Default)]
-pub struct Target {
-    /// Read a snapshot directory (kubectl/aws outputs) instead of a live cluster
-    #[arg(long, value_name = "DIR", global = true, conflicts_with = "demo")]
-    pub from: Option<PathBuf>,
-
-    /// Use the bundled demo snapshot of an EKS cluster
-    #[arg(long, global = true)]
-    pub demo: bool,
-
-    /// Kubeconfig file(s) to audit (CFG rules) and, live, to connect with; as KUBECONFIG, ':'-separated
-    #[arg(long, value_name = "PATH", global = true)]
-    pub kubeconfig: Option<String>,
-
-    /// Kubeconfig context to use (live)
-    #[arg(long, value_name = "NAME", global = true)]
-    pub context: Option<String>,
-
-    /// AWS profile (live)
-    #[arg(long, value_name = "NAME", global = true, env = "AWS_PROFILE")]
-    pub profile: Option<String>,
-
-    /// AWS region (live)
-    #[arg(long, value_name = "REGION", global = true)]
-    pub region: Option<String>,
-
-    /// EKS cluster name (live; inferred from the kubeconfig when omitted)
-    #[arg(long, value_name = "NAME", global = true)]
-    pub cluster_name: Option<String>,
 }
 
 #[derive(Debug, Args)]

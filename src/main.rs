@@ -25,13 +25,13 @@ fn main() -> ExitCode {
         Some(Command::Audit(args)) => run_audit(&cli.target, args),
         Some(Command::Snapshot(args)) => run_snapshot(&cli.target, args),
         Some(Command::CanI(args)) => {
-            iamscope::query::cli::can_i(&cli.target, args, &progress_printer())
+            iamscope::cli::query::can_i(&cli.target, args, &progress_printer())
         }
         Some(Command::WhoCan(args)) => {
-            iamscope::query::cli::who_can(&cli.target, args, &progress_printer())
+            iamscope::cli::query::who_can(&cli.target, args, &progress_printer())
         }
         Some(Command::Reach(args)) => {
-            iamscope::query::cli::reach(&cli.target, args, &progress_printer())
+            iamscope::cli::query::reach(&cli.target, args, &progress_printer())
         }
         None => iamscope::ui::run(cli.target.clone()).map(|()| ExitCode::SUCCESS),
     };

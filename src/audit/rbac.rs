@@ -10,12 +10,12 @@ use crate::hashing::{HashMap, HashSet};
 use std::collections::BTreeMap;
 
 use super::{Context, Finding, Related, Severity, Subject};
+use crate::graph::reach::Via as LinkVia;
 use crate::model::{Inventory, RbacBinding, Status};
 use crate::policy::rbac::{
     ANONYMOUS, AUTHENTICATED, Grant, Name, Principal, RbacEngine, Request, Scope, UNAUTHENTICATED,
     Via, binding_label, format_rule,
 };
-use crate::policy::reach::Via as LinkVia;
 
 /// Evidence lines listed before "… and N more".
 const MAX_LINES: usize = 12;
