@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 
 use super::{Context, Finding, Related, Severity, Subject};
 use crate::graph::reach::Via as LinkVia;
-use crate::model::{Inventory, RbacBinding, Status};
+use crate::model::{Inventory, RbacBinding, RbacRole, Status};
 use crate::policy::rbac::{
     ANONYMOUS, AUTHENTICATED, Grant, Name, Principal, RbacEngine, Request, Scope, UNAUTHENTICATED,
     Via, binding_label, format_rule,

@@ -4,6 +4,84 @@
 
 use super::*;
 
+/// One subject under audit: who it is, its grants, and how each of its
+/// findings is finished (members of a group, bounded related subjects).
+struct On<'r, 'a> {
+    iam: &'r IamSas,
+    subject: Subject,
+    label: String,
+    members: Vec<String>,
+    rows: &'r [Grant<'a>],
+    limit: Option<usize>,
+}
+
+/// Grants that allow what a rule looks for, with what each allows.
+type Hits<'g, 'a> = Vec<(&'g Grant<'a>, String)>;
+
+impl On<'_, '_> {
+    /// The group's members close every finding's evidence.
+    fn finish(&self, mut f: Finding) -> Finding {
+        f.evidence.extend(self.members.iter().cloned());
+        f
+    }
+
+    /// The bindings behind the grants, then `more` (the service accounts a grant
+    /// reaches): one bounded list, however many namespaces a group is bound in.
+    fn related_with(&self, f: Finding, hits: &[(&Grant, String)], more: Vec<Subject>) -> Finding {
+        let bindings = hits
+            .iter()
+            .filter_map(|(g, _)| g.binding().map(binding_subject));
+        f.with_related(&Related::of(bindings.chain(more), self.limit))
+    }
+
+    fn related(&self, f: Finding, hits: &[(&Grant, String)]) -> Finding {
+        self.related_with(f, hits, Vec::new())
+    }
+
+    /// The finding most subject rules raise: the grants as evidence, and the
+    /// remedy to remove them or narrow them to `narrowed`.
+    fn grant_finding(
+        &self,
+        rule: &'static str,
+        severity: Severity,
+        title: String,
+        hits: &[(&Grant, String)],
+        narrowed: &str,
+    ) -> Finding {
+        let f = Finding::new(rule, severity, self.subject.clone(), title);
+        let mut f = self.related(f, hits);
+        f.evidence.extend(grant_lines(hits));
+        f.remediation(remove_or_narrow(hits, narrowed))
+    }
+
+    /// RBAC-004 and RBAC-005: grants that let the subject act as service
+    /// accounts; High when one of those (`targets`) has an IAM role, else Medium.
+    fn reach_finding(
+        &self,
+        rule: &'static str,
+        title: String,
+        hits: &[(&Grant, String)],
+        targets: &[(String, String)],
+        what: &str,
+        narrowed: &str,
+    ) -> Finding {
+        let sev = if targets.is_empty() {
+            Severity::Medium
+        } else {
+            Severity::High
+        };
+        let f = Finding::new(rule, sev, self.subject.clone(), title);
+        let accounts = targets
+            .iter()
+            .map(|(ns, name)| Subject::service_account(ns, name))
+            .collect();
+        let mut f = self.related_with(f, hits, accounts);
+        f.evidence.extend(grant_lines(hits));
+        f.evidence.extend(target_lines(self.iam, targets, what));
+        f.remediation(remove_or_narrow(hits, narrowed))
+    }
+}
+
 pub(super) fn check_subject(
     engine: &RbacEngine,
     iam: &IamSas,
@@ -12,26 +90,36 @@ pub(super) fn check_subject(
     limit: Option<usize>,
     out: &mut Vec<Finding>,
 ) {
-    let subject = subject_of(p);
-    let label = p.label();
-    let members = members_evidence(engine, p);
-    let finish = |f: Finding| -> Finding {
-        let mut f = f;
-        f.evidence.extend(members.iter().cloned());
-        f
+    let on = On {
+        iam,
+        subject: subject_of(p),
+        label: p.label(),
+        members: members_evidence(engine, p),
+        rows,
+        limit,
     };
-    // The bindings behind the grants, then `more` (the service accounts a grant
-    // reaches): one bounded list, however many namespaces a group is bound in.
-    let related_with = |f: Finding, hits: &[(&Grant, String)], more: Vec<Subject>| -> Finding {
-        let bindings = hits
-            .iter()
-            .filter_map(|(g, _)| g.binding().map(binding_subject));
-        f.with_related(&Related::of(bindings.chain(more), limit))
-    };
-    let related = |f: Finding, hits: &[(&Grant, String)]| related_with(f, hits, Vec::new());
+    let rules: [fn(&On) -> Option<Finding>; 9] = [
+        cluster_admin,
+        read_secrets,
+        escalate,
+        run_pods,
+        mint_tokens,
+        exec,
+        aws_auth,
+        approve_csrs,
+        webhooks,
+    ];
+    for rule in rules {
+        if let Some(f) = rule(&on) {
+            out.push(on.finish(f));
+        }
+    }
+}
 
-    // RBAC-001: cluster-admin or * on * in * cluster-wide.
-    let admin: Vec<(&Grant, String)> = rows
+/// RBAC-001: cluster-admin or * on * in * cluster-wide.
+fn cluster_admin(on: &On) -> Option<Finding> {
+    let admin: Hits = on
+        .rows
         .iter()
         .filter(|g| g.scope == Scope::Cluster)
         .filter_map(|g| match &g.via {
@@ -57,33 +145,31 @@ pub(super) fn check_subject(
         .collect();
     // One line per binding is enough for this one.
     let mut seen_b = HashSet::default();
-    let admin: Vec<(&Grant, String)> = admin
+    let admin: Hits = admin
         .into_iter()
         .filter(|(g, _)| seen_b.insert(g.binding().map(|b| b as *const RbacBinding)))
         .collect();
-    if !admin.is_empty() {
-        let bindings = bindings_of_hits(&admin);
-        let f = Finding::new(
-            "RBAC-001",
-            Severity::Critical,
-            subject.clone(),
-            format!(
-                "{label} is cluster admin ({})",
-                first_of(&bindings, 3, ", ")
-            ),
-        );
-        let mut f = related(f, &admin);
-        f.evidence.extend(grant_lines(&admin));
-        f = f.remediation(remove_or_narrow(
-            &admin,
-            "the verbs, apiGroups and resources it needs, bound with RoleBindings in the namespaces it works in",
-        ));
-        out.push(finish(f));
+    if admin.is_empty() {
+        return None;
     }
+    let bindings = bindings_of_hits(&admin);
+    Some(on.grant_finding(
+        "RBAC-001",
+        Severity::Critical,
+        format!(
+            "{} is cluster admin ({})",
+            on.label,
+            first_of(&bindings, 3, ", ")
+        ),
+        &admin,
+        "the verbs, apiGroups and resources it needs, bound with RoleBindings in the namespaces it works in",
+    ))
+}
 
-    // RBAC-002: read Secrets in every namespace.
+/// RBAC-002: read Secrets in every namespace.
+fn read_secrets(on: &On) -> Option<Finding> {
     let hits = matching(
-        rows,
+        on.rows,
         &[want(
             &["get", "list", "watch"],
             "",
@@ -92,26 +178,22 @@ pub(super) fn check_subject(
             Name::None,
         )],
     );
-    if !hits.is_empty() {
-        let f = Finding::new(
+    (!hits.is_empty()).then(|| {
+        on.grant_finding(
             "RBAC-002",
             Severity::High,
-            subject.clone(),
-            format!("{label} can read Secrets in every namespace"),
-        );
-        let mut f = related(f, &hits);
-        f.evidence.extend(grant_lines(&hits));
-        f = f.remediation(remove_or_narrow(
+            format!("{} can read Secrets in every namespace", on.label),
             &hits,
             "the Secrets it needs: a Role in their namespace with `resourceNames: [name]` and `verbs: [get]`",
-        ));
-        out.push(finish(f));
-    }
+        )
+    })
+}
 
-    // RBAC-003: escalate, bind, impersonate, write bindings.
+/// RBAC-003: escalate, bind, impersonate, write bindings.
+fn escalate(on: &On) -> Option<Finding> {
     let rbac = "rbac.authorization.k8s.io";
     let hits = matching(
-        rows,
+        on.rows,
         &[
             want(
                 &["escalate", "bind"],
@@ -146,23 +228,19 @@ pub(super) fn check_subject(
             ),
         ],
     );
-    if !hits.is_empty() {
-        let f = Finding::new(
+    (!hits.is_empty()).then(|| {
+        on.grant_finding(
             "RBAC-003",
             Severity::Critical,
-            subject.clone(),
-            format!("{label} can escalate its privileges through RBAC"),
-        );
-        let mut f = related(f, &hits);
-        f.evidence.extend(grant_lines(&hits));
-        f = f.remediation(remove_or_narrow(
+            format!("{} can escalate its privileges through RBAC", on.label),
             &hits,
             "exclude escalate, bind, impersonate and writes to rolebindings/clusterrolebindings",
-        ));
-        out.push(finish(f));
-    }
+        )
+    })
+}
 
-    // RBAC-004: run pods (directly or through a workload).
+/// RBAC-004: run pods (directly or through a workload).
+fn run_pods(on: &On) -> Option<Finding> {
     let mut wants = Vec::new();
     for (group, res) in POD_OWNERS {
         let r: &'static [&'static str] = match res {
@@ -178,38 +256,28 @@ pub(super) fn check_subject(
         wants.push(want(&["create"], group, r, false, Name::None));
         wants.push(want(&["update", "patch"], group, r, false, Name::Any));
     }
-    let hits = matching(rows, &wants);
-    if !hits.is_empty() {
-        let targets = iam_targets(iam, &hits, |_| None);
-        let sev = if targets.is_empty() {
-            Severity::Medium
-        } else {
-            Severity::High
-        };
-        let f = Finding::new(
-            "RBAC-004",
-            sev,
-            subject.clone(),
-            format!("{label} can create or change pods or pod-owning workloads"),
-        );
-        let accounts = targets
-            .iter()
-            .map(|(ns, name)| Subject::service_account(ns, name))
-            .collect();
-        let mut f = related_with(f, &hits, accounts);
-        f.evidence.extend(grant_lines(&hits));
-        f.evidence
-            .extend(target_lines(iam, &targets, "run pods as"));
-        f = f.remediation(remove_or_narrow(
-            &hits,
-            "read-only verbs on workloads, and keep service accounts with IAM roles out of namespaces where others can create pods",
-        ));
-        out.push(finish(f));
+    let hits = matching(on.rows, &wants);
+    if hits.is_empty() {
+        return None;
     }
+    let targets = iam_targets(on.iam, &hits, |_| None);
+    Some(on.reach_finding(
+        "RBAC-004",
+        format!(
+            "{} can create or change pods or pod-owning workloads",
+            on.label
+        ),
+        &hits,
+        &targets,
+        "run pods as",
+        "read-only verbs on workloads, and keep service accounts with IAM roles out of namespaces where others can create pods",
+    ))
+}
 
-    // RBAC-005: mint service-account tokens.
+/// RBAC-005: mint service-account tokens.
+fn mint_tokens(on: &On) -> Option<Finding> {
     let hits = matching(
-        rows,
+        on.rows,
         &[
             want(
                 &["create"],
@@ -221,43 +289,30 @@ pub(super) fn check_subject(
             want(&["create"], "", &["secrets"], false, Name::None),
         ],
     );
-    if !hits.is_empty() {
-        let targets = iam_targets(iam, &hits, |g| {
-            // A TokenRequest rule with resourceNames mints only those accounts.
-            let rule = g.rule()?;
-            let token_only = !rule.resources.iter().any(|r| r == "*" || r == "secrets")
-                && !rule.resource_names.is_empty();
-            token_only.then(|| rule.resource_names.clone())
-        });
-        let sev = if targets.is_empty() {
-            Severity::Medium
-        } else {
-            Severity::High
-        };
-        let f = Finding::new(
-            "RBAC-005",
-            sev,
-            subject.clone(),
-            format!("{label} can mint service-account tokens"),
-        );
-        let accounts = targets
-            .iter()
-            .map(|(ns, name)| Subject::service_account(ns, name))
-            .collect();
-        let mut f = related_with(f, &hits, accounts);
-        f.evidence.extend(grant_lines(&hits));
-        f.evidence
-            .extend(target_lines(iam, &targets, "mint a token for"));
-        f = f.remediation(remove_or_narrow(
-            &hits,
-            "no create on serviceaccounts/token or secrets (or serviceaccounts/token with `resourceNames` of accounts without IAM roles)",
-        ));
-        out.push(finish(f));
+    if hits.is_empty() {
+        return None;
     }
+    let targets = iam_targets(on.iam, &hits, |g| {
+        // A TokenRequest rule with resourceNames mints only those accounts.
+        let rule = g.rule()?;
+        let token_only = !rule.resources.iter().any(|r| r == "*" || r == "secrets")
+            && !rule.resource_names.is_empty();
+        token_only.then(|| rule.resource_names.clone())
+    });
+    Some(on.reach_finding(
+        "RBAC-005",
+        format!("{} can mint service-account tokens", on.label),
+        &hits,
+        &targets,
+        "mint a token for",
+        "no create on serviceaccounts/token or secrets (or serviceaccounts/token with `resourceNames` of accounts without IAM roles)",
+    ))
+}
 
-    // RBAC-006: exec, attach, ephemeral containers, node proxy.
+/// RBAC-006: exec, attach, ephemeral containers, node proxy.
+fn exec(on: &On) -> Option<Finding> {
     let hits = matching(
-        rows,
+        on.rows,
         &[
             want(
                 &["create"],
@@ -276,24 +331,21 @@ pub(super) fn check_subject(
             want(&["get", "create"], "", &["nodes/proxy"], true, Name::Any),
         ],
     );
-    if !hits.is_empty() {
-        let f = Finding::new(
+    (!hits.is_empty()).then(|| {
+        on.grant_finding(
             "RBAC-006",
             Severity::High,
-            subject.clone(),
-            format!("{label} can run commands in pods or on nodes"),
-        );
-        let mut f = related(f, &hits);
-        f.evidence.extend(grant_lines(&hits));
-        f = f.remediation(remove_or_narrow(
+            format!("{} can run commands in pods or on nodes", on.label),
             &hits,
             "exclude pods/exec, pods/attach, pods/ephemeralcontainers and nodes/proxy",
-        ));
-        out.push(finish(f));
-    }
+        )
+    })
+}
 
-    // RBAC-008: write the aws-auth ConfigMap.
-    let hits: Vec<(&Grant, String)> = rows
+/// RBAC-008: write the aws-auth ConfigMap.
+fn aws_auth(on: &On) -> Option<Finding> {
+    let hits: Hits = on
+        .rows
         .iter()
         .filter(|g| matches!(g.scope, Scope::Cluster | Scope::Namespace("kube-system")))
         .filter_map(|g| {
@@ -310,29 +362,28 @@ pub(super) fn check_subject(
             (!verbs.is_empty()).then(|| (g, format!("{} configmaps/aws-auth", verbs.join(", "))))
         })
         .collect();
-    if !hits.is_empty() {
-        let f = Finding::new(
-            "RBAC-008",
-            Severity::High,
-            subject.clone(),
-            format!("{label} can change the aws-auth ConfigMap"),
-        );
-        let mut f = related(f, &hits);
-        f.evidence.extend(grant_lines(&hits));
-        f.evidence.push(
-            "whoever edits kube-system/aws-auth can map an IAM principal it controls to system:masters".into(),
-        );
-        f = f.remediation(remove_or_narrow(
-            &hits,
-            "get on configmaps (move cluster access to EKS access entries and stop using aws-auth)",
-        ));
-        out.push(finish(f));
+    if hits.is_empty() {
+        return None;
     }
+    let mut f = on.grant_finding(
+        "RBAC-008",
+        Severity::High,
+        format!("{} can change the aws-auth ConfigMap", on.label),
+        &hits,
+        "get on configmaps (move cluster access to EKS access entries and stop using aws-auth)",
+    );
+    f.evidence.push(
+        "whoever edits kube-system/aws-auth can map an IAM principal it controls to system:masters"
+            .into(),
+    );
+    Some(f)
+}
 
-    // RBAC-011: approve CSRs.
+/// RBAC-011: approve CSRs.
+fn approve_csrs(on: &On) -> Option<Finding> {
     let cert = "certificates.k8s.io";
     let approval = matching(
-        rows,
+        on.rows,
         &[want(
             &["update"],
             cert,
@@ -342,55 +393,46 @@ pub(super) fn check_subject(
         )],
     );
     let signers = matching(
-        rows,
+        on.rows,
         &[want(&["approve"], cert, &["signers"], true, Name::Any)],
     );
-    if !approval.is_empty() && !signers.is_empty() {
-        let mut hits = approval;
-        hits.extend(signers);
-        let f = Finding::new(
-            "RBAC-011",
-            Severity::High,
-            subject.clone(),
-            format!("{label} can approve certificate signing requests"),
-        );
-        let mut f = related(f, &hits);
-        f.evidence.extend(grant_lines(&hits));
-        f = f.remediation(remove_or_narrow(
-            &hits,
-            "no update on certificatesigningrequests/approval, or approve only on the signers it must serve (resourceNames)",
-        ));
-        out.push(finish(f));
+    if approval.is_empty() || signers.is_empty() {
+        return None;
     }
+    let mut hits = approval;
+    hits.extend(signers);
+    Some(on.grant_finding(
+        "RBAC-011",
+        Severity::High,
+        format!("{} can approve certificate signing requests", on.label),
+        &hits,
+        "no update on certificatesigningrequests/approval, or approve only on the signers it must serve (resourceNames)",
+    ))
+}
 
-    // RBAC-013: admission webhooks.
+/// RBAC-013: admission webhooks.
+fn webhooks(on: &On) -> Option<Finding> {
     let adm = "admissionregistration.k8s.io";
     let hooks: &'static [&'static str] = &[
         "mutatingwebhookconfigurations",
         "validatingwebhookconfigurations",
     ];
     let hits = matching(
-        rows,
+        on.rows,
         &[
             want(&["create"], adm, hooks, true, Name::None),
             want(&["update", "patch"], adm, hooks, true, Name::Any),
         ],
     );
-    if !hits.is_empty() {
-        let f = Finding::new(
+    (!hits.is_empty()).then(|| {
+        on.grant_finding(
             "RBAC-013",
             Severity::Medium,
-            subject.clone(),
-            format!("{label} can change admission webhooks"),
-        );
-        let mut f = related(f, &hits);
-        f.evidence.extend(grant_lines(&hits));
-        f = f.remediation(remove_or_narrow(
+            format!("{} can change admission webhooks", on.label),
             &hits,
             "read-only verbs on admission webhook configurations",
-        ));
-        out.push(finish(f));
-    }
+        )
+    })
 }
 
 /// A cluster admin can do everything the narrower subject rules look for, so
