@@ -20,5 +20,6 @@ fi
 
 cargo fmt --check
 bash scripts/check-layers.sh
+bash scripts/check-packaging.sh
 cargo clippy --all-targets -- -D warnings
 cargo test --all-targets
