@@ -22,6 +22,9 @@ RUNG = {
     "graph": 3,
     "audit": 4,
     "query": 5,
+    # Drift/diff between two inventories or reports (being written alongside):
+    # a consumer of audit like the questions. Move it if it lands elsewhere.
+    "drift": 5,
     "report": 6, "ui": 6,
     "cli": 7,
     "main": 8, "lib": 8,
