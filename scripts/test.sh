@@ -19,5 +19,7 @@ if [ -f scripts/peers.sh ]; then
 fi
 
 cargo fmt --check
+bash scripts/check-layers.sh
+bash scripts/check-packaging.sh
 cargo clippy --all-targets -- -D warnings
 cargo test --all-targets

@@ -26,8 +26,8 @@ use ratatui::backend::CrosstermBackend;
 use ratatui::layout::Rect;
 
 use crate::audit::{self, Options};
-use crate::cli::Target;
 use crate::model::Status;
+use crate::source::Target;
 use app::{App, Effect, Pane};
 use views::Model;
 

@@ -38,7 +38,7 @@ self_cell::self_cell!(
 /// every account can assume is one entry, and no pane scans every link.
 #[derive(Default)]
 struct Links {
-    all: crate::policy::reach::RoleLinks,
+    all: crate::graph::reach::RoleLinks,
     /// By lowercase role ARN, in link order.
     by_role: HashMap<String, Vec<usize>>,
     /// By (namespace, service account), in link order.
@@ -53,12 +53,12 @@ pub struct LinkView<'a> {
     pub namespace: &'a str,
     pub service_account: &'a str,
     pub role_arn: &'a str,
-    pub via: crate::policy::reach::Via,
+    pub via: crate::graph::reach::Via,
     pub works: bool,
 }
 
-impl<'a> From<&'a crate::policy::reach::RoleLink> for LinkView<'a> {
-    fn from(l: &'a crate::policy::reach::RoleLink) -> LinkView<'a> {
+impl<'a> From<&'a crate::graph::reach::RoleLink> for LinkView<'a> {
+    fn from(l: &'a crate::graph::reach::RoleLink) -> LinkView<'a> {
         LinkView {
             namespace: &l.namespace,
             service_account: &l.service_account,
@@ -98,7 +98,7 @@ impl Model {
     fn links(&self) -> &Links {
         self.links.get_or_init(|| {
             let graph = crate::graph::Graph::build(&self.inv);
-            let all = crate::policy::reach::role_links(&self.inv, &graph);
+            let all = crate::graph::reach::role_links(&self.inv, &graph);
             let mut by_role: HashMap<String, Vec<usize>> = HashMap::default();
             let mut by_sa: HashMap<(String, String), Vec<usize>> = HashMap::default();
             for (i, l) in all.links.iter().enumerate() {
@@ -145,7 +145,7 @@ impl Model {
 
     /// Which service accounts can obtain which roles, and whether the trust
     /// admits them, except the roles every account obtains ([`Model::everyone_roles`]).
-    pub fn role_links(&self) -> &[crate::policy::reach::RoleLink] {
+    pub fn role_links(&self) -> &[crate::graph::reach::RoleLink] {
         &self.links().all.links
     }
 
@@ -182,12 +182,12 @@ impl Model {
                 namespace: &sas[i].namespace,
                 service_account: &sas[i].name,
                 role_arn,
-                via: crate::policy::reach::Via::Irsa,
+                via: crate::graph::reach::Via::Irsa,
                 works: true,
             })
             .chain(
                 explicit
-                    .filter(|x| x.via != crate::policy::reach::Via::Irsa)
+                    .filter(|x| x.via != crate::graph::reach::Via::Irsa)
                     .map(LinkView::from),
             )
             .collect()
@@ -211,14 +211,14 @@ impl Model {
         if exists {
             for e in &l.all.everyone {
                 let listed = out.iter().any(|x| {
-                    x.via == crate::policy::reach::Via::Irsa && x.role_arn.eq_ignore_ascii_case(e)
+                    x.via == crate::graph::reach::Via::Irsa && x.role_arn.eq_ignore_ascii_case(e)
                 });
                 if !listed {
                     out.push(LinkView {
                         namespace: ns,
                         service_account: name,
                         role_arn: e,
-                        via: crate::policy::reach::Via::Irsa,
+                        via: crate::graph::reach::Via::Irsa,
                         works: true,
                     });
                 }
@@ -1190,7 +1190,7 @@ pub fn related(node: &Node, m: &Model) -> Table {
                 .links_to_role(arn)
                 .into_iter()
                 .filter(|l| {
-                    l.via == crate::policy::reach::Via::Irsa
+                    l.via == crate::graph::reach::Via::Irsa
                         && l.works
                         // Usually none or a few: no hashing per link then.
                         && (annotated.is_empty()
@@ -2080,8 +2080,8 @@ fn trust_links(m: &Model, role: Option<&str>, sa: Option<(&str, &str)>, out: &mu
     const MAX: usize = 100;
     for l in links.iter().take(MAX) {
         let via = match l.via {
-            crate::policy::reach::Via::Irsa => "IRSA",
-            crate::policy::reach::Via::PodIdentity => "Pod Identity",
+            crate::graph::reach::Via::Irsa => "IRSA",
+            crate::graph::reach::Via::PodIdentity => "Pod Identity",
         };
         let (verdict, tone) = if l.works {
             ("trust admits it", Tone::Plain)
