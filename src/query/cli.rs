@@ -12,7 +12,7 @@ use super::action::{KubeScope, parse_action};
 use super::subject::parse_subject;
 use super::{Action, Asker, batch, output, reach};
 
-fn action_of(words: &[String], a: &ActionArgs) -> Result<Action, String> {
+pub fn action_of(words: &[String], a: &ActionArgs) -> Result<Action, String> {
     let scope = KubeScope {
         namespace: a.namespace.clone(),
         all_namespaces: a.all_namespaces,
