@@ -602,6 +602,11 @@ impl App {
         if word.is_empty() {
             return;
         }
+        // Questions first: `:who ACTION…` asks, a bare `:who` is still the subjects view.
+        if query_view::is_question(cmd) {
+            query_view::ask(self, cmd);
+            return;
+        }
         if let Some(v) = ViewKind::from_command(word) {
             self.goto(v);
             // `:sa payments` filters the new view, like k9s' `:pods ns`.
@@ -616,7 +621,6 @@ impl App {
             "help" | "h" | "?" => self.mode = Mode::Help,
             "ctx" | "context" | "contexts" => self.effects.push(Effect::ListContexts),
             "system" => self.effects.push(Effect::ToggleSystem),
-            "can" | "can-i" | "who" | "who-can" | "reach" => query_view::ask(self, cmd),
             _ => {
                 let names: Vec<&str> = ViewKind::ALL.iter().map(|v| v.commands()[0]).collect();
                 self.status = Some(format!(

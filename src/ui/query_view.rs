@@ -19,7 +19,7 @@ use clap::Parser;
 
 use super::app::{App, Effect, ScreenKind};
 use super::keymap::Action as Key;
-use super::views::{self, Col, Line, Model, Node, Row, Table, Tone};
+use super::views::{Col, Line, Model, Node, Row, Table, Tone};
 use crate::cli::{Cli, Command};
 use crate::model::Inventory;
 use crate::query::answer::{Answer, Decision, Hop, Node as QNode};
@@ -335,12 +335,41 @@ impl Questions {
     }
 }
 
-/// Start a question typed as a command (`:who …`).
+/// Whether a `:` command is a question: `:can …`, `:who …` (a bare `:who`
+/// stays the subjects view), `:reach [SUBJECT]`.
+pub fn is_question(cmd: &str) -> bool {
+    let mut words = cmd.split_whitespace();
+    match words.next() {
+        Some("can" | "can-i" | "who-can" | "reach") => true,
+        Some("who") => words.next().is_some(),
+        _ => false,
+    }
+}
+
+/// Start a question typed as a command (`:who …`); a bare `:reach` asks
+/// about the selected row.
 pub fn ask(app: &mut App, cmd: &str) {
     let Some(model) = app.model.clone() else {
         app.status = Some("the inventory is still loading; ask again when it is on screen".into());
         return;
     };
+    if cmd.split_whitespace().count() == 1 && cmd.trim() == "reach" {
+        let row = app.selected_node().cloned();
+        let q = row.and_then(|n| match n {
+            Node::IamRole(arn) => Some(format!("reach {}", shell_word(&arn))),
+            n => question_for(&n, app, &model),
+        });
+        match q {
+            Some(q) if q.starts_with("reach ") => ask(app, &q),
+            _ => {
+                app.status = Some(
+                    "usage: :reach SUBJECT, or :reach on a service account, subject or pod row"
+                        .into(),
+                )
+            }
+        }
+        return;
+    }
     match parse(cmd, model.include_system) {
         Ok(asked) => {
             app.status = None;
@@ -633,6 +662,16 @@ impl Done {
     }
 }
 
+/// A node as a row names it: IAM principals by name (the ARN is in the detail pane).
+fn short_label(n: &QNode) -> String {
+    match n {
+        QNode::IamRole { arn } => format!("IamRole {}", arn.rsplit('/').next().unwrap_or(arn)),
+        QNode::IamUser { arn } => format!("IamUser {}", arn.rsplit('/').next().unwrap_or(arn)),
+        QNode::AwsAction { action, .. } => action.clone(),
+        _ => n.label(),
+    }
+}
+
 fn compact(hops: &[Hop]) -> String {
     let mut s = String::new();
     for (i, h) in hops.iter().enumerate() {
@@ -641,7 +680,7 @@ fn compact(hops: &[Hop]) -> String {
         }
         s.push_str(h.edge);
         s.push(' ');
-        s.push_str(&h.to.label());
+        s.push_str(&short_label(&h.to));
         if s.len() > 240 {
             return clip(&s, 240);
         }
@@ -688,9 +727,9 @@ pub fn table(q: &Questions, id: usize) -> Table {
     rows.push(row(
         vec![
             d.decision().as_str().to_uppercase(),
-            d.headline(),
-            String::new(),
             d.text.clone(),
+            String::new(),
+            d.headline(),
         ],
         at(Item::Summary),
     ));
@@ -702,7 +741,7 @@ pub fn table(q: &Questions, id: usize) -> Table {
                 rows.push(row(
                     vec![
                         p.decision.as_str().to_string(),
-                        p.subject.label(),
+                        short_label(&p.subject),
                         p.path.len().to_string(),
                         compact(&p.path),
                     ],
@@ -729,7 +768,9 @@ pub fn table(q: &Questions, id: usize) -> Table {
                 rows.push(row(
                     vec![
                         format!("role {}", role.decision.as_str()),
-                        format!("IamRole {}", views::short_arn(&role.role)),
+                        short_label(&QNode::IamRole {
+                            arn: role.role.clone(),
+                        }),
                         role.path.len().to_string(),
                         clip(
                             &format!(
@@ -748,7 +789,7 @@ pub fn table(q: &Questions, id: usize) -> Table {
                 rows.push(row(
                     vec![
                         "becomes".into(),
-                        b.identity.label(),
+                        short_label(&b.identity),
                         b.path.len().to_string(),
                         compact(&b.path),
                     ],
@@ -798,7 +839,7 @@ pub fn table(q: &Questions, id: usize) -> Table {
     Table {
         title: format!("Answer: {} — {}", clip(&d.text, 100), d.headline()),
         headers: vec!["DECISION", "SUBJECT", "HOPS", "PATH"],
-        widths: vec![Col::Fixed(11), Col::Fill(45), Col::Fixed(4), Col::Fill(55)],
+        widths: vec![Col::Fixed(11), Col::Fill(60), Col::Fixed(4), Col::Fill(40)],
         rows,
         empty: "no answer".into(),
     }
@@ -816,8 +857,8 @@ pub fn hops_table(q: &Questions, id: usize, item: Item) -> Table {
             vec![
                 "0".into(),
                 "from".into(),
-                first.from.label(),
-                d.item_label(item),
+                short_label(&first.from),
+                "where the path starts".into(),
             ],
             Ref {
                 id,
@@ -831,7 +872,7 @@ pub fn hops_table(q: &Questions, id: usize, item: Item) -> Table {
             vec![
                 (k + 1).to_string(),
                 h.edge.to_string(),
-                h.to.label(),
+                short_label(&h.to),
                 clip(&h.evidence, 400),
             ],
             Ref {
@@ -844,7 +885,7 @@ pub fn hops_table(q: &Questions, id: usize, item: Item) -> Table {
     Table {
         title: format!("Path: {}", clip(&d.item_label(item), 100)),
         headers: vec!["#", "EDGE", "TO", "EVIDENCE"],
-        widths: vec![Col::Fixed(2), Col::Fixed(14), Col::Fill(40), Col::Fill(60)],
+        widths: vec![Col::Fixed(2), Col::Fixed(14), Col::Fill(50), Col::Fill(50)],
         rows,
         empty: "no hops: the subject is itself the answer".into(),
     }
@@ -903,13 +944,13 @@ pub fn detail(q: &Questions, r: &Ref) -> Vec<Line> {
             out.push(heading(&d.headline()));
             out.push(kv("question", &format!("iamscope {}", d.text)));
             out.push(kv("answered in", &format!("{} ms", d.took.as_millis())));
-            if let Outcome::Answer(a) = &d.outcome {
-                if !a.misses.is_empty() {
-                    out.push(Vec::new());
-                    out.push(heading("Why not / nearest misses"));
-                    for m in a.misses.iter().take(MAX_DETAIL) {
-                        out.push(plain(&format!("- {m}"), Tone::Plain));
-                    }
+            if let Outcome::Answer(a) = &d.outcome
+                && !a.misses.is_empty()
+            {
+                out.push(Vec::new());
+                out.push(heading("Why not / nearest misses"));
+                for m in a.misses.iter().take(MAX_DETAIL) {
+                    out.push(plain(&format!("- {m}"), Tone::Plain));
                 }
             }
             let gaps = d.gaps();
