@@ -113,6 +113,15 @@ fn who_lists_the_service_accounts_the_review_names() {
     let first = s.find("IamRole").expect("a subject row");
     assert!(yes < first, "{s}");
     assert!(s.contains("yes — 40 subjects"), "{s}");
+    // At 80x24 the decision is still the first row; tiny terminals do not panic.
+    let small = screen(&mut a, 80, 24);
+    assert!(
+        small.contains("YES") && small.contains("IamRole"),
+        "{small}"
+    );
+    for (w, h) in [(20, 5), (40, 10)] {
+        let _ = screen(&mut a, w, h);
+    }
     // Exactly the service accounts the hand review names (2 and 3 hops).
     let t = a.table().expect("table");
     let sas: BTreeSet<&str> = t
