@@ -348,6 +348,8 @@ pub enum Node {
     /// A kubeconfig context (`:ctx`); Enter switches to it.
     Context(String),
     Info(String),
+    /// A row of a question's answer (`query_view`).
+    Query(super::query_view::Ref),
 }
 
 #[derive(Debug, Clone)]
@@ -1407,7 +1409,12 @@ pub fn related(node: &Node, m: &Model) -> Table {
                 }
             }
         }
-        Node::Source(_) | Node::Flag(_) | Node::Cluster | Node::Context(_) | Node::Info(_) => {
+        Node::Source(_)
+        | Node::Flag(_)
+        | Node::Cluster
+        | Node::Context(_)
+        | Node::Info(_)
+        | Node::Query(_) => {
             title = "details".into();
         }
     }
@@ -2012,6 +2019,7 @@ pub fn detail(node: &Node, m: &Model) -> Vec<Line> {
             )]));
         }
         Node::Info(text) => out.push(vec![(text.clone(), Tone::Plain)]),
+        Node::Query(_) => {}
     }
     out
 }
@@ -2241,6 +2249,7 @@ pub fn copy_text(node: &Node, m: &Model) -> String {
         Node::Cluster => m.cluster(),
         Node::Context(c) => c.clone(),
         Node::Info(t) => t.clone(),
+        Node::Query(_) => String::new(),
     }
 }
 
