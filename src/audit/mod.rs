@@ -21,7 +21,9 @@ use serde::Serialize;
 use crate::graph::Graph;
 use crate::model::Inventory;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Info,
@@ -79,7 +81,7 @@ impl fmt::Display for Severity {
 }
 
 /// The one object a finding is about (what a user would fix), with the keys of `findings.md`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
 #[serde(tag = "kind")]
 pub enum Subject {
     ServiceAccount {
@@ -245,6 +247,9 @@ impl fmt::Display for Subject {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
+    /// The finding's stable identity (`docs/findings-id.md`); set by [`run`].
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub id: String,
     pub rule: &'static str,
     pub severity: Severity,
     /// The grant depends on a condition (IAM `Condition`); severity already lowered.
@@ -259,6 +264,12 @@ pub struct Finding {
     pub related_total: Option<usize>,
     pub evidence: Vec<String>,
     pub remediation: String,
+    /// Against a baseline report (`audit --baseline`): new, unchanged or absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline_state: Option<crate::drift::BaselineState>,
+    /// An accepted risk (`.iamscope.yaml`): why and until when.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppressed: Option<crate::drift::Suppression>,
 }
 
 /// How many related subjects a finding lists by default (`--max-related`).
@@ -321,6 +332,7 @@ impl Finding {
         title: impl Into<String>,
     ) -> Finding {
         Finding {
+            id: String::new(),
             rule,
             severity,
             conditional: false,
@@ -330,7 +342,16 @@ impl Finding {
             related_total: None,
             evidence: Vec::new(),
             remediation: String::new(),
+            baseline_state: None,
+            suppressed: None,
         }
+    }
+
+    /// Whether the finding counts (summary, `--fail-on`): not an accepted risk,
+    /// not a baseline finding that is gone.
+    pub fn counts(&self) -> bool {
+        self.suppressed.is_none()
+            && self.baseline_state != Some(crate::drift::BaselineState::Absent)
     }
 
     pub fn evidence(mut self, line: impl Into<String>) -> Finding {
@@ -500,7 +521,9 @@ pub fn run(inv: &Inventory, opts: &Options) -> Vec<Finding> {
         let rest = rest
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        merge_sorted(rest, path_out)
+        let mut all = merge_sorted(rest, path_out);
+        crate::drift::id::assign(&mut all);
+        all
     })
 }
 
@@ -536,7 +559,7 @@ fn dedup(out: &mut Vec<Finding>) {
 /// Counts by severity, for the summary.
 pub fn summary(findings: &[Finding]) -> [(Severity, usize); 5] {
     let mut counts = Severity::ALL.map(|s| (s, 0usize));
-    for f in findings {
+    for f in findings.iter().filter(|f| f.counts()) {
         for c in counts.iter_mut() {
             if c.0 == f.severity {
                 c.1 += 1;
