@@ -67,10 +67,13 @@ pub fn load_pair(old: &Path, new: &Path, opts: &audit::Options) -> Result<(Side,
 /// The reach a subject gained or lost: a PATH finding that came or went.
 #[derive(Debug, Clone, Serialize)]
 pub struct Reach {
-    /// `gained` or `lost`.
+    /// `gained`, `lost`, or `changed` (the worst role reached is another).
     pub change: &'static str,
     pub subject: Subject,
     pub role: Option<Subject>,
+    /// The worst role reached before, when it `changed`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub was: Option<Subject>,
     pub title: String,
     /// The object changes it rests on, as `RoleBinding ci/x added`.
     pub through: Vec<String>,
@@ -99,11 +102,30 @@ pub struct Diff {
     pub explained: BTreeMap<String, Vec<String>>,
 }
 
+/// Evidence as a set, without RBAC rule positions (`rule #3`): a role whose
+/// rules were merely listed in another order says the same.
+fn evidence_key(f: &Finding) -> Vec<String> {
+    let mut v: Vec<String> = f.evidence.iter().map(|e| without_rule_numbers(e)).collect();
+    v.sort();
+    v
+}
+
+fn without_rule_numbers(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find("rule #") {
+        out.push_str(&rest[..i + "rule #".len()]);
+        rest = rest[i + "rule #".len()..].trim_start_matches(|c: char| c.is_ascii_digit());
+    }
+    out.push_str(rest);
+    out
+}
+
 fn differs(a: &Finding, b: &Finding) -> bool {
     a.severity != b.severity
         || a.conditional != b.conditional
-        || a.evidence != b.evidence
         || a.title != b.title
+        || (a.evidence != b.evidence && evidence_key(a) != evidence_key(b))
 }
 
 /// Pair findings by id (by title too where one id has several findings).
@@ -256,7 +278,13 @@ pub fn compare(old: &Side, new: &Side) -> Diff {
             }
         }
         for c in &changed {
-            why(&c.after);
+            // What the finding rested on before and rests on now.
+            let mut both = c.after.clone();
+            both.related.extend(c.before.related.iter().cloned());
+            let through = why(&both);
+            if let Some(r) = role_change(c, through) {
+                reach.push(r);
+            }
         }
     } else {
         for f in added.iter().filter(|f| f.rule.starts_with("PATH-")) {
@@ -265,6 +293,7 @@ pub fn compare(old: &Side, new: &Side) -> Diff {
         for f in resolved.iter().filter(|f| f.rule.starts_with("PATH-")) {
             reach.push(reach_of("lost", f, Vec::new()));
         }
+        reach.extend(changed.iter().filter_map(|c| role_change(c, Vec::new())));
     }
     Diff {
         old: old.path.display().to_string(),
@@ -278,18 +307,34 @@ pub fn compare(old: &Side, new: &Side) -> Diff {
     }
 }
 
+fn role_of(f: &Finding) -> Option<Subject> {
+    f.related
+        .iter()
+        .find(|s| matches!(s, Subject::IamRole { .. }))
+        .cloned()
+}
+
 fn reach_of(change: &'static str, f: &Finding, through: Vec<String>) -> Reach {
     Reach {
         change,
         subject: f.subject.clone(),
-        role: f
-            .related
-            .iter()
-            .find(|s| matches!(s, Subject::IamRole { .. }))
-            .cloned(),
+        role: role_of(f),
+        was: None,
         title: f.title.clone(),
         through,
     }
+}
+
+/// A PATH finding whose worst reachable role is another one now.
+fn role_change(c: &Changed, through: Vec<String>) -> Option<Reach> {
+    if !c.after.rule.starts_with("PATH-") {
+        return None;
+    }
+    let (was, now) = (role_of(&c.before), role_of(&c.after));
+    (was != now).then(|| Reach {
+        was,
+        ..reach_of("changed", &c.after, through)
+    })
 }
 
 impl Reach {
@@ -300,12 +345,19 @@ impl Reach {
             .as_ref()
             .map(|r| r.display_name())
             .unwrap_or_else(|| "an IAM role".to_string());
-        let verb = if self.change == "gained" {
-            "can now obtain"
-        } else {
-            "can no longer obtain"
+        let mut s = match (self.change, &self.was) {
+            ("gained", _) => format!("{} can now obtain IAM role {role}", self.subject.label()),
+            ("lost", _) => format!(
+                "{} can no longer obtain IAM role {role}",
+                self.subject.label()
+            ),
+            (_, was) => format!(
+                "{}: the worst IAM role it can obtain is now {role} (was {})",
+                self.subject.label(),
+                was.as_ref()
+                    .map_or_else(|| "none".to_string(), Subject::display_name)
+            ),
         };
-        let mut s = format!("{} {verb} IAM role {role}", self.subject.label());
         if !self.through.is_empty() {
             let _ = write!(s, " (through {})", self.through.join(", "));
         }
@@ -351,19 +403,35 @@ fn brief(v: &Value, width: usize) -> String {
 /// (`--format json` has them whole).
 const VALUE_WIDTH: usize = 160;
 
+/// How many differing places of one edited object are listed.
+const MAX_EDIT_LINES: usize = 8;
+
 fn change_lines(c: &Change) -> Vec<String> {
     match c.kind {
-        "edited" => c
-            .fields()
-            .into_iter()
-            .map(|(k, b, a)| {
-                format!(
-                    "{k}: {} -> {}",
-                    brief(&b, VALUE_WIDTH),
-                    brief(&a, VALUE_WIDTH)
-                )
-            })
-            .collect(),
+        "edited" => {
+            let diffs = objects::leaf_diffs(
+                c.before.as_ref().unwrap_or(&Value::Null),
+                c.after.as_ref().unwrap_or(&Value::Null),
+            );
+            let mut lines: Vec<String> = diffs
+                .iter()
+                .take(MAX_EDIT_LINES)
+                .map(|(k, b, a)| {
+                    format!(
+                        "{k}: {} -> {}",
+                        brief(b, VALUE_WIDTH),
+                        brief(a, VALUE_WIDTH)
+                    )
+                })
+                .collect();
+            if diffs.len() > MAX_EDIT_LINES {
+                lines.push(format!(
+                    "… and {} more (--format json has the whole objects)",
+                    diffs.len() - MAX_EDIT_LINES
+                ));
+            }
+            lines
+        }
         _ => {
             let v = c.after.as_ref().or(c.before.as_ref());
             match v.and_then(Value::as_object) {

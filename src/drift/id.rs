@@ -2,9 +2,9 @@
 //!
 //! `id` = the first 16 hex digits of SHA-256 over
 //! `iamscope-finding/1`, the rule, the subject's kind and keys (sorted by key
-//! name), and, when the subject is not an IAM role, the first related IAM role
-//! (the role a service account, group or association is about), each followed
-//! by a NUL byte. Titles, evidence, severity and the other related subjects are
+//! name), and, for an IRSA or PODID finding about a service account or a Pod
+//! Identity association, `related` and the first related IAM role (the role
+//! the identity is tied to), each followed by a NUL byte. Titles, evidence, severity and the other related subjects are
 //! left out: they say how bad the finding is today, not which finding it is.
 
 use serde_json::Value;
@@ -47,7 +47,7 @@ pub fn of_parts(rule: &str, subject: &Value, related: &[Value]) -> String {
         put(&p);
     }
     let is_role = |v: &Value| v.get("kind").and_then(Value::as_str) == Some("IamRole");
-    if !is_role(subject)
+    if role_defines(rule, subject)
         && let Some(role) = related.iter().find(|r| is_role(r))
     {
         put("related");
@@ -57,6 +57,16 @@ pub fn of_parts(rule: &str, subject: &Value, related: &[Value]) -> String {
     }
     let digest = h.finalize();
     digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Whether the related role is part of the finding's identity: an IRSA or
+/// PODID finding about an identity (a service account pointed at another role
+/// is another finding). PATH-001 has one finding per subject, its worst role:
+/// a different role there is the same finding, changed.
+fn role_defines(rule: &str, subject: &Value) -> bool {
+    let kind = subject.get("kind").and_then(Value::as_str);
+    (rule.starts_with("IRSA-") || rule.starts_with("PODID-"))
+        && matches!(kind, Some("ServiceAccount" | "PodIdentityAssociation"))
 }
 
 fn subject_value(s: &Subject) -> Value {
@@ -127,7 +137,20 @@ mod tests {
         .related(Subject::service_account("a", "b"))
         .conditional();
         assert_eq!(of(&base), of(&other));
+        // A role related to an RBAC or PATH finding does not define it...
         let role = |arn: &str| base.clone().related(Subject::iam_role(arn));
+        assert_eq!(
+            of(&role("arn:aws:iam::1:role/a")),
+            of(&role("arn:aws:iam::1:role/b"))
+        );
+        // ...the role an IRSA finding's service account names does.
+        let irsa = Finding::new(
+            "IRSA-009",
+            Severity::High,
+            Subject::service_account("ci", "deployer"),
+            "t",
+        );
+        let role = |arn: &str| irsa.clone().related(Subject::iam_role(arn));
         assert_ne!(
             of(&role("arn:aws:iam::1:role/a")),
             of(&role("arn:aws:iam::1:role/b"))

@@ -358,30 +358,43 @@ pub struct Change {
     pub after: Option<Value>,
 }
 
-impl Change {
-    /// The top-level fields that differ, for an edit.
-    pub fn fields(&self) -> Vec<(String, Value, Value)> {
-        let empty = Map::new();
-        let b = self
-            .before
-            .as_ref()
-            .and_then(Value::as_object)
-            .unwrap_or(&empty);
-        let a = self
-            .after
-            .as_ref()
-            .and_then(Value::as_object)
-            .unwrap_or(&empty);
-        let mut keys: Vec<&String> = b.keys().chain(a.keys()).collect();
-        keys.sort();
-        keys.dedup();
-        keys.into_iter()
-            .filter_map(|k| {
-                let bv = b.get(k).cloned().unwrap_or(Value::Null);
-                let av = a.get(k).cloned().unwrap_or(Value::Null);
-                (bv != av).then(|| (k.clone(), bv, av))
-            })
-            .collect()
+/// The places where two values differ, deepest first: `(path, before, after)`
+/// with paths as `trustPolicy.Statement[0].Condition`; arrays of another
+/// length differ as a whole.
+pub fn leaf_diffs(b: &Value, a: &Value) -> Vec<(String, Value, Value)> {
+    let mut out = Vec::new();
+    walk(String::new(), b, a, &mut out);
+    out
+}
+
+fn walk(path: String, b: &Value, a: &Value, out: &mut Vec<(String, Value, Value)>) {
+    if b == a {
+        return;
+    }
+    let join = |k: &str| {
+        if path.is_empty() {
+            k.to_string()
+        } else {
+            format!("{path}.{k}")
+        }
+    };
+    match (b, a) {
+        (Value::Object(bm), Value::Object(am)) => {
+            let mut keys: Vec<&String> = bm.keys().chain(am.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            for k in keys {
+                let bv = bm.get(k).unwrap_or(&Value::Null);
+                let av = am.get(k).unwrap_or(&Value::Null);
+                walk(join(k), bv, av, out);
+            }
+        }
+        (Value::Array(ba), Value::Array(aa)) if ba.len() == aa.len() => {
+            for (i, (bv, av)) in ba.iter().zip(aa).enumerate() {
+                walk(format!("{path}[{i}]"), bv, av, out);
+            }
+        }
+        _ => out.push((path, b.clone(), a.clone())),
     }
 }
 
