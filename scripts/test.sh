@@ -21,3 +21,5 @@ fi
 cargo fmt --check
 cargo clippy --all-targets -- -D warnings
 cargo test --all-targets
+# SARIF output against the SARIF 2.1.0 schema (installs its validators; ~15 s).
+bash scripts/sarif-check.sh
