@@ -628,3 +628,51 @@ fn a_malformed_acceptance_file_is_refused_naming_the_line() {
         stderr(&o)
     );
 }
+
+/// The CronJob recipe's arguments are ones the binary accepts: the snapshot
+/// step parses, and the drift step on an empty volume says what is missing.
+#[test]
+fn the_cronjob_recipe_runs_commands_that_exist() {
+    use clap::Parser;
+    let text = fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/k8s/iamscope-cronjob.yaml"),
+    )
+    .unwrap();
+    let docs: Vec<Value> = serde_saphyr::from_multiple(&text).unwrap();
+    let spec = &docs[1]["spec"]["jobTemplate"]["spec"]["template"]["spec"];
+    let args = |c: &Value| -> Vec<String> {
+        c["args"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap().to_string())
+            .collect()
+    };
+    let snapshot = args(&spec["initContainers"][0]);
+    let cli =
+        iamscope::cli::Cli::try_parse_from(std::iter::once("iamscope".to_string()).chain(snapshot))
+            .unwrap();
+    match cli.command {
+        Some(iamscope::cli::Command::Snapshot(s)) => assert_eq!(s.keep, Some(14)),
+        other => panic!("{other:?}"),
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let drift: Vec<String> = args(&spec["containers"][0])
+        .into_iter()
+        .map(|a| {
+            if a == "/snapshots" {
+                s(tmp.path()).to_string()
+            } else {
+                a
+            }
+        })
+        .collect();
+    let drift: Vec<&str> = drift.iter().map(String::as_str).collect();
+    let o = iamscope(&drift, None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("fewer than two dated snapshots"),
+        "{}",
+        stderr(&o)
+    );
+}

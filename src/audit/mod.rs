@@ -247,9 +247,6 @@ impl fmt::Display for Subject {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
-    /// The finding's stable identity (`docs/findings-id.md`); set by [`run`].
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub id: String,
     pub rule: &'static str,
     pub severity: Severity,
     /// The grant depends on a condition (IAM `Condition`); severity already lowered.
@@ -264,6 +261,10 @@ pub struct Finding {
     pub related_total: Option<usize>,
     pub evidence: Vec<String>,
     pub remediation: String,
+    /// The finding's stable identity (`docs/findings-id.md`); set by [`run`].
+    /// After the fields of `findings.md`, whose order stays as it was.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub id: String,
     /// Against a baseline report (`audit --baseline`): new, unchanged or absent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline_state: Option<crate::drift::BaselineState>,

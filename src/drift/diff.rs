@@ -174,17 +174,41 @@ fn pair(old: &[Finding], new: &[Finding]) -> (Vec<Finding>, Vec<Finding>, Vec<Ch
     (added, resolved, changed)
 }
 
-/// The object changes a finding rests on: its subject and related subjects.
+/// The object changes a finding rests on: its subject and related subjects,
+/// and the IAM roles its evidence names.
 fn explain(f: &Finding, by_key: &BTreeMap<&ObjectKey, usize>) -> Vec<usize> {
     let mut out = Vec::new();
-    for s in std::iter::once(&f.subject).chain(f.related.iter()) {
-        if let Some(&i) = ObjectKey::of_subject(s).and_then(|k| by_key.get(&k))
-            && !out.contains(&i)
-        {
+    let mut push = |i: usize| {
+        if !out.contains(&i) {
             out.push(i);
+        }
+    };
+    for s in std::iter::once(&f.subject).chain(f.related.iter()) {
+        if let Some(&i) = ObjectKey::of_subject(s).and_then(|k| by_key.get(&k)) {
+            push(i);
+        }
+    }
+    for line in &f.evidence {
+        for arn in role_arns(line) {
+            let key = ObjectKey::of_subject(&Subject::iam_role(arn));
+            if let Some(&i) = key.and_then(|k| by_key.get(&k)) {
+                push(i);
+            }
         }
     }
     out
+}
+
+/// The IAM role ARNs written in a line of evidence.
+fn role_arns(line: &str) -> impl Iterator<Item = &str> {
+    line.match_indices("arn:aws:iam::").filter_map(|(i, _)| {
+        let rest = &line[i..];
+        let end = rest
+            .find(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | ')' | '(' | '"' | '\''))
+            .unwrap_or(rest.len());
+        let arn = &rest[..end];
+        arn.contains(":role/").then_some(arn)
+    })
 }
 
 /// Managed-policy changes that concern the roles a finding names: a role
@@ -281,6 +305,7 @@ pub fn compare(old: &Side, new: &Side) -> Diff {
             // What the finding rested on before and rests on now.
             let mut both = c.after.clone();
             both.related.extend(c.before.related.iter().cloned());
+            both.evidence.extend(c.before.evidence.iter().cloned());
             let through = why(&both);
             if let Some(r) = role_change(c, through) {
                 reach.push(r);
