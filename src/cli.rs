@@ -228,6 +228,14 @@ pub struct Target {
     /// EKS cluster name (live; inferred from the kubeconfig when omitted)
     #[arg(long, value_name = "NAME", global = true)]
     pub cluster_name: Option<String>,
+
+    /// Mark findings new, unchanged or absent against an earlier JSON report (audit, UI); --fail-on counts new ones only
+    #[arg(long, value_name = "REPORT.json", global = true)]
+    pub baseline: Option<PathBuf>,
+
+    /// Accepted risks (YAML); default .iamscope.yaml in or beside the snapshot directory
+    #[arg(long, value_name = "FILE", global = true)]
+    pub accept: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -261,14 +269,6 @@ pub struct AuditArgs {
     /// List at most N related subjects per finding (the rest are counted in related_total); 0 lists all
     #[arg(long, value_name = "N", default_value_t = crate::audit::MAX_RELATED)]
     pub max_related: usize,
-
-    /// Mark findings new, unchanged or absent against an earlier JSON report; --fail-on counts new ones only
-    #[arg(long, value_name = "REPORT.json")]
-    pub baseline: Option<PathBuf>,
-
-    /// Accepted risks (YAML); default .iamscope.yaml in or beside the snapshot directory
-    #[arg(long, value_name = "FILE")]
-    pub accept: Option<PathBuf>,
 
     /// List accepted (suppressed) findings in table and markdown output too
     #[arg(long)]

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use iamscope::audit::{self, Options};
 use iamscope::cli::{AuditArgs, Cli, Command, Target};
-use iamscope::drift::{self, accept};
+use iamscope::drift;
 use iamscope::report::{Format, Report};
 use iamscope::source;
 
@@ -85,15 +85,7 @@ fn init_logging(verbose: u8, ui: bool) {
 
 fn run_audit(target: &Target, args: &AuditArgs) -> Result<ExitCode, String> {
     // Bad acceptance or baseline files are refused before anything is read.
-    let live = !target.demo && target.from.is_none();
-    let accepted = match accept::find(args.accept.as_deref(), target.from.as_deref(), live) {
-        Some(path) => Some(accept::read(&path)?),
-        None => None,
-    };
-    let baseline = match &args.baseline {
-        Some(path) => Some(drift::read_report(path)?),
-        None => None,
-    };
+    let extras = drift::Extras::read(target)?;
     let t = std::time::Instant::now();
     let inv = source::load(target, &progress_printer())?;
     tracing::debug!("inventory read in {:?}", t.elapsed());
@@ -106,16 +98,10 @@ fn run_audit(target: &Target, args: &AuditArgs) -> Result<ExitCode, String> {
     let t = std::time::Instant::now();
     let mut findings = audit::run(&inv, &opts);
     tracing::debug!("audit: {} findings in {:?}", findings.len(), t.elapsed());
-    let mut accepted_count = 0;
-    if let Some(file) = &accepted {
-        let outcome = accept::apply(&mut findings, file, drift::today()?);
-        accepted_count = outcome.suppressed;
-        for w in outcome.warnings {
-            eprintln!("iamscope: warning: {w}");
-        }
-    }
-    if let Some(base) = baseline {
-        drift::baseline::apply(&mut findings, base);
+    let outcome = extras.apply(&mut findings)?;
+    let accepted_count = outcome.suppressed;
+    for w in outcome.warnings {
+        eprintln!("iamscope: warning: {w}");
     }
     let t = std::time::Instant::now();
     // Table and markdown list accepted risks only when asked; json and sarif

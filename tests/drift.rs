@@ -676,3 +676,52 @@ fn the_cronjob_recipe_runs_commands_that_exist() {
         stderr(&o)
     );
 }
+
+/// The terminal UI against a baseline: the new findings are marked `NEW ·`
+/// and the `new` filter term keeps exactly them.
+#[test]
+fn the_ui_marks_new_findings_and_filters_them() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use iamscope::ui::app::App;
+    use iamscope::ui::views::Model;
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let out = iamscope(&["audit", "--demo", "-o", "json"], None);
+    let mut report: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    // The baseline lacks the two AUTH-002 findings: they are new now.
+    report["findings"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|f| f["rule"] != "AUTH-002");
+    let base = tmp.path().join("base.json");
+    fs::write(&base, report.to_string()).unwrap();
+
+    let target = iamscope::cli::Target {
+        demo: true,
+        baseline: Some(base),
+        ..Default::default()
+    };
+    let inv = iamscope::source::demo::read().unwrap();
+    let mut findings = iamscope::audit::run(&inv, &iamscope::audit::Options::default());
+    let extras = iamscope::drift::Extras::read(&target).unwrap();
+    extras.apply(&mut findings).unwrap();
+    let mut app = App::new("demo snapshot".into());
+    app.set_model(Model::new(inv, findings, false));
+    let total = app.visible().len();
+    for c in "/new".chars() {
+        app.on_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+    }
+    app.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    assert_eq!(app.visible().len(), 2, "of {total}");
+    let mut t = Terminal::new(TestBackend::new(160, 20)).unwrap();
+    t.draw(|f| iamscope::ui::draw::draw(f, &mut app, iamscope::ui::draw::Theme { color: false }))
+        .unwrap();
+    let buf = t.backend().buffer().clone();
+    let text: String = (0..20)
+        .map(|y| (0..160).map(|x| buf[(x, y)].symbol()).collect::<String>() + "\n")
+        .collect();
+    assert_eq!(text.matches("NEW · ").count(), 2, "{text}");
+    assert!(text.contains("AUTH-002"), "{text}");
+}

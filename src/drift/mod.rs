@@ -148,3 +148,39 @@ pub fn today() -> Result<jiff::civil::Date, String> {
             .date()),
     }
 }
+
+/// What `--baseline` and the acceptance file add to an audit, read before it
+/// runs (a bad file stops it before anything is collected).
+#[derive(Debug, Default, Clone)]
+pub struct Extras {
+    pub accepted: Option<accept::AcceptFile>,
+    pub baseline: Option<Vec<Finding>>,
+}
+
+impl Extras {
+    pub fn read(target: &crate::cli::Target) -> Result<Extras, String> {
+        let live = !target.demo && target.from.is_none();
+        let accepted = match accept::find(target.accept.as_deref(), target.from.as_deref(), live) {
+            Some(path) => Some(accept::read(&path)?),
+            None => None,
+        };
+        let baseline = match &target.baseline {
+            Some(path) => Some(read_report(path)?),
+            None => None,
+        };
+        Ok(Extras { accepted, baseline })
+    }
+
+    /// Suppress the accepted findings and mark them against the baseline
+    /// (appending its absent ones); the acceptance file's warnings.
+    pub fn apply(&self, findings: &mut Vec<Finding>) -> Result<accept::Outcome, String> {
+        let mut outcome = accept::Outcome::default();
+        if let Some(file) = &self.accepted {
+            outcome = accept::apply(findings, file, today()?);
+        }
+        if let Some(base) = &self.baseline {
+            baseline::apply(findings, base.clone());
+        }
+        Ok(outcome)
+    }
+}

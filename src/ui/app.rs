@@ -194,6 +194,7 @@ impl App {
                             namespace: None,
                             rules: Vec::new(),
                             haystack: n.to_lowercase().into(),
+                            new: false,
                         }
                     })
                     .collect();
@@ -224,6 +225,7 @@ impl App {
                         namespace: None,
                         rules: Vec::new(),
                         haystack: s.to_lowercase().into(),
+                        new: false,
                     })
                     .collect();
                 Table {
