@@ -207,7 +207,9 @@ fn run_diff(args: &iamscope::cli::DiffArgs) -> Result<ExitCode, String> {
     let t = std::time::Instant::now();
     let (a, b) = drift::diff::load_pair(&old, &new, &opts)?;
     tracing::debug!("both sides read and audited in {:?}", t.elapsed());
+    let t = std::time::Instant::now();
     let d = drift::diff::compare(&a, &b);
+    tracing::debug!("compared in {:?}", t.elapsed());
     let text = match args.format {
         DiffFormat::Table => drift::diff::table(&d),
         DiffFormat::Json => d.json(),

@@ -22,9 +22,21 @@ pub struct Side {
 /// Read a side: a snapshot directory (audited here) or a JSON report.
 pub fn load(path: &Path, opts: &audit::Options) -> Result<Side, String> {
     if path.is_dir() {
+        let t = std::time::Instant::now();
         let inv = crate::source::snapshot::read_dir(path).map_err(|e| e.to_string())?;
+        tracing::debug!("{} read in {:?}", path.display(), t.elapsed());
         let (findings, objects) = std::thread::scope(|s| {
-            let objs = s.spawn(|| objects::collect(&inv));
+            let objs = s.spawn(|| {
+                let t = std::time::Instant::now();
+                let o = objects::collect(&inv);
+                tracing::debug!(
+                    "{}: {} objects in {:?}",
+                    path.display(),
+                    o.len(),
+                    t.elapsed()
+                );
+                o
+            });
             let findings = audit::run(&inv, opts);
             let objects = objs
                 .join()

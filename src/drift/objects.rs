@@ -97,10 +97,12 @@ fn canon(v: &Value, sort_arrays: bool) -> Value {
     }
 }
 
-/// An IAM policy document: statements, actions, resources and condition values
-/// are sets to IAM.
+/// An IAM policy document as listed: [`compare`] puts it in canonical form
+/// (statements, actions, resources and condition values are sets to IAM) only
+/// when it differs as listed, so that an estate's thousands of unchanged
+/// documents cost one comparison each.
 fn policy(v: &Value) -> Value {
-    canon(v, true)
+    v.clone()
 }
 
 fn sorted(v: &[String]) -> Vec<String> {
@@ -185,12 +187,10 @@ pub fn collect(inv: &Inventory) -> Objects {
         );
     }
     for r in &inv.roles {
-        let mut rules: Vec<Value> = r.rules.iter().map(rule).collect();
-        rules.sort_by_cached_key(|x| x.to_string());
+        let rules: Vec<Value> = r.rules.iter().map(rule).collect();
         let mut v = json!({"rules": rules, "labels": rbac_labels(&r.labels)});
         if let Some(agg) = &r.aggregation {
-            let mut sels: Vec<Value> = agg.iter().map(selector).collect();
-            sels.sort_by_cached_key(|x| x.to_string());
+            let sels: Vec<Value> = agg.iter().map(selector).collect();
             v["aggregationRule"] = json!(sels);
         }
         put(
@@ -291,12 +291,11 @@ pub fn collect(inv: &Inventory) -> Objects {
         }
     }
     for a in &inv.access_entries {
-        let mut policies: Vec<Value> = a
+        let policies: Vec<Value> = a
             .access_policies
             .iter()
             .map(|p| json!({"policy": p.policy_arn, "scope": p.scope_type, "namespaces": sorted(&p.namespaces)}))
             .collect();
-        policies.sort_by_cached_key(|x| x.to_string());
         put(
             &mut out,
             ObjectKey::new("AccessEntry", None, &a.principal_arn),
@@ -399,6 +398,9 @@ fn walk(path: String, b: &Value, a: &Value, out: &mut Vec<(String, Value, Value)
 }
 
 /// The objects added, removed or edited from `old` to `new`, sorted by key.
+/// Every array of a compared object is a set (rules, verbs, subjects,
+/// statements, actions, …): two objects that differ as listed are compared
+/// again in canonical form, arrays sorted, and shown so.
 pub fn compare(old: &Objects, new: &Objects) -> Vec<Change> {
     let mut out = Vec::new();
     for (k, b) in old {
@@ -406,15 +408,21 @@ pub fn compare(old: &Objects, new: &Objects) -> Vec<Change> {
             None => out.push(Change {
                 kind: "removed",
                 object: k.clone(),
-                before: Some(b.clone()),
+                before: Some(canon(b, true)),
                 after: None,
             }),
-            Some(a) if a != b => out.push(Change {
-                kind: "edited",
-                object: k.clone(),
-                before: Some(b.clone()),
-                after: Some(a.clone()),
-            }),
+            // serde_json's maps compare regardless of key order; arrays do not.
+            Some(a) if a != b => {
+                let (cb, ca) = (canon(b, true), canon(a, true));
+                if cb != ca {
+                    out.push(Change {
+                        kind: "edited",
+                        object: k.clone(),
+                        before: Some(cb),
+                        after: Some(ca),
+                    });
+                }
+            }
             Some(_) => {}
         }
     }
@@ -424,10 +432,56 @@ pub fn compare(old: &Objects, new: &Objects) -> Vec<Change> {
                 kind: "added",
                 object: k.clone(),
                 before: None,
-                after: Some(a.clone()),
+                after: Some(canon(a, true)),
             });
         }
     }
     out.sort_by(|x, y| x.object.cmp(&y.object));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn objects(v: Value) -> Objects {
+        let mut o = Objects::new();
+        o.insert(ObjectKey::new("IamRole", None, "arn:aws:iam::1:role/r"), v);
+        o
+    }
+
+    /// Keys in another order and set-like arrays in another order are the
+    /// same object; a changed value is an edit, shown in canonical form.
+    #[test]
+    fn order_is_not_a_change() {
+        let a = objects(
+            json!({"trustPolicy": {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["sts:TagSession", "sts:AssumeRole"]},
+            {"Effect": "Deny", "Action": "iam:*"}]}}),
+        );
+        let b = objects(json!({"trustPolicy": {"Statement": [
+            {"Action": "iam:*", "Effect": "Deny"},
+            {"Action": ["sts:AssumeRole", "sts:TagSession"], "Effect": "Allow"}],
+            "Version": "2012-10-17"}}));
+        assert!(compare(&a, &b).is_empty());
+        let c = objects(json!({"trustPolicy": {"Statement": [
+            {"Action": "iam:*", "Effect": "Deny"},
+            {"Action": ["sts:AssumeRole"], "Effect": "Allow"}],
+            "Version": "2012-10-17"}}));
+        let changes = compare(&a, &c);
+        assert_eq!(changes.len(), 1);
+        assert_eq!(changes[0].kind, "edited");
+        let diffs = leaf_diffs(
+            changes[0].before.as_ref().unwrap(),
+            changes[0].after.as_ref().unwrap(),
+        );
+        assert_eq!(
+            diffs,
+            [(
+                "trustPolicy.Statement[1].Action".to_string(),
+                json!(["sts:AssumeRole", "sts:TagSession"]),
+                json!(["sts:AssumeRole"])
+            )]
+        );
+    }
 }
