@@ -231,6 +231,7 @@ impl App {
                             namespace: None,
                             rules: Vec::new(),
                             haystack: n.to_lowercase().into(),
+                            new: false,
                         }
                     })
                     .collect();
@@ -261,6 +262,7 @@ impl App {
                         namespace: None,
                         rules: Vec::new(),
                         haystack: s.to_lowercase().into(),
+                        new: false,
                     })
                     .collect();
                 Table {

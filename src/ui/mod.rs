@@ -86,15 +86,21 @@ fn spawn_loader(target: Target, include_system: bool, tx: mpsc::Sender<Msg>) {
                 f(p)
             }
         });
-        let msg = match result {
-            Ok(inv) => {
-                let findings = audit::run(
+        let extras = crate::drift::Extras::read(&target);
+        let msg = match result.and_then(|inv| Ok((inv, extras?))) {
+            Ok((inv, extras)) => {
+                let mut findings = audit::run(
                     &inv,
                     &Options {
                         include_system,
                         ..Options::default()
                     },
                 );
+                // --baseline marks new findings; accepted risks are marked too.
+                if let Err(e) = extras.apply(&mut findings) {
+                    let _ = tx.send(Msg::Failed(e));
+                    return;
+                }
                 let model = Model::new(inv, findings, include_system);
                 // Index the role links here, off the UI thread, so that the
                 // first role opened renders at once.
@@ -281,13 +287,16 @@ pub fn run(mut target: Target) -> Result<(), String> {
                     include_system = !include_system;
                     if let Some(m) = app.model.clone() {
                         let inv = m.inv.clone();
-                        let findings = audit::run(
+                        let mut findings = audit::run(
                             &inv,
                             &Options {
                                 include_system,
                                 ..Options::default()
                             },
                         );
+                        if let Ok(extras) = crate::drift::Extras::read(&target) {
+                            let _ = extras.apply(&mut findings);
+                        }
                         app.set_model(Model::new(inv, findings, include_system));
                     }
                     app.status = Some(if include_system {

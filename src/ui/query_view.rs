@@ -212,7 +212,7 @@ pub fn parse(cmd: &str, include_system: bool) -> Result<Asked, String> {
                 return Err("--batch is for the command line (iamscope can-i --batch FILE)".into());
             }
             let subject = parse_subject(a.as_subject.as_deref().unwrap_or(""), &a.as_group)?;
-            let action = crate::query::cli::action_of(&a.action, &a.action_args)?;
+            let action = crate::cli::query::action_of(&a.action, &a.action_args)?;
             Question::CanI {
                 subject,
                 action,
@@ -220,7 +220,7 @@ pub fn parse(cmd: &str, include_system: bool) -> Result<Asked, String> {
             }
         }
         Some(Command::WhoCan(a)) => Question::WhoCan {
-            action: crate::query::cli::action_of(&a.action, &a.action_args)?,
+            action: crate::cli::query::action_of(&a.action, &a.action_args)?,
             include_system: a.include_system || include_system,
         },
         Some(Command::Reach(a)) => Question::Reach {
@@ -697,6 +697,7 @@ fn row(cells: Vec<String>, r: Ref) -> Row {
         namespace: None,
         rules: Vec::new(),
         haystack: haystack.into(),
+        new: false,
     }
 }
 

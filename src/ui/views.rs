@@ -364,6 +364,8 @@ pub struct Row {
     /// first reads it (a table of 50,000 rows is opened far more often than
     /// filtered), or set by whoever builds the row.
     pub haystack: std::sync::OnceLock<String>,
+    /// A finding new against `--baseline`, for the `new` filter term.
+    pub new: bool,
 }
 
 impl Row {
@@ -375,6 +377,7 @@ impl Row {
             namespace: None,
             rules: Vec::new(),
             haystack: std::sync::OnceLock::new(),
+            new: false,
         }
     }
 
@@ -475,18 +478,21 @@ fn findings_table(m: &Model, idx: Vec<usize>, title: String) -> Table {
             } else {
                 f.severity.to_string()
             };
-            Row::new(
-                vec![
-                    sev,
-                    f.rule.to_string(),
-                    f.subject.short_label(),
-                    f.title.clone(),
-                ],
+            // Marked against --baseline (the `new` filter term) and when accepted.
+            let new = f.baseline_state == Some(crate::drift::BaselineState::New);
+            let title = match (new, &f.suppressed) {
+                (true, _) => format!("NEW · {}", f.title),
+                (false, Some(_)) => format!("{} (accepted)", f.title),
+                (false, None) => f.title.clone(),
+            };
+            let mut row = Row::new(
+                vec![sev, f.rule.to_string(), f.subject.short_label(), title],
                 Node::Finding(i),
-            )
-            .sev(Some(f.severity))
-            .ns(f.subject.namespace())
-            .rules(m, &[i])
+            );
+            row.new = new;
+            row.sev(Some(f.severity))
+                .ns(f.subject.namespace())
+                .rules(m, &[i])
         })
         .collect();
     Table {
