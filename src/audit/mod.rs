@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod iam;
 pub mod irsa;
 pub mod kubeconfig;
+pub mod node;
 pub mod path;
 pub mod podid;
 pub mod rbac;
@@ -134,6 +135,11 @@ pub enum Subject {
         name: String,
         path: String,
     },
+    /// `source`: `eks-nodegroup`, `karpenter` (the EC2NodeClass) or `instances`.
+    NodeGroup {
+        name: String,
+        source: String,
+    },
 }
 
 impl Subject {
@@ -154,6 +160,7 @@ impl Subject {
             Subject::Cluster { .. } => "Cluster",
             Subject::ApiServer { .. } => "ApiServer",
             Subject::Kubeconfig { .. } => "Kubeconfig",
+            Subject::NodeGroup { .. } => "NodeGroup",
         }
     }
 
@@ -190,6 +197,7 @@ impl Subject {
             | Subject::Cluster { name }
             | Subject::ApiServer { name } => name.clone(),
             Subject::Kubeconfig { name, path } => format!("{name} ({path})"),
+            Subject::NodeGroup { name, source } => format!("{name} ({source})"),
             Subject::IamRole { arn }
             | Subject::AwsAuthEntry { arn }
             | Subject::AccessEntry { arn } => arn.clone(),
@@ -473,6 +481,8 @@ pub fn run(inv: &Inventory, opts: &Options) -> Vec<Finding> {
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         let worst = path::worst_of(&iam_out);
+        // NODE-001 is critical where the node role raises a critical IAM finding.
+        out.extend(timed("NODE", &|v| node::check(ctx, &worst, v)));
         out.extend(iam_out);
         out.extend(rbac_out);
         // The rest is de-duplicated and sorted while PATH searches. Only PATH

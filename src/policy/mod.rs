@@ -3,6 +3,7 @@
 
 pub mod actions;
 pub mod iam;
+pub mod imds;
 pub mod rbac;
 pub mod reach;
 pub mod trust;

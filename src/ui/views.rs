@@ -1515,6 +1515,7 @@ pub fn node_for_subject(s: &Subject, m: &Model) -> Option<Node> {
             Node::Info(format!("Secret {namespace}/{name} (metadata only)"))
         }
         Subject::Kubeconfig { name, path } => Node::Info(format!("kubeconfig {path}: {name}")),
+        Subject::NodeGroup { name, source } => Node::Info(format!("node group {name} ({source})")),
     })
 }
 
