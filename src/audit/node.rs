@@ -202,9 +202,7 @@ pub fn check(ctx: &Context, worst: &Worst, out: &mut Vec<Finding>) {
                     .entry((pod.namespace.clone(), pod.service_account.clone()))
                     .or_default();
                 e.1 += 1;
-                if e.0.len() < MAX_EXAMPLES {
-                    e.0.push(format!("{}/{} on {}", pod.namespace, pod.name, node.name));
-                }
+                e.0.push(format!("{}/{} on {}", pod.namespace, pod.name, node.name));
             }
             continue;
         };
@@ -217,20 +215,16 @@ pub fn check(ctx: &Context, worst: &Worst, out: &mut Vec<Finding>) {
                 .entry((pod.namespace.clone(), pod.service_account.clone()))
                 .or_default();
             e.1 += 1;
-            if e.0.len() < MAX_EXAMPLES {
-                e.0.push(format!("{}/{} on {}", pod.namespace, pod.name, node.name));
-            }
+            e.0.push(format!("{}/{} on {}", pod.namespace, pod.name, node.name));
             e.2.insert(role.clone());
             continue;
         }
         u.nodes.insert(node.name.as_str(), node);
         u.pod_count += 1;
-        if u.pods.len() < MAX_EXAMPLES {
-            u.pods.push(format!(
-                "{}/{} (service account {})",
-                pod.namespace, pod.name, pod.service_account
-            ));
-        }
+        u.pods.push(format!(
+            "{}/{} (service account {})",
+            pod.namespace, pod.name, pod.service_account
+        ));
         if has_own_role(&pod.namespace, &pod.service_account) {
             u.own_role += 1;
         }
@@ -238,6 +232,12 @@ pub fn check(ctx: &Context, worst: &Worst, out: &mut Vec<Finding>) {
             .insert((pod.namespace.clone(), pod.service_account.clone()));
     }
 
+    for (_, u) in roles.values_mut() {
+        u.pods.sort_unstable();
+    }
+    for (pods, _, _) in host_sas.values_mut() {
+        pods.sort_unstable();
+    }
     for (key, (arn, u)) in &roles {
         if u.pod_count == 0 {
             continue;
@@ -310,19 +310,18 @@ pub fn check(ctx: &Context, worst: &Worst, out: &mut Vec<Finding>) {
         let e = groups.entry(&n.group).or_default();
         if running_v1 {
             e.1 += 1;
-            if e.0.len() < MAX_EXAMPLES {
-                e.0.push(format!(
-                    "{} ({})",
-                    n.name,
-                    n.instance_id.as_deref().unwrap_or("?")
-                ));
-            }
+            e.0.push(format!(
+                "{} ({})",
+                n.name,
+                n.instance_id.as_deref().unwrap_or("?")
+            ));
         }
         if e.2.is_none() {
             e.2 = n.template_v1.as_deref();
         }
     }
-    for (g, (names, count, template)) in groups {
+    for (g, (mut names, count, template)) in groups {
+        names.sort_unstable();
         let mut f = Finding::new(
             "NODE-002",
             Severity::Medium,

@@ -502,7 +502,7 @@ pub fn node_reach(inv: &Inventory) -> NodeReach {
     out.policy_engine = inv
         .pods
         .iter()
-        .find(|p| {
+        .filter(|p| {
             p.namespace == "kube-system"
                 && (p.name.starts_with("calico-node")
                     || p.name.starts_with("cilium")
@@ -510,6 +510,7 @@ pub fn node_reach(inv: &Inventory) -> NodeReach {
                         .iter()
                         .any(|c| c.name == "aws-network-policy-agent"))
         })
+        .min_by_key(|p| p.name.as_str())
         .map(|p| format!("pod kube-system/{} enforces NetworkPolicies", p.name));
     out
 }
