@@ -43,7 +43,6 @@ pub const NODE_BASELINE_ACTIONS: &[&str] = &[
     "eks-auth:assumeroleforpodidentity",
     // AmazonEKS_CNI_Policy
     "ec2:assignprivateipaddresses",
-    "ec2:assignipv6addresses",
     "ec2:attachnetworkinterface",
     "ec2:createnetworkinterface",
     "ec2:deletenetworkinterface",
