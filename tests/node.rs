@@ -456,3 +456,74 @@ fn node_baseline_is_the_aws_node_policies() {
         .collect();
     assert_eq!(ours, actions);
 }
+
+/// A user who can create pods in namespace `app`.
+fn with_pod_creator(mut s: Snap) -> Snap {
+    s.kube.push(json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+        "metadata": {"name": "pod-maker", "namespace": "app"},
+        "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["create"]}]}));
+    s.kube.push(json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+        "metadata": {"name": "dev-pods", "namespace": "app"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "pod-maker"},
+        "subjects": [{"kind": "User", "name": "dev"}]}));
+    s
+}
+
+fn dev() -> Subject {
+    Subject::User { name: "dev".into() }
+}
+
+#[test]
+fn path_001_gains_the_node_role_hop() {
+    // IMDSv1: any pod the user creates gets the node role.
+    let (_, f) = with_pod_creator(Snap::new().one_node(mo("optional", 1))).audit();
+    let p = has(&f, "PATH-001", &dev()).expect("PATH-001 through node-role");
+    assert!(p.title.contains("node IAM role"), "{}", p.title);
+    assert!(p.related.contains(&role("ng-role")));
+    assert!(
+        p.evidence
+            .iter()
+            .any(|e| e.contains("node-role: any pod on node group ng")),
+        "{:#?}",
+        p.evidence
+    );
+    // IMDSv2, hop limit 2: the same.
+    let (_, f) = with_pod_creator(Snap::new().one_node(mo("required", 2))).audit();
+    assert!(has(&f, "PATH-001", &dev()).is_some());
+}
+
+#[test]
+fn host_network_hop_depends_on_pod_security_admission() {
+    // IMDSv2 with hop limit 1: only a host-network pod gets the role, and only
+    // where Pod Security admission lets one be created.
+    let psa = |level: Option<&str>| {
+        let mut s = with_pod_creator(Snap::new().one_node(mo("required", 1)));
+        s.kube[0] = match level {
+            Some(l) => json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "app",
+                "labels": {"pod-security.kubernetes.io/enforce": l}}}),
+            None => json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "app"}}),
+        };
+        s.audit().1
+    };
+    let f = psa(None);
+    let p = has(&f, "PATH-001", &dev()).expect("no PSA label: host network allowed");
+    assert!(
+        p.evidence
+            .iter()
+            .any(|e| e.contains("a pod with hostNetwork: true")),
+        "{:#?}",
+        p.evidence
+    );
+    assert!(has(&psa(Some("privileged")), "PATH-001", &dev()).is_some());
+    assert!(has(&psa(Some("baseline")), "PATH-001", &dev()).is_none());
+    assert!(has(&psa(Some("restricted")), "PATH-001", &dev()).is_none());
+}
+
+#[test]
+fn no_node_role_hop_when_imds_is_disabled() {
+    let (_, f) = with_pod_creator(
+        Snap::new().one_node(json!({"HttpTokens": "optional", "HttpEndpoint": "disabled"})),
+    )
+    .audit();
+    assert!(has(&f, "PATH-001", &dev()).is_none());
+}
