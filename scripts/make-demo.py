@@ -1633,7 +1633,11 @@ def build(data_dir):
                            created=CLUSTER_CREATED, instance_profile=True,
                            attached=["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly",
                                      "AmazonEKS_CNI_Policy"],
-                           inline={"batch-artifacts": doc(allow(["s3:GetObject", "s3:PutObject", "s3:ListBucket"]))},
+                           # grown over the years: batch jobs' bucket and "whatever EC2 the old autoscaler needed"
+                           inline={"batch-artifacts": doc(allow(["s3:GetObject", "s3:PutObject", "s3:ListBucket"],
+                                                                ["arn:aws:s3:::acme-batch-artifacts",
+                                                                 "arn:aws:s3:::acme-batch-artifacts/*"])),
+                                   "legacy-autoscaler": doc(allow(["ec2:*", "autoscaling:*"]))},
                            description="Managed node group legacy-batch")
     node_specs = [
         # (node, group, role, metadata options of the running instance)
@@ -1711,7 +1715,7 @@ def build(data_dir):
                     "limits": {"cpu": "200"}}})
     exp("NODE-001", kind="IamRole", arn=legacy_role)
     exp("NODE-003", kind="IamRole", arn=legacy_role)
-    exp("IAM-004", kind="IamRole", arn=legacy_role)
+    exp("IAM-002", kind="IamRole", arn=legacy_role)
     exp("NODE-002", kind="NodeGroup", name="legacy-batch", source="eks-nodegroup")
     for sa in ["aws-node", "kube-proxy"]:
         exp("NODE-004", **sa_subj("kube-system", sa))

@@ -459,13 +459,17 @@ fn node_baseline_is_the_aws_node_policies() {
 
 /// A user who can create pods in namespace `app`.
 fn with_pod_creator(mut s: Snap) -> Snap {
-    s.kube.push(json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+    s.kube.push(
+        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
         "metadata": {"name": "pod-maker", "namespace": "app"},
-        "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["create"]}]}));
-    s.kube.push(json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+        "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["create"]}]}),
+    );
+    s.kube.push(
+        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
         "metadata": {"name": "dev-pods", "namespace": "app"},
         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "pod-maker"},
-        "subjects": [{"kind": "User", "name": "dev"}]}));
+        "subjects": [{"kind": "User", "name": "dev"}]}),
+    );
     s
 }
 

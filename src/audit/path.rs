@@ -159,7 +159,12 @@ impl NodeRoles {
     /// From the node join (`policy::imds`): roles any pod reaches, then those
     /// only host-network pods reach.
     pub fn build(ctx: &Context) -> NodeRoles {
-        let reach = ctx.graph.node_reach();
+        NodeRoles::of(ctx.graph, ctx.inv)
+    }
+
+    /// [`NodeRoles::build`] from the graph and inventory (for the questions too).
+    pub fn of(graph: &crate::graph::Graph, inv: &crate::model::Inventory) -> NodeRoles {
+        let reach = graph.node_reach();
         let mut out = NodeRoles::default();
         let any = reach.roles_for_new_pod(false);
         let describe = |n: &crate::policy::imds::NodeAccess| {
@@ -191,10 +196,10 @@ impl NodeRoles {
             }
         }
         if out.roles.iter().any(|r| r.host_network) {
-            for ns in &ctx.inv.namespaces {
+            for ns in &inv.namespaces {
                 out.psa.insert(
                     ns.name.clone(),
-                    crate::policy::imds::psa_allows_host_network(ctx.inv, &ns.name),
+                    crate::policy::imds::psa_allows_host_network(inv, &ns.name),
                 );
             }
         }
