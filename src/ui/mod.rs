@@ -8,6 +8,7 @@ pub mod app;
 pub mod draw;
 pub mod filter;
 pub mod keymap;
+pub mod nodes;
 pub mod views;
 
 use std::io::{self, Write};
