@@ -17,16 +17,16 @@ pub const FILES: &[(&str, &[u8])] = &[
         include_bytes!("../../assets/demo/ec2-launch-template-versions.json"),
     ),
     (
-        "eks-nodegroups.json",
-        include_bytes!("../../assets/demo/eks-nodegroups.json"),
-    ),
-    (
         "eks-access-entries.json",
         include_bytes!("../../assets/demo/eks-access-entries.json"),
     ),
     (
         "eks-cluster.json",
         include_bytes!("../../assets/demo/eks-cluster.json"),
+    ),
+    (
+        "eks-nodegroups.json",
+        include_bytes!("../../assets/demo/eks-nodegroups.json"),
     ),
     (
         "eks-pod-identity-associations.json",
