@@ -45,6 +45,10 @@ ALLOW = {
     # parse them with its clap grammar, so both accept exactly the same
     # questions (one notation, one parser).
     ("src/ui/query_view.rs", "cli"),
+    # The snapshot reader records what the node join (graph::imds) could not
+    # tell in coverage, so that a snapshot's coverage and the report's agree.
+    # Phase two: coverage gaps computed after loading, by the caller.
+    ("src/source/snapshot.rs", "graph"),
 }
 
 def module_of(path):

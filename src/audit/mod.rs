@@ -10,6 +10,7 @@ pub mod iam;
 pub mod id;
 pub mod irsa;
 pub mod kubeconfig;
+pub mod node;
 pub mod path;
 pub mod podid;
 pub mod rbac;
@@ -138,6 +139,11 @@ pub enum Subject {
         name: String,
         path: String,
     },
+    /// `source`: `eks-nodegroup`, `karpenter` (the EC2NodeClass) or `instances`.
+    NodeGroup {
+        name: String,
+        source: String,
+    },
 }
 
 impl Subject {
@@ -158,6 +164,7 @@ impl Subject {
             Subject::Cluster { .. } => "Cluster",
             Subject::ApiServer { .. } => "ApiServer",
             Subject::Kubeconfig { .. } => "Kubeconfig",
+            Subject::NodeGroup { .. } => "NodeGroup",
         }
     }
 
@@ -194,6 +201,7 @@ impl Subject {
             | Subject::Cluster { name }
             | Subject::ApiServer { name } => name.clone(),
             Subject::Kubeconfig { name, path } => format!("{name} ({path})"),
+            Subject::NodeGroup { name, source } => format!("{name} ({source})"),
             Subject::IamRole { arn }
             | Subject::AwsAuthEntry { arn }
             | Subject::AccessEntry { arn } => arn.clone(),
@@ -496,6 +504,8 @@ pub fn run(inv: &Inventory, opts: &Options) -> Vec<Finding> {
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         let worst = path::worst_of(&iam_out);
+        // NODE-001 is critical where the node role raises a critical IAM finding.
+        out.extend(timed("NODE", &|v| node::check(ctx, &worst, v)));
         out.extend(iam_out);
         out.extend(rbac_out);
         // The rest is de-duplicated and sorted while PATH searches. Only PATH

@@ -506,7 +506,7 @@ impl App {
                 if key.code == KeyCode::Esc && query_view::abandon(self) {
                     return;
                 }
-                if let KeyCode::Char(c @ '1'..='7') = key.code {
+                if let KeyCode::Char(c @ '1'..='8') = key.code {
                     let i = c as usize - '1' as usize;
                     self.goto(ViewKind::ALL[i]);
                     return;

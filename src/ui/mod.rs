@@ -8,6 +8,7 @@ pub mod app;
 pub mod draw;
 pub mod filter;
 pub mod keymap;
+pub mod nodes;
 pub mod query_view;
 pub mod views;
 

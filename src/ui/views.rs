@@ -261,10 +261,11 @@ pub enum ViewKind {
     ClusterAccess,
     ApiServer,
     Coverage,
+    Nodes,
 }
 
 impl ViewKind {
-    pub const ALL: [ViewKind; 7] = [
+    pub const ALL: [ViewKind; 8] = [
         ViewKind::Findings,
         ViewKind::ServiceAccounts,
         ViewKind::Subjects,
@@ -272,6 +273,7 @@ impl ViewKind {
         ViewKind::ClusterAccess,
         ViewKind::ApiServer,
         ViewKind::Coverage,
+        ViewKind::Nodes,
     ];
 
     pub fn title(self) -> &'static str {
@@ -283,6 +285,7 @@ impl ViewKind {
             ViewKind::ClusterAccess => "Cluster access",
             ViewKind::ApiServer => "API server",
             ViewKind::Coverage => "Coverage",
+            ViewKind::Nodes => "Nodes",
         }
     }
 
@@ -296,6 +299,7 @@ impl ViewKind {
             ViewKind::ClusterAccess => "Access",
             ViewKind::ApiServer => "API",
             ViewKind::Coverage => "Coverage",
+            ViewKind::Nodes => "Nodes",
         }
     }
 
@@ -309,6 +313,7 @@ impl ViewKind {
             ViewKind::ClusterAccess => &["auth", "access", "awsauth"],
             ViewKind::ApiServer => &["api", "apiserver"],
             ViewKind::Coverage => &["coverage", "cov"],
+            ViewKind::Nodes => &["nodes", "node", "no", "imds"],
         }
     }
 
@@ -369,7 +374,7 @@ pub struct Row {
 }
 
 impl Row {
-    fn new(cells: Vec<String>, node: Node) -> Row {
+    pub(crate) fn new(cells: Vec<String>, node: Node) -> Row {
         Row {
             cells,
             severity: None,
@@ -387,7 +392,7 @@ impl Row {
             .get_or_init(|| self.cells.join(" ").to_lowercase())
     }
 
-    fn sev(mut self, s: Option<Severity>) -> Row {
+    pub(crate) fn sev(mut self, s: Option<Severity>) -> Row {
         self.severity = s;
         self
     }
@@ -465,6 +470,7 @@ pub fn table(kind: ViewKind, m: &Model) -> Table {
         ViewKind::ClusterAccess => cluster_access(m),
         ViewKind::ApiServer => api_server(m),
         ViewKind::Coverage => coverage(m),
+        ViewKind::Nodes => super::nodes::nodes(m),
     }
 }
 
@@ -1539,6 +1545,7 @@ pub fn node_for_subject(s: &Subject, m: &Model) -> Option<Node> {
             Node::Info(format!("Secret {namespace}/{name} (metadata only)"))
         }
         Subject::Kubeconfig { name, path } => Node::Info(format!("kubeconfig {path}: {name}")),
+        Subject::NodeGroup { name, source } => Node::Info(format!("node group {name} ({source})")),
     })
 }
 
@@ -1654,6 +1661,10 @@ pub fn detail(node: &Node, m: &Model) -> Vec<Line> {
             }
             for (arn, via) in roles {
                 out.push(kv(&format!("IAM role via {via}"), &arn));
+            }
+            // The node role its pods obtain through IMDS, beside its own (NODE-001/004).
+            if let Some(l) = super::nodes::account_node_role_line(m, namespace, name) {
+                out.push(kv("Node role", &l));
             }
             trust_links(m, None, Some((namespace, name)), &mut out);
             effective_rbac(
@@ -1924,6 +1935,9 @@ pub fn detail(node: &Node, m: &Model) -> Vec<Line> {
             out.push(heading(&format!("Pod {}/{}", p.namespace, p.name)));
             out.push(kv("service account", &p.service_account));
             out.push(kv("phase", p.phase.as_deref().unwrap_or("?")));
+            if let Some(line) = super::nodes::node_role_line(m, *i) {
+                out.push(kv("node role", &line));
+            }
             if let Some(o) = &p.owner {
                 out.push(kv("owner", o));
             }
