@@ -324,8 +324,12 @@ impl Questions {
     pub fn keep(&mut self, done: Done) -> usize {
         let id = self.answers.len();
         self.answers.push(Some(Arc::new(done)));
-        if id >= KEPT {
-            self.answers[id - KEPT] = None;
+        if id >= KEPT
+            && let Some(old) = self.answers[id - KEPT].take()
+        {
+            // Freeing an answer of tens of thousands of paths takes
+            // milliseconds of the frame that shows the new one: done aside.
+            std::thread::spawn(move || drop(old));
         }
         id
     }
@@ -689,14 +693,14 @@ fn compact(hops: &[Hop]) -> String {
 }
 
 fn row(cells: Vec<String>, r: Ref) -> Row {
-    let haystack = cells.join(" ").to_lowercase();
     Row {
         cells,
         severity: None,
         node: Node::Query(r),
         namespace: None,
         rules: Vec::new(),
-        haystack: haystack.into(),
+        // Made when a filter first reads it.
+        haystack: std::sync::OnceLock::new(),
     }
 }
 
