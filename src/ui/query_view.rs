@@ -39,23 +39,19 @@ const KEPT: usize = 16;
 pub const HELP: &[(&str, &str)] = &[
     (
         ":can SUBJECT ACTION…",
-        "can-i, e.g. :can system:serviceaccount:ci:deployer create pods -n ci",
+        "can-i --as SUBJECT, e.g. :can group:sre get pods -n ci",
     ),
     (
         ":who ACTION…",
         "who-can, e.g. :who s3:GetObject arn:aws:s3:::bucket/key",
     ),
     (
-        ":reach SUBJECT",
-        "blast radius of an account, pod:NS/NAME, group:G, user or IAM ARN",
-    ),
-    (
-        "a",
-        "ask about the selected row: reach of an account/subject/pod, who can assume a role",
+        ":reach [SUBJECT]",
+        "blast radius (alone: of the selected row)",
     ),
     (
         "in an answer",
-        "Enter: the path's hops; Enter on a hop: its inventory view; y copies the path; e/E export",
+        "Enter: hops; Enter on a hop: its view; y copy; e/E export",
     ),
 ];
 
@@ -824,7 +820,7 @@ pub fn table(q: &Questions, id: usize) -> Table {
                 "…".into(),
                 format!("{more} more not listed here"),
                 String::new(),
-                "e / E export the whole answer".into(),
+                "narrow the question (-n NS, a resource ARN), or e / E export it whole".into(),
             ],
             at(Item::More),
         ));
