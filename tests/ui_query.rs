@@ -421,7 +421,7 @@ fn help_lists_the_questions() {
     for want in [
         ":can SUBJECT ACTION",
         ":who ACTION",
-        ":reach SUBJECT",
+        ":reach [SUBJECT]",
         "ask about the row",
     ] {
         assert!(s.contains(want), "{want} missing from help:\n{s}");

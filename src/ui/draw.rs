@@ -459,16 +459,6 @@ fn draw_status(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
 
 fn draw_help(f: &mut Frame, theme: Theme, area: Rect) {
     let w = area.width.saturating_sub(4).min(84);
-    let h = area
-        .height
-        .saturating_sub(2)
-        .min((keymap::BINDINGS.len() + query_view::HELP.len()) as u16 + 8);
-    let r = Rect {
-        x: area.x + (area.width - w) / 2,
-        y: area.y + (area.height - h) / 2,
-        width: w,
-        height: h,
-    };
     let mut lines = vec![Line::from(Span::styled(
         "Keys",
         Style::default().add_modifier(Modifier::BOLD),
@@ -495,6 +485,13 @@ fn draw_help(f: &mut Frame, theme: Theme, area: Rect) {
         "any key closes this help",
         Style::default().add_modifier(Modifier::DIM),
     )));
+    let h = area.height.saturating_sub(2).min(lines.len() as u16 + 2);
+    let r = Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    };
     f.render_widget(Clear, r);
     f.render_widget(
         Paragraph::new(lines)

@@ -68,7 +68,7 @@ pub const BINDINGS: &[Binding] = &[
     b(
         ":",
         Action::Command,
-        "command (:sa :roles :findings :auth :api :cov :subjects :ctx :q; :can :who :reach ask)",
+        "command (:sa :roles :findings :auth :api :cov :subjects :ctx :q)",
         true,
     ),
     b(
@@ -92,7 +92,7 @@ pub const BINDINGS: &[Binding] = &[
     b(
         "a",
         Action::Ask,
-        "ask about the row: reach of an account, subject or pod; who can assume a role",
+        "ask about the row: reach of account/subject/pod; who can assume a role",
         false,
     ),
     b(

@@ -39,23 +39,19 @@ const KEPT: usize = 16;
 pub const HELP: &[(&str, &str)] = &[
     (
         ":can SUBJECT ACTION…",
-        "can-i, e.g. :can system:serviceaccount:ci:deployer create pods -n ci",
+        "can-i --as SUBJECT, e.g. :can group:sre get pods -n ci",
     ),
     (
         ":who ACTION…",
         "who-can, e.g. :who s3:GetObject arn:aws:s3:::bucket/key",
     ),
     (
-        ":reach SUBJECT",
-        "blast radius of an account, pod:NS/NAME, group:G, user or IAM ARN",
-    ),
-    (
-        "a",
-        "ask about the selected row: reach of an account/subject/pod, who can assume a role",
+        ":reach [SUBJECT]",
+        "blast radius (alone: of the selected row)",
     ),
     (
         "in an answer",
-        "Enter: the path's hops; Enter on a hop: its inventory view; y copies the path; e/E export",
+        "Enter: hops; Enter on a hop: its view; y copy; e/E export",
     ),
 ];
 
@@ -324,8 +320,12 @@ impl Questions {
     pub fn keep(&mut self, done: Done) -> usize {
         let id = self.answers.len();
         self.answers.push(Some(Arc::new(done)));
-        if id >= KEPT {
-            self.answers[id - KEPT] = None;
+        if id >= KEPT
+            && let Some(old) = self.answers[id - KEPT].take()
+        {
+            // Freeing an answer of tens of thousands of paths takes
+            // milliseconds of the frame that shows the new one: done aside.
+            std::thread::spawn(move || drop(old));
         }
         id
     }
@@ -689,14 +689,14 @@ fn compact(hops: &[Hop]) -> String {
 }
 
 fn row(cells: Vec<String>, r: Ref) -> Row {
-    let haystack = cells.join(" ").to_lowercase();
     Row {
         cells,
         severity: None,
         node: Node::Query(r),
         namespace: None,
         rules: Vec::new(),
-        haystack: haystack.into(),
+        // Made when a filter first reads it.
+        haystack: std::sync::OnceLock::new(),
         new: false,
     }
 }
@@ -821,7 +821,7 @@ pub fn table(q: &Questions, id: usize) -> Table {
                 "…".into(),
                 format!("{more} more not listed here"),
                 String::new(),
-                "e / E export the whole answer".into(),
+                "narrow the question (-n NS, a resource ARN), or e / E export it whole".into(),
             ],
             at(Item::More),
         ));
