@@ -478,10 +478,14 @@ fn findings_table(m: &Model, idx: Vec<usize>, title: String) -> Table {
             };
             // Marked against --baseline (the `new` filter term) and when accepted.
             let new = f.baseline_state == Some(crate::drift::BaselineState::New);
-            let title = match (new, &f.suppressed) {
-                (true, _) => format!("NEW · {}", f.title),
-                (false, Some(_)) => format!("{} (accepted)", f.title),
-                (false, None) => f.title.clone(),
+            let title = match (f.baseline_state, &f.suppressed) {
+                (Some(crate::drift::BaselineState::New), _) => format!("NEW · {}", f.title),
+                // In the baseline, gone now (listed last).
+                (Some(crate::drift::BaselineState::Absent), _) => {
+                    format!("GONE · {}", f.title)
+                }
+                (_, Some(_)) => format!("{} (accepted)", f.title),
+                _ => f.title.clone(),
             };
             let mut row = Row::new(
                 vec![sev, f.rule.to_string(), f.subject.short_label(), title],
