@@ -1,10 +1,14 @@
 //! Command line: kubectl- and aws-CLI-like flags.
 
+pub mod docs;
+pub mod query;
+
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::report::Format;
+pub use crate::source::Target;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -40,8 +44,63 @@ pub enum Command {
     WhoCan(WhoCanArgs),
     /// The blast radius of SUBJECT: Kubernetes rules, identities, IAM roles and their permissions
     Reach(ReachArgs),
+    /// Print a shell completion script: iamscope completions bash > /etc/bash_completion.d/iamscope
+    Completions(CompletionsArgs),
+    /// Print a manual page (roff): iamscope man > iamscope.1; man ./iamscope.1
+    Man(ManArgs),
     /// What changed between two audits: findings new, resolved, changed, and the objects underneath
     Diff(DiffArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The page of one command (iamscope-COMMAND(1)) instead of iamscope(1)
+    #[arg(value_name = "COMMAND")]
+    pub command: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
+/// How the program was called: as `kubectl-iamscope` (a kubectl plugin, run as
+/// `kubectl iamscope …`) its usage lines say `kubectl iamscope`, else `iamscope`.
+/// kubectl runs a plugin with the plugin's path as argv[0] and the words after
+/// `kubectl iamscope` as the arguments
+/// (https://kubernetes.io/docs/tasks/extend-kubectl/kubectl-plugins/).
+pub fn bin_name(argv0: &std::ffi::OsStr) -> &'static str {
+    let file = std::path::Path::new(argv0)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default();
+    if file == "kubectl-iamscope" {
+        "kubectl iamscope"
+    } else {
+        "iamscope"
+    }
+}
+
+impl Cli {
+    /// Parse the process's arguments (clap's errors and `--help` exit here),
+    /// naming the program as it was called (see [`bin_name`]).
+    pub fn parse_env() -> Cli {
+        let mut args = std::env::args_os();
+        let argv0 = args.next().unwrap_or_default();
+        Cli::parse_with(bin_name(&argv0), std::iter::once(argv0).chain(args))
+    }
+
+    /// As [`Cli::parse_env`] for given arguments (the first is the program).
+    pub fn parse_with<I, T>(bin: &str, args: I) -> Cli
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        let matches = Cli::command().bin_name(bin).get_matches_from(args);
+        Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+    }
 }
 
 #[derive(Debug, Args)]
@@ -196,46 +255,6 @@ pub struct SnapshotArgs {
     /// Write a dated snapshot (DIR/snapshot-YYYYMMDDTHHMMSSZ) and keep the newest N of them
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub keep: Option<u64>,
-}
-
-/// Where to read from: a snapshot directory, the bundled demo, or (later) live.
-#[derive(Debug, Args, Clone, Default)]
-pub struct Target {
-    /// Read a snapshot directory (kubectl/aws outputs) instead of a live cluster
-    #[arg(long, value_name = "DIR", global = true, conflicts_with = "demo")]
-    pub from: Option<PathBuf>,
-
-    /// Use the bundled demo snapshot of an EKS cluster
-    #[arg(long, global = true)]
-    pub demo: bool,
-
-    /// Kubeconfig file(s) to audit (CFG rules) and, live, to connect with; as KUBECONFIG, ':'-separated
-    #[arg(long, value_name = "PATH", global = true)]
-    pub kubeconfig: Option<String>,
-
-    /// Kubeconfig context to use (live)
-    #[arg(long, value_name = "NAME", global = true)]
-    pub context: Option<String>,
-
-    /// AWS profile (live)
-    #[arg(long, value_name = "NAME", global = true, env = "AWS_PROFILE")]
-    pub profile: Option<String>,
-
-    /// AWS region (live)
-    #[arg(long, value_name = "REGION", global = true)]
-    pub region: Option<String>,
-
-    /// EKS cluster name (live; inferred from the kubeconfig when omitted)
-    #[arg(long, value_name = "NAME", global = true)]
-    pub cluster_name: Option<String>,
-
-    /// Mark findings new, unchanged or absent against an earlier JSON report (audit, UI); --fail-on counts new ones only
-    #[arg(long, value_name = "REPORT.json", global = true)]
-    pub baseline: Option<PathBuf>,
-
-    /// Accepted risks (YAML); default .iamscope.yaml in or beside the snapshot directory
-    #[arg(long, value_name = "FILE", global = true)]
-    pub accept: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

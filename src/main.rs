@@ -3,7 +3,6 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::Parser;
 use iamscope::audit::{self, Options};
 use iamscope::cli::{AuditArgs, Cli, Command, Target};
 use iamscope::drift;
@@ -17,7 +16,7 @@ use iamscope::source;
 static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_env();
     init_logging(cli.verbose, cli.command.is_none());
     if let Err(e) = color_eyre::install() {
         eprintln!("iamscope: cannot install error handler: {e}");
@@ -26,13 +25,23 @@ fn main() -> ExitCode {
         Some(Command::Audit(args)) => run_audit(&cli.target, args),
         Some(Command::Snapshot(args)) => run_snapshot(&cli.target, args),
         Some(Command::CanI(args)) => {
-            iamscope::query::cli::can_i(&cli.target, args, &progress_printer())
+            iamscope::cli::query::can_i(&cli.target, args, &progress_printer())
         }
         Some(Command::WhoCan(args)) => {
-            iamscope::query::cli::who_can(&cli.target, args, &progress_printer())
+            iamscope::cli::query::who_can(&cli.target, args, &progress_printer())
         }
         Some(Command::Reach(args)) => {
-            iamscope::query::cli::reach(&cli.target, args, &progress_printer())
+            iamscope::cli::query::reach(&cli.target, args, &progress_printer())
+        }
+        Some(Command::Completions(args)) => {
+            let argv0 = std::env::args_os().next().unwrap_or_default();
+            let bin = iamscope::cli::bin_name(&argv0).replace(' ', "-");
+            iamscope::cli::docs::completions(args.shell, &bin, &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Man(args)) => {
+            iamscope::cli::docs::man(args.command.as_deref(), &mut std::io::stdout().lock())
+                .map(|()| ExitCode::SUCCESS)
         }
         Some(Command::Diff(args)) => run_diff(args),
         None => iamscope::ui::run(cli.target.clone()).map(|()| ExitCode::SUCCESS),

@@ -77,7 +77,7 @@ fn the_audit_and_the_questions_agree_on_the_demo() {
         let via_pod_identity = asker
             .roles_of(&ns, &sa)
             .iter()
-            .any(|(a, v)| a == &role && *v == iamscope::policy::reach::Via::PodIdentity);
+            .any(|(a, v)| a == &role && *v == iamscope::graph::reach::Via::PodIdentity);
         let action = if via_pod_identity {
             "sts:AssumeRole"
         } else {

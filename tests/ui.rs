@@ -451,3 +451,47 @@ fn ctx_lists_kubeconfig_contexts_and_enter_switches() {
     assert_eq!(a.effects.pop(), Some(Effect::SwitchContext("prod".into())));
     assert_eq!(a.screens.len(), 1, "the contexts list closes");
 }
+
+#[test]
+fn back_shows_the_list_as_it_was_and_a_new_model_is_never_shown_stale() {
+    let mut a = app();
+    a.goto(ViewKind::ServiceAccounts);
+    key(&mut a, KeyCode::Down);
+    key(&mut a, KeyCode::Down);
+    let before = screen(&mut a, 160, 48, MONO);
+    let chosen = a.selected_node().cloned();
+    key(&mut a, KeyCode::Enter);
+    let opened = screen(&mut a, 160, 48, MONO);
+    assert_ne!(opened, before, "Enter opens the role");
+    key(&mut a, KeyCode::Esc);
+    assert_eq!(
+        screen(&mut a, 160, 48, MONO),
+        before,
+        "Esc: the list as it was"
+    );
+    assert_eq!(a.selected_node().cloned(), chosen);
+    // Open again, then a new model arrives (a reload: one service account
+    // fewer): the list Esc goes back to is the new model's.
+    let smaller = || {
+        let mut inv = iamscope::source::demo::read().expect("demo snapshot");
+        inv.service_accounts.pop();
+        let findings = audit::run(&inv, &Options::default());
+        Model::new(inv, findings, false)
+    };
+    key(&mut a, KeyCode::Enter);
+    a.set_model(smaller());
+    let fresh = {
+        let mut b = App::new("demo snapshot".into());
+        b.set_model(smaller());
+        b.goto(ViewKind::ServiceAccounts);
+        b.table().map(|t| t.rows.len())
+    };
+    key(&mut a, KeyCode::Esc);
+    let old = {
+        let mut b = app();
+        b.goto(ViewKind::ServiceAccounts);
+        b.table().map(|t| t.rows.len())
+    };
+    assert_ne!(old, fresh, "the two models differ in service accounts");
+    assert_eq!(a.table().map(|t| t.rows.len()), fresh);
+}

@@ -1,7 +1,7 @@
 //! IAM rules: what the roles reachable from the cluster may do (IAM-001..IAM-006).
 //!
 //! A role is judged only when a service account of the cluster can obtain it
-//! (`policy::reach`): through IRSA or Pod Identity, after the trust checks,
+//! (`graph::reach`): through IRSA or Pod Identity, after the trust checks,
 //! including a trust so broad that it admits accounts nobody annotated.
 //! Roles that only map people into the cluster are the AUTH rules' business.
 //!
@@ -14,11 +14,11 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::{Context, Finding, MAX_EXAMPLES, Related, Severity, Subject};
+use crate::graph::reach::Via;
 use crate::model::{IamRole, ServiceAccount};
 use crate::policy::iam::{
     Grant, NamedPolicy, ParseError, PermissionSet, parse_date, parse_document,
 };
-use crate::policy::reach::Via;
 
 /// Services whose every action (`svc:*`) is a finding (IAM-002).
 pub const SENSITIVE_SERVICES: [&str; 11] = [
@@ -243,7 +243,7 @@ fn reachable<'g>(ctx: &Context<'g>) -> BTreeMap<String, Users<'g>> {
     let mut by_role: BTreeMap<String, Users<'g>> = BTreeMap::new();
     // Shared with the RBAC and PATH families: computed once per audit. Borrowed,
     // not copied.
-    let links: &'g [crate::policy::reach::RoleLink] = ctx.graph.role_links();
+    let links: &'g [crate::graph::reach::RoleLink] = ctx.graph.role_links();
     for l in links {
         if l.works {
             by_role
@@ -433,7 +433,7 @@ fn reach_line(ctx: &Context, role: &IamRole, users: &Users<'_>, all: &[&ServiceA
 /// Why a role's trust admits many service accounts: its broadest `sub` scope.
 fn broad_trust_reason(ctx: &Context, role: &IamRole) -> Option<String> {
     use crate::policy::trust::{SaScope, provider_statements};
-    let issuer = crate::policy::reach::cluster_issuer(ctx.graph)?;
+    let issuer = crate::graph::reach::cluster_issuer(ctx.graph)?;
     let trust = ctx.graph.trust(role)?;
     let stmts = provider_statements(&trust, &issuer);
     let (st, scope) = stmts

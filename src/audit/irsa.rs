@@ -17,11 +17,11 @@ use std::collections::BTreeSet;
 
 use super::{Context, Finding, MAX_EXAMPLES, MAX_RELATED, Related, Severity, Subject};
 use crate::graph::ProviderState;
-use crate::model::{IamRole, RoleArn, ServiceAccount};
-use crate::policy::reach::{
+use crate::graph::reach::{
     IrsaChecker, SaIndex, audited_account, cluster_issuer, find_role, irsa_answer,
     provider_arn_for, trust_of,
 };
+use crate::model::{IamRole, RoleArn, ServiceAccount};
 use crate::policy::trust::{SaScope, TrustAnswer, corrected_trust, parse_sub, provider_statements};
 
 const SRC_SERVICE_ACCOUNTS: &str = "kubernetes/serviceaccounts";

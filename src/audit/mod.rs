@@ -7,11 +7,13 @@ pub mod apiserver;
 pub mod auth;
 pub mod catalog;
 pub mod iam;
+pub mod id;
 pub mod irsa;
 pub mod kubeconfig;
 pub mod path;
 pub mod podid;
 pub mod rbac;
+pub mod review;
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -267,10 +269,10 @@ pub struct Finding {
     pub id: String,
     /// Against a baseline report (`audit --baseline`): new, unchanged or absent.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub baseline_state: Option<crate::drift::BaselineState>,
+    pub baseline_state: Option<review::BaselineState>,
     /// An accepted risk (`.iamscope.yaml`): why and until when.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub suppressed: Option<crate::drift::Suppression>,
+    pub suppressed: Option<review::Suppression>,
 }
 
 /// How many related subjects a finding lists by default (`--max-related`).
@@ -351,8 +353,7 @@ impl Finding {
     /// Whether the finding counts (summary, `--fail-on`): not an accepted risk,
     /// not a baseline finding that is gone.
     pub fn counts(&self) -> bool {
-        self.suppressed.is_none()
-            && self.baseline_state != Some(crate::drift::BaselineState::Absent)
+        self.suppressed.is_none() && self.baseline_state != Some(review::BaselineState::Absent)
     }
 
     pub fn evidence(mut self, line: impl Into<String>) -> Finding {
@@ -523,7 +524,7 @@ pub fn run(inv: &Inventory, opts: &Options) -> Vec<Finding> {
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         let mut all = merge_sorted(rest, path_out);
-        crate::drift::id::assign(&mut all);
+        id::assign(&mut all);
         all
     })
 }

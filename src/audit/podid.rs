@@ -5,8 +5,8 @@
 //! `aws:SourceArn` and the association's session tags in the context.
 
 use super::{Context, Finding, Related, Severity, Subject};
+use crate::graph::reach::{pod_identity_of, trust_of};
 use crate::model::{IamRole, PodIdentityAssociation, RoleArn};
-use crate::policy::reach::{pod_identity_of, trust_of};
 use crate::policy::trust::{
     PODS_SERVICE, TrustAnswer, check_pod_identity, unnarrowed_pod_statements,
 };
@@ -138,10 +138,10 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         let Ok(arn) = RoleArn::parse(&a.role_arn) else {
             continue;
         };
-        if crate::policy::reach::audited_account(inv).as_deref() != Some(arn.account.as_str()) {
+        if crate::graph::reach::audited_account(inv).as_deref() != Some(arn.account.as_str()) {
             continue;
         }
-        let Some(role) = crate::policy::reach::find_role(inv, g, &arn) else {
+        let Some(role) = crate::graph::reach::find_role(inv, g, &arn) else {
             out.push(
                 Finding::new(
                     "PODID-001",

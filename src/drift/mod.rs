@@ -5,44 +5,16 @@
 pub mod accept;
 pub mod baseline;
 pub mod diff;
-pub mod id;
 pub mod keep;
 pub mod objects;
 
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
+pub use crate::audit::id;
+pub use crate::audit::review::{BaselineState, Suppression};
 use crate::audit::{Finding, Severity, Subject, catalog};
-
-/// SARIF's `baselineState`, as the JSON report's `baseline_state`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum BaselineState {
-    New,
-    Unchanged,
-    Absent,
-}
-
-impl BaselineState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BaselineState::New => "new",
-            BaselineState::Unchanged => "unchanged",
-            BaselineState::Absent => "absent",
-        }
-    }
-}
-
-/// An accepted risk that covers a finding.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Suppression {
-    pub reason: String,
-    /// The last day the acceptance holds (YYYY-MM-DD).
-    pub expires: String,
-    /// Where it was accepted: `FILE:LINE`.
-    pub source: String,
-}
 
 /// A finding as a JSON report holds it.
 #[derive(Debug, Deserialize)]
@@ -158,7 +130,7 @@ pub struct Extras {
 }
 
 impl Extras {
-    pub fn read(target: &crate::cli::Target) -> Result<Extras, String> {
+    pub fn read(target: &crate::source::Target) -> Result<Extras, String> {
         let live = !target.demo && target.from.is_none();
         let accepted = match accept::find(target.accept.as_deref(), target.from.as_deref(), live) {
             Some(path) => Some(accept::read(&path)?),

@@ -5,9 +5,12 @@
 //! association → role, cluster → its OIDC provider. Nodes are indices into the
 //! inventory's vectors, so the graph borrows and never clones objects.
 
+pub mod reach;
+
 use crate::hashing::HashMap;
 use std::sync::{Arc, OnceLock};
 
+pub use crate::model::arn::provider_arn_host;
 use crate::model::{
     AccessEntry, Arn, EksCluster, IamRole, IamUser, Inventory, ManagedPolicy, OidcProvider,
     PodIdentityAssociation, RbacBinding, RbacRole, RoleArn, ServiceAccount, strip_scheme,
@@ -55,7 +58,7 @@ pub struct Graph<'a> {
     /// Pod Identity associations by (namespace, service account), in inventory order.
     associations: HashMap<(&'a str, &'a str), Vec<usize>>,
     /// `reach::role_links`, computed once for the families that read it.
-    role_links: OnceLock<crate::policy::reach::RoleLinks>,
+    role_links: OnceLock<crate::graph::reach::RoleLinks>,
     /// Every service account by namespace and name, sorted on first use.
     accounts_by_name: OnceLock<Vec<&'a ServiceAccount>>,
     /// Trust policies by role index, parsed on first use (several families read them).
@@ -430,14 +433,14 @@ impl<'a> Graph<'a> {
 
     /// Who obtains which IAM role (`reach::role_links`), computed on first use
     /// and shared by the families that need it.
-    pub fn links(&self) -> &crate::policy::reach::RoleLinks {
+    pub fn links(&self) -> &crate::graph::reach::RoleLinks {
         self.role_links
-            .get_or_init(|| crate::policy::reach::role_links(self.inv, self))
+            .get_or_init(|| crate::graph::reach::role_links(self.inv, self))
     }
 
     /// The (service account, IAM role) links of the cluster, except those of
     /// the roles every account obtains ([`Graph::everyone_roles`]).
-    pub fn role_links(&self) -> &[crate::policy::reach::RoleLink] {
+    pub fn role_links(&self) -> &[crate::graph::reach::RoleLink] {
         &self.links().links
     }
 
@@ -449,9 +452,4 @@ impl<'a> Graph<'a> {
     pub fn access_entries(&self) -> &'a [AccessEntry] {
         &self.inv.access_entries
     }
-}
-
-/// `arn:aws:iam::1:oidc-provider/oidc.eks…/id/X` → `oidc.eks…/id/X`.
-pub fn provider_arn_host(arn: &str) -> Option<&str> {
-    arn.split_once(":oidc-provider/").map(|(_, h)| h)
 }

@@ -182,6 +182,11 @@ impl fmt::Display for RoleArn {
     }
 }
 
+/// `arn:aws:iam::1:oidc-provider/oidc.eks…/id/X` → `oidc.eks…/id/X`.
+pub fn provider_arn_host(arn: &str) -> Option<&str> {
+    arn.split_once(":oidc-provider/").map(|(_, h)| h)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

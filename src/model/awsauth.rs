@@ -98,7 +98,7 @@ impl AwsAuth {
             out.parse_list(AwsAuthKind::User, text);
         }
         if let Some(text) = map_accounts {
-            match crate::source::yaml::parse_one(text) {
+            match crate::model::yaml::parse_one(text) {
                 Ok(Value::Array(items)) => {
                     out.map_accounts = items
                         .iter()
@@ -120,7 +120,7 @@ impl AwsAuth {
 
     fn parse_list(&mut self, kind: AwsAuthKind, text: &str) {
         let key = kind.key();
-        let items = match crate::source::yaml::parse_one(text) {
+        let items = match crate::model::yaml::parse_one(text) {
             Ok(Value::Array(items)) => items,
             Ok(Value::Null) => return,
             Ok(other) => {

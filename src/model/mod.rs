@@ -1,8 +1,10 @@
 //! The typed inventory: everything a source collected, owned, with no behaviour
 //! beyond small lookups. Sources fill it; the graph joins it; rules read it.
 
+pub mod apiserver;
 pub mod arn;
 pub mod awsauth;
+pub mod yaml;
 
 use std::collections::BTreeMap;
 

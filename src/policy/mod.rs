@@ -4,5 +4,4 @@
 pub mod actions;
 pub mod iam;
 pub mod rbac;
-pub mod reach;
 pub mod trust;

@@ -15,7 +15,7 @@ use super::iam::{
     Check, Condition, Decision, Effect, Operator, PolicyDocument, PrincipalKind, Request,
     Statement, eval_condition, evaluate, statement_applies,
 };
-use crate::graph::provider_arn_host;
+use crate::model::arn::provider_arn_host;
 
 pub const WEB_IDENTITY_ACTION: &str = "sts:AssumeRoleWithWebIdentity";
 pub const PODS_SERVICE: &str = "pods.eks.amazonaws.com";

@@ -13,13 +13,13 @@ use std::collections::VecDeque;
 type Verdict = (Decision, Vec<String>, String);
 
 use crate::audit::path::{Hop as Become, caps_of};
+use crate::graph::reach::{Via as LinkVia, irsa_answer, provider_accepts};
 use crate::hashing::HashSet;
 use crate::model::ServiceAccount;
 use crate::policy::iam::{self, Decision as IamDecision, PermissionSet, PrincipalKind};
 use crate::policy::rbac::{
     ANONYMOUS, AUTHENTICATED, Grant, Identity, MASTERS, Principal, Scope, UNAUTHENTICATED, Via,
 };
-use crate::policy::reach::{Via as LinkVia, irsa_answer, provider_accepts};
 use crate::policy::trust::{PodIdentity, TrustAnswer, check_pod_identity};
 
 use super::action::{Action, AwsAction, KubeAction};

@@ -12,7 +12,6 @@ pub mod action;
 pub mod answer;
 pub mod batch;
 pub mod can_i;
-pub mod cli;
 pub mod output;
 pub mod reach;
 pub mod subject;
@@ -23,11 +22,11 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use crate::graph::Graph;
+use crate::graph::reach::Via as LinkVia;
 use crate::hashing::HashMap;
 use crate::model::{IamRole, Inventory, Status};
 use crate::policy::iam::{PermissionSet, PrincipalKind};
 use crate::policy::rbac::RbacEngine;
-use crate::policy::reach::Via as LinkVia;
 
 pub use action::{Action, AwsAction, KubeAction, KubeScope, parse_action};
 pub use answer::{Answer, Decision, Hop, Node, PathAnswer};
@@ -167,7 +166,7 @@ impl<'a> Asker<'a> {
         self.graph.iam_role(arn).or_else(|| {
             crate::model::RoleArn::parse(arn)
                 .ok()
-                .and_then(|r| crate::policy::reach::find_role(self.inv, &self.graph, &r))
+                .and_then(|r| crate::graph::reach::find_role(self.inv, &self.graph, &r))
         })
     }
 

@@ -17,8 +17,8 @@ use serde_json::{Map, Value, json};
 use super::kube::ClusterHint;
 use super::live::{AWS_SOURCES, Collected, Limits, Progress, error_chain, run_bounded};
 use super::snapshot::{SRC_ACCESS, SRC_EKS, SRC_IAM, SRC_OIDC, SRC_PODID, SRC_STS};
-use crate::cli::Target;
 use crate::model::Status;
+use crate::source::Target;
 
 /// Which cluster and account to read, decided before any call.
 #[derive(Debug, Clone)]

@@ -30,8 +30,8 @@ use tokio::time::Instant;
 
 use super::live::{Collected, Limits, Note, Progress, error_chain, run_bounded};
 use super::snapshot::{KUBE_KINDS, SRC_AWS_AUTH, SRC_SECRETS};
-use crate::cli::Target;
 use crate::model::Status;
+use crate::source::Target;
 
 /// The annotation `kubectl apply` leaves on objects: for a Secret it holds the
 /// whole object, data included, so it is dropped before anything is kept.

@@ -19,8 +19,8 @@ use super::snapshot::{
     KUBE_KINDS, MemFiles, SRC_ACCESS, SRC_APISERVER, SRC_AWS_AUTH, SRC_EKS, SRC_IAM, SRC_OIDC,
     SRC_PODID, SRC_SECRETS, SRC_STS, read_files,
 };
-use crate::cli::Target;
 use crate::model::{Inventory, Mode, Status};
+use crate::source::Target;
 
 /// Progress of a live collection, for the UI's header and the CLI's stderr.
 #[derive(Debug, Clone)]

@@ -6,10 +6,11 @@ pub mod kube;
 pub mod kubeconfig;
 pub mod live;
 pub mod snapshot;
-pub mod yaml;
+mod target;
+pub use crate::model::yaml;
 
-use crate::cli::Target;
 use crate::model::{Inventory, Status};
+pub use target::Target;
 
 /// Read the inventory the target names: the demo, a snapshot directory, or live.
 /// Kubeconfig files named by `--kubeconfig` are read for the CFG rules in every mode.

@@ -806,7 +806,7 @@ impl Reader<'_> {
             }
             let url = str_field(p, "Url")
                 .map(|u| crate::model::strip_scheme(&u))
-                .or_else(|| crate::graph::provider_arn_host(&arn).map(str::to_string))
+                .or_else(|| crate::model::arn::provider_arn_host(&arn).map(str::to_string))
                 .unwrap_or_default();
             self.inv.oidc_providers.push(OidcProvider {
                 arn,
@@ -1051,7 +1051,7 @@ impl Reader<'_> {
             // Arguments kube-apiserver would refuse are read but not judged as
             // the server would: coverage names each, the API findings say which
             // rest on one.
-            for r in crate::audit::apiserver::Flags::parse(&f.args).refused {
+            for r in crate::model::apiserver::Flags::parse(&f.args).refused {
                 let effect = if r.fatal {
                     "kube-apiserver refuses to start with it (the audit reads the other arguments as written)"
                 } else {

@@ -7,6 +7,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::filter::Filter;
 use super::keymap::{self, Action};
+use super::query_view::{self, Questions};
 use super::views::{self, Model, Node, Table, ViewKind};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,6 +19,10 @@ pub enum ScreenKind {
     PathBetween(Node, Node),
     /// Kubeconfig contexts (live mode), the current one marked.
     Contexts(Vec<String>, Option<String>),
+    /// The answer to a question (`:can`, `:who`, `:reach`), by its id.
+    Query(usize),
+    /// One path of an answer: its hops and their evidence.
+    QueryPath(usize, query_view::Item),
 }
 
 #[derive(Debug, Clone)]
@@ -91,9 +96,13 @@ pub struct App {
     pub page: usize,
     pub effects: Vec<Effect>,
     cache: Option<Cached>,
+    /// Tables of the screens last left, newest last (see [`App::park`]).
+    parked: Vec<Cached>,
     /// The detail pane's text for the selected node (built once per selection).
     detail_cache: Option<(Node, usize, Vec<views::Line>)>,
     filter_backup: Option<Filter>,
+    /// Answers to questions, and the one being answered.
+    pub questions: Questions,
 }
 
 struct Cached {
@@ -122,8 +131,10 @@ impl App {
             page: 10,
             effects: Vec::new(),
             cache: None,
+            parked: Vec::new(),
             detail_cache: None,
             filter_backup: None,
+            questions: Questions::default(),
         }
     }
 
@@ -131,6 +142,11 @@ impl App {
         self.model = Some(Arc::new(model));
         self.loading = None;
         self.cache = None;
+        // Tables of the last model (whose address the new one may reuse).
+        let parked = std::mem::take(&mut self.parked);
+        if !parked.is_empty() {
+            std::thread::spawn(move || drop(parked));
+        }
         self.refresh_cache();
     }
 
@@ -175,8 +191,29 @@ impl App {
             self.clamp();
             return;
         }
+        // A screen shown a moment ago (the list Esc goes back to): its table
+        // is kept, not built again.
+        if let Some(pos) = self
+            .parked
+            .iter()
+            .rposition(|c| c.kind == screen.kind && c.model_ptr == ptr)
+        {
+            let mut c = self.parked.remove(pos);
+            if c.filter != screen.filter {
+                c.visible = filter_rows(&c.table, &screen.filter);
+                c.filter = screen.filter.clone();
+            }
+            self.screen_mut().title = Some(c.table.title.clone());
+            if let Some(old) = self.cache.replace(c) {
+                self.park(old);
+            }
+            self.clamp();
+            return;
+        }
         let table = match &screen.kind {
             ScreenKind::View(v) => views::table(*v, &model),
+            ScreenKind::Query(id) => query_view::table(&self.questions, *id),
+            ScreenKind::QueryPath(id, item) => query_view::hops_table(&self.questions, *id, *item),
             ScreenKind::Related(n) => views::related(n, &model),
             ScreenKind::Contexts(names, current) => {
                 let rows = names
@@ -239,21 +276,37 @@ impl App {
         };
         let visible = filter_rows(&table, &screen.filter);
         self.screen_mut().title = Some(table.title.clone());
-        // Freeing a table of tens of thousands of rows takes milliseconds of
-        // the frame that shows the next one: done on a thread of its own.
-        if let Some(old) = self.cache.take()
-            && old.table.rows.len() > 10_000
-        {
-            std::thread::spawn(move || drop(old));
-        }
-        self.cache = Some(Cached {
+        if let Some(old) = self.cache.replace(Cached {
             kind: screen.kind.clone(),
             filter: screen.filter.clone(),
             model_ptr: ptr,
             table,
             visible,
-        });
+        }) {
+            self.park(old);
+        }
         self.clamp();
+    }
+
+    /// Drop the tables kept for the way back (benchmarks: a first open).
+    pub fn forget_kept_tables(&mut self) {
+        self.parked.clear();
+    }
+
+    /// Keep the table of the screen just left, for the next few screens (the
+    /// way back is shown without building its table again).
+    fn park(&mut self, old: Cached) {
+        const KEPT: usize = 4;
+        self.parked.retain(|c| c.kind != old.kind);
+        self.parked.push(old);
+        if self.parked.len() > KEPT {
+            let gone = self.parked.remove(0);
+            // Freeing a table of tens of thousands of rows takes milliseconds of
+            // the frame that shows the next one: done on a thread of its own.
+            if gone.table.rows.len() > 10_000 {
+                std::thread::spawn(move || drop(gone));
+            }
+        }
     }
 
     pub fn table(&self) -> Option<&Table> {
@@ -275,7 +328,11 @@ impl App {
         let ptr = Arc::as_ptr(&model) as usize;
         let fresh = matches!(&self.detail_cache, Some((n, p, _)) if n == node && *p == ptr);
         if !fresh {
-            self.detail_cache = Some((node.clone(), ptr, views::detail(node, &model)));
+            let lines = match node {
+                Node::Query(r) => query_view::detail(&self.questions, r),
+                _ => views::detail(node, &model),
+            };
+            self.detail_cache = Some((node.clone(), ptr, lines));
         }
         self.detail_cache
             .as_ref()
@@ -338,7 +395,7 @@ impl App {
             (self.detail_scroll as isize + delta).clamp(0, u16::MAX as isize) as u16;
     }
 
-    fn push(&mut self, kind: ScreenKind) {
+    pub(crate) fn push(&mut self, kind: ScreenKind) {
         self.forward.clear();
         self.screens.push(Screen::new(kind));
         self.detail_scroll = 0;
@@ -388,6 +445,9 @@ impl App {
                 }),
                 ScreenKind::Path(_) | ScreenKind::PathBetween(..) => "Path".into(),
                 ScreenKind::Contexts(..) => "Contexts".into(),
+                ScreenKind::Query(_) | ScreenKind::QueryPath(..) => {
+                    s.title.clone().unwrap_or_else(|| "Answer".into())
+                }
             })
             .collect::<Vec<_>>()
             .join(" › ")
@@ -443,6 +503,9 @@ impl App {
                 _ => {}
             },
             Mode::Normal => {
+                if key.code == KeyCode::Esc && query_view::abandon(self) {
+                    return;
+                }
                 if let KeyCode::Char(c @ '1'..='7') = key.code {
                     let i = c as usize - '1' as usize;
                     self.goto(ViewKind::ALL[i]);
@@ -469,7 +532,11 @@ impl App {
 
     pub fn on_action(&mut self, a: Action) {
         self.status = None;
+        if query_view::on_action(self, a) {
+            return;
+        }
         match a {
+            Action::Ask => {}
             Action::Quit => self.quit = true,
             Action::Down => self.scroll(1),
             Action::Up => self.scroll(-1),
@@ -578,6 +645,11 @@ impl App {
         let cmd = text.trim().trim_start_matches(':');
         let word = cmd.split_whitespace().next().unwrap_or("");
         if word.is_empty() {
+            return;
+        }
+        // Questions first: `:who ACTION…` asks, a bare `:who` is still the subjects view.
+        if query_view::is_question(cmd) {
+            query_view::ask(self, cmd);
             return;
         }
         if let Some(v) = ViewKind::from_command(word) {

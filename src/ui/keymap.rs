@@ -25,6 +25,7 @@ pub enum Action {
     Refresh,
     Path,
     Mark,
+    Ask,
     Help,
     Quit,
     NextView,
@@ -67,7 +68,7 @@ pub const BINDINGS: &[Binding] = &[
     b(
         ":",
         Action::Command,
-        "command (:sa :roles :findings :auth :api :cov :subjects :ctx :q)",
+        "command (:sa :roles :findings :auth :api :cov :subjects :ctx :q; :can :who :reach ask)",
         true,
     ),
     b(
@@ -86,6 +87,12 @@ pub const BINDINGS: &[Binding] = &[
         "m",
         Action::Mark,
         "mark a row, then p on another: the path between them",
+        false,
+    ),
+    b(
+        "a",
+        Action::Ask,
+        "ask about the row: reach of an account, subject or pod; who can assume a role",
         false,
     ),
     b(
@@ -138,6 +145,7 @@ pub fn action(key: KeyEvent) -> Option<Action> {
         KeyCode::Char('r') => Action::Refresh,
         KeyCode::Char('p') => Action::Path,
         KeyCode::Char('m') => Action::Mark,
+        KeyCode::Char('a') => Action::Ask,
         KeyCode::Char('?') => Action::Help,
         KeyCode::Char('q') => Action::Quit,
         KeyCode::Right => Action::NextView,
@@ -202,6 +210,7 @@ mod tests {
             KeyCode::Char('/'),
             KeyCode::Char('p'),
             KeyCode::Char('m'),
+            KeyCode::Char('a'),
             KeyCode::Char('s'),
             KeyCode::Char('y'),
             KeyCode::Char('e'),

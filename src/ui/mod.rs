@@ -8,6 +8,7 @@ pub mod app;
 pub mod draw;
 pub mod filter;
 pub mod keymap;
+pub mod query_view;
 pub mod views;
 
 use std::io::{self, Write};
@@ -26,8 +27,8 @@ use ratatui::backend::CrosstermBackend;
 use ratatui::layout::Rect;
 
 use crate::audit::{self, Options};
-use crate::cli::Target;
 use crate::model::Status;
+use crate::source::Target;
 use app::{App, Effect, Pane};
 use views::Model;
 
@@ -168,6 +169,8 @@ pub fn run(mut target: Target) -> Result<(), String> {
     let panic_for_test =
         cfg!(debug_assertions) && std::env::var_os("IAMSCOPE_TEST_PANIC").is_some();
     while !app.quit {
+        // An answer that has arrived opens in this frame.
+        query_view::poll(&mut app);
         terminal
             .draw(|f| draw::draw(f, &mut app, theme))
             .map_err(|e| format!("drawing failed: {e}"))?;
@@ -197,7 +200,10 @@ pub fn run(mut target: Target) -> Result<(), String> {
         if app.quit {
             break;
         }
-        if event::poll(Duration::from_millis(100)).map_err(|e| e.to_string())? {
+        // While a question runs: wake often, for the spinner and so that its
+        // answer is on screen within a frame of arriving.
+        let wait = if app.questions.is_pending() { 10 } else { 100 };
+        if event::poll(Duration::from_millis(wait)).map_err(|e| e.to_string())? {
             match event::read().map_err(|e| e.to_string())? {
                 Event::Key(k) if k.kind == event::KeyEventKind::Press => app.on_key(k),
                 Event::Mouse(m) => {
@@ -385,6 +391,10 @@ pub fn contexts(target: &Target) -> Result<(Vec<String>, Option<String>), String
 
 /// The current view as markdown or JSON, written to the working directory.
 pub fn export_text(app: &App, json: bool) -> Option<(String, String)> {
+    // An answer is exported whole, as the command line writes it.
+    if let Some(answer) = query_view::export_text(app, json) {
+        return Some(answer);
+    }
     let table = app.table()?;
     let rows: Vec<&views::Row> = app.visible().iter().map(|&i| &table.rows[i]).collect();
     let slug: String = table
@@ -442,9 +452,12 @@ pub fn export_text(app: &App, json: bool) -> Option<(String, String)> {
 }
 
 fn export(app: &App, json: bool) -> String {
-    match export_text(app, json) {
+    let answer = query_view::export_text(app, json);
+    let whole = answer.is_some();
+    match answer.or_else(|| export_text(app, json)) {
         None => "nothing to export yet".into(),
         Some((name, text)) => match std::fs::write(&name, text) {
+            Ok(()) if whole => format!("exported the whole answer to {name}"),
             Ok(()) => format!("exported {} rows to {name}", app.visible().len()),
             Err(e) => format!("cannot write {name}: {e}"),
         },

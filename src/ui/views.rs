@@ -38,7 +38,7 @@ self_cell::self_cell!(
 /// every account can assume is one entry, and no pane scans every link.
 #[derive(Default)]
 struct Links {
-    all: crate::policy::reach::RoleLinks,
+    all: crate::graph::reach::RoleLinks,
     /// By lowercase role ARN, in link order.
     by_role: HashMap<String, Vec<usize>>,
     /// By (namespace, service account), in link order.
@@ -53,12 +53,12 @@ pub struct LinkView<'a> {
     pub namespace: &'a str,
     pub service_account: &'a str,
     pub role_arn: &'a str,
-    pub via: crate::policy::reach::Via,
+    pub via: crate::graph::reach::Via,
     pub works: bool,
 }
 
-impl<'a> From<&'a crate::policy::reach::RoleLink> for LinkView<'a> {
-    fn from(l: &'a crate::policy::reach::RoleLink) -> LinkView<'a> {
+impl<'a> From<&'a crate::graph::reach::RoleLink> for LinkView<'a> {
+    fn from(l: &'a crate::graph::reach::RoleLink) -> LinkView<'a> {
         LinkView {
             namespace: &l.namespace,
             service_account: &l.service_account,
@@ -98,7 +98,7 @@ impl Model {
     fn links(&self) -> &Links {
         self.links.get_or_init(|| {
             let graph = crate::graph::Graph::build(&self.inv);
-            let all = crate::policy::reach::role_links(&self.inv, &graph);
+            let all = crate::graph::reach::role_links(&self.inv, &graph);
             let mut by_role: HashMap<String, Vec<usize>> = HashMap::default();
             let mut by_sa: HashMap<(String, String), Vec<usize>> = HashMap::default();
             for (i, l) in all.links.iter().enumerate() {
@@ -145,7 +145,7 @@ impl Model {
 
     /// Which service accounts can obtain which roles, and whether the trust
     /// admits them, except the roles every account obtains ([`Model::everyone_roles`]).
-    pub fn role_links(&self) -> &[crate::policy::reach::RoleLink] {
+    pub fn role_links(&self) -> &[crate::graph::reach::RoleLink] {
         &self.links().all.links
     }
 
@@ -182,12 +182,12 @@ impl Model {
                 namespace: &sas[i].namespace,
                 service_account: &sas[i].name,
                 role_arn,
-                via: crate::policy::reach::Via::Irsa,
+                via: crate::graph::reach::Via::Irsa,
                 works: true,
             })
             .chain(
                 explicit
-                    .filter(|x| x.via != crate::policy::reach::Via::Irsa)
+                    .filter(|x| x.via != crate::graph::reach::Via::Irsa)
                     .map(LinkView::from),
             )
             .collect()
@@ -211,14 +211,14 @@ impl Model {
         if exists {
             for e in &l.all.everyone {
                 let listed = out.iter().any(|x| {
-                    x.via == crate::policy::reach::Via::Irsa && x.role_arn.eq_ignore_ascii_case(e)
+                    x.via == crate::graph::reach::Via::Irsa && x.role_arn.eq_ignore_ascii_case(e)
                 });
                 if !listed {
                     out.push(LinkView {
                         namespace: ns,
                         service_account: name,
                         role_arn: e,
-                        via: crate::policy::reach::Via::Irsa,
+                        via: crate::graph::reach::Via::Irsa,
                         works: true,
                     });
                 }
@@ -348,6 +348,8 @@ pub enum Node {
     /// A kubeconfig context (`:ctx`); Enter switches to it.
     Context(String),
     Info(String),
+    /// A row of a question's answer (`query_view`).
+    Query(super::query_view::Ref),
 }
 
 #[derive(Debug, Clone)]
@@ -477,11 +479,11 @@ fn findings_table(m: &Model, idx: Vec<usize>, title: String) -> Table {
                 f.severity.to_string()
             };
             // Marked against --baseline (the `new` filter term) and when accepted.
-            let new = f.baseline_state == Some(crate::drift::BaselineState::New);
+            let new = f.baseline_state == Some(crate::audit::review::BaselineState::New);
             let title = match (f.baseline_state, &f.suppressed) {
-                (Some(crate::drift::BaselineState::New), _) => format!("NEW · {}", f.title),
+                (Some(crate::audit::review::BaselineState::New), _) => format!("NEW · {}", f.title),
                 // In the baseline, gone now (listed last).
-                (Some(crate::drift::BaselineState::Absent), _) => {
+                (Some(crate::audit::review::BaselineState::Absent), _) => {
                     format!("GONE · {}", f.title)
                 }
                 (_, Some(_)) => format!("{} (accepted)", f.title),
@@ -1196,26 +1198,37 @@ pub fn related(node: &Node, m: &Model) -> Table {
             // Every other account the trust admits (a wildcard `sub`, no `sub`):
             // the full "who can assume it" list, paged by the table. Sized
             // first: growing a vector of 50,000 rows copies it again and again.
-            let links = m.links_to_role(arn);
+            let links: Vec<_> = m
+                .links_to_role(arn)
+                .into_iter()
+                .filter(|l| {
+                    l.via == crate::graph::reach::Via::Irsa
+                        && l.works
+                        // Usually none or a few: no hashing per link then.
+                        && (annotated.is_empty()
+                            || !annotated.contains(&(l.namespace, l.service_account)))
+                })
+                .collect();
             rows.reserve(links.len());
-            for l in links {
-                if l.via != crate::policy::reach::Via::Irsa
-                    || !l.works
-                    || annotated.contains(&(l.namespace, l.service_account))
-                {
-                    continue;
-                }
-                rows.push(Row::new(
-                    vec![
-                        "ServiceAccount".into(),
-                        format!("{}/{}", l.namespace, l.service_account),
-                        "trust admits it (not annotated)".into(),
-                    ],
-                    Node::ServiceAccount {
-                        namespace: l.namespace.to_string(),
-                        name: l.service_account.to_string(),
-                    },
-                ));
+            // Five strings a row: for 50,000 rows, a share of them per core.
+            for part in crate::par::shares(&links, 8192, |_, part| {
+                part.iter()
+                    .map(|l| {
+                        Row::new(
+                            vec![
+                                "ServiceAccount".into(),
+                                format!("{}/{}", l.namespace, l.service_account),
+                                "trust admits it (not annotated)".into(),
+                            ],
+                            Node::ServiceAccount {
+                                namespace: l.namespace.to_string(),
+                                name: l.service_account.to_string(),
+                            },
+                        )
+                    })
+                    .collect::<Vec<Row>>()
+            }) {
+                rows.extend(part);
             }
             if let Some(r) = m
                 .inv
@@ -1406,7 +1419,12 @@ pub fn related(node: &Node, m: &Model) -> Table {
                 }
             }
         }
-        Node::Source(_) | Node::Flag(_) | Node::Cluster | Node::Context(_) | Node::Info(_) => {
+        Node::Source(_)
+        | Node::Flag(_)
+        | Node::Cluster
+        | Node::Context(_)
+        | Node::Info(_)
+        | Node::Query(_) => {
             title = "details".into();
         }
     }
@@ -2011,6 +2029,7 @@ pub fn detail(node: &Node, m: &Model) -> Vec<Line> {
             )]));
         }
         Node::Info(text) => out.push(vec![(text.clone(), Tone::Plain)]),
+        Node::Query(_) => {}
     }
     out
 }
@@ -2079,8 +2098,8 @@ fn trust_links(m: &Model, role: Option<&str>, sa: Option<(&str, &str)>, out: &mu
     const MAX: usize = 100;
     for l in links.iter().take(MAX) {
         let via = match l.via {
-            crate::policy::reach::Via::Irsa => "IRSA",
-            crate::policy::reach::Via::PodIdentity => "Pod Identity",
+            crate::graph::reach::Via::Irsa => "IRSA",
+            crate::graph::reach::Via::PodIdentity => "Pod Identity",
         };
         let (verdict, tone) = if l.works {
             ("trust admits it", Tone::Plain)
@@ -2240,6 +2259,7 @@ pub fn copy_text(node: &Node, m: &Model) -> String {
         Node::Cluster => m.cluster(),
         Node::Context(c) => c.clone(),
         Node::Info(t) => t.clone(),
+        Node::Query(_) => String::new(),
     }
 }
 

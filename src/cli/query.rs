@@ -8,11 +8,11 @@ use std::process::ExitCode;
 use crate::cli::{ActionArgs, CanIArgs, ReachArgs, Target, WhoCanArgs};
 use crate::source::{self, live::Progress};
 
-use super::action::{KubeScope, parse_action};
-use super::subject::parse_subject;
-use super::{Action, Asker, batch, output, reach};
+use crate::query::action::{KubeScope, parse_action};
+use crate::query::subject::parse_subject;
+use crate::query::{Action, Asker, batch, output, reach};
 
-fn action_of(words: &[String], a: &ActionArgs) -> Result<Action, String> {
+pub fn action_of(words: &[String], a: &ActionArgs) -> Result<Action, String> {
     let scope = KubeScope {
         namespace: a.namespace.clone(),
         all_namespaces: a.all_namespaces,

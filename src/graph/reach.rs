@@ -9,13 +9,13 @@
 use crate::hashing::{HashMap, HashSet};
 use std::sync::Arc;
 
-use super::iam::{Condition, Operator, PolicyDocument};
-use super::trust::{
+use super::{Graph, ProviderState};
+use crate::model::{IamRole, Inventory, PodIdentityAssociation, RoleArn, ServiceAccount};
+use crate::policy::iam::{Condition, Operator, PolicyDocument};
+use crate::policy::trust::{
     PodIdentity, ProviderTrust, SaScope, TrustAnswer, WebIdentity, check_pod_identity,
     check_web_identity, provider_statements, scope_admits,
 };
-use crate::graph::{Graph, ProviderState};
-use crate::model::{IamRole, Inventory, PodIdentityAssociation, RoleArn, ServiceAccount};
 
 /// How a service account obtains a role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -153,7 +153,7 @@ pub struct IrsaChecker<'t> {
     /// The trust's conditions on `sub`, when each is a plain string test.
     sub_tests: Option<Vec<&'t Condition>>,
     /// Their StringLike values as match tokens, made once.
-    like_tokens: Vec<Vec<Vec<super::actions::Tok>>>,
+    like_tokens: Vec<Vec<Vec<crate::policy::actions::Tok>>>,
     /// Answers by the tests passed, then audience.
     memo: HashMap<u64, Vec<(String, Admits)>>,
     /// The subject being tested (reused, not allocated per account).
@@ -199,7 +199,7 @@ impl<'t> IrsaChecker<'t> {
             .map(|c| {
                 c.values
                     .iter()
-                    .map(|v| super::actions::tokens(v, false))
+                    .map(|v| crate::policy::actions::tokens(v, false))
                     .collect()
             })
             .collect();
@@ -257,7 +257,7 @@ impl<'t> IrsaChecker<'t> {
             let hit = match c.op {
                 Operator::StringLike | Operator::StringNotLike => self.like_tokens[i]
                     .iter()
-                    .any(|t| super::actions::match_tokens(t, sub, false)),
+                    .any(|t| crate::policy::actions::match_tokens(t, sub, false)),
                 Operator::StringEqualsIgnoreCase | Operator::StringNotEqualsIgnoreCase => c
                     .values
                     .iter()

@@ -1,0 +1,210 @@
+//! Evaluation of statements and policies against a request: explicit Deny wins,
+//! then any Allow, else implicit deny; undecidable parts make the answer
+//! `Undecided` and say why. Conditions themselves are in `condition`.
+
+use super::*;
+
+/// Three-valued result of checking one part of a statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Check {
+    Yes,
+    /// Does not apply, and why.
+    No(String),
+    /// Cannot be decided, and what.
+    Undecided(String),
+}
+
+/// Where a statement lives: a policy's name and the statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StmtRef {
+    pub policy: String,
+    pub index: usize,
+    pub sid: Option<String>,
+    pub conditional: bool,
+}
+
+impl fmt::Display for StmtRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.sid {
+            Some(sid) if !sid.is_empty() => {
+                write!(
+                    f,
+                    "{} Statement[{}] (Sid \"{sid}\")",
+                    self.policy, self.index
+                )
+            }
+            _ => write!(f, "{} Statement[{}]", self.policy, self.index),
+        }
+    }
+}
+
+impl StmtRef {
+    pub(super) fn of(policy: &str, s: &Statement) -> StmtRef {
+        StmtRef {
+            policy: policy.to_string(),
+            index: s.index,
+            sid: s.sid.clone(),
+            conditional: s.has_conditions(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    Allowed {
+        by: Vec<StmtRef>,
+    },
+    /// An explicit Deny applies.
+    Denied {
+        by: StmtRef,
+        why: String,
+    },
+    /// No Allow applies (implicit deny); a reason per statement considered.
+    NotAllowed {
+        reasons: Vec<String>,
+    },
+    /// Some statement hinges on something the engine cannot decide.
+    Undecided {
+        conditions: Vec<String>,
+    },
+}
+
+impl Decision {
+    pub fn is_allowed(&self) -> bool {
+        matches!(self, Decision::Allowed { .. })
+    }
+}
+
+/// Whether a statement applies to a request; `No` carries the first part that failed.
+pub fn statement_applies(stmt: &Statement, req: &Request) -> Check {
+    let action_hit = stmt
+        .action
+        .values
+        .iter()
+        .any(|p| action_matches(p, &req.action));
+    if action_hit == stmt.action.negated {
+        return Check::No(format!(
+            "action {} is not granted by {}",
+            req.action,
+            stmt.action.describe("Action")
+        ));
+    }
+    if let (Some(spec), Some(res)) = (&stmt.resource, &req.resource) {
+        // Policy variables are substituted in Resource and NotResource too
+        // ("IAM policy elements: variables and tags"); one that is unknown leaves
+        // the match open unless another pattern decides it.
+        let mut hit = false;
+        let mut pending = None;
+        for p in &spec.values {
+            if !p.contains("${") {
+                hit = resource_matches(p, res);
+            } else {
+                match substituted(p, req) {
+                    Ok(Some(pieces)) => hit = pieces_arn_like(&pieces, res),
+                    Ok(None) => {}
+                    Err(why) => pending = Some(why),
+                }
+            }
+            if hit {
+                break;
+            }
+        }
+        if let (false, Some(why)) = (hit, pending) {
+            return Check::Undecided(format!("{}: {why}", spec.describe("Resource")));
+        }
+        if hit == spec.negated {
+            return Check::No(format!(
+                "resource {res} is not in {}",
+                spec.describe("Resource")
+            ));
+        }
+    }
+    if let (Some(spec), Some((kind, id))) = (&stmt.principal, &req.principal)
+        && !spec.matches(kind, id)
+    {
+        return Check::No(format!(
+            "principal {}: {id} is not {}",
+            kind.as_str(),
+            spec.describe()
+        ));
+    }
+    let mut undecided = Vec::new();
+    for c in &stmt.conditions {
+        match eval_condition(c, req) {
+            Check::Yes => {}
+            no @ Check::No(_) => return no,
+            Check::Undecided(why) => undecided.push(why),
+        }
+    }
+    if undecided.is_empty() {
+        Check::Yes
+    } else {
+        Check::Undecided(undecided.join("; "))
+    }
+}
+
+/// ARN-aware resource match: `*` matches anything, otherwise per-component wildcards.
+fn resource_matches(pattern: &str, resource: &str) -> bool {
+    pattern == "*" || arn_like(pattern, resource)
+}
+
+fn arn_like(pattern: &str, value: &str) -> bool {
+    let p: Vec<&str> = pattern.splitn(6, ':').collect();
+    let v: Vec<&str> = value.splitn(6, ':').collect();
+    if p.len() != 6 || v.len() != 6 {
+        return wildcard_match(pattern, value, false);
+    }
+    p.iter()
+        .zip(v.iter())
+        .all(|(a, b)| wildcard_match(a, b, false))
+}
+
+/// Evaluate a set of policies (one principal's identity policies, or one trust
+/// policy) against a request: explicit Deny wins, then any Allow, else implicit deny.
+pub fn evaluate(policies: &[(&str, &PolicyDocument)], req: &Request) -> Decision {
+    let mut allows = Vec::new();
+    let mut allow_undecided = Vec::new();
+    let mut deny_undecided = Vec::new();
+    let mut reasons = Vec::new();
+    for (name, doc) in policies {
+        for s in &doc.statements {
+            let check = statement_applies(s, req);
+            match (s.effect, check) {
+                (Effect::Deny, Check::Yes) => {
+                    return Decision::Denied {
+                        by: StmtRef::of(name, s),
+                        why: format!("explicit Deny in {name} {}: {}", s.label(), s.summary()),
+                    };
+                }
+                (Effect::Deny, Check::Undecided(c)) => {
+                    deny_undecided.push(format!("Deny in {name} {} may apply: {c}", s.label()))
+                }
+                (Effect::Deny, Check::No(_)) => {}
+                (Effect::Allow, Check::Yes) => allows.push(StmtRef::of(name, s)),
+                (Effect::Allow, Check::Undecided(c)) => {
+                    allow_undecided.push(format!("{name} {}: {c}", s.label()))
+                }
+                (Effect::Allow, Check::No(why)) => {
+                    reasons.push(format!("{name} {}: {why}", s.label()))
+                }
+            }
+        }
+    }
+    if !allows.is_empty() {
+        // Allowed, unless a Deny that may apply is pending.
+        if deny_undecided.is_empty() {
+            return Decision::Allowed { by: allows };
+        }
+        return Decision::Undecided {
+            conditions: deny_undecided,
+        };
+    }
+    if !allow_undecided.is_empty() {
+        allow_undecided.extend(deny_undecided);
+        return Decision::Undecided {
+            conditions: allow_undecided,
+        };
+    }
+    // Nothing allows it: a pending Deny changes nothing.
+    Decision::NotAllowed { reasons }
+}

@@ -1,0 +1,294 @@
+//! A principal's identity policies and permissions boundary ([`PermissionSet`]),
+//! and what it answers: evaluate a request, or ask whether it grants an action
+//! pattern everywhere (with the helpers in `grant`). Built from parsed
+//! documents; it does not look up roles or policies in the inventory itself.
+
+use super::*;
+
+/// A parsed policy with a name for evidence (`inline policy x`, `managed policy arn:…`).
+#[derive(Debug, Clone)]
+pub struct NamedPolicy {
+    pub name: String,
+    /// Shared: a managed policy is parsed once for every role it is attached to.
+    pub doc: Arc<PolicyDocument>,
+}
+
+/// The permissions boundary of a principal.
+#[derive(Debug, Clone)]
+pub enum Boundary {
+    Known(NamedPolicy),
+    /// Set, but its document was not collected: grants are then only possible.
+    Unknown(String),
+}
+
+/// A principal's identity policies and boundary, ready for queries.
+#[derive(Debug, Clone, Default)]
+pub struct PermissionSet {
+    pub policies: Vec<NamedPolicy>,
+    pub boundary: Option<Boundary>,
+    /// Policies that could not be used (not collected, not parseable).
+    pub problems: Vec<String>,
+    /// How many of `policies`, the first ones, are the principal's inline policies.
+    pub inline: usize,
+}
+
+/// The services a principal's inline policies name (see [`PermissionSet::inline_bears_on`]).
+#[derive(Debug, Clone, Default)]
+pub struct InlineScope {
+    any_statement: bool,
+    /// A NotAction, or an action whose service has a wildcard.
+    every_service: bool,
+    services: std::collections::BTreeSet<String>,
+}
+
+impl InlineScope {
+    /// Whether a statement could bear on action pattern `q`.
+    pub fn bears_on(&self, q: &str) -> bool {
+        let qs = service_of(q);
+        if !self.any_statement {
+            return false;
+        }
+        if self.every_service || has_wildcard(qs) {
+            return true;
+        }
+        if qs.bytes().any(|b| b.is_ascii_uppercase()) {
+            self.services.contains(&qs.to_ascii_lowercase())
+        } else {
+            self.services.contains(qs)
+        }
+    }
+}
+
+impl PermissionSet {
+    /// The identity policies of a role: inline, then attached managed (default version),
+    /// with its permissions boundary. `lookup` finds a managed policy by ARN.
+    pub fn for_role<'p>(
+        role: &IamRole,
+        lookup: impl Fn(&str) -> Option<&'p ManagedPolicy>,
+    ) -> PermissionSet {
+        PermissionSet::for_role_parsed(role, |arn| {
+            lookup(arn)
+                .and_then(|m| m.document.as_ref())
+                .map(|d| parse_document(d).map(Arc::new))
+        })
+    }
+
+    /// As [`PermissionSet::for_role`], with managed policies already parsed:
+    /// `managed` gives a policy's default version by ARN (`None`: not collected).
+    pub fn for_role_parsed(
+        role: &IamRole,
+        mut managed: impl FnMut(&str) -> Option<Result<Arc<PolicyDocument>, ParseError>>,
+    ) -> PermissionSet {
+        let mut set = PermissionSet::default();
+        for ip in &role.inline_policies {
+            let name = format!("inline policy {}", ip.name);
+            match parse_document(&ip.document) {
+                Ok(doc) => set.policies.push(NamedPolicy {
+                    name,
+                    doc: Arc::new(doc),
+                }),
+                Err(e) => set.problems.push(format!("{name}: {e}")),
+            }
+        }
+        set.inline = set.policies.len();
+        for ap in &role.attached_policies {
+            let name = format!(
+                "managed policy {}",
+                if ap.name.is_empty() {
+                    &ap.arn
+                } else {
+                    &ap.name
+                }
+            );
+            match managed(&ap.arn) {
+                Some(Ok(doc)) => set.policies.push(NamedPolicy { name, doc }),
+                Some(Err(e)) => set.problems.push(format!("{name}: {e}")),
+                None => set.problems.push(format!(
+                    "{name} ({}): its document was not collected",
+                    ap.arn
+                )),
+            }
+        }
+        if let Some(b) = &role.permissions_boundary {
+            let name = format!("permissions boundary {b}");
+            set.boundary = Some(match managed(b) {
+                Some(Ok(doc)) => Boundary::Known(NamedPolicy { name, doc }),
+                Some(Err(e)) => {
+                    set.problems.push(format!("{name}: {e}"));
+                    Boundary::Unknown(b.clone())
+                }
+                None => Boundary::Unknown(b.clone()),
+            });
+        }
+        set
+    }
+
+    /// A set of documents with no boundary.
+    pub fn of(policies: Vec<NamedPolicy>) -> PermissionSet {
+        PermissionSet {
+            policies,
+            boundary: None,
+            problems: Vec::new(),
+            inline: 0,
+        }
+    }
+
+    /// Whether a statement of the inline policies could bear on action pattern
+    /// `q` (allow or deny any of it): one naming q's service or a wildcard
+    /// service, or a NotAction. When none does, what the set allows of `q` is
+    /// what its managed policies and boundary allow, the same for every
+    /// principal with those.
+    pub fn inline_bears_on(&self, q: &str) -> bool {
+        self.inline_scope().bears_on(q)
+    }
+
+    /// What the inline policies' statements name, for [`InlineScope::bears_on`].
+    pub fn inline_scope(&self) -> InlineScope {
+        let mut scope = InlineScope::default();
+        for s in self.policies[..self.inline.min(self.policies.len())]
+            .iter()
+            .flat_map(|p| &p.doc.statements)
+        {
+            scope.any_statement = true;
+            if s.action.negated {
+                scope.every_service = true;
+            }
+            for a in &s.action.values {
+                let svc = service_of(a.trim());
+                if has_wildcard(svc) {
+                    scope.every_service = true;
+                } else {
+                    scope.services.insert(svc.to_ascii_lowercase());
+                }
+            }
+        }
+        scope
+    }
+
+    /// Does it allow every action `q` matches (`iam:PassRole`, `s3:*`, `*:*`) on every
+    /// resource, after explicit Denies and the permissions boundary?
+    pub fn allows_all(&self, q: &str) -> Option<Grant> {
+        self.allows_all_inner(q, None)
+    }
+
+    /// [`PermissionSet::allows_all`], with what each managed policy and the
+    /// boundary say about `q` kept in `memo` for the next principal that has
+    /// them. The memo may only outlive documents it has seen when they stay
+    /// alive (the graph holds managed policies for the whole audit).
+    pub fn allows_all_memo(&self, q: &str, memo: &mut GrantMemo) -> Option<Grant> {
+        self.allows_all_inner(q, Some(memo))
+    }
+
+    fn allows_all_inner(&self, q: &str, mut memo: Option<&mut GrantMemo>) -> Option<Grant> {
+        let inline = self.inline;
+        let mut of = |i: usize, p: &NamedPolicy| -> Arc<PolicyOnQuery> {
+            match memo.as_deref_mut() {
+                // Inline policies are the principal's own: not worth keeping.
+                Some(m) if i >= inline => m.get(&p.doc, q),
+                _ => Arc::new(PolicyOnQuery::of(&p.doc, q)),
+            }
+        };
+        let mut grant = docs_grant_with(&self.policies, q, &mut of)?;
+        match &self.boundary {
+            None => {}
+            Some(Boundary::Known(b)) => {
+                let bg =
+                    docs_grant_with(std::slice::from_ref(b), q, &mut |_, p| of(usize::MAX, p))?;
+                if bg.conditional {
+                    grant.conditional = true;
+                    grant
+                        .notes
+                        .push(format!("{} allows it only conditionally", b.name));
+                    grant.notes.extend(bg.notes);
+                } else {
+                    grant.notes.push(format!("{} allows it too", b.name));
+                }
+            }
+            Some(Boundary::Unknown(arn)) => {
+                grant.conditional = true;
+                grant.notes.push(format!(
+                    "permissions boundary {arn} was not collected and may narrow it"
+                ));
+            }
+        }
+        Some(grant)
+    }
+
+    /// Does it allow `*` on `*` (AdministratorAccess or equivalent)?
+    pub fn allows_everything(&self) -> Option<Grant> {
+        self.allows_all("*:*")
+    }
+
+    /// Does it allow every action of a service (`s3` → `s3:*`)?
+    pub fn allows_service(&self, service: &str) -> Option<Grant> {
+        self.allows_all(&format!("{service}:*"))
+    }
+
+    /// Allow statements that use `NotAction` (and are not cut off by the boundary).
+    pub fn allow_not_action(&self) -> Vec<(StmtRef, String)> {
+        let mut out = Vec::new();
+        for p in &self.policies {
+            for s in &p.doc.statements {
+                if s.effect == Effect::Allow && s.action.negated {
+                    out.push((StmtRef::of(&p.name, s), s.summary()));
+                }
+            }
+        }
+        if let Some(Boundary::Known(b)) = &self.boundary {
+            // A boundary that allows nothing beyond named actions defuses NotAction.
+            let boundary_open = b.doc.statements.iter().any(|s| {
+                s.effect == Effect::Allow
+                    && (s.action.negated
+                        || s.action.values.iter().any(|a| has_wildcard(service_of(a))))
+            });
+            if !boundary_open {
+                out.clear();
+            }
+        }
+        out
+    }
+
+    /// Evaluate a concrete request against these policies and the boundary.
+    pub fn evaluate(&self, req: &Request) -> Decision {
+        let docs: Vec<(&str, &PolicyDocument)> = self
+            .policies
+            .iter()
+            .map(|p| (p.name.as_str(), &*p.doc))
+            .collect();
+        let d = evaluate(&docs, req);
+        let b = match &self.boundary {
+            None => return d,
+            Some(Boundary::Known(b)) => evaluate(&[(b.name.as_str(), &b.doc)], req),
+            Some(Boundary::Unknown(arn)) => {
+                return match d {
+                    Decision::Allowed { .. } | Decision::Undecided { .. } => Decision::Undecided {
+                        conditions: vec![format!("permissions boundary {arn} was not collected")],
+                    },
+                    other => other,
+                };
+            }
+        };
+        // "Policy evaluation logic": an explicit Deny in any policy, the boundary
+        // included, is final; an Allow needs both the identity policies and the
+        // boundary. So the boundary is read whatever the identity policies say,
+        // and one side that cannot allow decides a deny even while the other
+        // side hinges on a condition.
+        match (d, b) {
+            (d @ Decision::Denied { .. }, _) | (_, d @ Decision::Denied { .. }) => d,
+            (Decision::Undecided { mut conditions }, Decision::Undecided { conditions: more }) => {
+                conditions.extend(more);
+                Decision::Undecided { conditions }
+            }
+            // A pending Deny on one side with no Allow on the other: denied either way.
+            (d @ Decision::NotAllowed { .. }, _) => d,
+            (_, Decision::NotAllowed { reasons }) => Decision::NotAllowed {
+                reasons: reasons
+                    .into_iter()
+                    .map(|r| format!("not allowed by the permissions boundary: {r}"))
+                    .collect(),
+            },
+            (d @ Decision::Undecided { .. }, _) | (_, d @ Decision::Undecided { .. }) => d,
+            (d, _) => d,
+        }
+    }
+}
