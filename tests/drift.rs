@@ -690,11 +690,14 @@ fn the_ui_marks_new_findings_and_filters_them() {
     let tmp = tempfile::tempdir().unwrap();
     let out = iamscope(&["audit", "--demo", "-o", "json"], None);
     let mut report: Value = serde_json::from_str(&stdout(&out)).unwrap();
-    // The baseline lacks the two AUTH-002 findings: they are new now.
-    report["findings"]
-        .as_array_mut()
-        .unwrap()
-        .retain(|f| f["rule"] != "AUTH-002");
+    // The baseline lacks the two AUTH-002 findings: they are new now; and it
+    // has one that is gone.
+    let findings = report["findings"].as_array_mut().unwrap();
+    findings.retain(|f| f["rule"] != "AUTH-002");
+    let mut gone = findings[0].clone();
+    gone["id"] = json!("0000000000000000");
+    gone["title"] = json!("a finding since resolved");
+    findings.push(gone);
     let base = tmp.path().join("base.json");
     fs::write(&base, report.to_string()).unwrap();
 
@@ -724,4 +727,15 @@ fn the_ui_marks_new_findings_and_filters_them() {
         .collect();
     assert_eq!(text.matches("NEW · ").count(), 2, "{text}");
     assert!(text.contains("AUTH-002"), "{text}");
+    assert_eq!(total, 76 + 1);
+    // The gone one is listed last, marked, and is no `new`.
+    app.on_key(KeyEvent::new(KeyCode::Char('/'), KeyModifiers::NONE));
+    for _ in 0.."new".len() {
+        app.on_key(KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE));
+    }
+    for c in "!new gone".chars() {
+        app.on_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+    }
+    app.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    assert_eq!(app.visible().len(), 1, "the GONE · row");
 }

@@ -11,12 +11,13 @@ use serde_json::Value;
 
 use super::objects::{self, Change, ObjectKey, Objects};
 use crate::audit::{self, Finding, Severity, Subject};
+use crate::model::Inventory;
 
-/// One side of a diff: its findings and, for a snapshot, its objects.
+/// One side of a diff: its findings and, for a snapshot, its inventory.
 pub struct Side {
     pub path: PathBuf,
     pub findings: Vec<Finding>,
-    pub objects: Option<Objects>,
+    pub inv: Option<Inventory>,
 }
 
 /// Read a side: a snapshot directory (audited here) or a JSON report.
@@ -25,36 +26,17 @@ pub fn load(path: &Path, opts: &audit::Options) -> Result<Side, String> {
         let t = std::time::Instant::now();
         let inv = crate::source::snapshot::read_dir(path).map_err(|e| e.to_string())?;
         tracing::debug!("{} read in {:?}", path.display(), t.elapsed());
-        let (findings, objects) = std::thread::scope(|s| {
-            let objs = s.spawn(|| {
-                let t = std::time::Instant::now();
-                let o = objects::collect(&inv);
-                tracing::debug!(
-                    "{}: {} objects in {:?}",
-                    path.display(),
-                    o.len(),
-                    t.elapsed()
-                );
-                o
-            });
-            let findings = audit::run(&inv, opts);
-            let objects = objs
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (findings, objects)
-        });
-        // Freeing a large inventory object by object only costs time.
-        std::mem::forget(inv);
+        let findings = audit::run(&inv, opts);
         Ok(Side {
             path: path.to_path_buf(),
             findings,
-            objects: Some(objects),
+            inv: Some(inv),
         })
     } else if path.is_file() {
         Ok(Side {
             path: path.to_path_buf(),
             findings: super::read_report(path)?,
-            objects: None,
+            inv: None,
         })
     } else {
         Err(format!(
@@ -244,16 +226,11 @@ fn policy_links(
             continue;
         }
         for objs in [old, new] {
-            let Some(list) = objs
-                .get(&key)
-                .and_then(|v| v.get("attachedPolicies"))
-                .and_then(Value::as_array)
-            else {
+            let Some(list) = objs.get(&key).map(|o| o.attached_policy_arns()) else {
                 continue;
             };
             for &i in policy_changes {
-                let arn = Value::String(changes[i].object.name.clone());
-                if list.contains(&arn) && !out.contains(&i) {
+                if list.contains(&changes[i].object.name.as_str()) && !out.contains(&i) {
                     out.push(i);
                 }
             }
@@ -269,13 +246,22 @@ fn describe(c: &Change) -> String {
 /// Compare two sides.
 pub fn compare(old: &Side, new: &Side) -> Diff {
     let (added, resolved, changed) = pair(&old.findings, &new.findings);
-    let changes = match (&old.objects, &new.objects) {
+    let (old_objects, new_objects) = match (&old.inv, &new.inv) {
+        (Some(o), Some(n)) => {
+            let t = std::time::Instant::now();
+            let objs = (Some(objects::collect(o)), Some(objects::collect(n)));
+            tracing::debug!("objects collected in {:?}", t.elapsed());
+            objs
+        }
+        _ => (None, None),
+    };
+    let changes = match (&old_objects, &new_objects) {
         (Some(o), Some(n)) => Some(objects::compare(o, n)),
         _ => None,
     };
     let mut explained = BTreeMap::new();
     let mut reach = Vec::new();
-    if let (Some(changes), Some(o), Some(n)) = (&changes, &old.objects, &new.objects) {
+    if let (Some(changes), Some(o), Some(n)) = (&changes, &old_objects, &new_objects) {
         let by_key: BTreeMap<&ObjectKey, usize> = changes
             .iter()
             .enumerate()

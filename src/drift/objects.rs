@@ -72,7 +72,7 @@ impl ObjectKey {
 }
 
 /// Every compared object of an inventory, by key.
-pub type Objects = BTreeMap<ObjectKey, Value>;
+pub type Objects<'a> = BTreeMap<ObjectKey, Source<'a>>;
 
 /// Object keys sorted; arrays sorted when their order carries no meaning.
 fn canon(v: &Value, sort_arrays: bool) -> Value {
@@ -95,14 +95,6 @@ fn canon(v: &Value, sort_arrays: bool) -> Value {
         }
         other => other.clone(),
     }
-}
-
-/// An IAM policy document as listed: [`compare`] puts it in canonical form
-/// (statements, actions, resources and condition values are sets to IAM) only
-/// when it differs as listed, so that an estate's thousands of unchanged
-/// documents cost one comparison each.
-fn policy(v: &Value) -> Value {
-    v.clone()
 }
 
 fn sorted(v: &[String]) -> Vec<String> {
@@ -134,7 +126,7 @@ fn selector(s: &LabelSelector) -> Value {
 fn inline(policies: &[crate::model::InlinePolicy]) -> Value {
     let m: BTreeMap<&str, Value> = policies
         .iter()
-        .map(|p| (p.name.as_str(), policy(&p.document)))
+        .map(|p| (p.name.as_str(), p.document.clone()))
         .collect();
     json!(m)
 }
@@ -155,7 +147,7 @@ fn rbac_labels(labels: &BTreeMap<String, String>) -> BTreeMap<&str, &str> {
 }
 
 /// Insert, keeping a second object of the same key apart (`#2`).
-fn put(out: &mut Objects, mut key: ObjectKey, value: Value) {
+fn put<'a>(out: &mut Objects<'a>, mut key: ObjectKey, value: Source<'a>) {
     if out.contains_key(&key) {
         let base = key.name.clone();
         let mut n = 2;
@@ -170,53 +162,201 @@ fn put(out: &mut Objects, mut key: ObjectKey, value: Value) {
     out.insert(key, value);
 }
 
+/// A compared object, borrowed from its inventory: rendered as a value only
+/// when it differs from its counterpart (or is added or removed), so that an
+/// estate's thousands of unchanged objects cost one comparison each.
+#[derive(Debug, Clone, Copy)]
+pub enum Source<'a> {
+    ServiceAccount(&'a crate::model::ServiceAccount),
+    Role(&'a crate::model::RbacRole),
+    Binding(&'a crate::model::RbacBinding),
+    Secret(&'a crate::model::SecretMeta),
+    IamRole(&'a crate::model::IamRole),
+    IamUser(&'a crate::model::IamUser),
+    IamGroup(&'a crate::model::IamGroup),
+    Policy(&'a crate::model::ManagedPolicy),
+    AwsAuth(&'a crate::model::AwsAuthEntry),
+    AwsAccounts(&'a [String]),
+    Access(&'a crate::model::AccessEntry),
+    PodIdentity(&'a crate::model::PodIdentityAssociation),
+    Oidc(&'a crate::model::OidcProvider),
+    Cluster(&'a crate::model::EksCluster),
+}
+
+fn eks_annotations(sa: &crate::model::ServiceAccount) -> BTreeMap<&str, &str> {
+    sa.annotations
+        .iter()
+        .filter(|(k, _)| k.starts_with("eks.amazonaws.com/"))
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect()
+}
+
+fn same_inline(a: &[crate::model::InlinePolicy], b: &[crate::model::InlinePolicy]) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|(x, y)| x.name == y.name && x.document == y.document)
+}
+
+fn same_attached(a: &[crate::model::AttachedPolicy], b: &[crate::model::AttachedPolicy]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.arn == y.arn)
+}
+
+impl Source<'_> {
+    /// Equal as listed (then surely the same object); `false` means "render
+    /// both and compare in canonical form".
+    fn same_as_listed(&self, other: &Source) -> bool {
+        match (self, other) {
+            (Source::ServiceAccount(a), Source::ServiceAccount(b)) => {
+                eks_annotations(a) == eks_annotations(b)
+            }
+            (Source::Role(a), Source::Role(b)) => {
+                a.aggregation.is_none()
+                    && b.aggregation.is_none()
+                    && a.rules == b.rules
+                    && rbac_labels(&a.labels) == rbac_labels(&b.labels)
+            }
+            (Source::Binding(a), Source::Binding(b)) => {
+                a.role_ref.kind == b.role_ref.kind
+                    && a.role_ref.name == b.role_ref.name
+                    && a.subjects == b.subjects
+                    && rbac_labels(&a.labels) == rbac_labels(&b.labels)
+            }
+            (Source::IamRole(a), Source::IamRole(b)) => {
+                a.trust_policy == b.trust_policy
+                    && same_inline(&a.inline_policies, &b.inline_policies)
+                    && same_attached(&a.attached_policies, &b.attached_policies)
+                    && a.permissions_boundary == b.permissions_boundary
+            }
+            (Source::IamUser(a), Source::IamUser(b)) => {
+                same_inline(&a.inline_policies, &b.inline_policies)
+                    && same_attached(&a.attached_policies, &b.attached_policies)
+                    && a.groups == b.groups
+                    && a.permissions_boundary == b.permissions_boundary
+            }
+            (Source::IamGroup(a), Source::IamGroup(b)) => {
+                same_inline(&a.inline_policies, &b.inline_policies)
+                    && same_attached(&a.attached_policies, &b.attached_policies)
+            }
+            (Source::Policy(a), Source::Policy(b)) => a.document == b.document,
+            _ => false,
+        }
+    }
+
+    /// The ARNs of the managed policies an IAM role attaches.
+    pub fn attached_policy_arns(&self) -> Vec<&str> {
+        match self {
+            Source::IamRole(r) => r.attached_policies.iter().map(|p| p.arn.as_str()).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The object as a value (arrays in listing order; [`compare`] sorts them).
+    pub fn render(&self) -> Value {
+        match *self {
+            Source::ServiceAccount(sa) => json!({"annotations": eks_annotations(sa)}),
+            Source::Role(r) => {
+                let rules: Vec<Value> = r.rules.iter().map(rule).collect();
+                let mut v = json!({"rules": rules, "labels": rbac_labels(&r.labels)});
+                if let Some(agg) = &r.aggregation {
+                    let sels: Vec<Value> = agg.iter().map(selector).collect();
+                    v["aggregationRule"] = json!(sels);
+                }
+                v
+            }
+            Source::Binding(b) => {
+                let subjects: Vec<String> = b
+                    .subjects
+                    .iter()
+                    .map(|s| match (&s.namespace, s.kind.as_str()) {
+                        (Some(ns), "ServiceAccount") => format!("ServiceAccount {ns}/{}", s.name),
+                        _ => format!("{} {}", s.kind, s.name),
+                    })
+                    .collect();
+                json!({
+                    "roleRef": format!("{} {}", b.role_ref.kind, b.role_ref.name),
+                    "subjects": subjects,
+                    "labels": rbac_labels(&b.labels),
+                })
+            }
+            Source::Secret(s) => json!({"type": s.type_, "serviceAccount": s.service_account}),
+            Source::IamRole(r) => json!({
+                "trustPolicy": r.trust_policy,
+                "inlinePolicies": inline(&r.inline_policies),
+                "attachedPolicies": attached(&r.attached_policies),
+                "permissionsBoundary": r.permissions_boundary,
+            }),
+            Source::IamUser(u) => json!({
+                "inlinePolicies": inline(&u.inline_policies),
+                "attachedPolicies": attached(&u.attached_policies),
+                "groups": u.groups,
+                "permissionsBoundary": u.permissions_boundary,
+            }),
+            Source::IamGroup(g) => json!({
+                "inlinePolicies": inline(&g.inline_policies),
+                "attachedPolicies": attached(&g.attached_policies),
+            }),
+            Source::Policy(p) => json!({"document": p.document}),
+            Source::AwsAuth(e) => json!({
+                "list": e.kind.key(),
+                "username": e.username,
+                "groups": e.groups,
+            }),
+            Source::AwsAccounts(a) => json!({"accounts": a}),
+            Source::Access(a) => {
+                let policies: Vec<Value> = a
+                    .access_policies
+                    .iter()
+                    .map(|p| json!({"policy": p.policy_arn, "scope": p.scope_type, "namespaces": p.namespaces}))
+                    .collect();
+                json!({
+                    "kubernetesGroups": a.kubernetes_groups,
+                    "username": a.username,
+                    "type": a.type_,
+                    "accessPolicies": policies,
+                })
+            }
+            Source::PodIdentity(p) => json!({
+                "roleArn": p.role_arn,
+                "targetRoleArn": p.target_role_arn,
+                "disableSessionTags": p.disable_session_tags,
+            }),
+            Source::Oidc(o) => json!({"url": o.url, "clientIds": o.client_ids}),
+            Source::Cluster(c) => json!({
+                "authenticationMode": c.authentication_mode,
+                "bootstrapClusterCreatorAdminPermissions": c.bootstrap_cluster_creator_admin,
+                "endpointPublicAccess": c.endpoint_public_access,
+                "endpointPrivateAccess": c.endpoint_private_access,
+                "publicAccessCidrs": c.public_access_cidrs,
+                "oidcIssuer": c.oidc_issuer,
+                "logging": c.logging,
+            }),
+        }
+    }
+}
+
 /// The compared objects of an inventory.
-pub fn collect(inv: &Inventory) -> Objects {
+pub fn collect(inv: &Inventory) -> Objects<'_> {
     let mut out = Objects::new();
     for sa in &inv.service_accounts {
-        let ann: BTreeMap<&str, &str> = sa
-            .annotations
-            .iter()
-            .filter(|(k, _)| k.starts_with("eks.amazonaws.com/"))
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
         put(
             &mut out,
             ObjectKey::new("ServiceAccount", Some(&sa.namespace), &sa.name),
-            json!({"annotations": ann}),
+            Source::ServiceAccount(sa),
         );
     }
     for r in &inv.roles {
-        let rules: Vec<Value> = r.rules.iter().map(rule).collect();
-        let mut v = json!({"rules": rules, "labels": rbac_labels(&r.labels)});
-        if let Some(agg) = &r.aggregation {
-            let sels: Vec<Value> = agg.iter().map(selector).collect();
-            v["aggregationRule"] = json!(sels);
-        }
         put(
             &mut out,
             ObjectKey::new(r.kind(), r.namespace.as_deref(), &r.name),
-            v,
+            Source::Role(r),
         );
     }
     for b in &inv.bindings {
-        let mut subjects: Vec<String> = b
-            .subjects
-            .iter()
-            .map(|s| match (&s.namespace, s.kind.as_str()) {
-                (Some(ns), "ServiceAccount") => format!("ServiceAccount {ns}/{}", s.name),
-                _ => format!("{} {}", s.kind, s.name),
-            })
-            .collect();
-        subjects.sort();
         put(
             &mut out,
             ObjectKey::new(b.kind(), b.namespace.as_deref(), &b.name),
-            json!({
-                "roleRef": format!("{} {}", b.role_ref.kind, b.role_ref.name),
-                "subjects": subjects,
-                "labels": rbac_labels(&b.labels),
-            }),
+            Source::Binding(b),
         );
     }
     for s in &inv.secrets {
@@ -226,48 +366,35 @@ pub fn collect(inv: &Inventory) -> Objects {
         put(
             &mut out,
             ObjectKey::new("Secret", Some(&s.namespace), &s.name),
-            json!({"type": s.type_, "serviceAccount": s.service_account}),
+            Source::Secret(s),
         );
     }
     for r in &inv.iam.roles {
         put(
             &mut out,
             ObjectKey::new("IamRole", None, &r.arn),
-            json!({
-                "trustPolicy": r.trust_policy.as_ref().map(policy),
-                "inlinePolicies": inline(&r.inline_policies),
-                "attachedPolicies": attached(&r.attached_policies),
-                "permissionsBoundary": r.permissions_boundary,
-            }),
+            Source::IamRole(r),
         );
     }
     for u in &inv.iam.users {
         put(
             &mut out,
             ObjectKey::new("IamUser", None, &u.arn),
-            json!({
-                "inlinePolicies": inline(&u.inline_policies),
-                "attachedPolicies": attached(&u.attached_policies),
-                "groups": sorted(&u.groups),
-                "permissionsBoundary": u.permissions_boundary,
-            }),
+            Source::IamUser(u),
         );
     }
     for g in &inv.iam.groups {
         put(
             &mut out,
             ObjectKey::new("IamGroup", None, &g.arn),
-            json!({
-                "inlinePolicies": inline(&g.inline_policies),
-                "attachedPolicies": attached(&g.attached_policies),
-            }),
+            Source::IamGroup(g),
         );
     }
     for p in &inv.iam.policies {
         put(
             &mut out,
             ObjectKey::new("ManagedPolicy", None, &p.arn),
-            json!({"document": p.document.as_ref().map(policy)}),
+            Source::Policy(p),
         );
     }
     if let Some(aws_auth) = &inv.aws_auth {
@@ -275,36 +402,22 @@ pub fn collect(inv: &Inventory) -> Objects {
             put(
                 &mut out,
                 ObjectKey::new("AwsAuthEntry", None, &e.subject_arn()),
-                json!({
-                    "list": e.kind.key(),
-                    "username": e.username,
-                    "groups": sorted(&e.groups),
-                }),
+                Source::AwsAuth(e),
             );
         }
         if !aws_auth.map_accounts.is_empty() {
             put(
                 &mut out,
                 ObjectKey::new("AwsAuthAccounts", None, "mapAccounts"),
-                json!({"accounts": sorted(&aws_auth.map_accounts)}),
+                Source::AwsAccounts(&aws_auth.map_accounts),
             );
         }
     }
     for a in &inv.access_entries {
-        let policies: Vec<Value> = a
-            .access_policies
-            .iter()
-            .map(|p| json!({"policy": p.policy_arn, "scope": p.scope_type, "namespaces": sorted(&p.namespaces)}))
-            .collect();
         put(
             &mut out,
             ObjectKey::new("AccessEntry", None, &a.principal_arn),
-            json!({
-                "kubernetesGroups": sorted(&a.kubernetes_groups),
-                "username": a.username,
-                "type": a.type_,
-                "accessPolicies": policies,
-            }),
+            Source::Access(a),
         );
     }
     for p in &inv.pod_identity_associations {
@@ -315,33 +428,21 @@ pub fn collect(inv: &Inventory) -> Objects {
                 Some(&p.namespace),
                 &p.service_account,
             ),
-            json!({
-                "roleArn": p.role_arn,
-                "targetRoleArn": p.target_role_arn,
-                "disableSessionTags": p.disable_session_tags,
-            }),
+            Source::PodIdentity(p),
         );
     }
     for o in &inv.oidc_providers {
         put(
             &mut out,
             ObjectKey::new("OidcProvider", None, &o.arn),
-            json!({"url": o.url, "clientIds": sorted(&o.client_ids)}),
+            Source::Oidc(o),
         );
     }
     if let Some(c) = &inv.cluster {
         put(
             &mut out,
             ObjectKey::new("Cluster", None, &c.name),
-            json!({
-                "authenticationMode": c.authentication_mode,
-                "bootstrapClusterCreatorAdminPermissions": c.bootstrap_cluster_creator_admin,
-                "endpointPublicAccess": c.endpoint_public_access,
-                "endpointPrivateAccess": c.endpoint_private_access,
-                "publicAccessCidrs": sorted(&c.public_access_cidrs),
-                "oidcIssuer": c.oidc_issuer,
-                "logging": c.logging,
-            }),
+            Source::Cluster(c),
         );
     }
     out
@@ -408,12 +509,11 @@ pub fn compare(old: &Objects, new: &Objects) -> Vec<Change> {
             None => out.push(Change {
                 kind: "removed",
                 object: k.clone(),
-                before: Some(canon(b, true)),
+                before: Some(canon(&b.render(), true)),
                 after: None,
             }),
-            // serde_json's maps compare regardless of key order; arrays do not.
-            Some(a) if a != b => {
-                let (cb, ca) = (canon(b, true), canon(a, true));
+            Some(a) if !b.same_as_listed(a) => {
+                let (cb, ca) = (canon(&b.render(), true), canon(&a.render(), true));
                 if cb != ca {
                     out.push(Change {
                         kind: "edited",
@@ -432,7 +532,7 @@ pub fn compare(old: &Objects, new: &Objects) -> Vec<Change> {
                 kind: "added",
                 object: k.clone(),
                 before: None,
-                after: Some(canon(a, true)),
+                after: Some(canon(&a.render(), true)),
             });
         }
     }
@@ -443,10 +543,19 @@ pub fn compare(old: &Objects, new: &Objects) -> Vec<Change> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::IamRole;
 
-    fn objects(v: Value) -> Objects {
+    fn role(trust: Value) -> IamRole {
+        IamRole {
+            arn: "arn:aws:iam::1:role/r".into(),
+            trust_policy: Some(trust),
+            ..Default::default()
+        }
+    }
+
+    fn objects(r: &IamRole) -> Objects<'_> {
         let mut o = Objects::new();
-        o.insert(ObjectKey::new("IamRole", None, "arn:aws:iam::1:role/r"), v);
+        o.insert(ObjectKey::new("IamRole", None, &r.arn), Source::IamRole(r));
         o
     }
 
@@ -454,21 +563,19 @@ mod tests {
     /// same object; a changed value is an edit, shown in canonical form.
     #[test]
     fn order_is_not_a_change() {
-        let a = objects(
-            json!({"trustPolicy": {"Version": "2012-10-17", "Statement": [
+        let a = role(json!({"Version": "2012-10-17", "Statement": [
             {"Effect": "Allow", "Action": ["sts:TagSession", "sts:AssumeRole"]},
-            {"Effect": "Deny", "Action": "iam:*"}]}}),
-        );
-        let b = objects(json!({"trustPolicy": {"Statement": [
+            {"Effect": "Deny", "Action": "iam:*"}]}));
+        let b = role(json!({"Statement": [
             {"Action": "iam:*", "Effect": "Deny"},
             {"Action": ["sts:AssumeRole", "sts:TagSession"], "Effect": "Allow"}],
-            "Version": "2012-10-17"}}));
-        assert!(compare(&a, &b).is_empty());
-        let c = objects(json!({"trustPolicy": {"Statement": [
+            "Version": "2012-10-17"}));
+        assert!(compare(&objects(&a), &objects(&b)).is_empty());
+        let c = role(json!({"Statement": [
             {"Action": "iam:*", "Effect": "Deny"},
             {"Action": ["sts:AssumeRole"], "Effect": "Allow"}],
-            "Version": "2012-10-17"}}));
-        let changes = compare(&a, &c);
+            "Version": "2012-10-17"}));
+        let changes = compare(&objects(&a), &objects(&c));
         assert_eq!(changes.len(), 1);
         assert_eq!(changes[0].kind, "edited");
         let diffs = leaf_diffs(

@@ -485,11 +485,15 @@ fn findings_table(m: &Model, idx: Vec<usize>, title: String) -> Table {
                 f.severity.to_string()
             };
             // Marked against --baseline (the `new` filter term) and when accepted.
-            let new = f.baseline_state == Some(crate::drift::BaselineState::New);
-            let title = match (new, &f.suppressed) {
-                (true, _) => format!("NEW · {}", f.title),
-                (false, Some(_)) => format!("{} (accepted)", f.title),
-                (false, None) => f.title.clone(),
+            let new = f.baseline_state == Some(crate::audit::review::BaselineState::New);
+            let title = match (f.baseline_state, &f.suppressed) {
+                (Some(crate::audit::review::BaselineState::New), _) => format!("NEW · {}", f.title),
+                // In the baseline, gone now (listed last).
+                (Some(crate::audit::review::BaselineState::Absent), _) => {
+                    format!("GONE · {}", f.title)
+                }
+                (_, Some(_)) => format!("{} (accepted)", f.title),
+                _ => f.title.clone(),
             };
             let mut row = Row::new(
                 vec![sev, f.rule.to_string(), f.subject.short_label(), title],
