@@ -642,6 +642,12 @@ impl<'a> Asker<'a> {
         }
         if is_web {
             // The web-identity call carries no AWS credentials: only the trust decides.
+            if r.iam.is_some() && r.path.is_empty() {
+                misses.push(format!(
+                    "{}: sts:AssumeRoleWithWebIdentity is called with a web identity token, not AWS credentials, so an IAM principal's policies neither grant nor deny it (https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoleWithWebIdentity.html)",
+                    r.node.label()
+                ));
+            }
             return;
         }
         // An IAM subject's own policies.
@@ -979,7 +985,7 @@ impl<'a> Asker<'a> {
     /// statements can grant `sts:AssumeRole` has none, without asking each role.
     fn assume_edges(&self, arn: &str, set: &PermissionSet, a: &AwsAction) -> AssumeEdges {
         let key = (
-            format!("{:?}|{}", a.context, a.complete),
+            format!("{:?}|{:?}|{}", a.context, a.multivalued, a.complete),
             arn.to_ascii_lowercase(),
         );
         if let Some(e) = self.assume_memo.borrow().get(&key) {
@@ -1154,7 +1160,7 @@ impl<'a> Asker<'a> {
         // which only set operators (ForAnyValue/ForAllValues) match.
         for (k, v) in &a.context {
             r = match v.as_slice() {
-                [one] => r.key(k, one.clone()),
+                [one] if !a.is_multivalued(k) => r.key(k, one.clone()),
                 _ => r.key_values(k, v.clone()),
             };
         }
@@ -1408,7 +1414,10 @@ impl<'a> Asker<'a> {
 
 /// What identifies an AWS question for the memos.
 fn question_key(a: &AwsAction) -> String {
-    format!("{}|{}|{:?}|{}", a.action, a.resource, a.context, a.complete)
+    format!(
+        "{}|{}|{:?}|{:?}|{}",
+        a.action, a.resource, a.context, a.multivalued, a.complete
+    )
 }
 
 fn has_wildcard(action: &str) -> bool {
@@ -1475,7 +1484,7 @@ pub fn echo_action(command: &'static str, action: &Action, direct: bool) -> Quer
             a.context
                 .iter()
                 .map(|(k, v)| {
-                    let val = if v.len() == 1 {
+                    let val = if v.len() == 1 && !a.is_multivalued(k) {
                         serde_json::Value::String(v[0].clone())
                     } else {
                         serde_json::json!(v)
