@@ -89,12 +89,7 @@ impl<'a> Asker<'a> {
                 )
             }
             AsSubject::Pod { namespace, name } => {
-                let pod = self
-                    .inv
-                    .pods
-                    .iter()
-                    .find(|p| &p.namespace == namespace && &p.name == name)
-                    .ok_or_else(|| {
+                let pod = self.pod(namespace, name).ok_or_else(|| {
                         format!("pod {namespace}/{name} is not in the inventory (pods are read from kubernetes.json or the cluster)")
                     })?;
                 let sa = &pod.service_account;
@@ -825,10 +820,8 @@ impl<'a> Asker<'a> {
         subject: &Node,
         direct: bool,
     ) -> super::RoleMemo {
-        let key = (
-            format!("{}|{direct}|{}", question_key(a), self.best_only.get()),
-            arn.to_ascii_lowercase(),
-        );
+        self.begin_question(a);
+        let key = (direct, self.best_only.get(), arn.to_ascii_lowercase());
         let cached = self.role_memo.borrow().get(&key).cloned();
         match cached {
             Some(m) => m,
@@ -939,7 +932,8 @@ impl<'a> Asker<'a> {
         arn: &str,
         from: &Node,
     ) -> (Decision, Vec<String>, Hop) {
-        let key = (question_key(a), arn.to_ascii_lowercase());
+        self.begin_question(a);
+        let key = arn.to_ascii_lowercase();
         if let Some(j) = self.judge_memo.borrow().get(&key) {
             return j.clone();
         }
@@ -1006,23 +1000,38 @@ impl<'a> Asker<'a> {
         let mut edges = Vec::new();
         if may_assume {
             let from = self.principal_node(arn);
+            // Policies whose every statement that may bear on sts:AssumeRole is
+            // on Resource "*" without a condition decide alike for every role:
+            // evaluated once, not once per role.
+            let uniform = assume_uniform(set);
+            let mut once: Option<(Decision, Vec<String>, String)> = None;
             for &i in &self.aws_trusting {
                 let next = &self.inv.iam.roles[i];
                 if next.arn.eq_ignore_ascii_case(arn) {
                     continue;
                 }
-                let (td, tc, tev) = self.role_trust_admits(&next.arn, arn, a);
+                let (td, tc, tev) = self.trust_of_index_admits(i, arn, a);
                 if td == Decision::No {
                     continue;
                 }
-                let areq = self.iam_request(a, arn, "sts:AssumeRole", &next.arn);
-                let (ad, ac, ahop) = judge(
-                    &set.evaluate(&areq),
-                    &from,
-                    Node::IamRole {
-                        arn: next.arn.clone(),
-                    },
-                );
+                let (ad, ac, aev) = match &once {
+                    Some(x) if uniform => x.clone(),
+                    _ => {
+                        let areq = self.iam_request(a, arn, "sts:AssumeRole", &next.arn);
+                        let (ad, ac, ahop) = judge(
+                            &set.evaluate(&areq),
+                            &from,
+                            Node::IamRole {
+                                arn: next.arn.clone(),
+                            },
+                        );
+                        let x = (ad, ac, ahop.evidence);
+                        if uniform {
+                            once = Some(x.clone());
+                        }
+                        x
+                    }
+                };
                 if ad == Decision::No {
                     continue;
                 }
@@ -1033,7 +1042,7 @@ impl<'a> Asker<'a> {
                     next.arn.to_ascii_lowercase(),
                     td.min(ad),
                     c,
-                    format!("sts:AssumeRole {}; {tev}", ahop.evidence),
+                    format!("sts:AssumeRole {aev}; {tev}"),
                 ));
             }
         }
@@ -1208,11 +1217,58 @@ impl<'a> Asker<'a> {
             Ok(found) => found,
             Err(answer) => return answer,
         };
-        let mut req = self.iam_request(a, caller, "sts:AssumeRole", &r.arn);
-        req.resource = None;
-        req = req.principal(PrincipalKind::Aws, caller);
         let name = format!("trust policy of {}", r.name);
-        match iam::evaluate(&[(name.as_str(), &trust)], &req) {
+        let eval = || {
+            let mut req = self.iam_request(a, caller, "sts:AssumeRole", &r.arn);
+            req.resource = None;
+            req = req.principal(PrincipalKind::Aws, caller);
+            iam::evaluate(&[(name.as_str(), &trust)], &req)
+        };
+        self.trust_verdict(&name, caller, eval())
+    }
+
+    /// [`Asker::role_trust_admits`] for the role `aws_trusting[..]` holds at
+    /// inventory index `i`: a trust whose answer depends on the caller's
+    /// account only is evaluated once per account.
+    fn trust_of_index_admits(
+        &self,
+        i: usize,
+        caller: &str,
+        a: &AwsAction,
+    ) -> (Decision, Vec<String>, String) {
+        let role = &self.inv.iam.roles[i];
+        if !self.trust_uniform.contains(&i) {
+            return self.role_trust_admits(&role.arn, caller, a);
+        }
+        let Ok((r, trust)) = self.role_and_trust(&role.arn) else {
+            return self.role_trust_admits(&role.arn, caller, a);
+        };
+        let name = format!("trust policy of {}", r.name);
+        let account = caller.split(':').nth(4).unwrap_or("").to_string();
+        let key = (i, account);
+        let cached = self.trust_memo.borrow().get(&key).cloned();
+        let d = match cached {
+            Some(d) => d,
+            None => {
+                let mut req = self.iam_request(a, caller, "sts:AssumeRole", &r.arn);
+                req.resource = None;
+                req = req.principal(PrincipalKind::Aws, caller);
+                let d = iam::evaluate(&[(name.as_str(), &trust)], &req);
+                self.trust_memo.borrow_mut().insert(key, d.clone());
+                d
+            }
+        };
+        self.trust_verdict(&name, caller, d)
+    }
+
+    /// A trust policy's decision on `caller`, as (decision, conditions, evidence).
+    fn trust_verdict(
+        &self,
+        name: &str,
+        caller: &str,
+        d: IamDecision,
+    ) -> (Decision, Vec<String>, String) {
+        match d {
             IamDecision::Allowed { by } => (
                 Decision::Yes,
                 Vec::new(),
@@ -1412,12 +1468,34 @@ impl<'a> Asker<'a> {
     }
 }
 
-/// What identifies an AWS question for the memos.
-fn question_key(a: &AwsAction) -> String {
-    format!(
-        "{}|{}|{:?}|{:?}|{}",
-        a.action, a.resource, a.context, a.multivalued, a.complete
-    )
+/// Whether every statement of `set` (boundary included) that may bear on
+/// `sts:AssumeRole` applies to `Resource: "*"` without a condition, so that
+/// the decision is the same whichever role is asked for.
+fn assume_uniform(set: &PermissionSet) -> bool {
+    let bears = |s: &iam::Statement| {
+        s.action
+            .values
+            .iter()
+            .any(|p| crate::policy::actions::action_matches(p, "sts:AssumeRole"))
+            != s.action.negated
+    };
+    let plain = |s: &iam::Statement| {
+        !bears(s)
+            || (s.conditions.is_empty()
+                && s.resource
+                    .as_ref()
+                    .is_some_and(|r| !r.negated && r.values.iter().all(|v| v == "*")))
+    };
+    let boundary_ok = match &set.boundary {
+        None => true,
+        Some(iam::Boundary::Known(b)) => b.doc.statements.iter().all(plain),
+        Some(iam::Boundary::Unknown(_)) => false,
+    };
+    boundary_ok
+        && set
+            .policies
+            .iter()
+            .all(|p| p.doc.statements.iter().all(plain))
 }
 
 fn has_wildcard(action: &str) -> bool {

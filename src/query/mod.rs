@@ -49,15 +49,29 @@ pub struct Asker<'a> {
     /// Roles whose trust has a statement an AWS principal can match (role chaining).
     aws_trusting: Vec<usize>,
     perms: RefCell<HashMap<String, Rc<PermissionSet>>>,
-    /// Per (question, principal): its paths to the AWS action and its misses.
-    role_memo: RefCell<HashMap<(String, String), RoleMemo>>,
+    /// Pods by (namespace, name): their index in the inventory.
+    pod_index: HashMap<(String, String), usize>,
+    /// Of `aws_trusting`, the trusts whose answer depends on the caller's
+    /// account only (no condition, no principal but `*` and account roots).
+    trust_uniform: crate::hashing::HashSet<usize>,
+    /// Such a trust's answer per (role, caller account), whatever the question.
+    trust_memo: RefCell<HashMap<(usize, String), crate::policy::iam::Decision>>,
+    /// The AWS question the per-question memos (`role_memo`, `judge_memo`)
+    /// hold answers to: another question empties them, so that a batch of
+    /// thousands of questions keeps one question's memos at a time.
+    question: RefCell<Option<action::AwsAction>>,
+    /// Per (direct, best only, principal): its paths to the AWS action and its misses.
+    role_memo: RefCell<HashMap<(bool, bool, String), RoleMemo>>,
     /// Set by who-can while it computes each identity's own answer: only the
     /// best path is needed there.
     best_only: std::cell::Cell<bool>,
-    /// Per (question, principal): its own decision on the action.
-    judge_memo: RefCell<HashMap<(String, String), Judged>>,
+    /// Per principal: its own decision on the action.
+    judge_memo: RefCell<HashMap<String, Judged>>,
     /// Per (request context, principal): the roles it can assume.
     assume_memo: RefCell<HashMap<(String, String), AssumeEdges>>,
+    /// who-can's graph of what every subject can become, which no action
+    /// changes: built by the first who-can, per `include_system`.
+    who_graph: RefCell<[Option<Rc<who_can::WhoGraph<'a>>>; 2]>,
 }
 
 /// A principal's decision on a question, its conditions and the hop saying so.
@@ -108,7 +122,13 @@ impl<'a> Asker<'a> {
         for v in pods.values_mut() {
             v.sort();
         }
-        let aws_trusting = inv
+        let pod_index = inv
+            .pods
+            .iter()
+            .enumerate()
+            .map(|(i, p)| ((p.namespace.clone(), p.name.clone()), i))
+            .collect();
+        let aws_trusting: Vec<usize> = inv
             .iam
             .roles
             .iter()
@@ -126,6 +146,28 @@ impl<'a> Asker<'a> {
             })
             .map(|(i, _)| i)
             .collect();
+        let trust_uniform = aws_trusting
+            .iter()
+            .copied()
+            .filter(|&i| {
+                graph.trust(&inv.iam.roles[i]).is_some_and(|t| {
+                    t.statements.iter().all(|s| {
+                        s.conditions.is_empty()
+                            && s.principal.as_ref().is_none_or(|p| {
+                                !p.negated
+                                    && p.entries.iter().all(|(k, v)| {
+                                        *k != PrincipalKind::Aws
+                                            || v == "*"
+                                            || (v.len() == 12
+                                                && v.bytes().all(|b| b.is_ascii_digit()))
+                                            || crate::model::Arn::parse(v)
+                                                .is_ok_and(|a| a.resource == "root")
+                                    })
+                            })
+                    })
+                })
+            })
+            .collect();
         Asker {
             inv,
             graph,
@@ -136,11 +178,34 @@ impl<'a> Asker<'a> {
             pods,
             aws_trusting,
             perms: RefCell::new(HashMap::default()),
+            pod_index,
+            trust_uniform,
+            trust_memo: RefCell::new(HashMap::default()),
+            question: RefCell::new(None),
+            who_graph: RefCell::new([None, None]),
             role_memo: RefCell::new(HashMap::default()),
             assume_memo: RefCell::new(HashMap::default()),
             best_only: std::cell::Cell::new(false),
             judge_memo: RefCell::new(HashMap::default()),
         }
+    }
+
+    /// Make the per-question memos hold `a`'s answers: another question
+    /// empties them first.
+    pub(crate) fn begin_question(&self, a: &action::AwsAction) {
+        if self.question.borrow().as_ref() == Some(a) {
+            return;
+        }
+        self.role_memo.borrow_mut().clear();
+        self.judge_memo.borrow_mut().clear();
+        *self.question.borrow_mut() = Some(a.clone());
+    }
+
+    /// A pod of the inventory by namespace and name.
+    pub fn pod(&self, ns: &str, name: &str) -> Option<&'a crate::model::Pod> {
+        self.pod_index
+            .get(&(ns.to_string(), name.to_string()))
+            .map(|&i| &self.inv.pods[i])
     }
 
     /// The roles a service account obtains (working IRSA / Pod Identity links),
