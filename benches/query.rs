@@ -10,6 +10,10 @@
 //! keeps too. `who-can/first` is the first who-can of a fresh `Asker` (that
 //! graph included).
 //!
+//! `batch` answers every question of the file `IAMSCOPE_BATCH` (made by
+//! `scripts/query-batch.py`) with a fresh `Asker`, as `can-i --batch` does
+//! after loading.
+//!
 //! Estates: `IAMSCOPE_ESTATES` (default `/tmp`) holds `estate-SIZE` or
 //! `real-SIZE` directories made by `examples/gen-estate.rs` (see
 //! benches/audit.rs); `IAMSCOPE_SIZES` (default `small,medium,large`) says
@@ -46,6 +50,12 @@ fn estates() -> Vec<(String, PathBuf)> {
                 .map(|p| (s.to_string(), p))
         })
         .collect()
+}
+
+/// The questions of `IAMSCOPE_BATCH`, if set.
+fn batch_file() -> Option<String> {
+    let path = std::env::var("IAMSCOPE_BATCH").ok()?;
+    Some(std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("IAMSCOPE_BATCH={path}: {e}")))
 }
 
 fn aws(action: &str, resource: String) -> Action {
@@ -165,6 +175,18 @@ fn query(c: &mut Criterion) {
                     .len()
             })
         });
+        // `can-i --batch` in one process: a fresh Asker (as the command builds
+        // it) and every line of IAMSCOPE_BATCH (scripts/query-batch.py).
+        if let Some(lines) = batch_file() {
+            g.bench_function("batch", |b| {
+                b.iter(|| {
+                    let asker = Asker::new(&inv);
+                    let mut out = std::io::sink();
+                    iamscope::query::batch::run(&asker, &mut lines.as_bytes(), &mut out)
+                        .expect("batch")
+                })
+            });
+        }
         g.bench_function("reach/sa", |b| {
             b.iter(|| asker.reach(&sa).map(|r| r.roles.len() + r.becomes.len()))
         });

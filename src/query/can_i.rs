@@ -303,6 +303,84 @@ impl<'a> Asker<'a> {
         out
     }
 
+    /// [`Asker::targets`] for one service account: the shortest hops by which
+    /// `cap` leads to `ns/name`, if it does (who-can's path rebuilding, which
+    /// knows where it goes, without listing every account a cluster-wide
+    /// capability reaches).
+    pub(crate) fn target_hops(
+        &self,
+        from: &Node,
+        cap: &crate::audit::path::Cap<'a>,
+        ns: &str,
+        name: &str,
+    ) -> Option<Vec<Hop>> {
+        if let Scope::Namespace(n) = cap.scope
+            && n != ns
+        {
+            return None;
+        }
+        let evidence = || {
+            format!(
+                "{} can {} [{}]: {}",
+                from.label(),
+                cap.hop.verb_phrase(),
+                cap.scope,
+                cap.grant.describe()
+            )
+        };
+        match cap.hop {
+            Become::RunPods | Become::CreateSecret | Become::MintToken => {
+                let exists = self
+                    .sas
+                    .get(ns)
+                    .is_some_and(|v| v.binary_search_by(|x| x.as_str().cmp(name)).is_ok());
+                if !exists
+                    || (cap.hop == Become::MintToken
+                        && cap
+                            .names
+                            .as_ref()
+                            .is_some_and(|n| !n.iter().any(|x| x == name)))
+                {
+                    return None;
+                }
+                let edge = if cap.hop == Become::RunPods {
+                    "creates-pod-as"
+                } else {
+                    "token-for"
+                };
+                Some(vec![Hop {
+                    edge,
+                    from: from.clone(),
+                    to: Node::sa(ns, name),
+                    evidence: evidence(),
+                }])
+            }
+            Become::Exec => {
+                let (pod, _) = self.pods.get(ns)?.iter().find(|(pod, sa)| {
+                    sa == name && cap.names.as_ref().is_none_or(|n| n.contains(pod))
+                })?;
+                let pod_node = Node::Pod {
+                    namespace: ns.to_string(),
+                    name: pod.clone(),
+                };
+                Some(vec![
+                    Hop {
+                        edge: "exec-into",
+                        from: from.clone(),
+                        to: pod_node.clone(),
+                        evidence: evidence(),
+                    },
+                    Hop {
+                        edge: "runs-as",
+                        from: pod_node,
+                        to: Node::sa(ns, name),
+                        evidence: format!("Pod {ns}/{pod} spec.serviceAccountName {name}"),
+                    },
+                ])
+            }
+        }
+    }
+
     /// The hops of one RBAC grant: how the acting identity holds it, then the grant.
     fn grant_hops(&self, r: &Reached, g: &Grant, to: Node) -> Vec<Hop> {
         let (mut hops, holder) = self.via_hops(r, g);
@@ -978,10 +1056,8 @@ impl<'a> Asker<'a> {
     /// per principal and request context. A principal none of whose Allow
     /// statements can grant `sts:AssumeRole` has none, without asking each role.
     fn assume_edges(&self, arn: &str, set: &PermissionSet, a: &AwsAction) -> AssumeEdges {
-        let key = (
-            format!("{:?}|{:?}|{}", a.context, a.multivalued, a.complete),
-            arn.to_ascii_lowercase(),
-        );
+        let context = format!("{:?}|{:?}|{}", a.context, a.multivalued, a.complete);
+        let key = (context.clone(), arn.to_ascii_lowercase());
         if let Some(e) = self.assume_memo.borrow().get(&key) {
             return std::rc::Rc::clone(e);
         }
@@ -1010,7 +1086,7 @@ impl<'a> Asker<'a> {
                 if next.arn.eq_ignore_ascii_case(arn) {
                     continue;
                 }
-                let (td, tc, tev) = self.trust_of_index_admits(i, arn, a);
+                let (td, tc, tev) = self.trust_of_index_admits(i, arn, a, &context);
                 if td == Decision::No {
                     continue;
                 }
@@ -1235,6 +1311,7 @@ impl<'a> Asker<'a> {
         i: usize,
         caller: &str,
         a: &AwsAction,
+        context: &str,
     ) -> (Decision, Vec<String>, String) {
         let role = &self.inv.iam.roles[i];
         if !self.trust_uniform.contains(&i) {
@@ -1245,7 +1322,7 @@ impl<'a> Asker<'a> {
         };
         let name = format!("trust policy of {}", r.name);
         let account = caller.split(':').nth(4).unwrap_or("").to_string();
-        let key = (i, account);
+        let key = (i, account, context.to_string());
         let cached = self.trust_memo.borrow().get(&key).cloned();
         let d = match cached {
             Some(d) => d,

@@ -52,10 +52,12 @@ pub struct Asker<'a> {
     /// Pods by (namespace, name): their index in the inventory.
     pod_index: HashMap<(String, String), usize>,
     /// Of `aws_trusting`, the trusts whose answer depends on the caller's
-    /// account only (no condition, no principal but `*` and account roots).
+    /// account only (no principal but `*` and account roots, no condition on
+    /// a key the caller determines, no policy variable), given the asker's
+    /// request context.
     trust_uniform: crate::hashing::HashSet<usize>,
-    /// Such a trust's answer per (role, caller account), whatever the question.
-    trust_memo: RefCell<HashMap<(usize, String), crate::policy::iam::Decision>>,
+    /// Such a trust's answer per (role, caller account, request context).
+    trust_memo: RefCell<HashMap<(usize, String, String), crate::policy::iam::Decision>>,
     /// The AWS question the per-question memos (`role_memo`, `judge_memo`)
     /// hold answers to: another question empties them, so that a batch of
     /// thousands of questions keeps one question's memos at a time.
@@ -152,18 +154,18 @@ impl<'a> Asker<'a> {
             .filter(|&i| {
                 graph.trust(&inv.iam.roles[i]).is_some_and(|t| {
                     t.statements.iter().all(|s| {
-                        s.conditions.is_empty()
-                            && s.principal.as_ref().is_none_or(|p| {
-                                !p.negated
-                                    && p.entries.iter().all(|(k, v)| {
-                                        *k != PrincipalKind::Aws
-                                            || v == "*"
-                                            || (v.len() == 12
-                                                && v.bytes().all(|b| b.is_ascii_digit()))
-                                            || crate::model::Arn::parse(v)
-                                                .is_ok_and(|a| a.resource == "root")
-                                    })
-                            })
+                        s.conditions.iter().all(|c| {
+                            !caller_key(&c.key) && !c.values.iter().any(|v| v.contains("${"))
+                        }) && s.principal.as_ref().is_none_or(|p| {
+                            !p.negated
+                                && p.entries.iter().all(|(k, v)| {
+                                    *k != PrincipalKind::Aws
+                                        || v == "*"
+                                        || (v.len() == 12 && v.bytes().all(|b| b.is_ascii_digit()))
+                                        || crate::model::Arn::parse(v)
+                                            .is_ok_and(|a| a.resource == "root")
+                                })
+                        })
                     })
                 })
             })
@@ -295,4 +297,15 @@ impl<'a> Asker<'a> {
         }
         c
     }
+}
+
+/// Condition keys whose value comes from the calling principal (filled in by
+/// `Asker::iam_request` or by AWS from the caller).
+fn caller_key(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    k.starts_with("aws:principal")
+        || k.starts_with("aws:username")
+        || k.starts_with("aws:userid")
+        || k.starts_with("aws:sourceidentity")
+        || k.starts_with("aws:federatedprovider")
 }

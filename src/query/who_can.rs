@@ -398,13 +398,11 @@ impl<'a> Asker<'a> {
             let mut found = None;
             for cap in caps_of(rows, &here.node.label()) {
                 let (pre, holder) = self.via_hops(&here, &cap.grant);
-                for ((ns, n), hops) in self.targets(&holder, &cap) {
-                    if &ns == tns && &n == tname {
-                        let mut h = pre.clone();
-                        h.extend(hops);
-                        if found.as_ref().is_none_or(|f: &Vec<Hop>| h.len() < f.len()) {
-                            found = Some(h);
-                        }
+                if let Some(hops) = self.target_hops(&holder, &cap, tns, tname) {
+                    let mut h = pre;
+                    h.extend(hops);
+                    if found.as_ref().is_none_or(|f: &Vec<Hop>| h.len() < f.len()) {
+                        found = Some(h);
                     }
                 }
             }
