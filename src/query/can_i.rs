@@ -1522,6 +1522,27 @@ impl<'a> Asker<'a> {
         role: &str,
         via: LinkVia,
     ) -> (Decision, Vec<String>, String) {
+        let key = (
+            ns.to_string(),
+            name.to_string(),
+            role.to_ascii_lowercase(),
+            via == LinkVia::PodIdentity,
+        );
+        if let Some(v) = self.link_memo.borrow().get(&key) {
+            return v.clone();
+        }
+        let v = self.link_verdict(ns, name, role, via);
+        self.link_memo.borrow_mut().insert(key, v.clone());
+        v
+    }
+
+    fn link_verdict(
+        &self,
+        ns: &str,
+        name: &str,
+        role: &str,
+        via: LinkVia,
+    ) -> (Decision, Vec<String>, String) {
         let known = self.role(role).is_some();
         if !known {
             return (

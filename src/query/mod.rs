@@ -71,10 +71,17 @@ pub struct Asker<'a> {
     judge_memo: RefCell<HashMap<String, Judged>>,
     /// Per (request context, principal): the roles it can assume.
     assume_memo: RefCell<HashMap<(String, String), AssumeEdges>>,
+    /// The `assumes` verdict of a working role link per (namespace, account,
+    /// lowercased role, Pod Identity or not): the trust's answer, which no
+    /// question changes.
+    link_memo: RefCell<HashMap<(String, String, String, bool), Verdict>>,
     /// who-can's graph of what every subject can become, which no action
     /// changes: built by the first who-can, per `include_system`.
     who_graph: RefCell<[Option<Rc<who_can::WhoGraph<'a>>>; 2]>,
 }
+
+/// A decision, its conditions and the evidence saying so.
+pub(crate) type Verdict = (Decision, Vec<String>, String);
 
 /// A principal's decision on a question, its conditions and the hop saying so.
 pub(crate) type Judged = (Decision, Vec<String>, Hop);
@@ -185,6 +192,7 @@ impl<'a> Asker<'a> {
             trust_memo: RefCell::new(HashMap::default()),
             question: RefCell::new(None),
             who_graph: RefCell::new([None, None]),
+            link_memo: RefCell::new(HashMap::default()),
             role_memo: RefCell::new(HashMap::default()),
             assume_memo: RefCell::new(HashMap::default()),
             best_only: std::cell::Cell::new(false),

@@ -171,12 +171,13 @@ impl<'a> Asker<'a> {
                 answers.push(a);
             }
         }
-        answers.sort_by(|x, y| {
-            x.path
-                .len()
-                .cmp(&y.path.len())
-                .then(y.decision.cmp(&x.decision))
-                .then_with(|| x.subject.sort_name().cmp(&y.subject.sort_name()))
+        // Each subject's name made once, not at every comparison.
+        answers.sort_by_cached_key(|a| {
+            (
+                a.path.len(),
+                std::cmp::Reverse(a.decision),
+                a.subject.sort_name(),
+            )
         });
         Answer {
             query: echo_action("who-can", action, false),
