@@ -898,8 +898,8 @@ impl<'a> Asker<'a> {
         subject: &Node,
         direct: bool,
     ) -> super::RoleMemo {
-        self.begin_question(a);
-        let key = (direct, self.best_only.get(), arn.to_ascii_lowercase());
+        let q = self.begin_question(a);
+        let key = (q, direct, self.best_only.get(), arn.to_ascii_lowercase());
         let cached = self.role_memo.borrow().get(&key).cloned();
         match cached {
             Some(m) => m,
@@ -1010,8 +1010,8 @@ impl<'a> Asker<'a> {
         arn: &str,
         from: &Node,
     ) -> (Decision, Vec<String>, Hop) {
-        self.begin_question(a);
-        let key = arn.to_ascii_lowercase();
+        let q = self.begin_question(a);
+        let key = (q, arn.to_ascii_lowercase());
         if let Some(j) = self.judge_memo.borrow().get(&key) {
             return j.clone();
         }

@@ -58,17 +58,22 @@ pub struct Asker<'a> {
     trust_uniform: crate::hashing::HashSet<usize>,
     /// Such a trust's answer per (role, caller account, request context).
     trust_memo: RefCell<HashMap<(usize, String, String), crate::policy::iam::Decision>>,
-    /// The AWS question the per-question memos (`role_memo`, `judge_memo`)
-    /// hold answers to: another question empties them, so that a batch of
-    /// thousands of questions keeps one question's memos at a time.
-    question: RefCell<Option<action::AwsAction>>,
-    /// Per (direct, best only, principal): its paths to the AWS action and its misses.
-    role_memo: RefCell<HashMap<(bool, bool, String), RoleMemo>>,
+    /// The last AWS question asked and its number in `questions`, which numbers
+    /// the distinct questions the per-question memos (`role_memo`,
+    /// `judge_memo`) hold answers to. Past `MEMO_QUESTIONS` of them all three
+    /// are emptied: a batch of thousands of questions that repeat a few
+    /// actions and resources reuses their answers, with bounded memory.
+    question: RefCell<Option<(action::AwsAction, u32)>>,
+    questions: RefCell<HashMap<String, u32>>,
+    next_question: std::cell::Cell<u32>,
+    /// Per (question, direct, best only, principal): its paths to the AWS
+    /// action and its misses.
+    role_memo: RefCell<HashMap<(u32, bool, bool, String), RoleMemo>>,
     /// Set by who-can while it computes each identity's own answer: only the
     /// best path is needed there.
     best_only: std::cell::Cell<bool>,
-    /// Per principal: its own decision on the action.
-    judge_memo: RefCell<HashMap<String, Judged>>,
+    /// Per (question, principal): its own decision on the action.
+    judge_memo: RefCell<HashMap<(u32, String), Judged>>,
     /// Per (request context, principal): the roles it can assume.
     assume_memo: RefCell<HashMap<(String, String), AssumeEdges>>,
     /// The `assumes` verdict of a working role link per (namespace, account,
@@ -79,6 +84,9 @@ pub struct Asker<'a> {
     /// changes: built by the first who-can, per `include_system`.
     who_graph: RefCell<[Option<Rc<who_can::WhoGraph<'a>>>; 2]>,
 }
+
+/// How many distinct AWS questions the per-question memos hold at most.
+const MEMO_QUESTIONS: usize = 32;
 
 /// A decision, its conditions and the evidence saying so.
 pub(crate) type Verdict = (Decision, Vec<String>, String);
@@ -191,6 +199,8 @@ impl<'a> Asker<'a> {
             trust_uniform,
             trust_memo: RefCell::new(HashMap::default()),
             question: RefCell::new(None),
+            questions: RefCell::new(HashMap::default()),
+            next_question: std::cell::Cell::new(0),
             who_graph: RefCell::new([None, None]),
             link_memo: RefCell::new(HashMap::default()),
             role_memo: RefCell::new(HashMap::default()),
@@ -200,15 +210,36 @@ impl<'a> Asker<'a> {
         }
     }
 
-    /// Make the per-question memos hold `a`'s answers: another question
-    /// empties them first.
-    pub(crate) fn begin_question(&self, a: &action::AwsAction) {
-        if self.question.borrow().as_ref() == Some(a) {
-            return;
+    /// The number of question `a` in the per-question memos (see `question`).
+    pub(crate) fn begin_question(&self, a: &action::AwsAction) -> u32 {
+        if let Some((q, id)) = self.question.borrow().as_ref()
+            && q == a
+        {
+            return *id;
         }
-        self.role_memo.borrow_mut().clear();
-        self.judge_memo.borrow_mut().clear();
-        *self.question.borrow_mut() = Some(a.clone());
+        let key = format!(
+            "{}|{}|{:?}|{:?}|{}",
+            a.action, a.resource, a.context, a.multivalued, a.complete
+        );
+        let mut questions = self.questions.borrow_mut();
+        let id = match questions.get(&key) {
+            Some(&id) => id,
+            None => {
+                if questions.len() >= MEMO_QUESTIONS {
+                    questions.clear();
+                    self.role_memo.borrow_mut().clear();
+                    self.judge_memo.borrow_mut().clear();
+                }
+                // Never a number given before: a stale entry cannot be read
+                // as another question's.
+                let id = self.next_question.get();
+                self.next_question.set(id.wrapping_add(1));
+                questions.insert(key, id);
+                id
+            }
+        };
+        *self.question.borrow_mut() = Some((a.clone(), id));
+        id
     }
 
     /// A pod of the inventory by namespace and name.
