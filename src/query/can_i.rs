@@ -984,9 +984,18 @@ impl<'a> Asker<'a> {
             // its own policies let it assume (computed once per principal).
             let edges = self.assume_edges(&arn, &set, a);
             for (next, lower, d2, c2, evidence) in edges.iter() {
-                if !visited.insert(lower.clone()) {
+                if visited.contains(lower) {
                     continue;
                 }
+                // A role at the last depth only answers itself: when it may
+                // not do it, it adds nothing (no path is built for it).
+                if depth + 1 >= MAX_CHAIN
+                    && let Some(s2) = self.permission_set(next)
+                    && self.judge_memo(&s2, a, next, &self.principal_node(next)).0 == Decision::No
+                {
+                    continue;
+                }
+                visited.insert(lower.clone());
                 let mut p = path.clone();
                 p.push(Hop {
                     edge: "assumes",
