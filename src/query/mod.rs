@@ -60,8 +60,8 @@ pub struct Asker<'a> {
     trust_memo: RefCell<HashMap<(usize, String, String), crate::policy::iam::Decision>>,
     /// The last AWS question asked and its number in `questions`, which numbers
     /// the distinct questions the per-question memos (`role_memo`,
-    /// `judge_memo`) hold answers to. Past `MEMO_QUESTIONS` of them all three
-    /// are emptied: a batch of thousands of questions that repeat a few
+    /// `judge_memo`) hold answers to. Past `MEMO_QUESTIONS` of them, or
+    /// `MEMO_ENTRIES` answers, all three are emptied: a batch of thousands of questions that repeat a few
     /// actions and resources reuses their answers, with bounded memory.
     question: RefCell<Option<(action::AwsAction, u32)>>,
     questions: RefCell<HashMap<String, u32>>,
@@ -85,8 +85,10 @@ pub struct Asker<'a> {
     who_graph: RefCell<[Option<Rc<who_can::WhoGraph<'a>>>; 2]>,
 }
 
-/// How many distinct AWS questions the per-question memos hold at most.
-const MEMO_QUESTIONS: usize = 32;
+/// How many distinct AWS questions the per-question memos hold at most, and
+/// how many answers in all (a who-can judges every role: a few thousand).
+const MEMO_QUESTIONS: usize = 4096;
+const MEMO_ENTRIES: usize = 200_000;
 
 /// A decision, its conditions and the evidence saying so.
 pub(crate) type Verdict = (Decision, Vec<String>, String);
@@ -225,7 +227,10 @@ impl<'a> Asker<'a> {
         let id = match questions.get(&key) {
             Some(&id) => id,
             None => {
-                if questions.len() >= MEMO_QUESTIONS {
+                if questions.len() >= MEMO_QUESTIONS
+                    || self.judge_memo.borrow().len() + self.role_memo.borrow().len()
+                        >= MEMO_ENTRIES
+                {
                     questions.clear();
                     self.role_memo.borrow_mut().clear();
                     self.judge_memo.borrow_mut().clear();
