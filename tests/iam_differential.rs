@@ -1245,6 +1245,22 @@ fn run_peer(requests: &[Value]) -> Vec<String> {
 
 // ---------------------------------------------------------------- the test
 
+/// Every case of a seed, in the order the simulator is asked.
+fn all_cases(cat: &Catalogue, seed: u64) -> Vec<Case> {
+    let mut rng = Rng(seed);
+    let mut cases = Vec::new();
+    for n in 0..IDENTITY_CASES {
+        cases.push(identity_case(&mut rng, cat, n));
+    }
+    for n in 0..IRSA_CASES {
+        cases.push(irsa_case(&mut rng, n));
+    }
+    for n in 0..POD_CASES {
+        cases.push(pod_case(&mut rng, n));
+    }
+    cases
+}
+
 #[derive(Default)]
 struct Tally {
     agree: usize,
@@ -1268,17 +1284,7 @@ fn engine_agrees_with_an_independent_simulator() {
             .unwrap_or_else(|e| panic!("IAM_DIFF_SEED={v}: {e}")),
         _ => SEED,
     };
-    let mut rng = Rng(seed);
-    let mut cases = Vec::new();
-    for n in 0..IDENTITY_CASES {
-        cases.push(identity_case(&mut rng, &cat, n));
-    }
-    for n in 0..IRSA_CASES {
-        cases.push(irsa_case(&mut rng, n));
-    }
-    for n in 0..POD_CASES {
-        cases.push(pod_case(&mut rng, n));
-    }
+    let cases = all_cases(&cat, seed);
     let batch: Vec<(Kind, Vec<Value>)> = cases.iter().map(|c| (c.kind, c.peer.clone())).collect();
     let answers = peer_answers(&batch);
 
@@ -1417,4 +1423,283 @@ fn load_fixture() -> BTreeMap<String, (String, String)> {
         }
     }
     out
+}
+
+// ---------------------------------------------------------------- the command line
+
+/// The role a case's question is asked about, in the snapshot of `batch_snapshot`.
+fn case_role(c: &Case) -> String {
+    format!("arn:aws:iam::{ACCOUNT}:role/{}", c.id)
+}
+
+fn write_json(dir: &Path, file: &str, v: &Value) {
+    std::fs::write(dir.join(file), v.to_string()).unwrap_or_else(|e| panic!("{file}: {e}"));
+}
+
+/// One snapshot holding every case of `cases` as what the command line reads:
+/// an identity case is a role (its policies inline, its boundary a managed
+/// policy), a trust case a role with that trust; the service accounts the
+/// trust cases name (with `audience`), the cluster, its OIDC provider (which
+/// accepts both audiences the generator uses, so that only the trust decides)
+/// and a Pod Identity association per Pod Identity case.
+fn batch_snapshot(cases: &[&Case], audience: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let mut roles = Vec::new();
+    let mut managed = Vec::new();
+    let mut assocs = Vec::new();
+    let nobody = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]});
+    // The roles identity cases name as resources of sts:AssumeRole: a trust that
+    // admits any AWS principal, so that the identity policies alone decide.
+    for name in ["app", "admin-x"] {
+        roles.push(json!({"RoleName": name, "Path": "/",
+            "Arn": format!("arn:aws:iam::{ACCOUNT}:role/{name}"),
+            "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]},
+            "RolePolicyList": [], "AttachedManagedPolicies": []}));
+    }
+    for c in cases {
+        let req = &c.peer[0];
+        let mut role = json!({"RoleName": c.id, "Path": "/", "Arn": case_role(c),
+            "RolePolicyList": [], "AttachedManagedPolicies": [], "Tags": []});
+        match c.kind {
+            Kind::Identity => {
+                role["AssumeRolePolicyDocument"] = nobody.clone();
+                let inline: Vec<Value> = req["identity"]
+                    .as_array()
+                    .expect("identity")
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| json!({"PolicyName": format!("identity-{i}"), "PolicyDocument": p}))
+                    .collect();
+                role["RolePolicyList"] = json!(inline);
+                if req["boundary"].is_object() {
+                    let arn = format!("arn:aws:iam::{ACCOUNT}:policy/boundary-{}", c.id);
+                    role["PermissionsBoundary"] = json!({"PermissionsBoundaryType": "Policy",
+                        "PermissionsBoundaryArn": arn});
+                    managed.push(
+                        json!({"PolicyName": format!("boundary-{}", c.id), "Arn": arn,
+                        "Path": "/", "DefaultVersionId": "v1",
+                        "PolicyVersionList": [{"Document": req["boundary"], "VersionId": "v1",
+                            "IsDefaultVersion": true}]}),
+                    );
+                }
+            }
+            Kind::Irsa | Kind::PodIdentity => {
+                role["AssumeRolePolicyDocument"] = req["trust"].clone();
+            }
+        }
+        if c.kind == Kind::PodIdentity {
+            let m = &req["meta"];
+            assocs.push(json!({"clusterName": "prod", "namespace": m["ns"],
+                "serviceAccount": m["sa"], "roleArn": case_role(c),
+                "associationId": format!("a-{}", c.id),
+                "disableSessionTags": !m["tags"].as_bool().unwrap_or(true)}));
+        }
+        roles.push(role);
+    }
+    write_json(
+        d,
+        "iam.json",
+        &json!({"RoleDetailList": roles, "Policies": managed,
+        "UserDetailList": [], "GroupDetailList": []}),
+    );
+    write_json(
+        d,
+        "sts-caller-identity.json",
+        &json!({"Account": ACCOUNT,
+        "Arn": format!("arn:aws:iam::{ACCOUNT}:user/auditor"), "UserId": "AIDAEXAMPLE"}),
+    );
+    write_json(
+        d,
+        "eks-cluster.json",
+        &json!({"cluster": {"name": "prod", "arn": CLUSTER_ARN,
+        "version": "1.31", "identity": {"oidc": {"issuer": format!("https://{ISSUER}")}}}}),
+    );
+    write_json(
+        d,
+        "iam-oidc-providers.json",
+        &json!({"OpenIDConnectProviderList": [{
+        "Arn": provider(ISSUER), "Url": ISSUER,
+        "ClientIDList": ["sts.amazonaws.com", "other"], "ThumbprintList": []}]}),
+    );
+    write_json(
+        d,
+        "eks-pod-identity-associations.json",
+        &json!({"associations": assocs}),
+    );
+    let mut items = Vec::new();
+    for ns in ["default", "payments", "kube-system"] {
+        items.push(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}));
+        for name in ["api", "worker"] {
+            let mut sa = json!({"apiVersion": "v1", "kind": "ServiceAccount",
+                "metadata": {"name": name, "namespace": ns}});
+            if audience != "sts.amazonaws.com" {
+                sa["metadata"]["annotations"] = json!({"eks.amazonaws.com/audience": audience});
+            }
+            items.push(sa);
+        }
+    }
+    write_json(
+        d,
+        "kubernetes.json",
+        &json!({"apiVersion": "v1", "kind": "List", "items": items}),
+    );
+    dir
+}
+
+/// The `can-i --batch` line asking what a case asks: an identity case as the
+/// role itself (`--direct`, `--context-complete`, the request's keys as
+/// context), a trust case as the service account asking for the role
+/// (`sts:AssumeRoleWithWebIdentity`, or `sts:AssumeRole` for Pod Identity).
+fn batch_line(c: &Case) -> Value {
+    let req = &c.peer[0];
+    match c.kind {
+        Kind::Identity => json!({"as": case_role(c),
+            "action": {"aws": req["action"], "resource": req["resource"]},
+            "context": req["context"], "context_complete": true, "direct": true}),
+        Kind::Irsa => json!({
+            "as": format!("system:serviceaccount:{}:{}", req["meta"]["ns"].as_str().unwrap_or(""),
+                req["meta"]["name"].as_str().unwrap_or("")),
+            "action": {"aws": "sts:AssumeRoleWithWebIdentity", "resource": case_role(c)},
+            "direct": true}),
+        Kind::PodIdentity => json!({
+            "as": format!("system:serviceaccount:{}:{}", req["meta"]["ns"].as_str().unwrap_or(""),
+                req["meta"]["sa"].as_str().unwrap_or("")),
+            "action": {"aws": "sts:AssumeRole", "resource": case_role(c)},
+            "direct": true}),
+    }
+}
+
+/// An identity case about `sts:AssumeRoleWithWebIdentity`: the engine's API
+/// answers what the role's policies say of the action; `can-i --as ROLE`
+/// answers whether the role can make the call, and that call is made with a
+/// web identity token, not AWS credentials ("Calling AssumeRoleWithWebIdentity
+/// does not require the use of AWS security credentials",
+/// https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoleWithWebIdentity.html),
+/// so the role's policies neither grant nor deny it and `can-i` says `no`.
+fn web_identity_as_iam(c: &Case) -> bool {
+    c.kind == Kind::Identity && c.peer[0]["action"] == "sts:AssumeRoleWithWebIdentity"
+}
+
+/// The engine's answer as the command line words it.
+fn as_decision(engine: &str) -> &'static str {
+    match engine {
+        "Allowed" => "yes",
+        "Undecided" => "conditional",
+        _ => "no",
+    }
+}
+
+/// The cases asked through `iamscope can-i --batch` against one snapshot: the
+/// disagreements with the engine's answer through its API.
+fn batch_disagreements(cases: &[&Case], audience: &str) -> Vec<String> {
+    if cases.is_empty() {
+        return Vec::new();
+    }
+    let dir = batch_snapshot(cases, audience);
+    let input: String = cases
+        .iter()
+        .map(|c| format!("{}\n", batch_line(c)))
+        .collect();
+    let out = assert_cmd::Command::cargo_bin("iamscope")
+        .expect("binary")
+        .args(["can-i", "--from"])
+        .arg(dir.path())
+        .args(["--batch", "-"])
+        .write_stdin(input)
+        .output()
+        .expect("iamscope runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let answers: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert_eq!(
+        answers.len(),
+        cases.len(),
+        "one answer a question; stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut wrong = Vec::new();
+    for (c, a) in cases.iter().zip(&answers) {
+        let want = if web_identity_as_iam(c) {
+            "no"
+        } else {
+            as_decision(&c.engine)
+        };
+        if a["decision"].as_str() != Some(want) {
+            wrong.push(format!(
+                "{}: engine {} ({want}), can-i {}; asked {}; policies {}",
+                c.id,
+                c.engine,
+                if a["error"].is_null() {
+                    &a["decision"]
+                } else {
+                    &a["error"]
+                },
+                batch_line(c),
+                c.peer[0]
+            ));
+        }
+    }
+    wrong
+}
+
+/// The same cases through the command line: `iamscope can-i --batch` on a
+/// snapshot that holds each case's policies or trust answers as the engine's
+/// API does, case by case, so that the command line (notation, snapshot
+/// reading, request context, subject keys, the trust checks' inputs) cannot
+/// drift from the engine the simulator checks. Runs without the simulator.
+#[test]
+fn command_line_agrees_with_the_engine() {
+    let cat = catalogue();
+    let cases = all_cases(&cat, SEED);
+    let mut counts: BTreeMap<Kind, usize> = BTreeMap::new();
+    for c in &cases {
+        *counts.entry(c.kind).or_default() += 1;
+    }
+    assert_eq!(counts[&Kind::Identity], IDENTITY_CASES);
+    assert_eq!(counts[&Kind::Irsa], IRSA_CASES);
+    assert_eq!(counts[&Kind::PodIdentity], POD_CASES);
+    // A service account has one audience: the cases whose token carries
+    // another are asked on a snapshot of their own.
+    let other = |c: &&Case| c.kind == Kind::Irsa && c.peer[0]["meta"]["aud"] != "sts.amazonaws.com";
+    let (odd, usual): (Vec<&Case>, Vec<&Case>) = cases.iter().partition(other);
+    let mut wrong = batch_disagreements(&usual, "sts.amazonaws.com");
+    wrong.extend(batch_disagreements(&odd, "other"));
+    let mut by_decision: BTreeMap<&str, usize> = BTreeMap::new();
+    for c in &cases {
+        *by_decision.entry(as_decision(&c.engine)).or_default() += 1;
+    }
+    let by_design: Vec<&str> = cases
+        .iter()
+        .filter(|c| web_identity_as_iam(c) && c.engine == "Allowed")
+        .map(|c| c.id.as_str())
+        .collect();
+    println!(
+        "iam_differential through can-i --batch: {} cases ({} identity, {} irsa, {} pod-identity; engine {by_decision:?}), {} disagree; {} differ by design (sts:AssumeRoleWithWebIdentity asked as an IAM role: {by_design:?})",
+        cases.len(),
+        counts[&Kind::Identity],
+        counts[&Kind::Irsa],
+        counts[&Kind::PodIdentity],
+        wrong.len(),
+        by_design.len()
+    );
+    assert_eq!(by_design.len(), 6, "{by_design:?}");
+    // A closed context leaves nothing undecided: yes and no both occur, so
+    // the comparison can fail either way.
+    assert!(
+        by_decision.get("yes").is_some_and(|&n| n > 1000)
+            && by_decision.get("no").is_some_and(|&n| n > 1000),
+        "{by_decision:?}"
+    );
+    assert!(
+        wrong.is_empty(),
+        "{} of {} answers of can-i --batch differ from the engine's:\n{}",
+        wrong.len(),
+        cases.len(),
+        wrong.join("\n")
+    );
 }

@@ -25,6 +25,7 @@ fn aws(action: &str, resource: &str, complete: bool) -> Action {
         resource: resource.into(),
         context: Default::default(),
         complete,
+        multivalued: Default::default(),
     })
 }
 

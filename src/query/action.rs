@@ -78,6 +78,30 @@ pub struct AwsAction {
     pub context: BTreeMap<String, Vec<String>>,
     /// Keys not given are absent rather than unknown.
     pub complete: bool,
+    /// Keys given as a list (a batch line's `[..]`), multivalued even with one
+    /// value; see [`AwsAction::is_multivalued`].
+    pub multivalued: std::collections::BTreeSet<String>,
+}
+
+/// Global condition keys AWS always sends as sets ("Single-valued vs.
+/// multivalued context keys",
+/// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html),
+/// so a single `--context-entry` of one is a set of one.
+const MULTIVALUED_KEYS: [&str; 4] = [
+    "aws:tagkeys",
+    "aws:calledvia",
+    "aws:principalservicenameslist",
+    "aws:principalorgpaths",
+];
+
+impl AwsAction {
+    /// Whether context key `k` is a set: given several times or as a list, or
+    /// a key AWS always sends as a set.
+    pub fn is_multivalued(&self, k: &str) -> bool {
+        self.context.get(k).is_some_and(|v| v.len() > 1)
+            || self.multivalued.contains(k)
+            || MULTIVALUED_KEYS.contains(&k.to_ascii_lowercase().as_str())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,6 +172,7 @@ pub fn parse_action(
             resource,
             context: ctx,
             complete,
+            multivalued: Default::default(),
         }));
     }
     if !context.is_empty() || complete {

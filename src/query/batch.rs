@@ -76,7 +76,12 @@ pub fn to_action(q: &BatchQuery) -> Result<Action, String> {
         }
         (None, Some(a)) => {
             let mut context: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            let mut multivalued = std::collections::BTreeSet::new();
             for (k, v) in q.context.iter().chain(&q.action.context) {
+                if let OneOrMany::Many(_) = v {
+                    // "a list for a multivalued key" (query.md): a set even of one.
+                    multivalued.insert(k.clone());
+                }
                 context.entry(k.clone()).or_default().extend(v.values());
             }
             let resource = q.action.resource.clone().unwrap_or_else(|| "*".into());
@@ -88,6 +93,7 @@ pub fn to_action(q: &BatchQuery) -> Result<Action, String> {
                 resource,
                 context,
                 complete: q.context_complete || q.action.context_complete == Some(true),
+                multivalued,
             }))
         }
         _ => Err(

@@ -89,12 +89,7 @@ impl<'a> Asker<'a> {
                 )
             }
             AsSubject::Pod { namespace, name } => {
-                let pod = self
-                    .inv
-                    .pods
-                    .iter()
-                    .find(|p| &p.namespace == namespace && &p.name == name)
-                    .ok_or_else(|| {
+                let pod = self.pod(namespace, name).ok_or_else(|| {
                         format!("pod {namespace}/{name} is not in the inventory (pods are read from kubernetes.json or the cluster)")
                     })?;
                 let sa = &pod.service_account;
@@ -306,6 +301,84 @@ impl<'a> Asker<'a> {
             }
         }
         out
+    }
+
+    /// [`Asker::targets`] for one service account: the shortest hops by which
+    /// `cap` leads to `ns/name`, if it does (who-can's path rebuilding, which
+    /// knows where it goes, without listing every account a cluster-wide
+    /// capability reaches).
+    pub(crate) fn target_hops(
+        &self,
+        from: &Node,
+        cap: &crate::audit::path::Cap<'a>,
+        ns: &str,
+        name: &str,
+    ) -> Option<Vec<Hop>> {
+        if let Scope::Namespace(n) = cap.scope
+            && n != ns
+        {
+            return None;
+        }
+        let evidence = || {
+            format!(
+                "{} can {} [{}]: {}",
+                from.label(),
+                cap.hop.verb_phrase(),
+                cap.scope,
+                cap.grant.describe()
+            )
+        };
+        match cap.hop {
+            Become::RunPods | Become::CreateSecret | Become::MintToken => {
+                let exists = self
+                    .sas
+                    .get(ns)
+                    .is_some_and(|v| v.binary_search_by(|x| x.as_str().cmp(name)).is_ok());
+                if !exists
+                    || (cap.hop == Become::MintToken
+                        && cap
+                            .names
+                            .as_ref()
+                            .is_some_and(|n| !n.iter().any(|x| x == name)))
+                {
+                    return None;
+                }
+                let edge = if cap.hop == Become::RunPods {
+                    "creates-pod-as"
+                } else {
+                    "token-for"
+                };
+                Some(vec![Hop {
+                    edge,
+                    from: from.clone(),
+                    to: Node::sa(ns, name),
+                    evidence: evidence(),
+                }])
+            }
+            Become::Exec => {
+                let (pod, _) = self.pods.get(ns)?.iter().find(|(pod, sa)| {
+                    sa == name && cap.names.as_ref().is_none_or(|n| n.contains(pod))
+                })?;
+                let pod_node = Node::Pod {
+                    namespace: ns.to_string(),
+                    name: pod.clone(),
+                };
+                Some(vec![
+                    Hop {
+                        edge: "exec-into",
+                        from: from.clone(),
+                        to: pod_node.clone(),
+                        evidence: evidence(),
+                    },
+                    Hop {
+                        edge: "runs-as",
+                        from: pod_node,
+                        to: Node::sa(ns, name),
+                        evidence: format!("Pod {ns}/{pod} spec.serviceAccountName {name}"),
+                    },
+                ])
+            }
+        }
     }
 
     /// The hops of one RBAC grant: how the acting identity holds it, then the grant.
@@ -642,6 +715,12 @@ impl<'a> Asker<'a> {
         }
         if is_web {
             // The web-identity call carries no AWS credentials: only the trust decides.
+            if r.iam.is_some() && r.path.is_empty() {
+                misses.push(format!(
+                    "{}: sts:AssumeRoleWithWebIdentity is called with a web identity token, not AWS credentials, so an IAM principal's policies neither grant nor deny it (https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoleWithWebIdentity.html)",
+                    r.node.label()
+                ));
+            }
             return;
         }
         // An IAM subject's own policies.
@@ -908,10 +987,8 @@ impl<'a> Asker<'a> {
         subject: &Node,
         direct: bool,
     ) -> super::RoleMemo {
-        let key = (
-            format!("{}|{direct}|{}", question_key(a), self.best_only.get()),
-            arn.to_ascii_lowercase(),
-        );
+        let q = self.begin_question(a);
+        let key = (q, direct, self.best_only.get(), arn.to_ascii_lowercase());
         let cached = self.role_memo.borrow().get(&key).cloned();
         match cached {
             Some(m) => m,
@@ -996,9 +1073,18 @@ impl<'a> Asker<'a> {
             // its own policies let it assume (computed once per principal).
             let edges = self.assume_edges(&arn, &set, a);
             for (next, lower, d2, c2, evidence) in edges.iter() {
-                if !visited.insert(lower.clone()) {
+                if visited.contains(lower) {
                     continue;
                 }
+                // A role at the last depth only answers itself: when it may
+                // not do it, it adds nothing (no path is built for it).
+                if depth + 1 >= MAX_CHAIN
+                    && let Some(s2) = self.permission_set(next)
+                    && self.judge_memo(&s2, a, next, &self.principal_node(next)).0 == Decision::No
+                {
+                    continue;
+                }
+                visited.insert(lower.clone());
                 let mut p = path.clone();
                 p.push(Hop {
                     edge: "assumes",
@@ -1022,7 +1108,8 @@ impl<'a> Asker<'a> {
         arn: &str,
         from: &Node,
     ) -> (Decision, Vec<String>, Hop) {
-        let key = (question_key(a), arn.to_ascii_lowercase());
+        let q = self.begin_question(a);
+        let key = (q, arn.to_ascii_lowercase());
         if let Some(j) = self.judge_memo.borrow().get(&key) {
             return j.clone();
         }
@@ -1067,10 +1154,8 @@ impl<'a> Asker<'a> {
     /// per principal and request context. A principal none of whose Allow
     /// statements can grant `sts:AssumeRole` has none, without asking each role.
     fn assume_edges(&self, arn: &str, set: &PermissionSet, a: &AwsAction) -> AssumeEdges {
-        let key = (
-            format!("{:?}|{}", a.context, a.complete),
-            arn.to_ascii_lowercase(),
-        );
+        let context = format!("{:?}|{:?}|{}", a.context, a.multivalued, a.complete);
+        let key = (context.clone(), arn.to_ascii_lowercase());
         if let Some(e) = self.assume_memo.borrow().get(&key) {
             return std::rc::Rc::clone(e);
         }
@@ -1089,23 +1174,38 @@ impl<'a> Asker<'a> {
         let mut edges = Vec::new();
         if may_assume {
             let from = self.principal_node(arn);
+            // Policies whose every statement that may bear on sts:AssumeRole is
+            // on Resource "*" without a condition decide alike for every role:
+            // evaluated once, not once per role.
+            let uniform = assume_uniform(set);
+            let mut once: Option<(Decision, Vec<String>, String)> = None;
             for &i in &self.aws_trusting {
                 let next = &self.inv.iam.roles[i];
                 if next.arn.eq_ignore_ascii_case(arn) {
                     continue;
                 }
-                let (td, tc, tev) = self.role_trust_admits(&next.arn, arn, a);
+                let (td, tc, tev) = self.trust_of_index_admits(i, arn, a, &context);
                 if td == Decision::No {
                     continue;
                 }
-                let areq = self.iam_request(a, arn, "sts:AssumeRole", &next.arn);
-                let (ad, ac, ahop) = judge(
-                    &set.evaluate(&areq),
-                    &from,
-                    Node::IamRole {
-                        arn: next.arn.clone(),
-                    },
-                );
+                let (ad, ac, aev) = match &once {
+                    Some(x) if uniform => x.clone(),
+                    _ => {
+                        let areq = self.iam_request(a, arn, "sts:AssumeRole", &next.arn);
+                        let (ad, ac, ahop) = judge(
+                            &set.evaluate(&areq),
+                            &from,
+                            Node::IamRole {
+                                arn: next.arn.clone(),
+                            },
+                        );
+                        let x = (ad, ac, ahop.evidence);
+                        if uniform {
+                            once = Some(x.clone());
+                        }
+                        x
+                    }
+                };
                 if ad == Decision::No {
                     continue;
                 }
@@ -1116,7 +1216,7 @@ impl<'a> Asker<'a> {
                     next.arn.to_ascii_lowercase(),
                     td.min(ad),
                     c,
-                    format!("sts:AssumeRole {}; {tev}", ahop.evidence),
+                    format!("sts:AssumeRole {aev}; {tev}"),
                 ));
             }
         }
@@ -1243,7 +1343,7 @@ impl<'a> Asker<'a> {
         // which only set operators (ForAnyValue/ForAllValues) match.
         for (k, v) in &a.context {
             r = match v.as_slice() {
-                [one] => r.key(k, one.clone()),
+                [one] if !a.is_multivalued(k) => r.key(k, one.clone()),
                 _ => r.key_values(k, v.clone()),
             };
         }
@@ -1291,11 +1391,59 @@ impl<'a> Asker<'a> {
             Ok(found) => found,
             Err(answer) => return answer,
         };
-        let mut req = self.iam_request(a, caller, "sts:AssumeRole", &r.arn);
-        req.resource = None;
-        req = req.principal(PrincipalKind::Aws, caller);
         let name = format!("trust policy of {}", r.name);
-        match iam::evaluate(&[(name.as_str(), &trust)], &req) {
+        let eval = || {
+            let mut req = self.iam_request(a, caller, "sts:AssumeRole", &r.arn);
+            req.resource = None;
+            req = req.principal(PrincipalKind::Aws, caller);
+            iam::evaluate(&[(name.as_str(), &trust)], &req)
+        };
+        self.trust_verdict(&name, caller, eval())
+    }
+
+    /// [`Asker::role_trust_admits`] for the role `aws_trusting[..]` holds at
+    /// inventory index `i`: a trust whose answer depends on the caller's
+    /// account only is evaluated once per account.
+    fn trust_of_index_admits(
+        &self,
+        i: usize,
+        caller: &str,
+        a: &AwsAction,
+        context: &str,
+    ) -> (Decision, Vec<String>, String) {
+        let role = &self.inv.iam.roles[i];
+        if !self.trust_uniform.contains(&i) {
+            return self.role_trust_admits(&role.arn, caller, a);
+        }
+        let Ok((r, trust)) = self.role_and_trust(&role.arn) else {
+            return self.role_trust_admits(&role.arn, caller, a);
+        };
+        let name = format!("trust policy of {}", r.name);
+        let account = caller.split(':').nth(4).unwrap_or("").to_string();
+        let key = (i, account, context.to_string());
+        let cached = self.trust_memo.borrow().get(&key).cloned();
+        let d = match cached {
+            Some(d) => d,
+            None => {
+                let mut req = self.iam_request(a, caller, "sts:AssumeRole", &r.arn);
+                req.resource = None;
+                req = req.principal(PrincipalKind::Aws, caller);
+                let d = iam::evaluate(&[(name.as_str(), &trust)], &req);
+                self.trust_memo.borrow_mut().insert(key, d.clone());
+                d
+            }
+        };
+        self.trust_verdict(&name, caller, d)
+    }
+
+    /// A trust policy's decision on `caller`, as (decision, conditions, evidence).
+    fn trust_verdict(
+        &self,
+        name: &str,
+        caller: &str,
+        d: IamDecision,
+    ) -> (Decision, Vec<String>, String) {
+        match d {
             IamDecision::Allowed { by } => (
                 Decision::Yes,
                 Vec::new(),
@@ -1472,6 +1620,27 @@ impl<'a> Asker<'a> {
         role: &str,
         via: LinkVia,
     ) -> (Decision, Vec<String>, String) {
+        let key = (
+            ns.to_string(),
+            name.to_string(),
+            role.to_ascii_lowercase(),
+            via == LinkVia::PodIdentity,
+        );
+        if let Some(v) = self.link_memo.borrow().get(&key) {
+            return v.clone();
+        }
+        let v = self.link_verdict(ns, name, role, via);
+        self.link_memo.borrow_mut().insert(key, v.clone());
+        v
+    }
+
+    fn link_verdict(
+        &self,
+        ns: &str,
+        name: &str,
+        role: &str,
+        via: LinkVia,
+    ) -> (Decision, Vec<String>, String) {
         let known = self.role(role).is_some();
         if !known {
             return (
@@ -1495,9 +1664,34 @@ impl<'a> Asker<'a> {
     }
 }
 
-/// What identifies an AWS question for the memos.
-fn question_key(a: &AwsAction) -> String {
-    format!("{}|{}|{:?}|{}", a.action, a.resource, a.context, a.complete)
+/// Whether every statement of `set` (boundary included) that may bear on
+/// `sts:AssumeRole` applies to `Resource: "*"` without a condition, so that
+/// the decision is the same whichever role is asked for.
+fn assume_uniform(set: &PermissionSet) -> bool {
+    let bears = |s: &iam::Statement| {
+        s.action
+            .values
+            .iter()
+            .any(|p| crate::policy::actions::action_matches(p, "sts:AssumeRole"))
+            != s.action.negated
+    };
+    let plain = |s: &iam::Statement| {
+        !bears(s)
+            || (s.conditions.is_empty()
+                && s.resource
+                    .as_ref()
+                    .is_some_and(|r| !r.negated && r.values.iter().all(|v| v == "*")))
+    };
+    let boundary_ok = match &set.boundary {
+        None => true,
+        Some(iam::Boundary::Known(b)) => b.doc.statements.iter().all(plain),
+        Some(iam::Boundary::Unknown(_)) => false,
+    };
+    boundary_ok
+        && set
+            .policies
+            .iter()
+            .all(|p| p.doc.statements.iter().all(plain))
 }
 
 fn has_wildcard(action: &str) -> bool {
@@ -1564,7 +1758,7 @@ pub fn echo_action(command: &'static str, action: &Action, direct: bool) -> Quer
             a.context
                 .iter()
                 .map(|(k, v)| {
-                    let val = if v.len() == 1 {
+                    let val = if v.len() == 1 && !a.is_multivalued(k) {
                         serde_json::Value::String(v[0].clone())
                     } else {
                         serde_json::json!(v)

@@ -48,18 +48,51 @@ pub struct Asker<'a> {
     /// Roles whose trust has a statement an AWS principal can match (role chaining).
     aws_trusting: Vec<usize>,
     perms: RefCell<HashMap<String, Rc<PermissionSet>>>,
-    /// Per (question, principal): its paths to the AWS action and its misses.
-    role_memo: RefCell<HashMap<(String, String), RoleMemo>>,
+    /// Pods by (namespace, name): their index in the inventory.
+    pod_index: HashMap<(String, String), usize>,
+    /// Of `aws_trusting`, the trusts whose answer depends on the caller's
+    /// account only (no principal but `*` and account roots, no condition on
+    /// a key the caller determines, no policy variable), given the asker's
+    /// request context.
+    trust_uniform: crate::hashing::HashSet<usize>,
+    /// Such a trust's answer per (role, caller account, request context).
+    trust_memo: RefCell<HashMap<(usize, String, String), crate::policy::iam::Decision>>,
+    /// The last AWS question asked and its number in `questions`, which numbers
+    /// the distinct questions the per-question memos (`role_memo`,
+    /// `judge_memo`) hold answers to. Past `MEMO_QUESTIONS` of them, or
+    /// `MEMO_ENTRIES` answers, all three are emptied: a batch of thousands of questions that repeat a few
+    /// actions and resources reuses their answers, with bounded memory.
+    question: RefCell<Option<(action::AwsAction, u32)>>,
+    questions: RefCell<HashMap<String, u32>>,
+    next_question: std::cell::Cell<u32>,
+    /// Per (question, direct, best only, principal): its paths to the AWS
+    /// action and its misses.
+    role_memo: RefCell<HashMap<(u32, bool, bool, String), RoleMemo>>,
     /// Set by who-can while it computes each identity's own answer: only the
     /// best path is needed there.
     best_only: std::cell::Cell<bool>,
     /// Per (question, principal): its own decision on the action.
-    judge_memo: RefCell<HashMap<(String, String), Judged>>,
+    judge_memo: RefCell<HashMap<(u32, String), Judged>>,
     /// Per (request context, principal): the roles it can assume.
     assume_memo: RefCell<HashMap<(String, String), AssumeEdges>>,
     /// Node roles pods reach through IMDS (the `node-role` hop), built on first use.
     node_roles: std::cell::OnceCell<crate::audit::path::NodeRoles>,
+    /// The `assumes` verdict of a working role link per (namespace, account,
+    /// lowercased role, Pod Identity or not): the trust's answer, which no
+    /// question changes.
+    link_memo: RefCell<HashMap<(String, String, String, bool), Verdict>>,
+    /// who-can's graph of what every subject can become, which no action
+    /// changes: built by the first who-can, per `include_system`.
+    who_graph: RefCell<[Option<Rc<who_can::WhoGraph<'a>>>; 2]>,
 }
+
+/// How many distinct AWS questions the per-question memos hold at most, and
+/// how many answers in all (a who-can judges every role: a few thousand).
+const MEMO_QUESTIONS: usize = 4096;
+const MEMO_ENTRIES: usize = 200_000;
+
+/// A decision, its conditions and the evidence saying so.
+pub(crate) type Verdict = (Decision, Vec<String>, String);
 
 /// A principal's decision on a question, its conditions and the hop saying so.
 pub(crate) type Judged = (Decision, Vec<String>, Hop);
@@ -109,7 +142,13 @@ impl<'a> Asker<'a> {
         for v in pods.values_mut() {
             v.sort();
         }
-        let aws_trusting = inv
+        let pod_index = inv
+            .pods
+            .iter()
+            .enumerate()
+            .map(|(i, p)| ((p.namespace.clone(), p.name.clone()), i))
+            .collect();
+        let aws_trusting: Vec<usize> = inv
             .iam
             .roles
             .iter()
@@ -127,6 +166,28 @@ impl<'a> Asker<'a> {
             })
             .map(|(i, _)| i)
             .collect();
+        let trust_uniform = aws_trusting
+            .iter()
+            .copied()
+            .filter(|&i| {
+                graph.trust(&inv.iam.roles[i]).is_some_and(|t| {
+                    t.statements.iter().all(|s| {
+                        s.conditions.iter().all(|c| {
+                            !caller_key(&c.key) && !c.values.iter().any(|v| v.contains("${"))
+                        }) && s.principal.as_ref().is_none_or(|p| {
+                            !p.negated
+                                && p.entries.iter().all(|(k, v)| {
+                                    *k != PrincipalKind::Aws
+                                        || v == "*"
+                                        || (v.len() == 12 && v.bytes().all(|b| b.is_ascii_digit()))
+                                        || crate::model::Arn::parse(v)
+                                            .is_ok_and(|a| a.resource == "root")
+                                })
+                        })
+                    })
+                })
+            })
+            .collect();
         Asker {
             inv,
             graph,
@@ -137,12 +198,62 @@ impl<'a> Asker<'a> {
             pods,
             aws_trusting,
             perms: RefCell::new(HashMap::default()),
+            pod_index,
+            trust_uniform,
+            trust_memo: RefCell::new(HashMap::default()),
+            question: RefCell::new(None),
+            questions: RefCell::new(HashMap::default()),
+            next_question: std::cell::Cell::new(0),
+            who_graph: RefCell::new([None, None]),
+            link_memo: RefCell::new(HashMap::default()),
             role_memo: RefCell::new(HashMap::default()),
             assume_memo: RefCell::new(HashMap::default()),
             best_only: std::cell::Cell::new(false),
             judge_memo: RefCell::new(HashMap::default()),
             node_roles: std::cell::OnceCell::new(),
         }
+    }
+
+    /// The number of question `a` in the per-question memos (see `question`).
+    pub(crate) fn begin_question(&self, a: &action::AwsAction) -> u32 {
+        if let Some((q, id)) = self.question.borrow().as_ref()
+            && q == a
+        {
+            return *id;
+        }
+        let key = format!(
+            "{}|{}|{:?}|{:?}|{}",
+            a.action, a.resource, a.context, a.multivalued, a.complete
+        );
+        let mut questions = self.questions.borrow_mut();
+        let id = match questions.get(&key) {
+            Some(&id) => id,
+            None => {
+                if questions.len() >= MEMO_QUESTIONS
+                    || self.judge_memo.borrow().len() + self.role_memo.borrow().len()
+                        >= MEMO_ENTRIES
+                {
+                    questions.clear();
+                    self.role_memo.borrow_mut().clear();
+                    self.judge_memo.borrow_mut().clear();
+                }
+                // Never a number given before: a stale entry cannot be read
+                // as another question's.
+                let id = self.next_question.get();
+                self.next_question.set(id.wrapping_add(1));
+                questions.insert(key, id);
+                id
+            }
+        };
+        *self.question.borrow_mut() = Some((a.clone(), id));
+        id
+    }
+
+    /// A pod of the inventory by namespace and name.
+    pub fn pod(&self, ns: &str, name: &str) -> Option<&'a crate::model::Pod> {
+        self.pod_index
+            .get(&(ns.to_string(), name.to_string()))
+            .map(|&i| &self.inv.pods[i])
     }
 
     /// The roles a service account obtains (working IRSA / Pod Identity links),
@@ -232,4 +343,15 @@ impl<'a> Asker<'a> {
         }
         c
     }
+}
+
+/// Condition keys whose value comes from the calling principal (filled in by
+/// `Asker::iam_request` or by AWS from the caller).
+fn caller_key(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    k.starts_with("aws:principal")
+        || k.starts_with("aws:username")
+        || k.starts_with("aws:userid")
+        || k.starts_with("aws:sourceidentity")
+        || k.starts_with("aws:federatedprovider")
 }

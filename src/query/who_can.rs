@@ -115,6 +115,87 @@ impl<'a> Asker<'a> {
     /// reported `conditional` because a conditional path is shorter.
     pub fn who_can(&self, action: &Action, include_system: bool) -> Answer {
         let t = std::time::Instant::now();
+        let w = self.who_graph(include_system);
+        let (cands, starts, g, acting) = (&w.cands, &w.starts, &w.g, &w.acting);
+        // Each identity's own answer, once.
+        let mut own: Vec<Option<PathAnswer>> = (0..g.keys.len()).map(|_| None).collect();
+        self.best_only.set(true);
+        for id in 0..acting.len() {
+            let Some((r, _)) = &acting[id] else { continue };
+            let cleared;
+            let start = if r.path.is_empty() {
+                r
+            } else {
+                let mut c = r.clone();
+                c.path.clear();
+                cleared = c;
+                &cleared
+            };
+            let mut answers = Vec::new();
+            let mut misses = Vec::new();
+            self.answers_at(start, action, &start.node, false, &mut answers, &mut misses);
+            answers.retain(|a| a.decision != Decision::No);
+            answers.sort_by(|x, y| {
+                y.decision
+                    .cmp(&x.decision)
+                    .then(x.path.len().cmp(&y.path.len()))
+            });
+            own[id] = answers.into_iter().next();
+        }
+        self.best_only.set(false);
+        tracing::debug!("who-can: own answers in {:?}", t.elapsed());
+        // Yes first, then conditional, each a shortest-path search backwards.
+        let mut best: Vec<Option<(usize, usize, Option<usize>)>> = vec![None; g.keys.len()];
+        for want in [Decision::Yes, Decision::Conditional] {
+            let dist = g.search(|id| {
+                own[id]
+                    .as_ref()
+                    .filter(|a| a.decision == want)
+                    .map(|a| a.path.len())
+            });
+            for (id, d) in dist.into_iter().enumerate() {
+                if best[id].is_none()
+                    && let Some(d) = d
+                {
+                    best[id] = Some(d);
+                }
+            }
+        }
+        let mut answers = Vec::new();
+        for (i, s) in cands.iter().enumerate() {
+            let id = starts[i];
+            if best[id].is_none() {
+                continue;
+            }
+            if let Some(a) = self.rebuild(s, id, g, &best, &own, acting) {
+                answers.push(a);
+            }
+        }
+        // Each subject's name made once, not at every comparison.
+        answers.sort_by_cached_key(|a| {
+            (
+                a.path.len(),
+                std::cmp::Reverse(a.decision),
+                a.subject.sort_name(),
+            )
+        });
+        Answer {
+            query: echo_action("who-can", action, false),
+            decision: Answer::decide(&answers),
+            answers,
+            misses: Vec::new(),
+            coverage: self.coverage(),
+        }
+    }
+
+    /// who-can's graph of what every subject can become (built once per
+    /// `include_system`: no action changes it).
+    fn who_graph(&self, include_system: bool) -> std::rc::Rc<WhoGraph<'a>> {
+        let slot = usize::from(include_system);
+        if let Some(w) = &self.who_graph.borrow()[slot] {
+            return std::rc::Rc::clone(w);
+        }
+        let t = std::time::Instant::now();
         let cands = self.candidates(include_system);
         tracing::debug!("who-can: {} candidates in {:?}", cands.len(), t.elapsed());
         let mut g = Graph::default();
@@ -242,74 +323,14 @@ impl<'a> Asker<'a> {
             g.keys.len(),
             t.elapsed()
         );
-        // Each identity's own answer, once.
-        let mut own: Vec<Option<PathAnswer>> = (0..g.keys.len()).map(|_| None).collect();
-        self.best_only.set(true);
-        for id in 0..acting.len() {
-            let Some((r, _)) = &acting[id] else { continue };
-            let mut start = r.clone();
-            start.path.clear();
-            let mut answers = Vec::new();
-            let mut misses = Vec::new();
-            self.answers_at(
-                &start,
-                action,
-                &start.node,
-                false,
-                &mut answers,
-                &mut misses,
-            );
-            answers.retain(|a| a.decision != Decision::No);
-            answers.sort_by(|x, y| {
-                y.decision
-                    .cmp(&x.decision)
-                    .then(x.path.len().cmp(&y.path.len()))
-            });
-            own[id] = answers.into_iter().next();
-        }
-        self.best_only.set(false);
-        tracing::debug!("who-can: own answers in {:?}", t.elapsed());
-        // Yes first, then conditional, each a shortest-path search backwards.
-        let mut best: Vec<Option<(usize, usize, Option<usize>)>> = vec![None; g.keys.len()];
-        for want in [Decision::Yes, Decision::Conditional] {
-            let dist = g.search(|id| {
-                own[id]
-                    .as_ref()
-                    .filter(|a| a.decision == want)
-                    .map(|a| a.path.len())
-            });
-            for (id, d) in dist.into_iter().enumerate() {
-                if best[id].is_none()
-                    && let Some(d) = d
-                {
-                    best[id] = Some(d);
-                }
-            }
-        }
-        let mut answers = Vec::new();
-        for (i, s) in cands.iter().enumerate() {
-            let id = starts[i];
-            if best[id].is_none() {
-                continue;
-            }
-            if let Some(a) = self.rebuild(s, id, &g, &best, &own, &acting) {
-                answers.push(a);
-            }
-        }
-        answers.sort_by(|x, y| {
-            x.path
-                .len()
-                .cmp(&y.path.len())
-                .then(y.decision.cmp(&x.decision))
-                .then_with(|| x.subject.sort_name().cmp(&y.subject.sort_name()))
+        let w = std::rc::Rc::new(WhoGraph {
+            cands,
+            starts,
+            g,
+            acting,
         });
-        Answer {
-            query: echo_action("who-can", action, false),
-            decision: Answer::decide(&answers),
-            answers,
-            misses: Vec::new(),
-            coverage: self.coverage(),
-        }
+        self.who_graph.borrow_mut()[slot] = Some(std::rc::Rc::clone(&w));
+        w
     }
 
     fn cap_namespaces(&self, scope: crate::policy::rbac::Scope) -> Vec<String> {
@@ -378,13 +399,11 @@ impl<'a> Asker<'a> {
             let mut found = None;
             for cap in caps_of(rows, &here.node.label()) {
                 let (pre, holder) = self.via_hops(&here, &cap.grant);
-                for ((ns, n), hops) in self.targets(&holder, &cap) {
-                    if &ns == tns && &n == tname {
-                        let mut h = pre.clone();
-                        h.extend(hops);
-                        if found.as_ref().is_none_or(|f: &Vec<Hop>| h.len() < f.len()) {
-                            found = Some(h);
-                        }
+                if let Some(hops) = self.target_hops(&holder, &cap, tns, tname) {
+                    let mut h = pre;
+                    h.extend(hops);
+                    if found.as_ref().is_none_or(|f: &Vec<Hop>| h.len() < f.len()) {
+                        found = Some(h);
                     }
                 }
             }
@@ -392,6 +411,15 @@ impl<'a> Asker<'a> {
             cur = target;
         }
     }
+}
+
+/// Who-can's graph, the candidates and the identity each node acts as.
+pub(crate) struct WhoGraph<'a> {
+    cands: Vec<AsSubject>,
+    starts: Vec<usize>,
+    g: Graph,
+    #[allow(clippy::type_complexity)]
+    acting: Vec<Option<(super::can_i::Reached, Vec<crate::policy::rbac::Grant<'a>>)>>,
 }
 
 /// A node of who-can's graph.
