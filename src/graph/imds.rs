@@ -19,7 +19,10 @@
 //!   node, so a limit of 1 stops it and 2 or more lets it through, while a pod
 //!   with `hostNetwork: true` is on the node's network and is not stopped
 //!   (<https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configuring-instance-metadata-options.html>,
-//!   <https://docs.aws.amazon.com/eks/latest/best-practices/identity-and-access-management.html>).
+//!   <https://docs.aws.amazon.com/eks/latest/best-practices/identity-and-access-management.html>,
+//!   section "Restrict access to the instance profile assigned to the worker
+//!   node"; eksctl's `disablePodIMDS` "prevents all non host networking pods"
+//!   from making IMDS requests: <https://docs.aws.amazon.com/eks/latest/eksctl/security.html>).
 //!   Its documented default is 1.
 //! - `HttpEndpoint: disabled` turns IMDS off for everything on the instance;
 //!   its default is `enabled` (same API reference).
