@@ -108,6 +108,7 @@ fn ui(c: &mut Criterion) {
                 term.draw(|f| draw::draw(f, &mut app, MONO)).expect("draw");
             })
         });
+        open_answer(&mut g, &size, &inv, &findings, &mut term);
         // Opening the role that the most service accounts can assume (every
         // one of them, on the real-shape estates): Enter on it in the IAM
         // roles view and the frame that shows its "who can assume it" table;
@@ -185,6 +186,55 @@ fn ui(c: &mut Criterion) {
         });
         g.finish();
     }
+}
+
+/// A question's results view (issue 15): from the answer in hand (computed
+/// once, off the timing, as the UI's worker thread does) to the first frame
+/// that shows it — the table of every subject built and drawn — then Esc.
+fn open_answer(
+    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    size: &str,
+    inv: &iamscope::model::Inventory,
+    findings: &[iamscope::audit::Finding],
+    term: &mut Terminal<TestBackend>,
+) {
+    use iamscope::ui::query_view::{self, Done, Outcome};
+    let text = std::env::var("IAMSCOPE_UI_QUESTION")
+        .unwrap_or_else(|_| "who s3:GetObject arn:aws:s3:::billing-shared/x".into());
+    let asked = query_view::parse(&text, false).expect("question");
+    let t = std::time::Instant::now();
+    let Ok(Outcome::Answer(answer)) = query_view::answer(inv, &asked.question) else {
+        eprintln!("ui/{size}: {text}: no answer to open");
+        return;
+    };
+    eprintln!(
+        "ui/{size}: {} — {} subjects, answered in {:.0} ms",
+        asked.text,
+        answer.answers.len(),
+        t.elapsed().as_secs_f64() * 1000.0
+    );
+    let mut app = App::new(format!("estate-{size}"));
+    app.set_model(Model::new(inv.clone(), findings.to_vec(), false));
+    term.draw(|f| draw::draw(f, &mut app, MONO)).expect("draw");
+    g.bench_function("open-answer+frame", |b| {
+        b.iter_custom(|n| {
+            let mut total = Duration::ZERO;
+            for _ in 0..n {
+                let done = Done {
+                    text: asked.text.clone(),
+                    outcome: Outcome::Answer(answer.clone()),
+                    took: Duration::ZERO,
+                };
+                let t = std::time::Instant::now();
+                query_view::show(&mut app, done);
+                term.draw(|f| draw::draw(f, &mut app, MONO)).expect("draw");
+                total += t.elapsed();
+                key(&mut app, KeyCode::Esc);
+                term.draw(|f| draw::draw(f, &mut app, MONO)).expect("draw");
+            }
+            total
+        })
+    });
 }
 
 criterion_group!(benches, ui);

@@ -49,6 +49,8 @@ T_RECENT = "2026-10-21T08:15:37Z"     # recent rollouts
 T_PODS = "2026-11-24T03:10:09Z"       # pods (rolled by the weekly AMI refresh)
 USED_RECENTLY = "2026-11-28T23:41:00Z"
 
+KARPENTER_PROFILE = f"{CLUSTER}_" + hashlib.sha256(b"iamscope-demo/karpenter-profile").hexdigest()[:19]
+
 NODES = [
     "ip-10-42-11-87.ec2.internal",
     "ip-10-42-37-142.ec2.internal",
@@ -330,10 +332,11 @@ class Iam:
         r["MaxSessionDuration"] = max_session
         r["InstanceProfileList"] = []
         if instance_profile:
+            ip_name = instance_profile if isinstance(instance_profile, str) else name
             r["InstanceProfileList"].append({
-                "Path": "/", "InstanceProfileName": name,
-                "InstanceProfileId": aws_id("AIPA", "ip", name),
-                "Arn": f"arn:aws:iam::{ACCOUNT}:instance-profile/{name}", "CreateDate": created,
+                "Path": "/", "InstanceProfileName": ip_name,
+                "InstanceProfileId": aws_id("AIPA", "ip", ip_name),
+                "Arn": f"arn:aws:iam::{ACCOUNT}:instance-profile/{ip_name}", "CreateDate": created,
                 "Roles": [{"Path": path, "RoleName": name, "RoleId": r["RoleId"], "Arn": r["Arn"],
                            "CreateDate": created, "AssumeRolePolicyDocument": trust}]})
         r["RolePolicyList"] = [{"PolicyName": k, "PolicyDocument": v} for k, v in (inline or {}).items()]
@@ -744,8 +747,9 @@ def build(data_dir):
                          attached=["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly",
                                    "AmazonSSMManagedInstanceCore"], instance_profile=True,
                          description="Managed node group general-purpose")
+    # Karpenter makes the instance profile of an EC2NodeClass's spec.role itself
     karp_node_role = iam.role(f"KarpenterNodeRole-{CLUSTER}", service_trust("ec2.amazonaws.com"),
-                              created=T_PLATFORM, instance_profile=False,
+                              created=T_PLATFORM, instance_profile=KARPENTER_PROFILE,
                               attached=["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly",
                                         "AmazonSSMManagedInstanceCore"])
     iam.role("AWSServiceRoleForAmazonEKS", service_trust("eks.amazonaws.com"),
@@ -1622,14 +1626,116 @@ def build(data_dir):
            "Account": ACCOUNT,
            "Arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/AWSReservedSSO_ReadOnly_07b3d9e1f4a2c6d8/auditor@acme-corp.example"}
 
+    # ---------------- nodes: one hardened managed node group (IMDSv2, hop limit 1), one
+    # permissive (IMDSv1 allowed, hop limit 2), and a Karpenter node with the
+    # EC2NodeClass defaults (IMDSv2, hop limit 1)
+    legacy_role = iam.role(f"{CLUSTER}-legacy-batch-node-role", service_trust("ec2.amazonaws.com"),
+                           created=CLUSTER_CREATED, instance_profile=True,
+                           attached=["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly",
+                                     "AmazonEKS_CNI_Policy"],
+                           # grown over the years: batch jobs' bucket and "whatever EC2 the old autoscaler needed"
+                           inline={"batch-artifacts": doc(allow(["s3:GetObject", "s3:PutObject", "s3:ListBucket"],
+                                                                ["arn:aws:s3:::acme-batch-artifacts",
+                                                                 "arn:aws:s3:::acme-batch-artifacts/*"])),
+                                   "legacy-autoscaler": doc(allow(["ec2:*", "autoscaling:*"]))},
+                           description="Managed node group legacy-batch")
+    node_specs = [
+        # (node, group, role, metadata options of the running instance)
+        (NODES[0], ("eks-nodegroup", "general"), node_role, {"HttpTokens": "required", "HttpPutResponseHopLimit": 1}),
+        (NODES[1], ("eks-nodegroup", "general"), node_role, {"HttpTokens": "required", "HttpPutResponseHopLimit": 1}),
+        (NODES[2], ("eks-nodegroup", "legacy-batch"), legacy_role,
+         {"HttpTokens": "optional", "HttpPutResponseHopLimit": 2}),
+        (NODES[3], ("karpenter", "default"), karp_node_role, {"HttpTokens": "required", "HttpPutResponseHopLimit": 1}),
+    ]
+    reservations = []
+    for i, (node, (gsrc, gname), role, mo) in enumerate(node_specs):
+        iid = "i-0" + h("instance", node, n=16)
+        zone = REGION + "abc"[i % 3]
+        labels = {"kubernetes.io/hostname": node, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
+                  "node.kubernetes.io/instance-type": "m6i.xlarge", "topology.kubernetes.io/region": REGION,
+                  "topology.kubernetes.io/zone": zone}
+        tags = {f"kubernetes.io/cluster/{CLUSTER}": "owned", "Name": node}
+        if gsrc == "eks-nodegroup":
+            labels.update({"eks.amazonaws.com/nodegroup": gname, "eks.amazonaws.com/capacityType": "ON_DEMAND"})
+            tags["eks:nodegroup-name"] = gname
+            profile = role.rsplit("/", 1)[1]
+        else:
+            labels.update({"karpenter.sh/nodepool": gname, "karpenter.k8s.aws/ec2nodeclass": gname,
+                           "karpenter.sh/capacity-type": "spot", "karpenter.sh/registered": "true"})
+            tags.update({"karpenter.sh/nodepool": gname, "karpenter.k8s.aws/ec2nodeclass": gname})
+            profile = KARPENTER_PROFILE
+        k.add({"apiVersion": "v1", "kind": "Node",
+               "metadata": meta("Node", node, created=T_PODS, labels=labels,
+                                annotations={"alpha.kubernetes.io/provided-node-ip": "10.42.%d.%d" % (i * 20 + 11, i + 7)}),
+               "spec": {"providerID": f"aws:///{zone}/{iid}"},
+               "status": {"nodeInfo": {"kubeletVersion": f"v{K8S_VERSION}.2-eks-94953ac", "osImage": "Amazon Linux 2023",
+                                       "containerRuntimeVersion": "containerd://1.7.22"},
+                          "conditions": [{"type": "Ready", "status": "True"}]}})
+        reservations.append({"ReservationId": "r-0" + h("reservation", node, n=16), "OwnerId": ACCOUNT, "Instances": [{
+            "InstanceId": iid, "InstanceType": "m6i.xlarge", "ImageId": "ami-0" + h("ami", gname, n=16),
+            "LaunchTime": T_PODS, "Placement": {"AvailabilityZone": zone}, "PrivateDnsName": node,
+            "State": {"Code": 16, "Name": "running"},
+            "IamInstanceProfile": {"Arn": f"arn:aws:iam::{ACCOUNT}:instance-profile/{profile}",
+                                   "Id": aws_id("AIPA", "ip", profile)},
+            "MetadataOptions": dict({"State": "applied", "HttpEndpoint": "enabled", "HttpProtocolIpv6": "disabled",
+                                     "InstanceMetadataTags": "disabled"}, **mo),
+            "Tags": [{"Key": key, "Value": v} for key, v in sorted(tags.items())]}]})
+    lt = {g: "lt-0" + h("lt", g, n=16) for g in ["general", "legacy-batch"]}
+    nodegroups = []
+    for g, role, ver in [("general", node_role, "3"), ("legacy-batch", legacy_role, "1")]:
+        nodegroups.append({
+            "nodegroupName": g, "nodegroupArn": f"arn:aws:eks:{REGION}:{ACCOUNT}:nodegroup/{CLUSTER}/{g}/{uid('ng', g)}",
+            "clusterName": CLUSTER, "version": K8S_VERSION, "releaseVersion": f"{K8S_VERSION}.2-20261115",
+            "createdAt": CLUSTER_CREATED, "status": "ACTIVE", "capacityType": "ON_DEMAND",
+            "scalingConfig": {"minSize": 1, "maxSize": 6, "desiredSize": 2 if g == "general" else 1},
+            "instanceTypes": ["m6i.xlarge"], "amiType": "AL2023_x86_64_STANDARD", "nodeRole": role,
+            "launchTemplate": {"name": f"{CLUSTER}-{g}", "version": ver, "id": lt[g]},
+            "labels": {}, "tags": {"team": "platform"}})
+    lt_versions = {"LaunchTemplateVersions": [
+        {"LaunchTemplateId": lt["general"], "LaunchTemplateName": f"{CLUSTER}-general", "VersionNumber": 3,
+         "CreateTime": T_RECENT, "DefaultVersion": True,
+         "LaunchTemplateData": {"InstanceType": "m6i.xlarge", "MetadataOptions": {
+             "HttpTokens": "required", "HttpPutResponseHopLimit": 1, "HttpEndpoint": "enabled"}}},
+        {"LaunchTemplateId": lt["legacy-batch"], "LaunchTemplateName": f"{CLUSTER}-legacy-batch", "VersionNumber": 1,
+         "CreateTime": CLUSTER_CREATED, "DefaultVersion": True,
+         "LaunchTemplateData": {"InstanceType": "m6i.xlarge", "MetadataOptions": {
+             "HttpTokens": "optional", "HttpPutResponseHopLimit": 2, "HttpEndpoint": "enabled"}}}]}
+    # Karpenter's EC2NodeClass without metadataOptions: its defaults (IMDSv2, hop limit 1)
+    k.add({"apiVersion": "karpenter.k8s.aws/v1", "kind": "EC2NodeClass",
+           "metadata": meta("EC2NodeClass", "default", created=T_PLATFORM),
+           "spec": {"role": f"KarpenterNodeRole-{CLUSTER}", "amiSelectorTerms": [{"alias": "al2023@latest"}],
+                    "subnetSelectorTerms": [{"tags": {"karpenter.sh/discovery": CLUSTER}}],
+                    "securityGroupSelectorTerms": [{"tags": {"karpenter.sh/discovery": CLUSTER}}]}})
+    k.add({"apiVersion": "karpenter.sh/v1", "kind": "NodePool",
+           "metadata": meta("NodePool", "default", created=T_PLATFORM),
+           "spec": {"template": {"spec": {"nodeClassRef": {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass",
+                                                          "name": "default"},
+                                          "requirements": [{"key": "karpenter.sh/capacity-type", "operator": "In",
+                                                            "values": ["spot", "on-demand"]}]}},
+                    "limits": {"cpu": "200"}}})
+    exp("NODE-001", kind="IamRole", arn=legacy_role)
+    exp("NODE-003", kind="IamRole", arn=legacy_role)
+    exp("IAM-002", kind="IamRole", arn=legacy_role)
+    exp("NODE-002", kind="NodeGroup", name="legacy-batch", source="eks-nodegroup")
+    for sa in ["aws-node", "kube-proxy"]:
+        exp("NODE-004", **sa_subj("kube-system", sa))
+    for arn in [node_role, karp_node_role]:
+        nope("NODE-001", kind="IamRole", arn=arn)
+        nope("NODE-003", kind="IamRole", arn=arn)
+    nope("NODE-002", kind="NodeGroup", name="general", source="eks-nodegroup")
+    nope("NODE-002", kind="NodeGroup", name="default", source="karpenter")
+
     # RBAC grants made by Kubernetes' own bootstrap bindings are not findings
     nope("RBAC-001", kind="Group", name="system:masters")
+    # a cluster-admin's narrower RBAC findings are folded into its RBAC-001
+    for r in ["RBAC-002", "RBAC-003", "RBAC-004", "RBAC-005", "RBAC-006", "RBAC-008", "RBAC-011", "RBAC-013"]:
+        nope(r, **sa_subj("ci", "jenkins"))
     for b in ["system:basic-user", "system:discovery", "system:public-info-viewer"]:
         nope("RBAC-007", kind="ClusterRoleBinding", name=b)
 
     # kubectl prints the kinds in the order they were asked for
-    order = ["Namespace", "ServiceAccount", "Pod", "Deployment", "DaemonSet", "StatefulSet", "ReplicaSet", "Job",
-             "CronJob", "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding"]
+    order = ["Namespace", "Node", "ServiceAccount", "Pod", "Deployment", "DaemonSet", "StatefulSet", "ReplicaSet",
+             "Job", "CronJob", "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding", "EC2NodeClass", "NodePool"]
     k.items.sort(key=lambda o: (order.index(o["kind"]), o["metadata"].get("namespace", ""), o["metadata"]["name"]))
     kube = {"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}, "items": k.items}
     secrets = {"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}, "items": k.secrets}
@@ -1643,6 +1749,9 @@ def build(data_dir):
         "eks-access-entries.json": {"accessEntries": entries},
         "eks-pod-identity-associations.json": {"associations": assocs},
         "sts-caller-identity.json": sts,
+        "ec2-instances.json": {"Reservations": reservations},
+        "eks-nodegroups.json": {"nodegroups": nodegroups},
+        "ec2-launch-template-versions.json": lt_versions,
         "expect.json": {"expect": expect, "forbid": forbid, "forbid_any": ["API-", "CFG-"]},
     }
 

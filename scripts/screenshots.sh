@@ -24,4 +24,7 @@ shot service-accounts 2
 shot subjects 3 / payments-developers Enter
 shot path / rule:PATH-001 Enter p
 shot cluster-access 5
+# Questions (issue 15): who can read the data lake, then one path's hops.
+shot query-answer : "who s3:GetObject arn:aws:s3:::acme-data-lake-raw/kafka/x" Enter
+shot query-path : "who s3:GetObject arn:aws:s3:::acme-data-lake-raw/kafka/x" Enter / ci/jenkins Enter Enter j
 echo "wrote $(ls "$out" | wc -l) screens to $out"

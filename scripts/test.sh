@@ -23,3 +23,5 @@ bash scripts/check-layers.sh
 bash scripts/check-packaging.sh
 cargo clippy --all-targets -- -D warnings
 cargo test --all-targets
+# SARIF output against the SARIF 2.1.0 schema (installs its validators; ~15 s).
+bash scripts/sarif-check.sh

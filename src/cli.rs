@@ -48,6 +48,8 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print a manual page (roff): iamscope man > iamscope.1; man ./iamscope.1
     Man(ManArgs),
+    /// What changed between two audits: findings new, resolved, changed, and the objects underneath
+    Diff(DiffArgs),
 }
 
 #[derive(Debug, Args)]
@@ -99,6 +101,45 @@ impl Cli {
         let matches = Cli::command().bin_name(bin).get_matches_from(args);
         Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
     }
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "OLD and NEW are snapshot directories or JSON reports (audit --format json); with snapshots\nthe objects that changed underneath (bindings, roles, trust policies, …) are shown too.\nWith one directory of dated snapshots (snapshot DIR --keep N), its last two are compared.\n\nExamples:\n  iamscope diff ./snap-monday ./snap-tuesday\n  iamscope diff baseline.json ./snap --fail-on high\n  iamscope diff /var/lib/iamscope --format markdown"
+)]
+pub struct DiffArgs {
+    /// The earlier snapshot directory or JSON report (or a directory of dated snapshots)
+    #[arg(value_name = "OLD")]
+    pub old: PathBuf,
+
+    /// The later snapshot directory or JSON report
+    #[arg(value_name = "NEW")]
+    pub new: Option<PathBuf>,
+
+    /// Output format
+    #[arg(
+        long,
+        short = 'o',
+        value_enum,
+        default_value = "table",
+        visible_alias = "output"
+    )]
+    pub format: DiffFormat,
+
+    /// Exit 1 when a new or worsened finding has this severity or worse
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+    pub fail_on: Option<crate::audit::Severity>,
+
+    /// Also report grants made by Kubernetes' own bootstrap bindings (snapshots)
+    #[arg(long)]
+    pub include_system: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DiffFormat {
+    Table,
+    Json,
+    Markdown,
 }
 
 /// How a question's action is scoped (kubectl's flags) and its AWS context.
@@ -210,6 +251,10 @@ pub struct SnapshotArgs {
     /// Directory to write (created 0700; files 0600)
     #[arg(value_name = "DIR")]
     pub dir: PathBuf,
+
+    /// Write a dated snapshot (DIR/snapshot-YYYYMMDDTHHMMSSZ) and keep the newest N of them
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub keep: Option<u64>,
 }
 
 #[derive(Debug, Args)]
@@ -243,6 +288,10 @@ pub struct AuditArgs {
     /// List at most N related subjects per finding (the rest are counted in related_total); 0 lists all
     #[arg(long, value_name = "N", default_value_t = crate::audit::MAX_RELATED)]
     pub max_related: usize,
+
+    /// List accepted (suppressed) findings in table and markdown output too
+    #[arg(long)]
+    pub show_suppressed: bool,
 }
 
 fn parse_severity(s: &str) -> Result<crate::audit::Severity, String> {

@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod cli;
+pub mod drift;
 pub mod graph;
 pub mod hashing;
 pub mod model;

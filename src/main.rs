@@ -5,7 +5,8 @@ use std::process::ExitCode;
 
 use iamscope::audit::{self, Options};
 use iamscope::cli::{AuditArgs, Cli, Command, Target};
-use iamscope::report::Report;
+use iamscope::drift;
+use iamscope::report::{Format, Report};
 use iamscope::source;
 
 /// jemalloc: the audit allocates many small strings on two threads at once, where
@@ -42,6 +43,7 @@ fn main() -> ExitCode {
             iamscope::cli::docs::man(args.command.as_deref(), &mut std::io::stdout().lock())
                 .map(|()| ExitCode::SUCCESS)
         }
+        Some(Command::Diff(args)) => run_diff(args),
         None => iamscope::ui::run(cli.target.clone()).map(|()| ExitCode::SUCCESS),
     };
     match result {
@@ -91,6 +93,8 @@ fn init_logging(verbose: u8, ui: bool) {
 }
 
 fn run_audit(target: &Target, args: &AuditArgs) -> Result<ExitCode, String> {
+    // Bad acceptance or baseline files are refused before anything is read.
+    let extras = drift::Extras::read(target)?;
     let t = std::time::Instant::now();
     let inv = source::load(target, &progress_printer())?;
     tracing::debug!("inventory read in {:?}", t.elapsed());
@@ -101,18 +105,45 @@ fn run_audit(target: &Target, args: &AuditArgs) -> Result<ExitCode, String> {
         ..Options::default()
     };
     let t = std::time::Instant::now();
-    let findings = audit::run(&inv, &opts);
+    let mut findings = audit::run(&inv, &opts);
     tracing::debug!("audit: {} findings in {:?}", findings.len(), t.elapsed());
+    let outcome = extras.apply(&mut findings)?;
+    let accepted_count = outcome.suppressed;
+    for w in outcome.warnings {
+        eprintln!("iamscope: warning: {w}");
+    }
     let t = std::time::Instant::now();
+    // Table and markdown list accepted risks only when asked; json and sarif
+    // always carry them, marked.
+    let hide = accepted_count > 0
+        && !args.show_suppressed
+        && matches!(args.format, Format::Table | Format::Markdown);
+    let shown: Vec<audit::Finding>;
+    let listed: &[audit::Finding] = if hide {
+        shown = findings
+            .iter()
+            .filter(|f| f.suppressed.is_none())
+            .cloned()
+            .collect();
+        &shown
+    } else {
+        &findings
+    };
+    let footer = if hide {
+        format!("\n{accepted_count} accepted risk(s) not listed (--show-suppressed lists them)\n")
+    } else {
+        String::new()
+    };
     let report = Report {
         inv: &inv,
-        findings: &findings,
+        findings: listed,
     };
     match &args.out {
         Some(path) => std::fs::File::create(path)
             .and_then(|file| {
                 let mut file = std::io::BufWriter::new(file);
                 report.write_to(args.format, &mut file)?;
+                file.write_all(footer.as_bytes())?;
                 file.flush()
             })
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?,
@@ -120,6 +151,7 @@ fn run_audit(target: &Target, args: &AuditArgs) -> Result<ExitCode, String> {
             let mut stdout = std::io::stdout().lock();
             if let Err(e) = report
                 .write_to(args.format, &mut stdout)
+                .and_then(|_| stdout.write_all(footer.as_bytes()))
                 .and_then(|_| stdout.flush())
             {
                 // A closed pipe (`| head`) is not an error worth a message.
@@ -130,9 +162,12 @@ fn run_audit(target: &Target, args: &AuditArgs) -> Result<ExitCode, String> {
         }
     }
     tracing::debug!("report written in {:?}", t.elapsed());
-    let failed = args
-        .fail_on
-        .is_some_and(|threshold| findings.iter().any(|f| f.severity >= threshold));
+    // With a baseline only new findings count; accepted risks never do.
+    let failed = args.fail_on.is_some_and(|threshold| {
+        findings
+            .iter()
+            .any(|f| drift::baseline::counts_for_fail(f) && f.severity >= threshold)
+    });
     // The process ends here: freeing a large inventory object by object only
     // costs time (seconds on a gigabyte snapshot); the OS reclaims it at once.
     std::mem::forget(findings);
@@ -145,13 +180,65 @@ fn run_audit(target: &Target, args: &AuditArgs) -> Result<ExitCode, String> {
 }
 
 fn run_snapshot(target: &Target, args: &iamscope::cli::SnapshotArgs) -> Result<ExitCode, String> {
-    let inv = source::live::snapshot(target, &args.dir, &progress_printer())?;
+    let dir = match args.keep {
+        Some(_) => {
+            std::fs::create_dir_all(&args.dir)
+                .map_err(|e| format!("cannot create {}: {e}", args.dir.display()))?;
+            drift::keep::dated_dir(&args.dir, jiff::Timestamp::now())
+        }
+        None => args.dir.clone(),
+    };
+    let inv = source::live::snapshot(target, &dir, &progress_printer())?;
     eprintln!(
         "iamscope: wrote snapshot of cluster {} to {}",
         inv.cluster_name.as_deref().unwrap_or("?"),
-        args.dir.display()
+        dir.display()
     );
+    if let Some(keep) = args.keep {
+        let keep = usize::try_from(keep).unwrap_or(usize::MAX);
+        for old in drift::keep::prune(&args.dir, keep)? {
+            eprintln!("iamscope: removed old snapshot {}", old.display());
+        }
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+fn run_diff(args: &iamscope::cli::DiffArgs) -> Result<ExitCode, String> {
+    use iamscope::cli::DiffFormat;
+    let (old, new) = match &args.new {
+        Some(new) => (args.old.clone(), new.clone()),
+        None => drift::keep::last_two(&args.old)?,
+    };
+    let opts = Options {
+        include_system: args.include_system,
+        ..Options::default()
+    };
+    let t = std::time::Instant::now();
+    let (a, b) = drift::diff::load_pair(&old, &new, &opts)?;
+    tracing::debug!("both sides read and audited in {:?}", t.elapsed());
+    let t = std::time::Instant::now();
+    let d = drift::diff::compare(&a, &b);
+    tracing::debug!("compared in {:?}", t.elapsed());
+    let text = match args.format {
+        DiffFormat::Table => drift::diff::table(&d),
+        DiffFormat::Json => d.json(),
+        DiffFormat::Markdown => drift::diff::markdown(&d),
+    };
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout
+        .write_all(text.as_bytes())
+        .and_then(|_| stdout.flush())
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        return Err(format!("cannot write the diff: {e}"));
+    }
+    let failed = args.fail_on.is_some_and(|t| d.fails(t));
+    std::mem::forget((a, b));
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// Live progress on standard error, one line per source, when it is a terminal

@@ -193,8 +193,15 @@ fn report_has_the_spec_fields_and_order() {
                 "subject",
                 "related",
                 "evidence",
-                "remediation"
+                "remediation",
+                "id"
             ]
+        );
+        // The stable id of docs/findings-id.md: 16 hex digits.
+        let id = f["id"].as_str().expect("id");
+        assert!(
+            id.len() == 16 && id.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{id}"
         );
         assert!(!f["title"].as_str().expect("title").is_empty());
         assert!(

@@ -331,7 +331,7 @@ fn count_items(dir: &Path, file: &str, kind: &str) -> usize {
         .count()
 }
 
-const KINDS: [(&str, &str); 13] = [
+const KINDS: [(&str, &str); 16] = [
     ("namespaces", "Namespace"),
     ("serviceaccounts", "ServiceAccount"),
     ("pods", "Pod"),
@@ -345,6 +345,9 @@ const KINDS: [(&str, &str); 13] = [
     ("rolebindings", "RoleBinding"),
     ("clusterroles", "ClusterRole"),
     ("clusterrolebindings", "ClusterRoleBinding"),
+    ("nodes", "Node"),
+    ("ec2nodeclasses", "EC2NodeClass"),
+    ("nodepools", "NodePool"),
 ];
 
 fn plural_of(path: &str) -> String {
@@ -382,6 +385,24 @@ fn live_audit_equals_snapshot_of_same_state_and_is_read_only() {
         }
     }
     assert!(!findings(&live).is_empty());
+    // The node side, through moto's EC2 and EKS node groups and kmock's nodes
+    // and Karpenter objects: the demo's permissive group is found live.
+    let has = |rule: &str, key: &str, value: &str| {
+        findings(&live)
+            .iter()
+            .any(|f| f["rule"] == rule && f["subject"][key] == value)
+    };
+    assert!(has(
+        "NODE-001",
+        "arn",
+        "arn:aws:iam::111122223333:role/prod-eks-legacy-batch-node-role"
+    ));
+    assert!(has("NODE-002", "name", "legacy-batch"));
+    assert!(!has(
+        "NODE-001",
+        "arn",
+        "arn:aws:iam::111122223333:role/KarpenterNodeRole-prod-eks"
+    ));
 
     // The same state as kubectl and the aws CLI would snapshot it.
     let mut cmd = peers.iamscope();
@@ -441,6 +462,9 @@ fn live_audit_equals_snapshot_of_same_state_and_is_read_only() {
         "eks-access-entries.json",
         "eks-pod-identity-associations.json",
         "sts-caller-identity.json",
+        "ec2-instances.json",
+        "eks-nodegroups.json",
+        "ec2-launch-template-versions.json",
     ] {
         assert!(snap.join(name).is_file(), "{name} not written");
     }
@@ -563,6 +587,11 @@ fn live_audit_equals_snapshot_of_same_state_and_is_read_only() {
     let entries = len("eks-access-entries.json", "/accessEntries");
     let assocs = len("eks-pod-identity-associations.json", "/associations");
     let providers = len("iam-oidc-providers.json", "/OpenIDConnectProviderList");
+    let nodegroups = len("eks-nodegroups.json", "/nodegroups");
+    let templates = len(
+        "ec2-launch-template-versions.json",
+        "/LaunchTemplateVersions",
+    );
     let want: BTreeMap<String, usize> = [
         ("sts:GetCallerIdentity", 1),
         ("iam:GetAccountAuthorizationDetails", 1),
@@ -574,6 +603,10 @@ fn live_audit_equals_snapshot_of_same_state_and_is_read_only() {
         ("eks:ListAssociatedAccessPolicies", entries),
         ("eks:ListPodIdentityAssociations", assocs.div_ceil(EKS_PAGE)),
         ("eks:DescribePodIdentityAssociation", assocs),
+        ("eks:ListNodegroups", 1),
+        ("eks:DescribeNodegroup", nodegroups),
+        ("ec2:DescribeInstances", 1),
+        ("ec2:DescribeLaunchTemplateVersions", templates),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
@@ -735,7 +768,8 @@ fn iam_fallback_when_authorization_details_are_denied() {
     }
     assert_eq!(per_action["GetAccountAuthorizationDetails"], 1);
     assert_eq!(per_action["ListRoles"], 1);
-    assert_eq!(per_action["GetRole"], 42, "{per_action:?}");
+    assert_eq!(per_action["GetRole"], 43, "{per_action:?}");
+    assert_eq!(per_action["ListInstanceProfiles"], 1, "{per_action:?}");
 }
 
 /// Requests of a log, grouped: Kubernetes by plural, AWS by action.
@@ -1173,6 +1207,8 @@ fn an_api_server_that_never_answers_is_reported_at_once() {
             "kubernetes/aws-auth".to_string(),
             "kubernetes/secrets".to_string(),
         ])
+        // Karpenter's kinds are only reported when listed (or when Karpenter runs).
+        .filter(|s| s != "kubernetes/ec2nodeclasses" && s != "kubernetes/nodepools")
     {
         let (status, detail) = &cov[&source];
         assert_eq!(status, "error", "{source}: {detail}");

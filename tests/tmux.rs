@@ -11,6 +11,11 @@ struct Session {
 
 impl Session {
     fn start(w: u16, h: u16, env: &[(&str, &str)]) -> Session {
+        Session::start_in(w, h, env, None)
+    }
+
+    /// Started in `dir` (where `e`/`E` write their files).
+    fn start_in(w: u16, h: u16, env: &[(&str, &str)], dir: Option<&std::path::Path>) -> Session {
         assert!(
             Command::new("tmux")
                 .arg("-V")
@@ -31,22 +36,26 @@ impl Session {
             "{} --demo; echo EXITED=$?; sleep 30",
             bin.display()
         ));
+        let (w, h) = (w.to_string(), h.to_string());
+        let mut args = vec![
+            "-L",
+            &name,
+            "new-session",
+            "-d",
+            "-s",
+            &name,
+            "-x",
+            &w,
+            "-y",
+            &h,
+        ];
+        let dir = dir.map(|d| d.display().to_string());
+        if let Some(d) = &dir {
+            args.extend(["-c", d]);
+        }
+        args.extend(["sh", "-c", &cmd]);
         let ok = Command::new("tmux")
-            .args([
-                "-L",
-                &name,
-                "new-session",
-                "-d",
-                "-s",
-                &name,
-                "-x",
-                &w.to_string(),
-                "-y",
-                &h.to_string(),
-                "sh",
-                "-c",
-                &cmd,
-            ])
+            .args(&args)
             .status()
             .expect("tmux runs");
         assert!(ok.success());
@@ -262,4 +271,43 @@ fn a_panic_restores_the_terminal() {
         "UI left on screen after a panic:\n{s}"
     );
     assert!(!s.contains("EXITED=0"), "a panic is not a clean exit:\n{s}");
+}
+
+/// Issue 15 in a real terminal: `:who` answers off the UI thread and opens its
+/// results view; Enter shows a path's hops; `E` writes the answer to the file
+/// the status line names, equal to `iamscope who-can … -o json`.
+#[test]
+fn a_question_answered_in_a_real_terminal() {
+    let lake = "arn:aws:s3:::acme-data-lake-raw/kafka/x";
+    let dir = tempfile::tempdir().expect("tempdir");
+    let t = Session::start_in(160, 48, &[("NO_COLOR", "1")], Some(dir.path()));
+    t.wait_for("Findings [");
+    t.keys(&[":", &format!("who s3:GetObject {lake}"), "Enter"]);
+    let s = t.wait_for("Answer: who-can s3:GetObject");
+    assert!(s.contains("yes — 40 subjects"), "{s}");
+    assert!(s.contains("ServiceAccount ci/jenkins"), "{s}");
+    // Filtered to ci/jenkins (its own row comes first: shortest path) and its hops.
+    t.keys(&["/", "ci/jenkins", "Enter"]);
+    t.wait_for("/ci/jenkins");
+    t.keys(&["Enter"]);
+    let s = t.wait_for("Path: yes — ServiceAccount ci/jenkins");
+    assert!(
+        s.contains("assumes") && s.contains("IamRole prod-eks-ci-jenkins"),
+        "{s}"
+    );
+    assert!(s.contains("IRSA annotation"), "the evidence: {s}");
+    t.keys(&["E"]);
+    let name = "iamscope-who-can-s3-getobject-arn-aws-s3-acme-data-lake-raw-kafka-x.json";
+    t.wait_for(&format!("exported the whole answer to {name}"));
+    let ui: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join(name)).expect("the file"))
+            .expect("json");
+    let out = Command::new(assert_cmd::cargo::cargo_bin("iamscope"))
+        .args(["who-can", "--demo", "s3:GetObject", lake, "-o", "json"])
+        .output()
+        .expect("who-can runs");
+    let cli: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(ui, cli);
+    t.keys(&["q"]);
+    t.wait_for("EXITED=0");
 }

@@ -248,6 +248,26 @@ pub const RULES: &[RuleInfo] = &[
         Medium,
         "Kubeconfig file is readable by group or others",
     ),
+    r(
+        "NODE-001",
+        Critical,
+        "Pods obtain the node's IAM role through the instance metadata service",
+    ),
+    r(
+        "NODE-002",
+        Medium,
+        "Node group allows IMDSv1 (HttpTokens optional)",
+    ),
+    r(
+        "NODE-003",
+        High,
+        "Node role that pods can obtain grants more than worker nodes need",
+    ),
+    r(
+        "NODE-004",
+        Medium,
+        "Host-network pods of this service account obtain the node role",
+    ),
 ];
 
 pub fn info(id: &str) -> Option<&'static RuleInfo> {

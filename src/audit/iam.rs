@@ -260,6 +260,19 @@ fn reachable<'g>(ctx: &Context<'g>) -> BTreeMap<String, Users<'g>> {
             .or_default()
             .everyone = true;
     }
+    // Node roles that pods obtain through the instance metadata service
+    // (NODE-001, NODE-004) are judged too.
+    let reach = ctx.graph.node_reach();
+    for p in &reach.pods {
+        if p.reaches == Some(true)
+            && let Some(role) = &reach.nodes[p.node].role
+        {
+            by_role
+                .entry(role.to_ascii_lowercase())
+                .or_default()
+                .node_pods += 1;
+        }
+    }
     // By namespace and name, whatever order the service accounts were listed in.
     for users in by_role.values_mut() {
         users.list.sort_unstable();
@@ -366,6 +379,39 @@ fn related_accounts(users: &Users<'_>, all: &[&ServiceAccount], limit: Option<us
 /// the cluster or of a namespace is said so (with the trust condition that makes
 /// it so), otherwise the first few are named and the rest counted.
 fn reach_line(ctx: &Context, role: &IamRole, users: &Users<'_>, all: &[&ServiceAccount]) -> String {
+    let line = account_line(ctx, role, users, all);
+    match (users.node_pods, line) {
+        (0, Some(l)) => l,
+        (n, Some(l)) => format!(
+            "{l}; and through the instance metadata service by {} pod(s) on its nodes",
+            fmt_count(n)
+        ),
+        (n, None) => format!(
+            "the node role of {} pod(s), which obtain it through the instance metadata service (NODE-001/NODE-004)",
+            fmt_count(n)
+        ),
+    }
+}
+
+/// Who obtains the role as a service account; `None` when no account does.
+fn account_line(
+    ctx: &Context,
+    role: &IamRole,
+    users: &Users<'_>,
+    all: &[&ServiceAccount],
+) -> Option<String> {
+    if !users.everyone && users.list.is_empty() {
+        return None;
+    }
+    Some(account_line_of(ctx, role, users, all))
+}
+
+fn account_line_of(
+    ctx: &Context,
+    role: &IamRole,
+    users: &Users<'_>,
+    all: &[&ServiceAccount],
+) -> String {
     let how = |via: &Via| match via {
         Via::Irsa => "IRSA",
         Via::PodIdentity => "Pod Identity",
@@ -489,6 +535,8 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
 struct Users<'g> {
     everyone: bool,
     list: Vec<(&'g str, &'g str, Via)>,
+    /// Pods that obtain the role as their node's, through IMDS.
+    node_pods: usize,
 }
 
 impl<'g> Users<'g> {

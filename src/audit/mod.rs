@@ -7,11 +7,14 @@ pub mod apiserver;
 pub mod auth;
 pub mod catalog;
 pub mod iam;
+pub mod id;
 pub mod irsa;
 pub mod kubeconfig;
+pub mod node;
 pub mod path;
 pub mod podid;
 pub mod rbac;
+pub mod review;
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -21,7 +24,9 @@ use serde::Serialize;
 use crate::graph::Graph;
 use crate::model::Inventory;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Info,
@@ -79,7 +84,7 @@ impl fmt::Display for Severity {
 }
 
 /// The one object a finding is about (what a user would fix), with the keys of `findings.md`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
 #[serde(tag = "kind")]
 pub enum Subject {
     ServiceAccount {
@@ -134,6 +139,11 @@ pub enum Subject {
         name: String,
         path: String,
     },
+    /// `source`: `eks-nodegroup`, `karpenter` (the EC2NodeClass) or `instances`.
+    NodeGroup {
+        name: String,
+        source: String,
+    },
 }
 
 impl Subject {
@@ -154,6 +164,7 @@ impl Subject {
             Subject::Cluster { .. } => "Cluster",
             Subject::ApiServer { .. } => "ApiServer",
             Subject::Kubeconfig { .. } => "Kubeconfig",
+            Subject::NodeGroup { .. } => "NodeGroup",
         }
     }
 
@@ -190,6 +201,7 @@ impl Subject {
             | Subject::Cluster { name }
             | Subject::ApiServer { name } => name.clone(),
             Subject::Kubeconfig { name, path } => format!("{name} ({path})"),
+            Subject::NodeGroup { name, source } => format!("{name} ({source})"),
             Subject::IamRole { arn }
             | Subject::AwsAuthEntry { arn }
             | Subject::AccessEntry { arn } => arn.clone(),
@@ -259,6 +271,16 @@ pub struct Finding {
     pub related_total: Option<usize>,
     pub evidence: Vec<String>,
     pub remediation: String,
+    /// The finding's stable identity (`docs/findings-id.md`); set by [`run`].
+    /// After the fields of `findings.md`, whose order stays as it was.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub id: String,
+    /// Against a baseline report (`audit --baseline`): new, unchanged or absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline_state: Option<review::BaselineState>,
+    /// An accepted risk (`.iamscope.yaml`): why and until when.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppressed: Option<review::Suppression>,
 }
 
 /// How many related subjects a finding lists by default (`--max-related`).
@@ -321,6 +343,7 @@ impl Finding {
         title: impl Into<String>,
     ) -> Finding {
         Finding {
+            id: String::new(),
             rule,
             severity,
             conditional: false,
@@ -330,7 +353,15 @@ impl Finding {
             related_total: None,
             evidence: Vec::new(),
             remediation: String::new(),
+            baseline_state: None,
+            suppressed: None,
         }
+    }
+
+    /// Whether the finding counts (summary, `--fail-on`): not an accepted risk,
+    /// not a baseline finding that is gone.
+    pub fn counts(&self) -> bool {
+        self.suppressed.is_none() && self.baseline_state != Some(review::BaselineState::Absent)
     }
 
     pub fn evidence(mut self, line: impl Into<String>) -> Finding {
@@ -473,6 +504,8 @@ pub fn run(inv: &Inventory, opts: &Options) -> Vec<Finding> {
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         let worst = path::worst_of(&iam_out);
+        // NODE-001 is critical where the node role raises a critical IAM finding.
+        out.extend(timed("NODE", &|v| node::check(ctx, &worst, v)));
         out.extend(iam_out);
         out.extend(rbac_out);
         // The rest is de-duplicated and sorted while PATH searches. Only PATH
@@ -500,7 +533,9 @@ pub fn run(inv: &Inventory, opts: &Options) -> Vec<Finding> {
         let rest = rest
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        merge_sorted(rest, path_out)
+        let mut all = merge_sorted(rest, path_out);
+        id::assign(&mut all);
+        all
     })
 }
 
@@ -536,7 +571,7 @@ fn dedup(out: &mut Vec<Finding>) {
 /// Counts by severity, for the summary.
 pub fn summary(findings: &[Finding]) -> [(Severity, usize); 5] {
     let mut counts = Severity::ALL.map(|s| (s, 0usize));
-    for f in findings {
+    for f in findings.iter().filter(|f| f.counts()) {
         for c in counts.iter_mut() {
             if c.0 == f.severity {
                 c.1 += 1;

@@ -132,6 +132,101 @@ struct World<'a, 'e> {
     /// What a service account (or any of a namespace) can do, as found so far
     /// by this thread's searches.
     caps: HashMap<Node, Rc<[Cap<'a>]>>,
+    /// Node roles a new pod obtains through IMDS (the `node-role` hop).
+    node_roles: &'e NodeRoles,
+}
+
+/// A node role a new pod can obtain, and how.
+#[derive(Debug, Clone)]
+pub struct NodeRole {
+    pub arn: String,
+    /// Only with `hostNetwork: true` (IMDSv2 with hop limit 1 stops other pods).
+    pub host_network: bool,
+    /// `node group ng (eks-nodegroup): IMDSv1 allowed …`.
+    pub how: String,
+}
+
+/// The node roles of the cluster that pods reach, and which namespaces admit
+/// host-network pods (Pod Security admission).
+#[derive(Debug, Default)]
+pub struct NodeRoles {
+    pub roles: Vec<NodeRole>,
+    /// Per namespace: whether Pod Security admission allows hostNetwork, and why.
+    pub psa: BTreeMap<String, (bool, String)>,
+}
+
+impl NodeRoles {
+    /// From the node join (`graph::imds`): roles any pod reaches, then those
+    /// only host-network pods reach.
+    pub fn build(ctx: &Context) -> NodeRoles {
+        NodeRoles::of(ctx.graph, ctx.inv)
+    }
+
+    /// [`NodeRoles::build`] from the graph and inventory (for the questions too).
+    pub fn of(graph: &crate::graph::Graph, inv: &crate::model::Inventory) -> NodeRoles {
+        let reach = graph.node_reach();
+        let mut out = NodeRoles::default();
+        let any = reach.roles_for_new_pod(false);
+        let describe = |n: &crate::graph::imds::NodeAccess| {
+            format!(
+                "node group {} ({}): {}",
+                n.group.name,
+                n.group.source,
+                n.imds.describe()
+            )
+        };
+        for n in &any {
+            if let Some(arn) = &n.role {
+                out.roles.push(NodeRole {
+                    arn: arn.clone(),
+                    host_network: false,
+                    how: describe(n),
+                });
+            }
+        }
+        for n in reach.roles_for_new_pod(true) {
+            if let Some(arn) = &n.role
+                && !out.roles.iter().any(|r| r.arn.eq_ignore_ascii_case(arn))
+            {
+                out.roles.push(NodeRole {
+                    arn: arn.clone(),
+                    host_network: true,
+                    how: describe(n),
+                });
+            }
+        }
+        if out.roles.iter().any(|r| r.host_network) {
+            for ns in &inv.namespaces {
+                out.psa.insert(
+                    ns.name.clone(),
+                    crate::graph::imds::psa_allows_host_network(inv, &ns.name),
+                );
+            }
+        }
+        out
+    }
+
+    /// Node roles a pod created in `ns` obtains: with the Pod Security reason
+    /// when it needs `hostNetwork: true`.
+    pub fn for_namespace<'s>(&'s self, ns: &str) -> Vec<(&'s NodeRole, Option<&'s str>)> {
+        let psa = self.psa.get(ns);
+        self.roles
+            .iter()
+            .filter_map(|r| {
+                if !r.host_network {
+                    return Some((r, None));
+                }
+                match psa {
+                    Some((true, why)) => Some((r, Some(why.as_str()))),
+                    _ => None,
+                }
+            })
+            .collect()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.roles.is_empty()
+    }
 }
 
 impl<'a, 'e> World<'a, 'e> {
@@ -291,6 +386,7 @@ pub fn check(ctx: &Context, prior: &[Finding], out: &mut Vec<Finding>) {
 /// built while the IAM family runs.
 pub struct Prepared<'a> {
     iam: IamSas,
+    node_roles: NodeRoles,
     engine: RbacEngine<'a>,
     sas: BTreeMap<&'a str, Vec<&'a str>>,
     running: BTreeMap<&'a str, BTreeSet<&'a str>>,
@@ -300,7 +396,8 @@ pub struct Prepared<'a> {
 /// `None` when no service account has a working IAM role: nothing to reach.
 pub fn prepare<'a>(ctx: &Context<'a>) -> Option<Prepared<'a>> {
     let iam = IamSas::build(ctx);
-    if iam.is_empty() {
+    let node_roles = NodeRoles::build(ctx);
+    if iam.is_empty() && node_roles.is_empty() {
         return None;
     }
     let inv = ctx.inv;
@@ -331,6 +428,7 @@ pub fn prepare<'a>(ctx: &Context<'a>) -> Option<Prepared<'a>> {
     }
     Some(Prepared {
         iam,
+        node_roles,
         engine,
         sas,
         running,
@@ -367,6 +465,7 @@ pub fn worst_of(prior: &[Finding]) -> Worst {
 pub fn finish_with(p: Prepared, worst: &Worst, out: &mut Vec<Finding>) {
     let Prepared {
         iam,
+        node_roles,
         engine,
         sas,
         running,
@@ -379,11 +478,13 @@ pub fn finish_with(p: Prepared, worst: &Worst, out: &mut Vec<Finding>) {
         running: &running,
         pods: &pods,
         caps,
+        node_roles: &node_roles,
     };
 
     // The worst severity any reachable role could have: a search stops there.
     let ceiling = iam
         .all_roles()
+        .chain(node_roles.roles.iter().map(|r| r.arn.as_str()))
         .map(|arn| role_severity(worst, arn))
         .max()
         .unwrap_or(Severity::Medium);
@@ -437,6 +538,8 @@ fn search<'a>(
     // (ns, sa) → (node where reached, depth)
     let mut reached: BTreeMap<(String, String), (Node, usize)> = BTreeMap::new();
     let mut depth: HashMap<Node, usize> = HashMap::default();
+    // node role (lowercase ARN) → (namespace node where a pod is run, depth)
+    let mut node_reached: BTreeMap<String, (Node, usize)> = BTreeMap::new();
 
     let expand = |world: &World<'a, '_>,
                   from: Option<&Node>,
@@ -489,6 +592,20 @@ fn search<'a>(
                 .any(|(arn, _)| role_severity(worst, arn) >= ceiling);
             reached.entry(key).or_insert((node.clone(), d));
         }
+        // The `node-role` hop: whoever runs a pod in a namespace gets the node
+        // roles that pods reach through IMDS there.
+        if let Node::AnySa(ns) = &node
+            && steps
+                .get(&node)
+                .is_some_and(|s| s.caps[s.cap].hop == Hop::RunPods)
+        {
+            for (r, _) in world.node_roles.for_namespace(ns) {
+                top |= role_severity(worst, &r.arn) >= ceiling;
+                node_reached
+                    .entry(r.arn.to_ascii_lowercase())
+                    .or_insert((node.clone(), d));
+            }
+        }
         if top {
             // Nothing further can be worse, and BFS order makes this path a shortest one.
             break;
@@ -504,7 +621,21 @@ fn search<'a>(
             &mut depth,
         );
     }
-    if reached.is_empty() {
+    // The worst node role reached (then the nearest), when any.
+    let node_best = node_reached
+        .iter()
+        .filter_map(|(key, (node, d))| {
+            let r = world
+                .node_roles
+                .roles
+                .iter()
+                .find(|r| r.arn.eq_ignore_ascii_case(key))?;
+            Some((role_severity(worst, &r.arn), *d, r, node))
+        })
+        .min_by(|a, b| {
+            (std::cmp::Reverse(a.0), a.1, &a.2.arn).cmp(&(std::cmp::Reverse(b.0), b.1, &b.2.arn))
+        });
+    if reached.is_empty() && node_best.is_none() {
         return None;
     }
 
@@ -522,6 +653,15 @@ fn search<'a>(
                 best = Some((sev, *d, arn, ns, sa, node));
             }
         }
+    }
+    // A node role is the finding's when it is worse than every service
+    // account's role (on a tie, the service account's path is kept).
+    if let Some((nsev, _, role, nnode)) = node_best
+        && best.is_none_or(|(bs, ..)| nsev > bs)
+    {
+        return Some(node_role_finding(
+            world, principal, &steps, nsev, role, nnode, worst,
+        ));
     }
     let (sev, _, arn, ns, sa, node) = best?;
     let (arn, ns, sa, node) = (
@@ -641,6 +781,100 @@ fn search<'a>(
     Some(f.remediation(format!(
         "Break the first hop: remove or narrow {first} so that {label} cannot run pods, mint tokens or exec in namespace {ns}; or move ServiceAccount {ns}/{sa} (and its IAM role) to a namespace that only its own deployer can write to."
     )))
+}
+
+/// The path to a node namespace, subject first: each step's text and binding.
+fn chain_to(steps: &HashMap<Node, Step>, node: &Node) -> Vec<(String, Option<Subject>)> {
+    let mut chain = Vec::new();
+    let mut cur = Some(node.clone());
+    let mut guard = 0;
+    while let Some(n) = cur {
+        let Some(step) = steps.get(&n) else {
+            break;
+        };
+        let cap = &step.caps[step.cap];
+        chain.push((step_text(cap, &n), cap.grant.binding().map(binding_subject)));
+        cur = step.prev.clone();
+        guard += 1;
+        if guard > steps.len() {
+            break;
+        }
+    }
+    chain.reverse();
+    chain
+}
+
+/// PATH-001 through the `node-role` hop: the subject runs a pod in a namespace
+/// (with `hostNetwork: true` where only that reaches IMDS and Pod Security
+/// admission allows it) and the pod obtains the node's role.
+fn node_role_finding(
+    world: &World,
+    principal: &Principal,
+    steps: &HashMap<Node, Step>,
+    sev: Severity,
+    role: &NodeRole,
+    node: &Node,
+    worst: &Worst,
+) -> Finding {
+    let chain = chain_to(steps, node);
+    let ns = match node {
+        Node::AnySa(ns) | Node::Sa(ns, _) => ns.clone(),
+    };
+    let label = principal.label();
+    let mut f = Finding::new(
+        "PATH-001",
+        sev,
+        subject_of(principal),
+        format!(
+            "{label} can obtain node IAM role {} by running a pod in namespace {ns}",
+            role.arn
+        ),
+    )
+    .related(Subject::iam_role(&role.arn));
+    for (i, (text, binding)) in chain.iter().enumerate() {
+        f = f.evidence(format!("{}. {}", i + 1, text));
+        if let Some(b) = binding {
+            f = f.related(b.clone());
+        }
+    }
+    let psa = world
+        .node_roles
+        .for_namespace(&ns)
+        .into_iter()
+        .find(|(r, _)| r.arn == role.arn)
+        .and_then(|(_, why)| why.map(str::to_string));
+    let pod = match &psa {
+        Some(why) => format!("a pod with hostNetwork: true ({why})"),
+        None => "any pod".to_string(),
+    };
+    f = f.evidence(format!(
+        "{}. node-role: {pod} on {} gets node role {} from the instance metadata service",
+        chain.len() + 1,
+        role.how,
+        role.arn
+    ));
+    match worst.get(&role.arn.to_ascii_lowercase()) {
+        Some((s, rule)) => {
+            f = f.evidence(format!("the role's worst IAM finding: {rule} ({s})"));
+        }
+        None => {
+            f = f.evidence("the role has no IAM finding; severity is the minimum, medium");
+        }
+    }
+    f.evidence.extend(members_evidence(world.engine, principal));
+    let first = chain
+        .first()
+        .and_then(|(_, b)| b.as_ref())
+        .map(|b| b.label())
+        .unwrap_or_else(|| "the first grant".to_string());
+    f.remediation(format!(
+        "Block pods from the instance metadata service (IMDSv2 with a hop limit of 1, see NODE-001) and keep the node role to what nodes need (NODE-003); {}or remove or narrow {first} so that {label} cannot run pods in namespace {ns}.",
+        if psa.is_some() {
+            format!("enforce Pod Security baseline in namespace {ns} (kubectl label namespace {ns} pod-security.kubernetes.io/enforce=baseline) so that it admits no host-network pods; ")
+        } else {
+            String::new()
+        }
+    ))
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use crate::query::action::{KubeScope, parse_action};
 use crate::query::subject::parse_subject;
 use crate::query::{Action, Asker, batch, output, reach};
 
-fn action_of(words: &[String], a: &ActionArgs) -> Result<Action, String> {
+pub fn action_of(words: &[String], a: &ActionArgs) -> Result<Action, String> {
     let scope = KubeScope {
         namespace: a.namespace.clone(),
         all_namespaces: a.all_namespaces,

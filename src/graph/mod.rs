@@ -5,6 +5,7 @@
 //! association → role, cluster → its OIDC provider. Nodes are indices into the
 //! inventory's vectors, so the graph borrows and never clones objects.
 
+pub mod imds;
 pub mod reach;
 
 use crate::hashing::HashMap;
@@ -61,6 +62,8 @@ pub struct Graph<'a> {
     role_links: OnceLock<crate::graph::reach::RoleLinks>,
     /// Every service account by namespace and name, sorted on first use.
     accounts_by_name: OnceLock<Vec<&'a ServiceAccount>>,
+    /// Nodes, their IMDS settings and roles, and the pods on them (`graph::imds`).
+    node_reach: OnceLock<crate::graph::imds::NodeReach>,
     /// Trust policies by role index, parsed on first use (several families read them).
     trusts: Vec<OnceLock<Option<Arc<PolicyDocument>>>>,
     /// Managed policies' default documents by policy index, parsed on first use.
@@ -93,6 +96,7 @@ impl<'a> Graph<'a> {
             associations: HashMap::default(),
             role_links: OnceLock::new(),
             accounts_by_name: OnceLock::new(),
+            node_reach: OnceLock::new(),
             // Parsed when the snapshot was read, where that matches these roles.
             trusts: inv
                 .iam
@@ -447,6 +451,12 @@ impl<'a> Graph<'a> {
     /// The roles whose trust admits every service account of the cluster.
     pub fn everyone_roles(&self) -> &[String] {
         &self.links().everyone
+    }
+
+    /// Which pods obtain their node's IAM role through IMDS, computed on first use.
+    pub fn node_reach(&self) -> &crate::graph::imds::NodeReach {
+        self.node_reach
+            .get_or_init(|| crate::graph::imds::node_reach(self.inv))
     }
 
     pub fn access_entries(&self) -> &'a [AccessEntry] {

@@ -4,6 +4,7 @@
 pub mod apiserver;
 pub mod arn;
 pub mod awsauth;
+pub mod node;
 pub mod yaml;
 
 use std::collections::BTreeMap;
@@ -61,6 +62,16 @@ pub struct Inventory {
     pub cluster: Option<EksCluster>,
     pub access_entries: Vec<AccessEntry>,
     pub pod_identity_associations: Vec<PodIdentityAssociation>,
+    /// Kubernetes nodes, Karpenter's EC2NodeClasses and NodePools.
+    pub nodes: Vec<Node>,
+    pub node_classes: Vec<NodeClass>,
+    pub node_pools: Vec<NodePool>,
+    /// The nodes' EC2 instances (`ec2-instances.json`).
+    pub ec2_instances: Vec<Ec2Instance>,
+    /// EKS managed node groups (`eks-nodegroups.json`).
+    pub nodegroups: Vec<NodeGroup>,
+    /// Their launch template versions (`ec2-launch-template-versions.json`).
+    pub launch_template_versions: Vec<LaunchTemplateVersion>,
     /// Trust policies as parsed when the snapshot was read (each role's ARN and
     /// document; `None` when absent or not parseable), so that an audit does not
     /// parse them again. Empty for inventories built any other way.
@@ -219,6 +230,8 @@ pub struct Pod {
     pub containers: Vec<Container>,
     pub node_name: Option<String>,
     pub phase: Option<String>,
+    /// `spec.hostNetwork`: the pod shares its node's network namespace.
+    pub host_network: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -382,6 +395,8 @@ pub struct IamInventory {
     pub groups: Vec<IamGroup>,
     /// Managed policies (customer and AWS) with their default version's document.
     pub policies: Vec<ManagedPolicy>,
+    /// Instance profiles, from the roles' `InstanceProfileList`.
+    pub instance_profiles: Vec<InstanceProfile>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -521,3 +536,10 @@ pub struct PodIdentityAssociation {
     pub disable_session_tags: bool,
     pub target_role_arn: Option<String>,
 }
+
+// ---------------------------------------------------------------- nodes
+
+pub use node::{
+    Ec2Instance, InstanceProfile, LaunchTemplateVersion, MetadataOptions, Node, NodeClass,
+    NodeGroup, NodePool,
+};

@@ -658,6 +658,21 @@ impl<'a> Asker<'a> {
                 misses,
             );
         }
+        // The node roles its pods obtain through IMDS (`node-role`, as NODE-001/004 and PATH-001).
+        if let Some((ns, name)) = &r.sa {
+            for (arn, decision, conds, evidence) in self.node_role_links(r, ns, name) {
+                let mut path = r.path.clone();
+                path.push(Hop {
+                    edge: "node-role",
+                    from: r.node.clone(),
+                    to: Node::IamRole { arn: arn.clone() },
+                    evidence,
+                });
+                self.extend_with(
+                    &arn, &path, decision, &conds, a, subject, direct, out, misses,
+                );
+            }
+        }
         // The roles a service account obtains.
         if let Some((ns, name)) = &r.sa {
             if self.best_only.get() {
@@ -697,6 +712,80 @@ impl<'a> Asker<'a> {
                 self.extend_with(role_arn, &path, d, &conds, a, subject, direct, out, misses);
             }
         }
+    }
+
+    /// The node roles a service account's pods obtain through the instance
+    /// metadata service: its running pods where NODE-001 or NODE-004 holds, and
+    /// (when it was reached by creating a pod) a new pod in its namespace, with
+    /// `hostNetwork: true` where Pod Security admission allows it. Conditional
+    /// where a NetworkPolicy engine could block 169.254.169.254 for pod-network pods.
+    fn node_role_links(
+        &self,
+        r: &Reached,
+        ns: &str,
+        name: &str,
+    ) -> Vec<(String, Decision, Vec<String>, String)> {
+        let reach = self.graph.node_reach();
+        if reach.nodes.is_empty() {
+            return Vec::new();
+        }
+        let nr = self
+            .node_roles
+            .get_or_init(|| crate::audit::path::NodeRoles::of(&self.graph, self.inv));
+        let blocked = reach.policy_engine.as_ref().map(|e| {
+            format!("no NetworkPolicy blocks 169.254.169.254 ({e}; NetworkPolicies are not in the snapshot)")
+        });
+        let mut out: std::collections::BTreeMap<String, (String, Decision, Vec<String>, String)> =
+            Default::default();
+        let mut add = |arn: &str, host: bool, evidence: String| {
+            let (d, c) = match (&blocked, host) {
+                (Some(b), false) => (Decision::Conditional, vec![b.clone()]),
+                _ => (Decision::Yes, Vec::new()),
+            };
+            let e = out
+                .entry(arn.to_ascii_lowercase())
+                .or_insert_with(|| (arn.to_string(), d, c.clone(), evidence.clone()));
+            if d > e.1 {
+                *e = (arn.to_string(), d, c, evidence);
+            }
+        };
+        for p in &reach.pods {
+            let pod = &self.inv.pods[p.pod];
+            if p.reaches != Some(true) || pod.namespace != ns || pod.service_account != name {
+                continue;
+            }
+            let n = &reach.nodes[p.node];
+            if let Some(arn) = &n.role {
+                add(
+                    arn,
+                    pod.host_network,
+                    format!(
+                        "pod {ns}/{}{} on node {} (node group {}, {}): {}; the role from {}",
+                        pod.name,
+                        if pod.host_network {
+                            " (hostNetwork)"
+                        } else {
+                            ""
+                        },
+                        n.name,
+                        n.group.name,
+                        n.group.source,
+                        n.imds.describe(),
+                        n.role_via
+                    ),
+                );
+            }
+        }
+        if r.path.last().is_some_and(|h| h.edge == "creates-pod-as") {
+            for (role, psa) in nr.for_namespace(ns) {
+                let pod = match psa {
+                    Some(why) => format!("a new pod with hostNetwork: true ({why})"),
+                    None => "a new pod".to_string(),
+                };
+                add(&role.arn, psa.is_some(), format!("{pod} on {}", role.how));
+            }
+        }
+        out.into_values().collect()
     }
 
     /// who-can's shortcut for an account's own answer: only its best path.

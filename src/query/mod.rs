@@ -57,6 +57,8 @@ pub struct Asker<'a> {
     judge_memo: RefCell<HashMap<(String, String), Judged>>,
     /// Per (request context, principal): the roles it can assume.
     assume_memo: RefCell<HashMap<(String, String), AssumeEdges>>,
+    /// Node roles pods reach through IMDS (the `node-role` hop), built on first use.
+    node_roles: std::cell::OnceCell<crate::audit::path::NodeRoles>,
 }
 
 /// A principal's decision on a question, its conditions and the hop saying so.
@@ -139,6 +141,7 @@ impl<'a> Asker<'a> {
             assume_memo: RefCell::new(HashMap::default()),
             best_only: std::cell::Cell::new(false),
             judge_memo: RefCell::new(HashMap::default()),
+            node_roles: std::cell::OnceCell::new(),
         }
     }
 

@@ -52,15 +52,27 @@ pub fn render(r: &Report) -> String {
     if r.findings.is_empty() {
         let _ = writeln!(out, "No findings.");
     } else {
+        let states = r.findings.iter().any(|f| f.baseline_state.is_some());
         let _ = writeln!(
             out,
-            "| severity | rule | subject | title |\n|---|---|---|---|"
+            "{}| severity | rule | subject | title |\n{}|---|---|---|---|",
+            if states { "| state " } else { "" },
+            if states { "|---" } else { "" }
         );
         for f in r.findings {
+            let state = match (states, f.baseline_state) {
+                (false, _) => String::new(),
+                (true, s) => format!("| {} ", s.map_or("", |s| s.as_str())),
+            };
             let _ = writeln!(
                 out,
-                "| {}{} | {} | {} | {} |",
+                "{state}| {}{}{} | {} | {} | {} |",
                 f.severity,
+                if f.suppressed.is_some() {
+                    " (accepted)"
+                } else {
+                    ""
+                },
                 if f.conditional { " (conditional)" } else { "" },
                 f.rule,
                 cell(&f.subject.label()),
@@ -70,6 +82,21 @@ pub fn render(r: &Report) -> String {
         for f in r.findings {
             let _ = writeln!(out, "\n### {} {}: {}\n", f.rule, f.severity, f.title);
             let _ = writeln!(out, "Subject: `{}`", f.subject.label());
+            if !f.id.is_empty() {
+                let _ = writeln!(out, "\nId: `{}`", f.id);
+            }
+            if let Some(state) = f.baseline_state {
+                let _ = writeln!(out, "\nBaseline: {}", state.as_str());
+            }
+            if let Some(s) = &f.suppressed {
+                let _ = writeln!(
+                    out,
+                    "\nAccepted until {}: {} ({})",
+                    s.expires,
+                    s.reason.replace('\n', " "),
+                    s.source
+                );
+            }
             if !f.related.is_empty() {
                 let rel: Vec<String> = f
                     .related

@@ -63,7 +63,7 @@ pub fn to_value(r: &Report) -> Value {
                 text.push_str("\n- ");
                 text.push_str(e);
             }
-            json!({
+            let mut result = json!({
                 "ruleId": f.rule,
                 "ruleIndex": catalog::RULES.iter().position(|ri| ri.id == f.rule),
                 "level": level(f.severity),
@@ -75,9 +75,22 @@ pub fn to_value(r: &Report) -> Value {
                         "kind": f.subject.kind(),
                     }]
                 }],
-                "partialFingerprints": {"iamscope/v1": format!("{}|{}", f.rule, f.subject.label())},
+                // The finding's stable id (docs/findings-id.md), for matching across runs.
+                "partialFingerprints": {"iamscopeFindingId/v1": f.id},
                 "properties": properties(f),
-            })
+            });
+            if let Some(state) = f.baseline_state {
+                result["baselineState"] = json!(state.as_str());
+            }
+            if let Some(s) = &f.suppressed {
+                result["suppressions"] = json!([{
+                    "kind": "external",
+                    "status": "accepted",
+                    "justification": format!("{} (until {})", s.reason, s.expires),
+                    "properties": {"expires": s.expires, "source": s.source},
+                }]);
+            }
+            result
         })
         .collect();
     json!({

@@ -34,12 +34,25 @@ pub fn render(r: &Report) -> String {
             crate::model::Mode::Snapshot => "snapshot",
         }
     );
-    let _ = writeln!(out, "{} findings: {counts}\n", r.findings.len());
+    let _ = writeln!(
+        out,
+        "{} findings: {counts}\n",
+        r.findings.iter().filter(|f| f.counts()).count()
+    );
     if !r.findings.is_empty() {
+        // Against a baseline (`audit --baseline`), each finding's state first.
+        let states = r.findings.iter().any(|f| f.baseline_state.is_some());
+        let state = |f: &crate::audit::Finding| match (states, f.baseline_state) {
+            (false, _) => String::new(),
+            (true, s) => format!("{:<10}", s.map_or("", |s| s.as_str())),
+        };
         let _ = writeln!(
             out,
-            "{:<9} {:<10} {:<52} TITLE",
-            "SEVERITY", "RULE", "SUBJECT"
+            "{}{:<9} {:<10} {:<52} TITLE",
+            if states { "STATE     " } else { "" },
+            "SEVERITY",
+            "RULE",
+            "SUBJECT"
         );
         for f in r.findings {
             let sev = if f.conditional {
@@ -49,11 +62,17 @@ pub fn render(r: &Report) -> String {
             };
             let _ = writeln!(
                 out,
-                "{:<9} {:<10} {:<52} {}",
+                "{}{:<9} {:<10} {:<52} {}{}",
+                state(f),
                 sev,
                 f.rule,
                 clip(&f.subject.short_label(), 52),
-                f.title
+                f.title,
+                if f.suppressed.is_some() {
+                    " (accepted)"
+                } else {
+                    ""
+                }
             );
         }
         if r.findings.iter().any(|f| f.conditional) {

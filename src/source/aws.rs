@@ -660,6 +660,7 @@ struct Clients {
     sts: aws_sdk_sts::Client,
     iam: aws_sdk_iam::Client,
     eks: Option<aws_sdk_eks::Client>,
+    ec2: Option<aws_sdk_ec2::Client>,
 }
 
 async fn clients(
@@ -708,11 +709,20 @@ async fn clients(
     let eks = region.as_ref().map(|_| {
         aws_sdk_eks::Client::from_conf(
             aws_sdk_eks::config::Builder::from(&conf)
+                .interceptor(RetryReporter {
+                    tx: retries.clone(),
+                })
+                .build(),
+        )
+    });
+    let ec2 = region.as_ref().map(|_| {
+        aws_sdk_ec2::Client::from_conf(
+            aws_sdk_ec2::config::Builder::from(&conf)
                 .interceptor(RetryReporter { tx: retries })
                 .build(),
         )
     });
-    (Clients { sts, iam, eks }, region)
+    (Clients { sts, iam, eks, ec2 }, region)
 }
 
 /// Collect every AWS source: STS first (it tells whether credentials work at
@@ -768,7 +778,9 @@ async fn collect_with(
     let iam = timed(limits, SRC_IAM, progress, iam_details(&c.iam, limits));
     let oidc = timed(limits, SRC_OIDC, progress, oidc_providers(&c.iam, limits));
     let eks = eks_all(plan, &c, region.as_deref(), limits, progress);
-    let (iam, oidc, eks) = tokio::join!(iam, oidc, eks);
+    let nodes = nodes_all(plan, &c, limits, progress);
+    let (iam, oidc, eks, nodes) = tokio::join!(iam, oidc, eks, nodes);
+    out.extend(nodes);
 
     match iam {
         Ok((v, note)) => {
@@ -972,6 +984,34 @@ async fn iam_fallback(
             }
             Err(f) => gaps.push(f),
         }
+    }
+
+    // Which instance profiles hold each role (the node roles of the NODE
+    // rules), as GetAccountAuthorizationDetails' InstanceProfileList.
+    match pages!(
+        iam.list_instance_profiles(),
+        "iam:ListInstanceProfiles",
+        |p| p.instance_profiles().to_vec()
+    ) {
+        Ok(profiles) => {
+            for role in roles.iter_mut() {
+                let Some(arn) = role.get("Arn").and_then(Value::as_str).map(str::to_string) else {
+                    continue;
+                };
+                let mine: Vec<aws_sdk_iam::types::InstanceProfile> = profiles
+                    .iter()
+                    .filter(|p| p.roles().iter().any(|r| r.arn() == arn))
+                    .cloned()
+                    .collect();
+                if let Some(o) = role.as_object_mut() {
+                    o.insert(
+                        "InstanceProfileList".to_string(),
+                        iam_json::instance_profiles(&mine),
+                    );
+                }
+            }
+        }
+        Err(f) => gaps.push(f),
     }
 
     let mut users = Vec::new();
@@ -1527,6 +1567,265 @@ async fn pod_identity(
     .await;
     let associations: Vec<Value> = got.into_iter().collect::<Result<_, Fail>>()?;
     Ok(json!({ "associations": associations }))
+}
+
+// ---------------------------------------------------------------- nodes
+
+mod ec2_json {
+    use super::{Obj, Value, json};
+    use aws_sdk_ec2::types as t;
+
+    fn tags(v: &[t::Tag]) -> Value {
+        Value::Array(
+            v.iter()
+                .map(|x| json!({"Key": x.key(), "Value": x.value()}))
+                .collect(),
+        )
+    }
+
+    /// What `aws ec2 describe-instances` prints of an instance, for the NODE rules.
+    pub fn instance(i: &t::Instance) -> Value {
+        let mo = i.metadata_options().map(|m| {
+            Obj::new()
+                .s("State", m.state().map(|x| x.as_str()))
+                .s("HttpTokens", m.http_tokens().map(|x| x.as_str()))
+                .i("HttpPutResponseHopLimit", m.http_put_response_hop_limit())
+                .s("HttpEndpoint", m.http_endpoint().map(|x| x.as_str()))
+                .done()
+        });
+        let profile = i
+            .iam_instance_profile()
+            .map(|p| Obj::new().s("Arn", p.arn()).s("Id", p.id()).done());
+        Obj::new()
+            .s("InstanceId", i.instance_id())
+            .s("PrivateDnsName", i.private_dns_name())
+            .opt(
+                "State",
+                i.state()
+                    .map(|s| Obj::new().s("Name", s.name().map(|n| n.as_str())).done()),
+            )
+            .opt("IamInstanceProfile", profile)
+            .opt("MetadataOptions", mo)
+            .v("Tags", tags(i.tags()))
+            .done()
+    }
+
+    pub fn template_version(v: &t::LaunchTemplateVersion) -> Value {
+        let mo = v
+            .launch_template_data()
+            .and_then(|d| d.metadata_options())
+            .map(|m| {
+                Obj::new()
+                    .s("HttpTokens", m.http_tokens().map(|x| x.as_str()))
+                    .i("HttpPutResponseHopLimit", m.http_put_response_hop_limit())
+                    .s("HttpEndpoint", m.http_endpoint().map(|x| x.as_str()))
+                    .done()
+            });
+        let data = match mo {
+            Some(m) => json!({"MetadataOptions": m}),
+            None => json!({}),
+        };
+        let mut o = Obj::new()
+            .s("LaunchTemplateId", v.launch_template_id())
+            .s("LaunchTemplateName", v.launch_template_name())
+            .b("DefaultVersion", v.default_version())
+            .v("LaunchTemplateData", data)
+            .done();
+        if let (Some(n), Some(m)) = (v.version_number(), o.as_object_mut()) {
+            m.insert("VersionNumber".into(), json!(n));
+        }
+        o
+    }
+}
+
+/// What a managed node group is, for the NODE rules (as `describe-nodegroup`).
+fn nodegroup_json(g: &aws_sdk_eks::types::Nodegroup) -> Value {
+    let lt = g.launch_template().map(|l| {
+        Obj::new()
+            .s("name", l.name())
+            .s("version", l.version())
+            .s("id", l.id())
+            .done()
+    });
+    Obj::new()
+        .s("nodegroupName", g.nodegroup_name())
+        .s("nodegroupArn", g.nodegroup_arn())
+        .s("clusterName", g.cluster_name())
+        .s("nodeRole", g.node_role())
+        .s("status", g.status().map(|s| s.as_str()))
+        .opt("launchTemplate", lt)
+        .done()
+}
+
+/// Nodes on the AWS side: the managed node groups (eks:ListNodegroups,
+/// eks:DescribeNodegroup), their launch template versions
+/// (ec2:DescribeLaunchTemplateVersions), and the cluster's instances
+/// (ec2:DescribeInstances filtered on the `kubernetes.io/cluster/NAME` tag that
+/// EKS node groups, Karpenter and eksctl put on them: the Kubernetes side is
+/// collected at the same time, so the nodes' instance IDs are not known yet).
+async fn nodes_all(
+    plan: &Plan,
+    c: &Clients,
+    limits: &Limits,
+    progress: &(dyn Fn(Progress) + Send + Sync),
+) -> Collected {
+    use super::snapshot::{SRC_EC2, SRC_LAUNCH_TEMPLATES, SRC_NODEGROUPS};
+    let mut out = Collected::default();
+    let sources = [SRC_EC2, SRC_NODEGROUPS, SRC_LAUNCH_TEMPLATES];
+    let name = match &plan.cluster {
+        ClusterPlan::Unknown { status, detail } => {
+            for s in sources {
+                out.note(s, *status, detail.clone());
+            }
+            return out;
+        }
+        ClusterPlan::Named { name, .. } => name.clone(),
+    };
+    let (Some(eks), Some(ec2)) = (&c.eks, &c.ec2) else {
+        for s in sources {
+            out.note(
+                s,
+                Status::Error,
+                format!("no AWS region for cluster {name}: pass --region or set AWS_REGION"),
+            );
+        }
+        return out;
+    };
+    let (groups, instances) = tokio::join!(
+        timed(
+            limits,
+            SRC_NODEGROUPS,
+            progress,
+            nodegroups(eks, &name, limits)
+        ),
+        timed(limits, SRC_EC2, progress, cluster_instances(ec2, &name)),
+    );
+    match instances {
+        Ok(v) => out.file(super::snapshot::EC2_FILE, &v),
+        Err((s, d)) => out.note(SRC_EC2, s, d),
+    }
+    let groups = match groups {
+        Ok(v) => v,
+        Err((s, d)) => {
+            out.note(SRC_NODEGROUPS, s, d.clone());
+            out.note(
+                SRC_LAUNCH_TEMPLATES,
+                s,
+                format!("not asked: the node groups were not read ({d})"),
+            );
+            return out;
+        }
+    };
+    let templates: Vec<(String, String)> = groups
+        .iter()
+        .filter_map(|g| {
+            let lt = g.get("launchTemplate")?;
+            let id = lt.get("id")?.as_str()?.to_string();
+            let v = lt
+                .get("version")
+                .and_then(Value::as_str)
+                .unwrap_or("$Default")
+                .to_string();
+            Some((id, v))
+        })
+        .collect();
+    out.file(
+        super::snapshot::NODEGROUPS_FILE,
+        &json!({ "nodegroups": groups }),
+    );
+    let versions = timed(
+        limits,
+        SRC_LAUNCH_TEMPLATES,
+        progress,
+        template_versions(ec2, templates, limits),
+    )
+    .await;
+    match versions {
+        Ok(v) => out.file(super::snapshot::LAUNCH_TEMPLATES_FILE, &v),
+        Err((s, d)) => out.note(SRC_LAUNCH_TEMPLATES, s, d),
+    }
+    out
+}
+
+async fn nodegroups(
+    eks: &aws_sdk_eks::Client,
+    name: &str,
+    limits: &Limits,
+) -> Result<Vec<Value>, Fail> {
+    let names = pages!(
+        eks.list_nodegroups().cluster_name(name),
+        &format!("eks:ListNodegroups {name}"),
+        |p| p.nodegroups().to_vec()
+    )?;
+    let got = run_bounded(limits.parallel, names, |ng| async move {
+        let d = eks
+            .describe_nodegroup()
+            .cluster_name(name)
+            .nodegroup_name(&ng)
+            .send()
+            .await
+            .map_err(|e| classify(&e, &format!("eks:DescribeNodegroup {ng}")))?;
+        match d.nodegroup() {
+            Some(g) => Ok(nodegroup_json(g)),
+            None => Err((
+                Status::Error,
+                format!("eks:DescribeNodegroup {ng}: empty answer"),
+            )),
+        }
+    })
+    .await;
+    got.into_iter().collect()
+}
+
+async fn cluster_instances(ec2: &aws_sdk_ec2::Client, name: &str) -> Result<Value, Fail> {
+    let filter = aws_sdk_ec2::types::Filter::builder()
+        .name("tag-key")
+        .values(format!("kubernetes.io/cluster/{name}"))
+        .build();
+    let instances = pages!(
+        ec2.describe_instances().filters(filter),
+        &format!("ec2:DescribeInstances tag-key kubernetes.io/cluster/{name}"),
+        |p| p
+            .reservations()
+            .iter()
+            .flat_map(|r| r.instances())
+            .map(ec2_json::instance)
+            .collect::<Vec<_>>()
+    )?;
+    Ok(json!({"Reservations": [{"Instances": instances}]}))
+}
+
+async fn template_versions(
+    ec2: &aws_sdk_ec2::Client,
+    templates: Vec<(String, String)>,
+    limits: &Limits,
+) -> Result<Value, Fail> {
+    let got = run_bounded(limits.parallel, templates, |(id, version)| async move {
+        let o = ec2
+            .describe_launch_template_versions()
+            .launch_template_id(&id)
+            .versions(&version)
+            .send()
+            .await
+            .map_err(|e| {
+                classify(
+                    &e,
+                    &format!("ec2:DescribeLaunchTemplateVersions {id} {version}"),
+                )
+            })?;
+        Ok::<Vec<Value>, Fail>(
+            o.launch_template_versions()
+                .iter()
+                .map(ec2_json::template_version)
+                .collect(),
+        )
+    })
+    .await;
+    let mut all = Vec::new();
+    for r in got {
+        all.extend(r?);
+    }
+    Ok(json!({ "LaunchTemplateVersions": all }))
 }
 
 #[cfg(test)]

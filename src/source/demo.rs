@@ -9,12 +9,24 @@ use crate::model::Inventory;
 /// The demo's snapshot files, as they are in `assets/demo/`.
 pub const FILES: &[(&str, &[u8])] = &[
     (
+        "ec2-instances.json",
+        include_bytes!("../../assets/demo/ec2-instances.json"),
+    ),
+    (
+        "ec2-launch-template-versions.json",
+        include_bytes!("../../assets/demo/ec2-launch-template-versions.json"),
+    ),
+    (
         "eks-access-entries.json",
         include_bytes!("../../assets/demo/eks-access-entries.json"),
     ),
     (
         "eks-cluster.json",
         include_bytes!("../../assets/demo/eks-cluster.json"),
+    ),
+    (
+        "eks-nodegroups.json",
+        include_bytes!("../../assets/demo/eks-nodegroups.json"),
     ),
     (
         "eks-pod-identity-associations.json",

@@ -21,7 +21,7 @@ use ::kube::core::{ObjectList, PartialObjectMeta, TypeMeta};
 use ::kube::{Client, Config, Resource};
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
-use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Pod, Secret, ServiceAccount};
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Node, Pod, Secret, ServiceAccount};
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
@@ -333,6 +333,32 @@ fn kinds() -> Vec<(&'static str, &'static str, ApiResource)> {
         .map(|(kind, source)| (*kind, *source, ar(kind)))
         .collect()
 }
+
+/// Nodes, and Karpenter's EC2NodeClasses and NodePools (custom resources,
+/// absent where Karpenter is not installed), for the NODE rules.
+fn node_kinds() -> Vec<(&'static str, ApiResource)> {
+    let karpenter = |group: &str, kind: &str, plural: &str| ApiResource {
+        group: group.to_string(),
+        version: "v1".to_string(),
+        api_version: format!("{group}/v1"),
+        kind: kind.to_string(),
+        plural: plural.to_string(),
+    };
+    vec![
+        (super::snapshot::SRC_NODES, ApiResource::erase::<Node>(&())),
+        (
+            super::snapshot::SRC_NODECLASSES,
+            karpenter("karpenter.k8s.aws", "EC2NodeClass", "ec2nodeclasses"),
+        ),
+        (
+            SRC_NODEPOOLS,
+            karpenter("karpenter.sh", "NodePool", "nodepools"),
+        ),
+    ]
+}
+
+/// Karpenter's NodePools (which EC2NodeClass their nodes come from).
+const SRC_NODEPOOLS: &str = "kubernetes/nodepools";
 
 /// Attempts of one Kubernetes request, as the AWS side's standard retry.
 const MAX_ATTEMPTS: u32 = 5;
@@ -862,10 +888,11 @@ async fn probe(conn: &Connection, within: Duration) -> Result<(), String> {
 /// Every Kubernetes source, marked as not collected for the same reason.
 fn all_failed(detail: &str, progress: &(dyn Fn(Progress) + Send + Sync)) -> Collected {
     let mut out = Collected::default();
-    let sources = KUBE_KINDS
-        .iter()
-        .map(|(_, s)| *s)
-        .chain([SRC_AWS_AUTH, SRC_SECRETS]);
+    let sources = KUBE_KINDS.iter().map(|(_, s)| *s).chain([
+        SRC_AWS_AUTH,
+        SRC_SECRETS,
+        super::snapshot::SRC_NODES,
+    ]);
     for source in sources {
         out.note(source, Status::Error, detail);
         progress(Progress::Finished {
@@ -891,6 +918,7 @@ pub async fn collect(
         .into_iter()
         .map(|(_, s, ar)| Task::Kind(s, ar))
         .collect();
+    jobs.extend(node_kinds().into_iter().map(|(s, ar)| Task::Kind(s, ar)));
     jobs.push(Task::AwsAuth);
     jobs.push(Task::Secrets);
     let results = run_bounded(limits.parallel, jobs, |job| async move {
@@ -966,6 +994,20 @@ pub async fn collect(
                 out.bytes("kubernetes-aws-auth.json", v1_list(&[]));
             }
             (_, Ok(_)) => {}
+            // A Karpenter API the server does not serve: Karpenter is not installed.
+            (Task::Kind(..), Err((_, detail)))
+                if (source == super::snapshot::SRC_NODECLASSES || source == SRC_NODEPOOLS)
+                    && detail.contains("(404)") =>
+            {
+                if source == super::snapshot::SRC_NODECLASSES {
+                    out.notes.push(Note {
+                        source: source.to_string(),
+                        status: Status::NotObservable,
+                        count: None,
+                        detail: Some("Karpenter is not installed (no karpenter.k8s.aws/v1 ec2nodeclasses API)".to_string()),
+                    });
+                }
+            }
             (_, Err((status, detail))) => out.notes.push(Note {
                 source: source.to_string(),
                 status,

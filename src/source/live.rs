@@ -409,7 +409,17 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), String> {
 }
 
 /// Coverage names of the AWS side, for notes made before any call.
-pub const AWS_SOURCES: [&str; 6] = [SRC_STS, SRC_IAM, SRC_OIDC, SRC_EKS, SRC_ACCESS, SRC_PODID];
+pub const AWS_SOURCES: [&str; 9] = [
+    SRC_STS,
+    SRC_IAM,
+    SRC_OIDC,
+    SRC_EKS,
+    SRC_ACCESS,
+    SRC_PODID,
+    super::snapshot::SRC_EC2,
+    super::snapshot::SRC_NODEGROUPS,
+    super::snapshot::SRC_LAUNCH_TEMPLATES,
+];
 
 #[cfg(test)]
 mod tests {

@@ -54,6 +54,14 @@ pub const SRC_ACCESS: &str = "aws/eks-access-entries";
 pub const SRC_PODID: &str = "aws/eks-pod-identity-associations";
 pub const SRC_STS: &str = "aws/sts";
 pub const SRC_APISERVER: &str = "apiserver/flags";
+pub const SRC_NODES: &str = "kubernetes/nodes";
+pub const SRC_NODECLASSES: &str = "kubernetes/ec2nodeclasses";
+pub const SRC_EC2: &str = "aws/ec2-instances";
+pub const SRC_NODEGROUPS: &str = "aws/eks-nodegroups";
+pub const SRC_LAUNCH_TEMPLATES: &str = "aws/ec2-launch-template-versions";
+pub const EC2_FILE: &str = "ec2-instances.json";
+pub const NODEGROUPS_FILE: &str = "eks-nodegroups.json";
+pub const LAUNCH_TEMPLATES_FILE: &str = "ec2-launch-template-versions.json";
 
 #[derive(Debug)]
 pub enum SnapshotError {
@@ -229,9 +237,15 @@ fn read_counted(files: &dyn Files) -> (Inventory, usize) {
     r.read_eks_cluster();
     r.read_access_entries();
     r.read_pod_identity();
+    r.read_ec2_instances();
+    r.read_nodegroups();
+    r.read_launch_templates();
     r.read_sts();
     r.read_apiserver_flags();
     r.read_collection_notes();
+    for detail in crate::graph::imds::coverage_gaps(&r.inv) {
+        r.inv.coverage.problem("nodes", detail);
+    }
     for detail in document_problems {
         r.inv.coverage.problem(IAM_FILE, detail);
     }
@@ -520,6 +534,37 @@ impl Reader<'_> {
                 );
             }
         }
+        // Nodes and Karpenter's classes are not in every `kubectl get`: none
+        // listed is "not seen", never "there are none".
+        let nodes = counts.get("Node").copied().unwrap_or(0);
+        if nodes > 0 {
+            self.inv
+                .coverage
+                .set(SRC_NODES, Status::Ok, Some(nodes), None);
+        } else {
+            self.inv.coverage.set(
+                SRC_NODES,
+                Status::Missing,
+                None,
+                Some(
+                    "no Node objects in the Kubernetes files (add nodes to the kubectl get)"
+                        .to_string(),
+                ),
+            );
+        }
+        let classes = counts.get("EC2NodeClass").copied().unwrap_or(0);
+        if classes > 0 {
+            self.inv
+                .coverage
+                .set(SRC_NODECLASSES, Status::Ok, Some(classes), None);
+        } else if self.inv.nodes.iter().any(|n| n.nodepool().is_some()) {
+            self.inv.coverage.set(
+                SRC_NODECLASSES,
+                Status::Missing,
+                None,
+                Some("Karpenter nodes but no EC2NodeClass objects (kubectl get ec2nodeclasses,nodepools -o json)".to_string()),
+            );
+        }
         if secrets_file || secrets > 0 {
             self.inv
                 .coverage
@@ -725,6 +770,18 @@ impl Reader<'_> {
                 self.inv.bindings.push(b);
             }
             Obj::Secret(sm) => self.inv.secrets.push(sm),
+            Obj::Node(n) => {
+                count("Node");
+                self.inv.nodes.push(n);
+            }
+            Obj::NodeClass(c) => {
+                count("EC2NodeClass");
+                self.inv.node_classes.push(c);
+            }
+            Obj::NodePool(p) => {
+                count("NodePool");
+                self.inv.node_pools.push(p);
+            }
             Obj::AwsAuth(a) => {
                 // A list that cannot be parsed is read but not judged: AUTH-003
                 // says so as a finding, and coverage must too, since none of its
@@ -767,6 +824,7 @@ impl Reader<'_> {
                 self.inv.iam.users.extend(iam.users);
                 self.inv.iam.groups.extend(iam.groups);
                 self.inv.iam.policies.extend(iam.policies);
+                self.inv.iam.instance_profiles.extend(iam.instance_profiles);
                 for p in problems {
                     self.inv.coverage.problem(name, p);
                 }
@@ -978,6 +1036,160 @@ impl Reader<'_> {
         }
         let n = self.inv.pod_identity_associations.len();
         self.inv.coverage.set(SRC_PODID, Status::Ok, Some(n), None);
+    }
+
+    fn read_ec2_instances(&mut self) {
+        let name = EC2_FILE;
+        let Some(v) = self.json_file(name, SRC_EC2) else {
+            return;
+        };
+        let Some(reservations) = v.get("Reservations").and_then(Value::as_array) else {
+            self.field_shape_error(name, SRC_EC2, "Reservations", "a list", &v);
+            return;
+        };
+        for (r, res) in reservations.iter().enumerate() {
+            let Some(instances) = res.get("Instances").and_then(Value::as_array) else {
+                self.inv
+                    .coverage
+                    .problem(name, format!("Reservations[{r}]: no Instances list"));
+                continue;
+            };
+            for (i, inst) in instances.iter().enumerate() {
+                let Some(id) = str_field(inst, "InstanceId") else {
+                    self.inv.coverage.problem(
+                        name,
+                        format!("Reservations[{r}].Instances[{i}]: no InstanceId"),
+                    );
+                    continue;
+                };
+                let metadata = match inst.get("MetadataOptions") {
+                    Some(m) => {
+                        match metadata_options(m) {
+                            Ok(m) => Some(m),
+                            Err(e) => {
+                                self.inv.coverage.problem(
+                                name,
+                                format!("Reservations[{r}].Instances[{i}] ({id}): MetadataOptions: {e}"),
+                            );
+                                None
+                            }
+                        }
+                    }
+                    None => None,
+                };
+                self.inv.ec2_instances.push(crate::model::Ec2Instance {
+                    instance_profile_arn: inst
+                        .pointer("/IamInstanceProfile/Arn")
+                        .and_then(Value::as_str)
+                        .map(str::to_string),
+                    metadata,
+                    state: inst
+                        .pointer("/State/Name")
+                        .and_then(Value::as_str)
+                        .map(str::to_string),
+                    tags: tags(inst),
+                    instance_id: id,
+                });
+            }
+        }
+        let n = self.inv.ec2_instances.len();
+        self.inv.coverage.set(SRC_EC2, Status::Ok, Some(n), None);
+    }
+
+    fn read_nodegroups(&mut self) {
+        let name = NODEGROUPS_FILE;
+        let Some(v) = self.json_file(name, SRC_NODEGROUPS) else {
+            return;
+        };
+        let Some(items) = v.get("nodegroups").and_then(Value::as_array) else {
+            self.field_shape_error(name, SRC_NODEGROUPS, "nodegroups", "a list", &v);
+            return;
+        };
+        for (i, g) in items.iter().enumerate() {
+            let Some(ng) = str_field(g, "nodegroupName") else {
+                self.inv
+                    .coverage
+                    .problem(name, format!("nodegroups[{i}]: no nodegroupName"));
+                continue;
+            };
+            let lt = g.get("launchTemplate");
+            let field = |k: &str| {
+                lt.and_then(|l| l.get(k)).and_then(|x| match x {
+                    Value::String(s) => Some(s.clone()),
+                    Value::Number(n) => Some(n.to_string()),
+                    _ => None,
+                })
+            };
+            self.inv.nodegroups.push(crate::model::NodeGroup {
+                name: ng,
+                node_role: str_field(g, "nodeRole"),
+                launch_template_id: field("id"),
+                launch_template_name: field("name"),
+                launch_template_version: field("version"),
+            });
+        }
+        let n = self.inv.nodegroups.len();
+        self.inv
+            .coverage
+            .set(SRC_NODEGROUPS, Status::Ok, Some(n), None);
+    }
+
+    fn read_launch_templates(&mut self) {
+        let name = LAUNCH_TEMPLATES_FILE;
+        let Some(v) = self.json_file(name, SRC_LAUNCH_TEMPLATES) else {
+            return;
+        };
+        let Some(items) = v.get("LaunchTemplateVersions").and_then(Value::as_array) else {
+            self.field_shape_error(
+                name,
+                SRC_LAUNCH_TEMPLATES,
+                "LaunchTemplateVersions",
+                "a list",
+                &v,
+            );
+            return;
+        };
+        for (i, t) in items.iter().enumerate() {
+            let Some(id) = str_field(t, "LaunchTemplateId") else {
+                self.inv.coverage.problem(
+                    name,
+                    format!("LaunchTemplateVersions[{i}]: no LaunchTemplateId"),
+                );
+                continue;
+            };
+            let metadata = match t.pointer("/LaunchTemplateData/MetadataOptions") {
+                Some(m) => match metadata_options(m) {
+                    Ok(m) => Some(m),
+                    Err(e) => {
+                        self.inv.coverage.problem(
+                            name,
+                            format!("LaunchTemplateVersions[{i}] ({id}): MetadataOptions: {e}"),
+                        );
+                        None
+                    }
+                },
+                None => None,
+            };
+            self.inv
+                .launch_template_versions
+                .push(crate::model::LaunchTemplateVersion {
+                    name: str_field(t, "LaunchTemplateName"),
+                    version: t.get("VersionNumber").map(|n| match n {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    }),
+                    default_version: t
+                        .get("DefaultVersion")
+                        .and_then(Value::as_bool)
+                        .unwrap_or(false),
+                    metadata,
+                    id,
+                });
+        }
+        let n = self.inv.launch_template_versions.len();
+        self.inv
+            .coverage
+            .set(SRC_LAUNCH_TEMPLATES, Status::Ok, Some(n), None);
     }
 
     fn read_sts(&mut self) {
@@ -1233,6 +1445,15 @@ mod typed {
         role_last_used: Option<LastUsed>,
         #[serde(default)]
         tags: Option<Vec<Tag>>,
+        #[serde(default)]
+        instance_profile_list: Option<Vec<Profile>>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Profile {
+        arn: Option<String>,
+        instance_profile_name: Option<String>,
     }
 
     #[derive(Deserialize)]
@@ -1346,6 +1567,20 @@ mod typed {
                 None => None,
             };
             let inline_policies = inline(r.role_policy_list, "RolePolicyList", &mut ps);
+            let profiles: Vec<(String, String)> = r
+                .instance_profile_list
+                .into_iter()
+                .flatten()
+                .filter_map(|p| {
+                    let arn = p.arn?;
+                    let name = p
+                        .instance_profile_name
+                        .or_else(|| arn.rsplit('/').next().map(str::to_string))
+                        .unwrap_or_default();
+                    Some((arn, name))
+                })
+                .collect();
+            super::add_instance_profiles(&mut iam, &arn, profiles);
             let role = IamRole {
                 name: r
                     .role_name
@@ -1585,8 +1820,10 @@ fn read_iam_value(v: Value) -> IamOutcome {
             .into_iter()
             .enumerate()
         {
+            let profiles = instance_profiles_of(&r);
             match parse_role(r) {
                 Ok((role, ps)) => {
+                    add_instance_profiles(&mut iam, &role.arn, profiles);
                     // Kept (rules judge it), but a malformed ARN is said where it is.
                     let arn = crate::model::RoleArn::parse(&role.arn)
                         .err()
@@ -1717,6 +1954,9 @@ enum Obj {
     Binding(RbacBinding),
     Secret(SecretMeta),
     AwsAuth(AwsAuth),
+    Node(crate::model::Node),
+    NodeClass(crate::model::NodeClass),
+    NodePool(crate::model::NodePool),
 }
 
 /// Every field any kind is read for, in one pass over a JSON item. When it
@@ -1758,6 +1998,8 @@ struct FullSpec {
     #[serde(default)]
     node_name: Option<String>,
     #[serde(default)]
+    host_network: Option<bool>,
+    #[serde(default)]
     template: Option<TemplateLite>,
     #[serde(default)]
     job_template: Option<JobTemplateLite>,
@@ -1782,6 +2024,7 @@ impl Rest {
                 service_account: s.service_account,
                 containers: s.containers,
                 node_name: s.node_name,
+                host_network: s.host_network,
             }),
             status: self.status,
         }
@@ -2135,6 +2378,7 @@ fn decode_with(index: usize, item: &Item, full: Option<Full>) -> Decoded {
                         .collect(),
                     node_name: spec.node_name,
                     phase: p.status.and_then(|s| s.phase),
+                    host_network: spec.host_network.unwrap_or(false),
                 })
             }
             "Deployment"
@@ -2250,6 +2494,42 @@ fn decode_with(index: usize, item: &Item, full: Option<Full>) -> Decoded {
                     data.get("mapAccounts").map(String::as_str),
                 ))
             }
+            "Node" => {
+                let n: NodeLite = item.de()?;
+                Obj::Node(crate::model::Node {
+                    name: name.clone(),
+                    provider_id: n.spec.and_then(|s| s.provider_id),
+                    labels,
+                })
+            }
+            "EC2NodeClass" => {
+                let c: NodeClassLite = item.de()?;
+                let spec = c.spec.unwrap_or_default();
+                Obj::NodeClass(crate::model::NodeClass {
+                    name: name.clone(),
+                    role: spec.role,
+                    instance_profile: spec.instance_profile,
+                    metadata: spec
+                        .metadata_options
+                        .map(|m| crate::model::MetadataOptions {
+                            http_endpoint: m.http_endpoint,
+                            http_tokens: m.http_tokens,
+                            hop_limit: m.http_put_response_hop_limit,
+                        }),
+                })
+            }
+            "NodePool" => {
+                let p: NodePoolLite = item.de()?;
+                Obj::NodePool(crate::model::NodePool {
+                    name: name.clone(),
+                    node_class: p
+                        .spec
+                        .and_then(|s| s.template)
+                        .and_then(|t| t.spec)
+                        .and_then(|s| s.node_class_ref)
+                        .and_then(|r| r.name),
+                })
+            }
             _ => Obj::Other,
         })
     })();
@@ -2257,6 +2537,72 @@ fn decode_with(index: usize, item: &Item, full: Option<Full>) -> Decoded {
         key,
         result: result.map_err(|e| at(format!("{kind} {name}: {e}"))),
     }
+}
+
+#[derive(Deserialize, Default)]
+struct NodeLite {
+    #[serde(default)]
+    spec: Option<NodeSpecLite>,
+}
+
+#[derive(Deserialize, Default)]
+struct NodeSpecLite {
+    #[serde(default, rename = "providerID")]
+    provider_id: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct NodeClassLite {
+    #[serde(default)]
+    spec: Option<NodeClassSpecLite>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct NodeClassSpecLite {
+    #[serde(default)]
+    role: Option<String>,
+    #[serde(default)]
+    instance_profile: Option<String>,
+    #[serde(default)]
+    metadata_options: Option<MetadataOptionsLite>,
+}
+
+/// `spec.metadataOptions` of an EC2NodeClass (camelCase, as Karpenter spells it).
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct MetadataOptionsLite {
+    #[serde(default)]
+    http_endpoint: Option<String>,
+    #[serde(default)]
+    http_tokens: Option<String>,
+    #[serde(default)]
+    http_put_response_hop_limit: Option<i64>,
+}
+
+#[derive(Deserialize, Default)]
+struct NodePoolLite {
+    #[serde(default)]
+    spec: Option<NodePoolSpecLite>,
+}
+
+#[derive(Deserialize, Default)]
+struct NodePoolSpecLite {
+    #[serde(default)]
+    template: Option<NodePoolTemplateLite>,
+}
+
+#[derive(Deserialize, Default)]
+struct NodePoolTemplateLite {
+    #[serde(default)]
+    spec: Option<NodePoolTemplateSpecLite>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct NodePoolTemplateSpecLite {
+    #[serde(default)]
+    node_class_ref: Option<RefLite>,
 }
 
 /// Drop a YAML Secret's payload as soon as it is parsed.
@@ -2331,6 +2677,8 @@ struct PodSpecLite {
     containers: Option<Vec<ContainerLite>>,
     #[serde(default)]
     node_name: Option<String>,
+    #[serde(default)]
+    host_network: Option<bool>,
 }
 
 impl PodSpecLite {
@@ -2604,6 +2952,78 @@ fn tags(v: &Value) -> BTreeMap<String, String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// EC2's `MetadataOptions` (PascalCase, as `describe-instances` and launch
+/// templates print them). A field of the wrong type is an error, not a default.
+fn metadata_options(m: &Value) -> Result<crate::model::MetadataOptions, String> {
+    if !m.is_object() {
+        return Err(format!("expected an object, found a {}", type_of(m)));
+    }
+    let text = |k: &str| -> Result<Option<String>, String> {
+        match m.get(k) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.trim().to_ascii_lowercase())),
+            Some(other) => Err(format!(
+                "{k}: expected a string, found a {}",
+                type_of(other)
+            )),
+        }
+    };
+    let hop_limit = match m.get("HttpPutResponseHopLimit") {
+        None | Some(Value::Null) => None,
+        Some(Value::Number(n)) => n.as_i64(),
+        Some(Value::String(s)) => Some(
+            s.trim()
+                .parse::<i64>()
+                .map_err(|_| format!("HttpPutResponseHopLimit: {s:?} is not a number"))?,
+        ),
+        Some(other) => {
+            return Err(format!(
+                "HttpPutResponseHopLimit: expected a number, found a {}",
+                type_of(other)
+            ));
+        }
+    };
+    Ok(crate::model::MetadataOptions {
+        http_endpoint: text("HttpEndpoint")?,
+        http_tokens: text("HttpTokens")?,
+        hop_limit,
+    })
+}
+
+/// (ARN, name) of each instance profile in a role's `InstanceProfileList`.
+fn instance_profiles_of(role: &Value) -> Vec<(String, String)> {
+    role.get("InstanceProfileList")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|p| {
+            let arn = str_field(p, "Arn")?;
+            let name = str_field(p, "InstanceProfileName")
+                .or_else(|| arn.rsplit('/').next().map(str::to_string))
+                .unwrap_or_default();
+            Some((arn, name))
+        })
+        .collect()
+}
+
+/// Record that a role is in these instance profiles (one entry per profile).
+fn add_instance_profiles(iam: &mut IamInventory, role_arn: &str, profiles: Vec<(String, String)>) {
+    for (arn, name) in profiles {
+        match iam.instance_profiles.iter_mut().find(|p| p.arn == arn) {
+            Some(p) => {
+                if !p.roles.iter().any(|r| r == role_arn) {
+                    p.roles.push(role_arn.to_string());
+                }
+            }
+            None => iam.instance_profiles.push(crate::model::InstanceProfile {
+                arn,
+                name,
+                roles: vec![role_arn.to_string()],
+            }),
+        }
+    }
 }
 
 fn require_object(v: &Value) -> Result<(), String> {

@@ -1,7 +1,9 @@
 //! Where to read from: a snapshot directory, the bundled demo, or live (kubeconfig
 //! context, AWS profile and region). The command line flattens it into every
 //! command; tests, benchmarks and the UI's `:ctx` build one without clap parsing.
-//! It names places only: reading them is `source::load`'s job.
+//! It names places only (with the two files that go with an audit: the
+//! baseline report and the acceptance file): reading them is `source::load`'s
+//! and `drift::Extras::read`'s job.
 
 use std::path::PathBuf;
 
@@ -37,4 +39,12 @@ pub struct Target {
     /// EKS cluster name (live; inferred from the kubeconfig when omitted)
     #[arg(long, value_name = "NAME", global = true)]
     pub cluster_name: Option<String>,
+
+    /// Mark findings new, unchanged or absent against an earlier JSON report (audit, UI); --fail-on counts new ones only
+    #[arg(long, value_name = "REPORT.json", global = true)]
+    pub baseline: Option<PathBuf>,
+
+    /// Accepted risks (YAML); default .iamscope.yaml in or beside the snapshot directory
+    #[arg(long, value_name = "FILE", global = true)]
+    pub accept: Option<PathBuf>,
 }

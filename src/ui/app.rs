@@ -7,6 +7,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::filter::Filter;
 use super::keymap::{self, Action};
+use super::query_view::{self, Questions};
 use super::views::{self, Model, Node, Table, ViewKind};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,6 +19,10 @@ pub enum ScreenKind {
     PathBetween(Node, Node),
     /// Kubeconfig contexts (live mode), the current one marked.
     Contexts(Vec<String>, Option<String>),
+    /// The answer to a question (`:can`, `:who`, `:reach`), by its id.
+    Query(usize),
+    /// One path of an answer: its hops and their evidence.
+    QueryPath(usize, query_view::Item),
 }
 
 #[derive(Debug, Clone)]
@@ -96,6 +101,8 @@ pub struct App {
     /// The detail pane's text for the selected node (built once per selection).
     detail_cache: Option<(Node, usize, Vec<views::Line>)>,
     filter_backup: Option<Filter>,
+    /// Answers to questions, and the one being answered.
+    pub questions: Questions,
 }
 
 struct Cached {
@@ -127,6 +134,7 @@ impl App {
             parked: Vec::new(),
             detail_cache: None,
             filter_backup: None,
+            questions: Questions::default(),
         }
     }
 
@@ -204,6 +212,8 @@ impl App {
         }
         let table = match &screen.kind {
             ScreenKind::View(v) => views::table(*v, &model),
+            ScreenKind::Query(id) => query_view::table(&self.questions, *id),
+            ScreenKind::QueryPath(id, item) => query_view::hops_table(&self.questions, *id, *item),
             ScreenKind::Related(n) => views::related(n, &model),
             ScreenKind::Contexts(names, current) => {
                 let rows = names
@@ -221,6 +231,7 @@ impl App {
                             namespace: None,
                             rules: Vec::new(),
                             haystack: n.to_lowercase().into(),
+                            new: false,
                         }
                     })
                     .collect();
@@ -251,6 +262,7 @@ impl App {
                         namespace: None,
                         rules: Vec::new(),
                         haystack: s.to_lowercase().into(),
+                        new: false,
                     })
                     .collect();
                 Table {
@@ -316,7 +328,11 @@ impl App {
         let ptr = Arc::as_ptr(&model) as usize;
         let fresh = matches!(&self.detail_cache, Some((n, p, _)) if n == node && *p == ptr);
         if !fresh {
-            self.detail_cache = Some((node.clone(), ptr, views::detail(node, &model)));
+            let lines = match node {
+                Node::Query(r) => query_view::detail(&self.questions, r),
+                _ => views::detail(node, &model),
+            };
+            self.detail_cache = Some((node.clone(), ptr, lines));
         }
         self.detail_cache
             .as_ref()
@@ -379,7 +395,7 @@ impl App {
             (self.detail_scroll as isize + delta).clamp(0, u16::MAX as isize) as u16;
     }
 
-    fn push(&mut self, kind: ScreenKind) {
+    pub(crate) fn push(&mut self, kind: ScreenKind) {
         self.forward.clear();
         self.screens.push(Screen::new(kind));
         self.detail_scroll = 0;
@@ -429,6 +445,9 @@ impl App {
                 }),
                 ScreenKind::Path(_) | ScreenKind::PathBetween(..) => "Path".into(),
                 ScreenKind::Contexts(..) => "Contexts".into(),
+                ScreenKind::Query(_) | ScreenKind::QueryPath(..) => {
+                    s.title.clone().unwrap_or_else(|| "Answer".into())
+                }
             })
             .collect::<Vec<_>>()
             .join(" › ")
@@ -484,7 +503,10 @@ impl App {
                 _ => {}
             },
             Mode::Normal => {
-                if let KeyCode::Char(c @ '1'..='7') = key.code {
+                if key.code == KeyCode::Esc && query_view::abandon(self) {
+                    return;
+                }
+                if let KeyCode::Char(c @ '1'..='8') = key.code {
                     let i = c as usize - '1' as usize;
                     self.goto(ViewKind::ALL[i]);
                     return;
@@ -510,7 +532,11 @@ impl App {
 
     pub fn on_action(&mut self, a: Action) {
         self.status = None;
+        if query_view::on_action(self, a) {
+            return;
+        }
         match a {
+            Action::Ask => {}
             Action::Quit => self.quit = true,
             Action::Down => self.scroll(1),
             Action::Up => self.scroll(-1),
@@ -619,6 +645,11 @@ impl App {
         let cmd = text.trim().trim_start_matches(':');
         let word = cmd.split_whitespace().next().unwrap_or("");
         if word.is_empty() {
+            return;
+        }
+        // Questions first: `:who ACTION…` asks, a bare `:who` is still the subjects view.
+        if query_view::is_question(cmd) {
+            query_view::ask(self, cmd);
             return;
         }
         if let Some(v) = ViewKind::from_command(word) {

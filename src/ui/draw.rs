@@ -9,6 +9,7 @@ use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Wrap}
 
 use super::app::{App, Mode, Pane, ScreenKind};
 use super::keymap;
+use super::query_view;
 use super::views::{self, Tone, ViewKind};
 use crate::audit::{Severity, summary};
 
@@ -439,9 +440,15 @@ fn draw_status(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
             }
             Line::from(spans)
         }
-        _ => match &app.status {
-            Some(s) => Line::from(Span::styled(s.clone(), theme.accent())),
-            None => Line::from(Span::styled(
+        _ => match (&app.status, app.questions.progress()) {
+            (Some(s), Some(p)) => Line::from(vec![
+                Span::styled(p, theme.accent()),
+                Span::raw(" │ "),
+                Span::styled(s.clone(), theme.accent()),
+            ]),
+            (None, Some(p)) => Line::from(Span::styled(p, theme.accent())),
+            (Some(s), None) => Line::from(Span::styled(s.clone(), theme.accent())),
+            (None, None) => Line::from(Span::styled(
                 keymap::hints(),
                 Style::default().add_modifier(Modifier::DIM),
             )),
@@ -452,16 +459,6 @@ fn draw_status(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
 
 fn draw_help(f: &mut Frame, theme: Theme, area: Rect) {
     let w = area.width.saturating_sub(4).min(84);
-    let h = area
-        .height
-        .saturating_sub(2)
-        .min(keymap::BINDINGS.len() as u16 + 6);
-    let r = Rect {
-        x: area.x + (area.width - w) / 2,
-        y: area.y + (area.height - h) / 2,
-        width: w,
-        height: h,
-    };
     let mut lines = vec![Line::from(Span::styled(
         "Keys",
         Style::default().add_modifier(Modifier::BOLD),
@@ -474,9 +471,27 @@ fn draw_help(f: &mut Frame, theme: Theme, area: Rect) {
     }
     lines.push(Line::from(""));
     lines.push(Line::from(Span::styled(
+        "Questions (as iamscope can-i / who-can / reach)",
+        Style::default().add_modifier(Modifier::BOLD),
+    )));
+    for (k, help) in query_view::HELP {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{k:<22}"), theme.accent()),
+            Span::raw(*help),
+        ]));
+    }
+    lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled(
         "any key closes this help",
         Style::default().add_modifier(Modifier::DIM),
     )));
+    let h = area.height.saturating_sub(2).min(lines.len() as u16 + 2);
+    let r = Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    };
     f.render_widget(Clear, r);
     f.render_widget(
         Paragraph::new(lines)

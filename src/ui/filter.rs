@@ -4,6 +4,7 @@
 //! - `sev:high`        severity is high; `sev:high+` high or worse; `sev:high,critical` either
 //! - `rule:IRSA-*`     a rule on the row matches the glob (`*`, `?`)
 //! - `ns:payments`     the row's namespace (glob)
+//! - `new`             a finding new against `--baseline` (marked `NEW ·`)
 //! - `!term`           inverts any term
 
 use super::views::Row;
@@ -15,6 +16,7 @@ enum Term {
     Sev(Vec<Severity>, bool),
     Rule(String),
     Ns(String),
+    New,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -67,6 +69,8 @@ impl Filter {
                 .or_else(|| lower.strip_prefix("namespace:"))
             {
                 Term::Ns(v.to_string())
+            } else if lower == "new" {
+                Term::New
             } else {
                 Term::Text(lower)
             };
@@ -97,6 +101,7 @@ impl Filter {
                     }
                 },
                 Term::Rule(g) => row.rules.iter().any(|r| glob(g, &r.to_lowercase())),
+                Term::New => row.new,
                 Term::Ns(g) => row
                     .namespace
                     .as_deref()
@@ -148,7 +153,30 @@ mod tests {
             namespace: ns.map(str::to_string),
             rules,
             haystack: text.to_lowercase().into(),
+            new: false,
         }
+    }
+
+    /// `new` keeps the findings new against --baseline; `!new` the others.
+    #[test]
+    fn new_term() {
+        let mut fresh = row(
+            "IRSA-006 role",
+            Some(Severity::High),
+            vec!["IRSA-006"],
+            None,
+        );
+        fresh.new = true;
+        let old = row(
+            "IRSA-006 other",
+            Some(Severity::High),
+            vec!["IRSA-006"],
+            None,
+        );
+        let f = Filter::parse("new").unwrap();
+        assert!(f.matches(&fresh) && !f.matches(&old));
+        let f = Filter::parse("!new sev:high").unwrap();
+        assert!(!f.matches(&fresh) && f.matches(&old));
     }
 
     #[test]

@@ -8,6 +8,8 @@ pub mod app;
 pub mod draw;
 pub mod filter;
 pub mod keymap;
+pub mod nodes;
+pub mod query_view;
 pub mod views;
 
 use std::io::{self, Write};
@@ -85,15 +87,21 @@ fn spawn_loader(target: Target, include_system: bool, tx: mpsc::Sender<Msg>) {
                 f(p)
             }
         });
-        let msg = match result {
-            Ok(inv) => {
-                let findings = audit::run(
+        let extras = crate::drift::Extras::read(&target);
+        let msg = match result.and_then(|inv| Ok((inv, extras?))) {
+            Ok((inv, extras)) => {
+                let mut findings = audit::run(
                     &inv,
                     &Options {
                         include_system,
                         ..Options::default()
                     },
                 );
+                // --baseline marks new findings; accepted risks are marked too.
+                if let Err(e) = extras.apply(&mut findings) {
+                    let _ = tx.send(Msg::Failed(e));
+                    return;
+                }
                 let model = Model::new(inv, findings, include_system);
                 // Index the role links here, off the UI thread, so that the
                 // first role opened renders at once.
@@ -162,6 +170,8 @@ pub fn run(mut target: Target) -> Result<(), String> {
     let panic_for_test =
         cfg!(debug_assertions) && std::env::var_os("IAMSCOPE_TEST_PANIC").is_some();
     while !app.quit {
+        // An answer that has arrived opens in this frame.
+        query_view::poll(&mut app);
         terminal
             .draw(|f| draw::draw(f, &mut app, theme))
             .map_err(|e| format!("drawing failed: {e}"))?;
@@ -191,7 +201,10 @@ pub fn run(mut target: Target) -> Result<(), String> {
         if app.quit {
             break;
         }
-        if event::poll(Duration::from_millis(100)).map_err(|e| e.to_string())? {
+        // While a question runs: wake often, for the spinner and so that its
+        // answer is on screen within a frame of arriving.
+        let wait = if app.questions.is_pending() { 10 } else { 100 };
+        if event::poll(Duration::from_millis(wait)).map_err(|e| e.to_string())? {
             match event::read().map_err(|e| e.to_string())? {
                 Event::Key(k) if k.kind == event::KeyEventKind::Press => app.on_key(k),
                 Event::Mouse(m) => {
@@ -275,13 +288,16 @@ pub fn run(mut target: Target) -> Result<(), String> {
                     include_system = !include_system;
                     if let Some(m) = app.model.clone() {
                         let inv = m.inv.clone();
-                        let findings = audit::run(
+                        let mut findings = audit::run(
                             &inv,
                             &Options {
                                 include_system,
                                 ..Options::default()
                             },
                         );
+                        if let Ok(extras) = crate::drift::Extras::read(&target) {
+                            let _ = extras.apply(&mut findings);
+                        }
                         app.set_model(Model::new(inv, findings, include_system));
                     }
                     app.status = Some(if include_system {
@@ -376,6 +392,10 @@ pub fn contexts(target: &Target) -> Result<(Vec<String>, Option<String>), String
 
 /// The current view as markdown or JSON, written to the working directory.
 pub fn export_text(app: &App, json: bool) -> Option<(String, String)> {
+    // An answer is exported whole, as the command line writes it.
+    if let Some(answer) = query_view::export_text(app, json) {
+        return Some(answer);
+    }
     let table = app.table()?;
     let rows: Vec<&views::Row> = app.visible().iter().map(|&i| &table.rows[i]).collect();
     let slug: String = table
@@ -433,9 +453,12 @@ pub fn export_text(app: &App, json: bool) -> Option<(String, String)> {
 }
 
 fn export(app: &App, json: bool) -> String {
-    match export_text(app, json) {
+    let answer = query_view::export_text(app, json);
+    let whole = answer.is_some();
+    match answer.or_else(|| export_text(app, json)) {
         None => "nothing to export yet".into(),
         Some((name, text)) => match std::fs::write(&name, text) {
+            Ok(()) if whole => format!("exported the whole answer to {name}"),
             Ok(()) => format!("exported {} rows to {name}", app.visible().len()),
             Err(e) => format!("cannot write {name}: {e}"),
         },

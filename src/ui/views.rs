@@ -261,10 +261,11 @@ pub enum ViewKind {
     ClusterAccess,
     ApiServer,
     Coverage,
+    Nodes,
 }
 
 impl ViewKind {
-    pub const ALL: [ViewKind; 7] = [
+    pub const ALL: [ViewKind; 8] = [
         ViewKind::Findings,
         ViewKind::ServiceAccounts,
         ViewKind::Subjects,
@@ -272,6 +273,7 @@ impl ViewKind {
         ViewKind::ClusterAccess,
         ViewKind::ApiServer,
         ViewKind::Coverage,
+        ViewKind::Nodes,
     ];
 
     pub fn title(self) -> &'static str {
@@ -283,6 +285,7 @@ impl ViewKind {
             ViewKind::ClusterAccess => "Cluster access",
             ViewKind::ApiServer => "API server",
             ViewKind::Coverage => "Coverage",
+            ViewKind::Nodes => "Nodes",
         }
     }
 
@@ -296,6 +299,7 @@ impl ViewKind {
             ViewKind::ClusterAccess => "Access",
             ViewKind::ApiServer => "API",
             ViewKind::Coverage => "Coverage",
+            ViewKind::Nodes => "Nodes",
         }
     }
 
@@ -309,6 +313,7 @@ impl ViewKind {
             ViewKind::ClusterAccess => &["auth", "access", "awsauth"],
             ViewKind::ApiServer => &["api", "apiserver"],
             ViewKind::Coverage => &["coverage", "cov"],
+            ViewKind::Nodes => &["nodes", "node", "no", "imds"],
         }
     }
 
@@ -348,6 +353,8 @@ pub enum Node {
     /// A kubeconfig context (`:ctx`); Enter switches to it.
     Context(String),
     Info(String),
+    /// A row of a question's answer (`query_view`).
+    Query(super::query_view::Ref),
 }
 
 #[derive(Debug, Clone)]
@@ -362,10 +369,12 @@ pub struct Row {
     /// first reads it (a table of 50,000 rows is opened far more often than
     /// filtered), or set by whoever builds the row.
     pub haystack: std::sync::OnceLock<String>,
+    /// A finding new against `--baseline`, for the `new` filter term.
+    pub new: bool,
 }
 
 impl Row {
-    fn new(cells: Vec<String>, node: Node) -> Row {
+    pub(crate) fn new(cells: Vec<String>, node: Node) -> Row {
         Row {
             cells,
             severity: None,
@@ -373,6 +382,7 @@ impl Row {
             namespace: None,
             rules: Vec::new(),
             haystack: std::sync::OnceLock::new(),
+            new: false,
         }
     }
 
@@ -382,7 +392,7 @@ impl Row {
             .get_or_init(|| self.cells.join(" ").to_lowercase())
     }
 
-    fn sev(mut self, s: Option<Severity>) -> Row {
+    pub(crate) fn sev(mut self, s: Option<Severity>) -> Row {
         self.severity = s;
         self
     }
@@ -460,6 +470,7 @@ pub fn table(kind: ViewKind, m: &Model) -> Table {
         ViewKind::ClusterAccess => cluster_access(m),
         ViewKind::ApiServer => api_server(m),
         ViewKind::Coverage => coverage(m),
+        ViewKind::Nodes => super::nodes::nodes(m),
     }
 }
 
@@ -473,18 +484,25 @@ fn findings_table(m: &Model, idx: Vec<usize>, title: String) -> Table {
             } else {
                 f.severity.to_string()
             };
-            Row::new(
-                vec![
-                    sev,
-                    f.rule.to_string(),
-                    f.subject.short_label(),
-                    f.title.clone(),
-                ],
+            // Marked against --baseline (the `new` filter term) and when accepted.
+            let new = f.baseline_state == Some(crate::audit::review::BaselineState::New);
+            let title = match (f.baseline_state, &f.suppressed) {
+                (Some(crate::audit::review::BaselineState::New), _) => format!("NEW · {}", f.title),
+                // In the baseline, gone now (listed last).
+                (Some(crate::audit::review::BaselineState::Absent), _) => {
+                    format!("GONE · {}", f.title)
+                }
+                (_, Some(_)) => format!("{} (accepted)", f.title),
+                _ => f.title.clone(),
+            };
+            let mut row = Row::new(
+                vec![sev, f.rule.to_string(), f.subject.short_label(), title],
                 Node::Finding(i),
-            )
-            .sev(Some(f.severity))
-            .ns(f.subject.namespace())
-            .rules(m, &[i])
+            );
+            row.new = new;
+            row.sev(Some(f.severity))
+                .ns(f.subject.namespace())
+                .rules(m, &[i])
         })
         .collect();
     Table {
@@ -1407,7 +1425,12 @@ pub fn related(node: &Node, m: &Model) -> Table {
                 }
             }
         }
-        Node::Source(_) | Node::Flag(_) | Node::Cluster | Node::Context(_) | Node::Info(_) => {
+        Node::Source(_)
+        | Node::Flag(_)
+        | Node::Cluster
+        | Node::Context(_)
+        | Node::Info(_)
+        | Node::Query(_) => {
             title = "details".into();
         }
     }
@@ -1526,6 +1549,7 @@ pub fn node_for_subject(s: &Subject, m: &Model) -> Option<Node> {
             Node::Info(format!("Secret {namespace}/{name} (metadata only)"))
         }
         Subject::Kubeconfig { name, path } => Node::Info(format!("kubeconfig {path}: {name}")),
+        Subject::NodeGroup { name, source } => Node::Info(format!("node group {name} ({source})")),
     })
 }
 
@@ -1641,6 +1665,10 @@ pub fn detail(node: &Node, m: &Model) -> Vec<Line> {
             }
             for (arn, via) in roles {
                 out.push(kv(&format!("IAM role via {via}"), &arn));
+            }
+            // The node role its pods obtain through IMDS, beside its own (NODE-001/004).
+            if let Some(l) = super::nodes::account_node_role_line(m, namespace, name) {
+                out.push(kv("Node role", &l));
             }
             trust_links(m, None, Some((namespace, name)), &mut out);
             effective_rbac(
@@ -1911,6 +1939,9 @@ pub fn detail(node: &Node, m: &Model) -> Vec<Line> {
             out.push(heading(&format!("Pod {}/{}", p.namespace, p.name)));
             out.push(kv("service account", &p.service_account));
             out.push(kv("phase", p.phase.as_deref().unwrap_or("?")));
+            if let Some(line) = super::nodes::node_role_line(m, *i) {
+                out.push(kv("node role", &line));
+            }
             if let Some(o) = &p.owner {
                 out.push(kv("owner", o));
             }
@@ -2012,6 +2043,7 @@ pub fn detail(node: &Node, m: &Model) -> Vec<Line> {
             )]));
         }
         Node::Info(text) => out.push(vec![(text.clone(), Tone::Plain)]),
+        Node::Query(_) => {}
     }
     out
 }
@@ -2241,6 +2273,7 @@ pub fn copy_text(node: &Node, m: &Model) -> String {
         Node::Cluster => m.cluster(),
         Node::Context(c) => c.clone(),
         Node::Info(t) => t.clone(),
+        Node::Query(_) => String::new(),
     }
 }
 

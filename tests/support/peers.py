@@ -100,6 +100,9 @@ RESOURCES = {
     "rolebindings": ("rbac.authorization.k8s.io", "v1", "RoleBinding", True),
     "clusterroles": ("rbac.authorization.k8s.io", "v1", "ClusterRole", False),
     "clusterrolebindings": ("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", False),
+    "nodes": ("", "v1", "Node", False),
+    "ec2nodeclasses": ("karpenter.k8s.aws", "v1", "EC2NodeClass", False),
+    "nodepools": ("karpenter.sh", "v1", "NodePool", False),
 }
 PLURAL_OF_KIND = {v[2]: k for k, v in RESOURCES.items()}
 
@@ -262,6 +265,76 @@ def seed_moto(url, seed):
     return skipped, cluster
 
 
+def seed_nodes(url, seed, objs, cluster):
+    """The seed's instance profiles, node instances, launch templates and node
+    groups, in moto. moto makes its own instance and launch template IDs: the
+    Nodes' spec.providerID is rewritten to the instances moto made."""
+    iam = boto3.client("iam", endpoint_url=url, region_name=REGION)
+    ec2 = boto3.client("ec2", endpoint_url=url, region_name=REGION)
+    eks = boto3.client("eks", endpoint_url=url, region_name=REGION)
+    with open(os.path.join(seed, "iam.json")) as f:
+        for r in json.load(f).get("RoleDetailList", []):
+            for ip in r.get("InstanceProfileList", []):
+                iam.create_instance_profile(InstanceProfileName=ip["InstanceProfileName"], Path=ip.get("Path", "/"))
+                iam.add_role_to_instance_profile(InstanceProfileName=ip["InstanceProfileName"], RoleName=r["RoleName"])
+    path = os.path.join(seed, "ec2-instances.json")
+    if not os.path.exists(path):
+        return
+    with open(path) as f:
+        reservations = json.load(f)["Reservations"]
+    image = ec2.describe_images()["Images"][0]["ImageId"]
+    new_id = {}
+    for res in reservations:
+        for i in res["Instances"]:
+            kw = {"ImageId": image, "MinCount": 1, "MaxCount": 1, "InstanceType": i.get("InstanceType", "m5.large")}
+            if i.get("IamInstanceProfile"):
+                kw["IamInstanceProfile"] = {"Arn": i["IamInstanceProfile"]["Arn"]}
+            if i.get("MetadataOptions"):
+                kw["MetadataOptions"] = {k: v for k, v in i["MetadataOptions"].items()
+                                         if k in ("HttpTokens", "HttpPutResponseHopLimit", "HttpEndpoint")}
+            if i.get("Tags"):
+                kw["TagSpecifications"] = [{"ResourceType": "instance", "Tags": i["Tags"]}]
+            made = ec2.run_instances(**kw)["Instances"][0]["InstanceId"]
+            new_id[i["InstanceId"]] = made
+    for (plural, _, _), obj in objs.items():
+        pid = obj.get("spec", {}).get("providerID", "") if plural == "nodes" else ""
+        old = pid.rsplit("/", 1)[-1]
+        if old in new_id:
+            obj["spec"]["providerID"] = pid[: -len(old)] + new_id[old]
+    templates = {}
+    path = os.path.join(seed, "ec2-launch-template-versions.json")
+    if os.path.exists(path):
+        with open(path) as f:
+            for v in json.load(f)["LaunchTemplateVersions"]:
+                templates.setdefault(v["LaunchTemplateId"], []).append(v)
+    new_lt = {}
+    for old, versions in templates.items():
+        versions.sort(key=lambda v: int(v["VersionNumber"]))
+        by_number = {int(v["VersionNumber"]): v for v in versions}
+        first = versions[0]
+        made = ec2.create_launch_template(LaunchTemplateName=first["LaunchTemplateName"],
+                                          LaunchTemplateData=first["LaunchTemplateData"])["LaunchTemplate"]
+        new_lt[old] = made["LaunchTemplateId"]
+        # moto numbers versions from 1: the ones the seed does not have repeat the last one it has
+        last = first
+        for n in range(2, int(versions[-1]["VersionNumber"]) + 1):
+            last = by_number.get(n, last)
+            ec2.create_launch_template_version(LaunchTemplateId=new_lt[old], LaunchTemplateData=last["LaunchTemplateData"])
+        default = next((int(v["VersionNumber"]) for v in versions if v.get("DefaultVersion")), None)
+        if default:
+            ec2.modify_launch_template(LaunchTemplateId=new_lt[old], DefaultVersion=str(default))
+    path = os.path.join(seed, "eks-nodegroups.json")
+    if cluster and os.path.exists(path):
+        with open(path) as f:
+            for g in json.load(f)["nodegroups"]:
+                kw = {"clusterName": cluster, "nodegroupName": g["nodegroupName"], "nodeRole": g["nodeRole"],
+                      "subnets": ["subnet-0a1b2c3d"]}
+                lt = g.get("launchTemplate")
+                if lt and lt.get("id") in new_lt:
+                    kw["launchTemplate"] = {"id": new_lt[lt["id"]], "version": lt.get("version", "$Default")}
+                eks.create_nodegroup(**kw)
+
+
 def write_reference(url, seed, kube_objs, out, eks_data):
     """The snapshot `kubectl` and the `aws` CLI would write of the same state."""
     os.makedirs(out, exist_ok=True)
@@ -284,6 +357,22 @@ def write_reference(url, seed, kube_objs, out, eks_data):
         providers.append(dict({"Arn": p["Arn"]}, **got))
     dump("iam-oidc-providers.json", {"OpenIDConnectProviderList": providers})
     dump("sts-caller-identity.json", jsonable(sts.get_caller_identity()))
+    if eks_data["cluster"] and os.path.exists(os.path.join(seed, "ec2-instances.json")):
+        ec2 = boto3.client("ec2", endpoint_url=url, region_name=REGION)
+        tag = f"kubernetes.io/cluster/{eks_data['cluster']}"
+        instances = [i for page in ec2.get_paginator("describe_instances").paginate(Filters=[{"Name": "tag-key", "Values": [tag]}])
+                     for r in page["Reservations"] for i in r["Instances"]]
+        dump("ec2-instances.json", {"Reservations": [{"Instances": jsonable(instances)}]})
+        groups = [jsonable(eks.describe_nodegroup(clusterName=eks_data["cluster"], nodegroupName=n)["nodegroup"])
+                  for n in eks.list_nodegroups(clusterName=eks_data["cluster"])["nodegroups"]]
+        dump("eks-nodegroups.json", {"nodegroups": groups})
+        versions = []
+        for g in groups:
+            lt = g.get("launchTemplate")
+            if lt and lt.get("id"):
+                versions += jsonable(ec2.describe_launch_template_versions(
+                    LaunchTemplateId=lt["id"], Versions=[lt.get("version", "$Default")])["LaunchTemplateVersions"])
+        dump("ec2-launch-template-versions.json", {"LaunchTemplateVersions": versions})
     if eks_data["cluster"]:
         dump("eks-cluster.json", jsonable(eks.describe_cluster(name=eks_data["cluster"])))
         dump("eks-access-entries.json", {"accessEntries": eks_data["entries"]})
@@ -595,7 +684,7 @@ class AwsFront:
         m = re.search(r"Credential=[^/]+/[^/]+/([^/]+)/([^/]+)/", auth)
         service = m.group(2) if m else "?"
         action = None
-        if service in ("iam", "sts"):
+        if service in ("iam", "sts", "ec2"):
             form = urllib.parse.parse_qs(body.decode(errors="replace"))
             action = (form.get("Action") or request.query.getall("Action", None) or ["?"])[0]
         elif service == "eks":
@@ -664,6 +753,8 @@ class AwsFront:
             return "DescribeCluster"
         if parts[2] == "access-entries":
             return {3: "ListAccessEntries", 4: "DescribeAccessEntry", 5: "ListAssociatedAccessPolicies"}.get(n, "?")
+        if parts[2] == "node-groups":
+            return {3: "ListNodegroups", 4: "DescribeNodegroup"}.get(n, "?")
         if parts[2] == "pod-identity-associations":
             return {3: "ListPodIdentityAssociations", 4: "DescribePodIdentityAssociation"}.get(n, "?")
         return f"GET {raw_path}"
@@ -779,6 +870,7 @@ async def serve(args):
 
     # Kubernetes: kmock holds the objects.
     objs = load_kube_seed(args.seed)
+    seed_nodes(moto_url, args.seed, objs, cluster)
     emulator = kmock.KubernetesEmulator()
     for plural in RESOURCES:
         _, _, kind, namespaced = RESOURCES[plural]
