@@ -525,14 +525,24 @@ fn role_severity(worst: &HashMap<String, (Severity, &'static str)>, arn: &str) -
         .max(Severity::Medium)
 }
 
-/// Breadth-first search from one subject; the finding for the worst role reached.
-fn search<'a>(
+/// What a search found: how each node was reached, each service account
+/// reached with the node where and the depth, and each node role reached.
+struct Reach<'a> {
+    steps: HashMap<Node, Step<'a>>,
+    /// (ns, sa) → (node where reached, depth)
+    reached: BTreeMap<(String, String), (Node, usize)>,
+    /// node role (lowercase ARN) → (namespace node where a pod is run, depth)
+    node_reached: BTreeMap<String, (Node, usize)>,
+}
+
+/// Breadth-first search from one subject's capabilities, up to the first depth
+/// where a role of the ceiling's severity is reached.
+fn explore<'a>(
     world: &mut World<'a, '_>,
-    principal: &Principal,
     start_caps: Vec<Cap<'a>>,
     worst: &HashMap<String, (Severity, &'static str)>,
     ceiling: Severity,
-) -> Option<Finding> {
+) -> Reach<'a> {
     let mut steps: HashMap<Node, Step<'a>> = HashMap::default();
     let mut queue: VecDeque<Node> = VecDeque::new();
     // (ns, sa) → (node where reached, depth)
@@ -621,6 +631,86 @@ fn search<'a>(
             &mut depth,
         );
     }
+    Reach {
+        steps,
+        reached,
+        node_reached,
+    }
+}
+
+/// The other (role, account) pairs reached besides `arn`, as one bounded line
+/// of evidence; `None` when there are none.
+fn others_reached(
+    world: &World,
+    reached: &BTreeMap<(String, String), (Node, usize)>,
+    worst: &HashMap<String, (Severity, &'static str)>,
+    arn: &str,
+) -> Option<String> {
+    // The other (role, account) pairs reached, worst and nearest first: counted,
+    // and the first few kept in a bounded buffer rather than sorting them all
+    // (each pair is distinct: accounts are reached once, their roles listed once).
+    const SHOWN: usize = 8;
+    type Other<'r> = (
+        std::cmp::Reverse<Severity>,
+        usize,
+        &'r str,
+        usize,
+        &'r str,
+        &'r str,
+    );
+    let mut n = 0usize;
+    let mut first: Vec<Other> = Vec::new();
+    let mut seq = 0usize;
+    for ((ns, sa), (_, d)) in reached {
+        for (a, _) in world.iam.roles_of(ns, sa) {
+            seq += 1;
+            if *a == arn {
+                continue;
+            }
+            n += 1;
+            first.push((
+                std::cmp::Reverse(role_severity(worst, a)),
+                *d,
+                a.as_str(),
+                seq,
+                ns.as_str(),
+                sa.as_str(),
+            ));
+            if first.len() > 32 * SHOWN {
+                first.sort_unstable();
+                first.truncate(SHOWN);
+            }
+        }
+    }
+    first.sort_unstable();
+    first.truncate(SHOWN);
+    if n == 0 {
+        return None;
+    }
+    let shown: Vec<String> = first
+        .iter()
+        .map(|(sev, _, a, _, ns, sa)| format!("{a} via ServiceAccount {ns}/{sa} ({})", sev.0))
+        .collect();
+    Some(format!(
+        "other roles reached on the way ({n}): {}{}",
+        shown.join("; "),
+        if n > SHOWN { " …" } else { "" }
+    ))
+}
+
+/// Breadth-first search from one subject; the finding for the worst role reached.
+fn search<'a>(
+    world: &mut World<'a, '_>,
+    principal: &Principal,
+    start_caps: Vec<Cap<'a>>,
+    worst: &HashMap<String, (Severity, &'static str)>,
+    ceiling: Severity,
+) -> Option<Finding> {
+    let Reach {
+        steps,
+        reached,
+        node_reached,
+    } = explore(world, start_caps, worst, ceiling);
     // The worst node role reached (then the nearest), when any.
     let node_best = node_reached
         .iter()
@@ -672,22 +762,7 @@ fn search<'a>(
     );
 
     // The path, from the subject to the node, then the role.
-    let mut chain = Vec::new();
-    let mut cur = Some(node.clone());
-    let mut guard = 0;
-    while let Some(n) = cur {
-        let Some(step) = steps.get(&n) else {
-            break;
-        };
-        let cap = &step.caps[step.cap];
-        chain.push((step_text(cap, &n), cap.grant.binding().map(binding_subject)));
-        cur = step.prev.clone();
-        guard += 1;
-        if guard > steps.len() {
-            break;
-        }
-    }
-    chain.reverse();
+    let chain = chain_to(&steps, &node);
 
     let label = principal.label();
     let mut f = Finding::new(
@@ -723,54 +798,8 @@ fn search<'a>(
             f = f.evidence("the role has no IAM finding; severity is the minimum, medium");
         }
     }
-    // The other (role, account) pairs reached, worst and nearest first: counted,
-    // and the first few kept in a bounded buffer rather than sorting them all
-    // (each pair is distinct: accounts are reached once, their roles listed once).
-    const SHOWN: usize = 8;
-    type Other<'r> = (
-        std::cmp::Reverse<Severity>,
-        usize,
-        &'r str,
-        usize,
-        &'r str,
-        &'r str,
-    );
-    let mut n = 0usize;
-    let mut first: Vec<Other> = Vec::new();
-    let mut seq = 0usize;
-    for ((ns, sa), (_, d)) in &reached {
-        for (a, _) in world.iam.roles_of(ns, sa) {
-            seq += 1;
-            if *a == arn {
-                continue;
-            }
-            n += 1;
-            first.push((
-                std::cmp::Reverse(role_severity(worst, a)),
-                *d,
-                a.as_str(),
-                seq,
-                ns.as_str(),
-                sa.as_str(),
-            ));
-            if first.len() > 32 * SHOWN {
-                first.sort_unstable();
-                first.truncate(SHOWN);
-            }
-        }
-    }
-    first.sort_unstable();
-    first.truncate(SHOWN);
-    if n > 0 {
-        let shown: Vec<String> = first
-            .iter()
-            .map(|(sev, _, a, _, ns, sa)| format!("{a} via ServiceAccount {ns}/{sa} ({})", sev.0))
-            .collect();
-        f = f.evidence(format!(
-            "other roles reached on the way ({n}): {}{}",
-            shown.join("; "),
-            if n > SHOWN { " …" } else { "" }
-        ));
+    if let Some(others) = others_reached(world, &reached, worst, &arn) {
+        f = f.evidence(others);
     }
     f.evidence.extend(members_evidence(world.engine, principal));
     let first = chain
