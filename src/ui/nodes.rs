@@ -1,6 +1,6 @@
 //! The Nodes view: node groups and node classes, their instances' metadata
 //! options, the node role, and how many pods obtain it through IMDS. Pure, as
-//! the other views (`views.rs`): rows and text, no terminal types.
+//! the other views (`views/`): rows and text, no terminal types.
 
 use std::collections::BTreeMap;
 
