@@ -234,161 +234,181 @@ pub(super) mod typed {
         let mut problems = Vec::new();
         let mut iam = IamInventory::default();
         for (i, r) in lists.role_detail_list.into_iter().flatten().enumerate() {
-            let Some(arn) = r.arn else {
-                problems.push(format!("RoleDetailList[{i}]: no Arn"));
-                continue;
-            };
-            let mut ps = Vec::new();
-            let trust_policy = match r.assume_role_policy_document.map(decode_document) {
-                Some(Ok(d)) => Some(d),
-                Some(Err(e)) => {
-                    ps.push(format!("AssumeRolePolicyDocument: {e}"));
-                    None
-                }
-                None => None,
-            };
-            let inline_policies = inline(r.role_policy_list, "RolePolicyList", &mut ps);
-            let profiles: Vec<(String, String)> = r
-                .instance_profile_list
-                .into_iter()
-                .flatten()
-                .filter_map(|p| {
-                    let arn = p.arn?;
-                    let name = p
-                        .instance_profile_name
-                        .or_else(|| arn.rsplit('/').next().map(str::to_string))
-                        .unwrap_or_default();
-                    Some((arn, name))
-                })
-                .collect();
-            super::add_instance_profiles(&mut iam, &arn, profiles);
-            let role = IamRole {
-                name: r
-                    .role_name
-                    .or_else(|| arn.rsplit('/').next().map(str::to_string))
-                    .unwrap_or_default(),
-                path: r.path.unwrap_or_else(|| "/".to_string()),
-                role_id: r.role_id.unwrap_or_default(),
-                created: r.create_date,
-                trust_policy,
-                inline_policies,
-                attached_policies: attached(r.attached_managed_policies),
-                permissions_boundary: r
-                    .permissions_boundary
-                    .and_then(|b| b.permissions_boundary_arn),
-                last_used_known: r.role_last_used.is_some(),
-                last_used: r.role_last_used.and_then(|l| l.last_used_date),
-                tags: r
-                    .tags
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|t| Some((t.key?, t.value.unwrap_or_default())))
-                    .collect::<BTreeMap<_, _>>(),
-                arn,
-            };
-            let arn = crate::model::RoleArn::parse(&role.arn)
-                .err()
-                .map(|e| e.to_string());
-            element_problems(&mut problems, "RoleDetailList", i, &role.name, arn, ps);
-            iam.roles.push(role);
+            read_role(i, r, &mut iam, &mut problems);
         }
         for (i, u) in lists.user_detail_list.into_iter().flatten().enumerate() {
-            let Some(arn) = u.arn else {
-                problems.push(format!("UserDetailList[{i}]: no Arn"));
-                continue;
-            };
-            let mut ps = Vec::new();
-            let user = IamUser {
-                name: u
-                    .user_name
-                    .or_else(|| arn.rsplit('/').next().map(str::to_string))
-                    .unwrap_or_default(),
-                path: u.path.unwrap_or_else(|| "/".to_string()),
-                inline_policies: inline(u.user_policy_list, "UserPolicyList", &mut ps),
-                attached_policies: attached(u.attached_managed_policies),
-                groups: str_list(u.group_list.as_ref()),
-                permissions_boundary: u
-                    .permissions_boundary
-                    .and_then(|b| b.permissions_boundary_arn),
-                arn,
-            };
-            let arn = crate::model::Arn::parse(&user.arn)
-                .err()
-                .map(|e| e.to_string());
-            element_problems(&mut problems, "UserDetailList", i, &user.name, arn, ps);
-            iam.users.push(user);
+            read_user(i, u, &mut iam, &mut problems);
         }
         for (i, g) in lists.group_detail_list.into_iter().flatten().enumerate() {
-            let Some(arn) = g.arn else {
-                problems.push(format!("GroupDetailList[{i}]: no Arn"));
-                continue;
-            };
-            let mut ps = Vec::new();
-            let group = IamGroup {
-                name: g
-                    .group_name
-                    .or_else(|| arn.rsplit('/').next().map(str::to_string))
-                    .unwrap_or_default(),
-                path: g.path.unwrap_or_else(|| "/".to_string()),
-                inline_policies: inline(g.group_policy_list, "GroupPolicyList", &mut ps),
-                attached_policies: attached(g.attached_managed_policies),
-                arn,
-            };
-            let arn = crate::model::Arn::parse(&group.arn)
-                .err()
-                .map(|e| e.to_string());
-            element_problems(&mut problems, "GroupDetailList", i, &group.name, arn, ps);
-            iam.groups.push(group);
+            read_group(i, g, &mut iam, &mut problems);
         }
         for (i, p) in lists.policies.into_iter().flatten().enumerate() {
-            let Some(arn) = p.arn else {
-                problems.push(format!("Policies[{i}]: no Arn"));
-                continue;
-            };
-            let mut ps = Vec::new();
-            let mut versions = p.policy_version_list.unwrap_or_default();
-            let listed = !versions.is_empty();
-            let default = versions
-                .iter()
-                .position(|v| v.is_default_version == Some(true))
-                .or_else(|| {
-                    versions.iter().position(|v| {
-                        p.default_version_id.is_some() && v.version_id == p.default_version_id
-                    })
-                });
-            let document = match default
-                .and_then(|d| versions[d].document.take())
-                .map(decode_document)
-            {
-                Some(Ok(d)) => Some(d),
-                Some(Err(e)) => {
-                    ps.push(format!("default version document: {e}"));
-                    None
-                }
-                None => {
-                    if listed {
-                        ps.push("no default version in PolicyVersionList".to_string());
-                    }
-                    None
-                }
-            };
-            let policy = ManagedPolicy {
-                name: p
-                    .policy_name
-                    .or_else(|| arn.rsplit('/').next().map(str::to_string))
-                    .unwrap_or_default(),
-                path: p.path.unwrap_or_else(|| "/".to_string()),
-                default_version_id: p.default_version_id,
-                document,
-                arn,
-            };
-            let arn = crate::model::Arn::parse(&policy.arn)
-                .err()
-                .map(|e| e.to_string());
-            element_problems(&mut problems, "Policies", i, &policy.name, arn, ps);
-            iam.policies.push(policy);
+            read_policy(i, p, &mut iam, &mut problems);
         }
         Some(IamOutcome::Read(iam, problems))
+    }
+
+    /// One element of RoleDetailList, kept in `iam` with its problems.
+    fn read_role(i: usize, r: Role, iam: &mut IamInventory, problems: &mut Vec<String>) {
+        let Some(arn) = r.arn else {
+            problems.push(format!("RoleDetailList[{i}]: no Arn"));
+            return;
+        };
+        let mut ps = Vec::new();
+        let trust_policy = match r.assume_role_policy_document.map(decode_document) {
+            Some(Ok(d)) => Some(d),
+            Some(Err(e)) => {
+                ps.push(format!("AssumeRolePolicyDocument: {e}"));
+                None
+            }
+            None => None,
+        };
+        let inline_policies = inline(r.role_policy_list, "RolePolicyList", &mut ps);
+        let profiles: Vec<(String, String)> = r
+            .instance_profile_list
+            .into_iter()
+            .flatten()
+            .filter_map(|p| {
+                let arn = p.arn?;
+                let name = p
+                    .instance_profile_name
+                    .or_else(|| arn.rsplit('/').next().map(str::to_string))
+                    .unwrap_or_default();
+                Some((arn, name))
+            })
+            .collect();
+        super::add_instance_profiles(iam, &arn, profiles);
+        let role = IamRole {
+            name: r
+                .role_name
+                .or_else(|| arn.rsplit('/').next().map(str::to_string))
+                .unwrap_or_default(),
+            path: r.path.unwrap_or_else(|| "/".to_string()),
+            role_id: r.role_id.unwrap_or_default(),
+            created: r.create_date,
+            trust_policy,
+            inline_policies,
+            attached_policies: attached(r.attached_managed_policies),
+            permissions_boundary: r
+                .permissions_boundary
+                .and_then(|b| b.permissions_boundary_arn),
+            last_used_known: r.role_last_used.is_some(),
+            last_used: r.role_last_used.and_then(|l| l.last_used_date),
+            tags: r
+                .tags
+                .into_iter()
+                .flatten()
+                .filter_map(|t| Some((t.key?, t.value.unwrap_or_default())))
+                .collect::<BTreeMap<_, _>>(),
+            arn,
+        };
+        let arn = crate::model::RoleArn::parse(&role.arn)
+            .err()
+            .map(|e| e.to_string());
+        element_problems(problems, "RoleDetailList", i, &role.name, arn, ps);
+        iam.roles.push(role);
+    }
+
+    /// One element of UserDetailList, kept in `iam` with its problems.
+    fn read_user(i: usize, u: User, iam: &mut IamInventory, problems: &mut Vec<String>) {
+        let Some(arn) = u.arn else {
+            problems.push(format!("UserDetailList[{i}]: no Arn"));
+            return;
+        };
+        let mut ps = Vec::new();
+        let user = IamUser {
+            name: u
+                .user_name
+                .or_else(|| arn.rsplit('/').next().map(str::to_string))
+                .unwrap_or_default(),
+            path: u.path.unwrap_or_else(|| "/".to_string()),
+            inline_policies: inline(u.user_policy_list, "UserPolicyList", &mut ps),
+            attached_policies: attached(u.attached_managed_policies),
+            groups: str_list(u.group_list.as_ref()),
+            permissions_boundary: u
+                .permissions_boundary
+                .and_then(|b| b.permissions_boundary_arn),
+            arn,
+        };
+        let arn = crate::model::Arn::parse(&user.arn)
+            .err()
+            .map(|e| e.to_string());
+        element_problems(problems, "UserDetailList", i, &user.name, arn, ps);
+        iam.users.push(user);
+    }
+
+    /// One element of GroupDetailList, kept in `iam` with its problems.
+    fn read_group(i: usize, g: Group, iam: &mut IamInventory, problems: &mut Vec<String>) {
+        let Some(arn) = g.arn else {
+            problems.push(format!("GroupDetailList[{i}]: no Arn"));
+            return;
+        };
+        let mut ps = Vec::new();
+        let group = IamGroup {
+            name: g
+                .group_name
+                .or_else(|| arn.rsplit('/').next().map(str::to_string))
+                .unwrap_or_default(),
+            path: g.path.unwrap_or_else(|| "/".to_string()),
+            inline_policies: inline(g.group_policy_list, "GroupPolicyList", &mut ps),
+            attached_policies: attached(g.attached_managed_policies),
+            arn,
+        };
+        let arn = crate::model::Arn::parse(&group.arn)
+            .err()
+            .map(|e| e.to_string());
+        element_problems(problems, "GroupDetailList", i, &group.name, arn, ps);
+        iam.groups.push(group);
+    }
+
+    /// One element of Policies, kept in `iam` with its problems.
+    fn read_policy(i: usize, p: Policy, iam: &mut IamInventory, problems: &mut Vec<String>) {
+        let Some(arn) = p.arn else {
+            problems.push(format!("Policies[{i}]: no Arn"));
+            return;
+        };
+        let mut ps = Vec::new();
+        let mut versions = p.policy_version_list.unwrap_or_default();
+        let listed = !versions.is_empty();
+        let default = versions
+            .iter()
+            .position(|v| v.is_default_version == Some(true))
+            .or_else(|| {
+                versions.iter().position(|v| {
+                    p.default_version_id.is_some() && v.version_id == p.default_version_id
+                })
+            });
+        let document = match default
+            .and_then(|d| versions[d].document.take())
+            .map(decode_document)
+        {
+            Some(Ok(d)) => Some(d),
+            Some(Err(e)) => {
+                ps.push(format!("default version document: {e}"));
+                None
+            }
+            None => {
+                if listed {
+                    ps.push("no default version in PolicyVersionList".to_string());
+                }
+                None
+            }
+        };
+        let policy = ManagedPolicy {
+            name: p
+                .policy_name
+                .or_else(|| arn.rsplit('/').next().map(str::to_string))
+                .unwrap_or_default(),
+            path: p.path.unwrap_or_else(|| "/".to_string()),
+            default_version_id: p.default_version_id,
+            document,
+            arn,
+        };
+        let arn = crate::model::Arn::parse(&policy.arn)
+            .err()
+            .map(|e| e.to_string());
+        element_problems(problems, "Policies", i, &policy.name, arn, ps);
+        iam.policies.push(policy);
     }
 
     fn inline(

@@ -21,6 +21,19 @@ pub const KUBE_KINDS: [(&str, &str); 13] = [
     ("ClusterRoleBinding", "kubernetes/clusterrolebindings"),
 ];
 
+/// What reading the Kubernetes files found, for their coverage.
+struct KubeRead {
+    /// The main file (or another that is not Secrets or aws-auth) was read.
+    main_ok: bool,
+    /// Why the main file could not be read.
+    main_error: Option<String>,
+    secrets_file: bool,
+    aws_auth_file: bool,
+    /// Token Secrets read.
+    secrets: usize,
+    aws_auth_seen: bool,
+}
+
 impl Reader<'_> {
     // ------------------------------------------------------------ kubernetes
 
@@ -114,6 +127,31 @@ impl Reader<'_> {
             secrets += self.inv.secrets.len() - before_secrets;
             aws_auth_seen |= !before_auth && self.inv.aws_auth.is_some();
         }
+        self.kubernetes_coverage(
+            &counts,
+            KubeRead {
+                main_ok,
+                main_error,
+                secrets_file,
+                aws_auth_file,
+                secrets,
+                aws_auth_seen,
+            },
+        );
+    }
+
+    /// The coverage of the Kubernetes kinds, Nodes, Karpenter's classes, the
+    /// token Secrets and aws-auth from what the files gave: a kind none listed
+    /// is "not seen", never "there are none".
+    fn kubernetes_coverage(&mut self, counts: &BTreeMap<&str, usize>, read: KubeRead) {
+        let KubeRead {
+            main_ok,
+            main_error,
+            secrets_file,
+            aws_auth_file,
+            secrets,
+            aws_auth_seen,
+        } = read;
         for (kind, source) in KUBE_KINDS {
             let n = counts.get(kind).copied().unwrap_or(0);
             if main_ok {
