@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Capture the terminal UI on the demo snapshot into docs/screens/*.txt,
-# from the real binary in tmux (the README shows them).
+# from the real binary in tmux (docs/screens/README.md and docs/ui.md show them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build -q

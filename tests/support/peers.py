@@ -24,7 +24,7 @@ KIND is one of:
 `details.retryAfterSeconds`; on AWS, `x-amz-retry-after` in ms). Each logged
 request names the fault it got (`"fault"`), with its time (`"t"`, seconds).
 
-What is ours and what is the peers' (see the README's "Live tests" section):
+What is ours and what is the peers' (see `tests/live.rs` in docs/testing.md):
 
 * kmock 0.8 (KubernetesEmulator) stores the objects and serves single-object
   GETs. It ignores `limit`/`continue`, label and field selectors and the
