@@ -21,6 +21,7 @@ fi
 cargo fmt --check
 bash scripts/check-layers.sh
 bash scripts/check-packaging.sh
+bash scripts/check-links.sh
 cargo clippy --all-targets -- -D warnings
 cargo test --all-targets
 # SARIF output against the SARIF 2.1.0 schema (installs its validators; ~15 s).
