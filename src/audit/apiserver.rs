@@ -15,18 +15,50 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let Some(api) = &ctx.inv.apiserver else {
         return;
     };
-    let flags = Flags::parse(&api.args);
-    let subject = Subject::ApiServer {
-        name: "kube-apiserver".to_string(),
+    let a = Api {
+        flags: Flags::parse(&api.args),
+        subject: Subject::ApiServer {
+            name: "kube-apiserver".to_string(),
+        },
+        origin: format!("kube-apiserver flags from {}", api.origin),
+        manifest: if api.origin.starts_with("pod ") {
+            "/etc/kubernetes/manifests/kube-apiserver.yaml (the static pod manifest on each control-plane node)"
+        } else {
+            "the kube-apiserver command line (unit file or manifest)"
+        },
     };
-    let origin = format!("kube-apiserver flags from {}", api.origin);
-    let manifest = if api.origin.starts_with("pod ") {
-        "/etc/kubernetes/manifests/kube-apiserver.yaml (the static pod manifest on each control-plane node)"
-    } else {
-        "the kube-apiserver command line (unit file or manifest)"
-    };
-    let finding = |rule: &'static str, sev: Severity, title: String, flag: &str, fix: String| {
-        let mut f = Finding::new(rule, sev, subject.clone(), title)
+    api_001(&a, out);
+    api_002(&a, out);
+    api_003(&a, out);
+    api_004(&a, out);
+    api_005(&a, out);
+    api_006(&a, out);
+    api_007(&a, out);
+    api_008(&a, out);
+}
+
+/// The flags read, and what every API finding says of where they come from.
+struct Api {
+    flags: Flags,
+    subject: Subject,
+    /// `kube-apiserver flags from …`, the evidence's prefix.
+    origin: String,
+    /// Where the fix is made.
+    manifest: &'static str,
+}
+
+impl Api {
+    /// A finding on one flag: its value as evidence, and the fix.
+    fn finding(
+        &self,
+        rule: &'static str,
+        sev: Severity,
+        title: String,
+        flag: &str,
+        fix: String,
+    ) -> Finding {
+        let (flags, origin, manifest) = (&self.flags, &self.origin, self.manifest);
+        let mut f = Finding::new(rule, sev, self.subject.clone(), title)
             .evidence(format!("{origin}: {}", flags.show(flag)));
         // The server would not start with this command line, so what it would
         // really do is unknown: the finding reads the argument as meant, and says so.
@@ -37,17 +69,20 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
             ));
         }
         f.remediation(format!("In {manifest}: {fix}"))
-    };
+    }
+}
 
-    match flags.get("anonymous-auth") {
-        None => out.push(finding(
+/// API-001: anonymous requests are accepted.
+fn api_001(a: &Api, out: &mut Vec<Finding>) {
+    match a.flags.get("anonymous-auth") {
+        None => out.push(a.finding(
             "API-001",
             Severity::High,
             "kube-apiserver accepts anonymous requests (--anonymous-auth defaults to true)".into(),
             "anonymous-auth",
             "add --anonymous-auth=false (health checks can use authenticated probes or the /livez and /readyz endpoints with an authentication config).".into(),
         )),
-        Some(v) if truthy(v) => out.push(finding(
+        Some(v) if truthy(v) => out.push(a.finding(
             "API-001",
             Severity::High,
             "kube-apiserver accepts anonymous requests".into(),
@@ -56,8 +91,12 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
         )),
         Some(_) => {}
     }
-    if flags.is_set("token-auth-file") {
-        out.push(finding(
+}
+
+/// API-002: static bearer tokens from a file.
+fn api_002(a: &Api, out: &mut Vec<Finding>) {
+    if a.flags.is_set("token-auth-file") {
+        out.push(a.finding(
             "API-002",
             Severity::High,
             "kube-apiserver accepts static bearer tokens from a file".into(),
@@ -65,8 +104,12 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
             "remove --token-auth-file; issue client certificates, use OIDC or a webhook authenticator, and delete the token file.".into(),
         ));
     }
-    if flags.is_set("basic-auth-file") {
-        out.push(finding(
+}
+
+/// API-003: static passwords.
+fn api_003(a: &Api, out: &mut Vec<Finding>) {
+    if a.flags.is_set("basic-auth-file") {
+        out.push(a.finding(
             "API-003",
             Severity::High,
             "kube-apiserver is configured with static passwords (--basic-auth-file)".into(),
@@ -74,13 +117,17 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
             "remove --basic-auth-file (removed in Kubernetes 1.19) and delete the password file; use certificates or OIDC.".into(),
         ));
     }
-    let modes = flags.list("authorization-mode");
-    if modes.is_empty() && flags.is_set("authorization-config") {
+}
+
+/// API-004: every request authorized (AlwaysAllow), or Node or RBAC missing.
+fn api_004(a: &Api, out: &mut Vec<Finding>) {
+    let modes = a.flags.list("authorization-mode");
+    if modes.is_empty() && a.flags.is_set("authorization-config") {
         // Structured authorization configuration: the modes live in that file.
     } else {
         let always = modes.iter().any(|m| m == "AlwaysAllow");
         if modes.is_empty() || always {
-            out.push(finding(
+            out.push(a.finding(
                 "API-004",
                 Severity::Critical,
                 if modes.is_empty() {
@@ -97,7 +144,7 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 .filter(|m| !modes.iter().any(|x| x == m))
                 .collect();
             if !lacking.is_empty() {
-                out.push(finding(
+                out.push(a.finding(
                     "API-004",
                     Severity::High,
                     format!(
@@ -113,8 +160,12 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
             }
         }
     }
-    if !flags.is_set("client-ca-file") {
-        out.push(finding(
+}
+
+/// API-005: client certificates not verified.
+fn api_005(a: &Api, out: &mut Vec<Finding>) {
+    if !a.flags.is_set("client-ca-file") {
+        out.push(a.finding(
             "API-005",
             Severity::High,
             "kube-apiserver has no client CA: client certificates are not verified".into(),
@@ -122,14 +173,18 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
             "add --client-ca-file=/etc/kubernetes/pki/ca.crt.".into(),
         ));
     }
-    if let Some(port) = flags.get("insecure-port")
+}
+
+/// API-006: an unauthenticated insecure port.
+fn api_006(a: &Api, out: &mut Vec<Finding>) {
+    if let Some(port) = a.flags.get("insecure-port")
         && port
             .trim()
             .parse::<u32>()
             .map(|p| p != 0)
             .unwrap_or(!port.trim().is_empty())
     {
-        out.push(finding(
+        out.push(a.finding(
             "API-006",
             Severity::High,
             format!(
@@ -140,11 +195,16 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
             "set --insecure-port=0 (or remove it on Kubernetes 1.24+, where it is gone).".into(),
         ));
     }
-    let lookup_off = flags
+}
+
+/// API-007: tokens of deleted service accounts accepted, or no key to verify them.
+fn api_007(a: &Api, out: &mut Vec<Finding>) {
+    let lookup_off = a
+        .flags
         .get("service-account-lookup")
         .is_some_and(|v| !truthy(v));
-    if lookup_off || !flags.is_set("service-account-key-file") {
-        let mut f = finding(
+    if lookup_off || !a.flags.is_set("service-account-key-file") {
+        let mut f = a.finding(
             "API-007",
             Severity::Medium,
             if lookup_off {
@@ -156,13 +216,18 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
             "set --service-account-lookup=true and --service-account-key-file=/etc/kubernetes/pki/sa.pub.".into(),
         );
         f = f.evidence(format!(
-            "{origin}: {}",
-            flags.show("service-account-key-file")
+            "{}: {}",
+            a.origin,
+            a.flags.show("service-account-key-file")
         ));
         out.push(f);
     }
-    if !flags.is_set("kubelet-certificate-authority") {
-        out.push(finding(
+}
+
+/// API-008: kubelets' serving certificates not verified.
+fn api_008(a: &Api, out: &mut Vec<Finding>) {
+    if !a.flags.is_set("kubelet-certificate-authority") {
+        out.push(a.finding(
             "API-008",
             Severity::Medium,
             "kube-apiserver does not verify kubelets' serving certificates".into(),

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::path::Worst;
 use super::{Context, Finding, MAX_EXAMPLES, Related, Severity, Subject};
-use crate::graph::imds::{GroupKey, Imds, NodeAccess, Origin};
+use crate::graph::imds::{GroupKey, Imds, NodeAccess, NodeReach, Origin};
 
 /// What a worker node needs: the actions of the AWS managed policies
 /// AmazonEKSWorkerNodePolicy, AmazonEKS_CNI_Policy,
@@ -166,6 +166,34 @@ pub fn check(ctx: &Context, worst: &Worst, out: &mut Vec<Finding>) {
     if reach.nodes.is_empty() {
         return;
     }
+    let (roles, host_sas) = role_uses(ctx, reach);
+    node_001(ctx, worst, reach, &roles, out);
+    node_002(reach, out);
+    node_003(ctx, &roles, out);
+    node_004(host_sas, out);
+}
+
+/// Per node role: the pod-network pods that reach it (NODE-001) and the
+/// host-network pods that reach it (NODE-004, NODE-003).
+#[derive(Default)]
+struct RoleUse<'n> {
+    nodes: BTreeMap<&'n str, &'n NodeAccess>,
+    pods: Vec<String>,
+    pod_count: usize,
+    own_role: usize,
+    accounts: BTreeSet<(String, String)>,
+    host_pods: usize,
+}
+
+/// Node roles by lowercase ARN: the ARN as written and its use.
+type RoleUses<'n> = BTreeMap<String, (String, RoleUse<'n>)>;
+
+/// Host-network pods by service account (namespace, name).
+type HostSas = BTreeMap<(String, String), HostPods>;
+
+/// Who obtains each node role: the pods that reach their node's IMDS, by
+/// role, and the host-network ones by service account (NODE-004); lists sorted.
+fn role_uses<'n>(ctx: &Context, reach: &'n NodeReach) -> (RoleUses<'n>, HostSas) {
     let inv = ctx.inv;
     let has_own_role = |ns: &str, sa: &str| -> bool {
         ctx.graph
@@ -173,21 +201,9 @@ pub fn check(ctx: &Context, worst: &Worst, out: &mut Vec<Finding>) {
             .is_some_and(|s| s.irsa_annotation().is_some())
             || ctx.graph.associations_of(ns, sa).next().is_some()
     };
-
-    // Per node role: the pod-network pods that reach it (NODE-001) and the
-    // host-network pods that reach it (NODE-004, NODE-003).
-    #[derive(Default)]
-    struct RoleUse<'n> {
-        nodes: BTreeMap<&'n str, &'n NodeAccess>,
-        pods: Vec<String>,
-        pod_count: usize,
-        own_role: usize,
-        accounts: BTreeSet<(String, String)>,
-        host_pods: usize,
-    }
-    let mut roles: BTreeMap<String, (String, RoleUse)> = BTreeMap::new();
+    let mut roles: RoleUses = BTreeMap::new();
     // NODE-004: per service account, host-network pods whose node's IMDS answers.
-    let mut host_sas: BTreeMap<(String, String), HostPods> = BTreeMap::new();
+    let mut host_sas: HostSas = BTreeMap::new();
     for p in &reach.pods {
         if p.reaches != Some(true) {
             continue;
@@ -237,7 +253,18 @@ pub fn check(ctx: &Context, worst: &Worst, out: &mut Vec<Finding>) {
     for (pods, _, _) in host_sas.values_mut() {
         pods.sort_unstable();
     }
-    for (key, (arn, u)) in &roles {
+    (roles, host_sas)
+}
+
+/// NODE-001: pod-network pods obtain a node role through IMDS.
+fn node_001(
+    ctx: &Context,
+    worst: &Worst,
+    reach: &NodeReach,
+    roles: &RoleUses,
+    out: &mut Vec<Finding>,
+) {
+    for (key, (arn, u)) in roles {
         if u.pod_count == 0 {
             continue;
         }
@@ -298,8 +325,10 @@ pub fn check(ctx: &Context, worst: &Worst, out: &mut Vec<Finding>) {
         f = f.with_related(&related).remediation(REMEDIATION_IMDS);
         out.push(f);
     }
+}
 
-    // NODE-002: IMDSv1 allowed in a group's running nodes or its template.
+/// NODE-002: IMDSv1 allowed in a group's running nodes or its template.
+fn node_002(reach: &NodeReach, out: &mut Vec<Finding>) {
     let mut groups: BTreeMap<&GroupKey, (Vec<String>, usize, Option<&str>)> = BTreeMap::new();
     for n in &reach.nodes {
         let running_v1 = matches!(&n.options, Some((_, Origin::Instance(_)))) && n.imds == Imds::V1;
@@ -344,8 +373,10 @@ pub fn check(ctx: &Context, worst: &Worst, out: &mut Vec<Finding>) {
             .remediation(REMEDIATION_IMDS);
         out.push(f);
     }
+}
 
-    // NODE-003: a node role pods obtain that grants more than a node needs.
+/// NODE-003: a node role pods obtain that grants more than a node needs.
+fn node_003(ctx: &Context, roles: &RoleUses, out: &mut Vec<Finding>) {
     for (arn, u) in roles.values() {
         let Some(role) = ctx.graph.iam_role(arn) else {
             continue;
@@ -389,8 +420,10 @@ pub fn check(ctx: &Context, worst: &Worst, out: &mut Vec<Finding>) {
             ));
         out.push(f);
     }
+}
 
-    // NODE-004: host-network pods of a service account obtain the node role.
+/// NODE-004: host-network pods of a service account obtain the node role.
+fn node_004(host_sas: HostSas, out: &mut Vec<Finding>) {
     for ((ns, sa), (pods, count, roles)) in host_sas {
         let mut f = Finding::new(
             "NODE-004",

@@ -95,151 +95,178 @@ pub fn check(ctx: &Context, out: &mut Vec<Finding>) {
             continue;
         }
         let subj = subject(a);
+        podid_003(ctx, a, &subj, out);
+        podid_001_002(ctx, a, &subj, out);
+    }
 
-        // PODID-003: the namespace or service account does not exist.
-        if inv.seen(SRC_SERVICE_ACCOUNTS)
-            && g.service_account(&a.namespace, &a.service_account)
-                .is_none()
-        {
-            let ns_missing = inv.seen(SRC_NAMESPACES) && !g.namespace_exists(&a.namespace);
-            let what = if ns_missing {
-                format!("namespace {} does not exist", a.namespace)
-            } else {
+    if g.iam_seen() {
+        podid_004(ctx, out);
+    }
+    podid_005(ctx, cluster_name, out);
+}
+
+/// PODID-003: the namespace or service account of an association does not exist.
+fn podid_003(ctx: &Context, a: &PodIdentityAssociation, subj: &Subject, out: &mut Vec<Finding>) {
+    let g = ctx.graph;
+    let inv = ctx.inv;
+    if inv.seen(SRC_SERVICE_ACCOUNTS)
+        && g.service_account(&a.namespace, &a.service_account)
+            .is_none()
+    {
+        let ns_missing = inv.seen(SRC_NAMESPACES) && !g.namespace_exists(&a.namespace);
+        let what = if ns_missing {
+            format!("namespace {} does not exist", a.namespace)
+        } else {
+            format!(
+                "service account {}/{} does not exist",
+                a.namespace, a.service_account
+            )
+        };
+        out.push(
+            Finding::new(
+                "PODID-003",
+                Severity::Medium,
+                subj.clone(),
                 format!(
-                    "service account {}/{} does not exist",
-                    a.namespace, a.service_account
-                )
-            };
-            out.push(
-                Finding::new(
-                    "PODID-003",
-                    Severity::Medium,
-                    subj.clone(),
-                    format!(
-                        "Pod Identity association {} names {}/{}, which does not exist",
-                        a.id, a.namespace, a.service_account
-                    ),
-                )
-                .related(Subject::iam_role(&a.role_arn))
-                .evidence(what)
-                .evidence(format!("role {}", a.role_arn))
-                .evidence("whoever can create that service account gets the role")
-                .remediation(format!(
-                    "Delete the association if nothing needs it: aws eks delete-pod-identity-association --cluster-name {} --association-id {}",
-                    a.cluster_name.as_deref().unwrap_or(&g.cluster_name()),
-                    a.id
-                )),
-            );
-        }
+                    "Pod Identity association {} names {}/{}, which does not exist",
+                    a.id, a.namespace, a.service_account
+                ),
+            )
+            .related(Subject::iam_role(&a.role_arn))
+            .evidence(what)
+            .evidence(format!("role {}", a.role_arn))
+            .evidence("whoever can create that service account gets the role")
+            .remediation(format!(
+                "Delete the association if nothing needs it: aws eks delete-pod-identity-association --cluster-name {} --association-id {}",
+                a.cluster_name.as_deref().unwrap_or(&g.cluster_name()),
+                a.id
+            )),
+        );
+    }
+}
 
-        if !g.iam_seen() {
-            continue;
-        }
-        let Ok(arn) = RoleArn::parse(&a.role_arn) else {
-            continue;
-        };
-        if crate::graph::reach::audited_account(inv).as_deref() != Some(arn.account.as_str()) {
-            continue;
-        }
-        let Some(role) = crate::graph::reach::find_role(inv, g, &arn) else {
-            out.push(
-                Finding::new(
-                    "PODID-001",
-                    Severity::High,
-                    subj.clone(),
-                    format!(
-                        "Pod Identity association {} names role {}, which does not exist",
-                        a.id, arn.name
-                    ),
-                )
-                .related(Subject::iam_role(&a.role_arn))
-                .evidence(format!(
-                    "no role named {} in account {}",
-                    arn.name, arn.account
-                ))
-                .remediation(format!(
-                    "Create the role with a Pod Identity trust, or point the association at the right role: aws eks update-pod-identity-association --cluster-name {} --association-id {} --role-arn ROLE_ARN",
-                    a.cluster_name.as_deref().unwrap_or(&g.cluster_name()),
-                    a.id
-                )),
-            );
-            continue;
-        };
-        let Some(trust) = trust_of(g, role) else {
-            continue;
-        };
-        if let TrustAnswer::Denied { reasons } = check_pod_identity(&trust, &pod_identity_of(g, a))
-        {
-            let mut f = Finding::new(
-                "PODID-002",
+/// PODID-001: the role an association names does not exist; PODID-002: its
+/// trust policy does not let EKS Pod Identity assume it for the association.
+fn podid_001_002(
+    ctx: &Context,
+    a: &PodIdentityAssociation,
+    subj: &Subject,
+    out: &mut Vec<Finding>,
+) {
+    let g = ctx.graph;
+    let inv = ctx.inv;
+    if !g.iam_seen() {
+        return;
+    }
+    let Ok(arn) = RoleArn::parse(&a.role_arn) else {
+        return;
+    };
+    if crate::graph::reach::audited_account(inv).as_deref() != Some(arn.account.as_str()) {
+        return;
+    }
+    let Some(role) = crate::graph::reach::find_role(inv, g, &arn) else {
+        out.push(
+            Finding::new(
+                "PODID-001",
                 Severity::High,
                 subj.clone(),
                 format!(
-                    "Trust policy of role {} does not let EKS Pod Identity assume it for {}/{}",
-                    role.name, a.namespace, a.service_account
+                    "Pod Identity association {} names role {}, which does not exist",
+                    a.id, arn.name
                 ),
             )
-            .related(Subject::iam_role(&role.arn));
-            for r in reasons {
-                f = f.evidence(r);
-            }
-            f = f.remediation(pod_trust_fix(ctx, role, Some(a)));
-            out.push(f);
+            .related(Subject::iam_role(&a.role_arn))
+            .evidence(format!(
+                "no role named {} in account {}",
+                arn.name, arn.account
+            ))
+            .remediation(format!(
+                "Create the role with a Pod Identity trust, or point the association at the right role: aws eks update-pod-identity-association --cluster-name {} --association-id {} --role-arn ROLE_ARN",
+                a.cluster_name.as_deref().unwrap_or(&g.cluster_name()),
+                a.id
+            )),
+        );
+        return;
+    };
+    let Some(trust) = trust_of(g, role) else {
+        return;
+    };
+    if let TrustAnswer::Denied { reasons } = check_pod_identity(&trust, &pod_identity_of(g, a)) {
+        let mut f = Finding::new(
+            "PODID-002",
+            Severity::High,
+            subj.clone(),
+            format!(
+                "Trust policy of role {} does not let EKS Pod Identity assume it for {}/{}",
+                role.name, a.namespace, a.service_account
+            ),
+        )
+        .related(Subject::iam_role(&role.arn));
+        for r in reasons {
+            f = f.evidence(r);
+        }
+        f = f.remediation(pod_trust_fix(ctx, role, Some(a)));
+        out.push(f);
+    }
+}
+
+/// PODID-004: roles any association in the account could use.
+fn podid_004(ctx: &Context, out: &mut Vec<Finding>) {
+    let g = ctx.graph;
+    let inv = ctx.inv;
+    // The associations that name each role (by the role's ARN), in inventory order.
+    let mut by_role: crate::hashing::HashMap<&str, Vec<&PodIdentityAssociation>> =
+        crate::hashing::HashMap::default();
+    for a in &inv.pod_identity_associations {
+        if let Some(r) = RoleArn::parse(&a.role_arn)
+            .ok()
+            .and_then(|r| g.iam_role_for(&r))
+        {
+            by_role.entry(r.arn.as_str()).or_default().push(a);
         }
     }
-
-    // PODID-004: roles any association in the account could use.
-    if g.iam_seen() {
-        // The associations that name each role (by the role's ARN), in inventory order.
-        let mut by_role: crate::hashing::HashMap<&str, Vec<&PodIdentityAssociation>> =
-            crate::hashing::HashMap::default();
-        for a in &inv.pod_identity_associations {
-            if let Some(r) = RoleArn::parse(&a.role_arn)
-                .ok()
-                .and_then(|r| g.iam_role_for(&r))
-            {
-                by_role.entry(r.arn.as_str()).or_default().push(a);
-            }
+    for role in &inv.iam.roles {
+        let Some(trust) = trust_of(g, role) else {
+            continue;
+        };
+        let open = unnarrowed_pod_statements(&trust);
+        if open.is_empty() {
+            continue;
         }
-        for role in &inv.iam.roles {
-            let Some(trust) = trust_of(g, role) else {
-                continue;
-            };
-            let open = unnarrowed_pod_statements(&trust);
-            if open.is_empty() {
-                continue;
-            }
-            let mut f = Finding::new(
-                "PODID-004",
-                Severity::Medium,
-                Subject::iam_role(&role.arn),
-                format!(
-                    "Role {} trusts {PODS_SERVICE} without narrowing it to a cluster or namespace",
-                    role.name
-                ),
-            );
-            for s in &open {
-                f = f.evidence(format!("{}: {}", s.label(), s.summary()));
-            }
-            f = f.evidence(
-                "any Pod Identity association in the account, in any cluster, can use this role",
-            );
-            let mine: Vec<&PodIdentityAssociation> =
-                by_role.get(role.arn.as_str()).cloned().unwrap_or_default();
-            f = f.with_related(&Related::of(
-                mine.iter().map(|a| subject(a)),
-                ctx.opts.max_related,
-            ));
-            f = f.remediation(pod_trust_fix(
-                ctx,
-                role,
-                if mine.len() == 1 { Some(mine[0]) } else { None },
-            ));
-            out.push(f);
+        let mut f = Finding::new(
+            "PODID-004",
+            Severity::Medium,
+            Subject::iam_role(&role.arn),
+            format!(
+                "Role {} trusts {PODS_SERVICE} without narrowing it to a cluster or namespace",
+                role.name
+            ),
+        );
+        for s in &open {
+            f = f.evidence(format!("{}: {}", s.label(), s.summary()));
         }
+        f = f.evidence(
+            "any Pod Identity association in the account, in any cluster, can use this role",
+        );
+        let mine: Vec<&PodIdentityAssociation> =
+            by_role.get(role.arn.as_str()).cloned().unwrap_or_default();
+        f = f.with_related(&Related::of(
+            mine.iter().map(|a| subject(a)),
+            ctx.opts.max_related,
+        ));
+        f = f.remediation(pod_trust_fix(
+            ctx,
+            role,
+            if mine.len() == 1 { Some(mine[0]) } else { None },
+        ));
+        out.push(f);
     }
+}
 
-    // PODID-005: IRSA annotation and an association on the same service account.
+/// PODID-005: IRSA annotation and an association on the same service account.
+fn podid_005(ctx: &Context, cluster_name: Option<&str>, out: &mut Vec<Finding>) {
+    let g = ctx.graph;
+    let inv = ctx.inv;
     for sa in &inv.service_accounts {
         let Some(ann) = sa.irsa_annotation() else {
             continue;

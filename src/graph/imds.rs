@@ -36,7 +36,9 @@
 
 use crate::hashing::HashMap;
 
-use crate::model::{Inventory, MetadataOptions, Node, Pod};
+use crate::model::{
+    Ec2Instance, Inventory, LaunchTemplateVersion, MetadataOptions, Node, NodeClass, NodeGroup, Pod,
+};
 
 /// Where a node's metadata options were read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -322,171 +324,228 @@ pub fn node_reach(inv: &Inventory) -> NodeReach {
     let ec2_seen = inv.seen(crate::source::snapshot::SRC_EC2);
     let mut out = NodeReach::default();
     for (ni, node) in inv.nodes.iter().enumerate() {
-        let instance_id = node.instance_id().map(str::to_string);
-        let instance = instance_id
-            .as_deref()
-            .and_then(|id| instances.get(id))
-            .map(|&i| &inv.ec2_instances[i]);
-        let mut gaps = Vec::new();
-        let nodegroup = node
-            .nodegroup()
-            .and_then(|g| inv.nodegroups.iter().find(|n| n.name == g));
-        let class_name = node_class_for(inv, node);
-        let class = class_name
-            .as_deref()
-            .and_then(|c| inv.node_classes.iter().find(|n| n.name == c));
-        let group = if let Some(g) = node.nodegroup() {
-            GroupKey {
-                name: g.to_string(),
-                source: "eks-nodegroup",
-            }
-        } else if node.nodepool().is_some() || class_name.is_some() {
-            GroupKey {
-                name: class_name
-                    .clone()
-                    .or_else(|| node.nodepool().map(str::to_string))
-                    .unwrap_or_default(),
-                source: "karpenter",
-            }
-        } else {
-            GroupKey {
-                name: instance
-                    .and_then(|i| i.instance_profile_arn.as_deref())
-                    .and_then(|a| a.rsplit('/').next())
-                    .unwrap_or("(no node group)")
-                    .to_string(),
-                source: "instances",
-            }
-        };
-        // The launch template version a managed node group names.
-        let template = nodegroup.and_then(|g| {
-            let id = g.launch_template_id.as_deref();
-            let name = g.launch_template_name.as_deref();
-            let version = g.launch_template_version.as_deref();
-            inv.launch_template_versions.iter().find(|t| {
-                (id == Some(t.id.as_str()) || (name.is_some() && name == t.name.as_deref()))
-                    && match version {
-                        Some("$Default") | None => t.default_version,
-                        Some(v) => t.version.as_deref() == Some(v),
-                    }
-            })
-        });
-        let template_options = template.and_then(|t| {
-            t.metadata.clone().map(|m| {
-                (
-                    m,
-                    Origin::LaunchTemplate {
-                        id: t.id.clone(),
-                        version: t.version.clone().unwrap_or_default(),
-                    },
-                )
-            })
-        });
-        let class_options = class.map(|c| {
+        let access = node_access(inv, &instances, ec2_seen, ni, node);
+        out.by_name.insert(node.name.clone(), out.nodes.len());
+        out.nodes.push(access);
+    }
+    scheduled_pods(inv, &mut out);
+    out.policy_engine = policy_engine(inv);
+    out
+}
+
+/// One node joined with its instance, node group, launch template, node
+/// class and role: its metadata options, where they come from, and the gaps.
+fn node_access(
+    inv: &Inventory,
+    instances: &HashMap<&str, usize>,
+    ec2_seen: bool,
+    ni: usize,
+    node: &Node,
+) -> NodeAccess {
+    let instance_id = node.instance_id().map(str::to_string);
+    let instance = instance_id
+        .as_deref()
+        .and_then(|id| instances.get(id))
+        .map(|&i| &inv.ec2_instances[i]);
+    let mut gaps = Vec::new();
+    let nodegroup = node
+        .nodegroup()
+        .and_then(|g| inv.nodegroups.iter().find(|n| n.name == g));
+    let class_name = node_class_for(inv, node);
+    let class = class_name
+        .as_deref()
+        .and_then(|c| inv.node_classes.iter().find(|n| n.name == c));
+    let group = group_key(node, instance, class_name.as_deref());
+    let template = launch_template(inv, nodegroup);
+    let template_options = template.and_then(|t| {
+        t.metadata.clone().map(|m| {
             (
-                karpenter_defaults(c.metadata.as_ref()),
-                Origin::NodeClass {
-                    name: c.name.clone(),
-                    defaults: c.metadata.is_none(),
+                m,
+                Origin::LaunchTemplate {
+                    id: t.id.clone(),
+                    version: t.version.clone().unwrap_or_default(),
                 },
             )
-        });
-        let options = match instance.and_then(|i| i.metadata.clone()) {
-            Some(m) => Some((m, Origin::Instance(instance_id.clone().unwrap_or_default()))),
-            None => {
-                match (&instance_id, instance) {
-                    (None, _) => gaps.push(format!(
-                        "node {} has no EC2 instance ID in spec.providerID",
-                        node.name
-                    )),
-                    (Some(id), None) if ec2_seen => gaps.push(format!(
-                        "instance {id} of node {} is not in {}",
-                        node.name,
-                        crate::source::snapshot::EC2_FILE
-                    )),
-                    (Some(_), None) => gaps.push(format!(
-                        "{} not in snapshot: node {}'s metadata options are taken from its template, if any",
-                        crate::source::snapshot::EC2_FILE,
-                        node.name
-                    )),
-                    (Some(id), Some(_)) => {
-                        gaps.push(format!("instance {id} has no MetadataOptions"))
-                    }
-                }
-                template_options.clone().or_else(|| class_options.clone())
-            }
-        };
-        let template_v1 = template_options
-            .iter()
-            .chain(class_options.iter())
-            .find(|(m, _)| Imds::of(m) == Imds::V1)
-            .map(|(m, o)| format!("{}: {}", o.source(), m.describe()));
-        let imds = match &options {
-            Some((m, _)) => Imds::of(m),
-            None => Imds::Unknown,
-        };
-        if options.is_none() {
-            gaps.push(format!(
-                "node {}: metadata options unknown (no instance, launch template or EC2NodeClass data)",
-                node.name
+        })
+    });
+    let class_options = class.map(|c| {
+        (
+            karpenter_defaults(c.metadata.as_ref()),
+            Origin::NodeClass {
+                name: c.name.clone(),
+                defaults: c.metadata.is_none(),
+            },
+        )
+    });
+    let options = match instance.and_then(|i| i.metadata.clone()) {
+        Some(m) => Some((m, Origin::Instance(instance_id.clone().unwrap_or_default()))),
+        None => {
+            gaps.push(instance_options_gap(
+                node,
+                instance_id.as_deref(),
+                instance,
+                ec2_seen,
             ));
-        } else if imds == Imds::Unknown {
-            gaps.push(format!(
-                "node {}: HttpTokens not stated, so whether IMDSv1 is allowed is unknown",
-                node.name
-            ));
+            template_options.clone().or_else(|| class_options.clone())
         }
-        // The role: the instance's profile, else the node group's or class's.
-        let (role, role_via) = if let Some(p) =
-            instance.and_then(|i| i.instance_profile_arn.as_deref())
-        {
-            match role_of_profile(inv, p) {
-                Some(r) => (Some(r), format!("instance profile {p}")),
-                None => {
-                    gaps.push(format!(
-                        "instance profile {p} of node {} is not in iam.json (InstanceProfileList), so its role is unknown",
-                        node.name
-                    ));
-                    (None, format!("instance profile {p} (role unknown)"))
-                }
-            }
-        } else if let Some(r) = nodegroup.and_then(|g| g.node_role.clone()) {
-            (Some(r), format!("node group {} nodeRole", group.name))
-        } else if let Some(c) = class {
-            match (&c.role, &c.instance_profile) {
-                (Some(r), _) => (
-                    role_named(inv, r),
-                    format!("EC2NodeClass {} spec.role", c.name),
-                ),
-                (None, Some(p)) => (
-                    role_of_profile(inv, p),
-                    format!("EC2NodeClass {} spec.instanceProfile {p}", c.name),
-                ),
-                (None, None) => (None, format!("EC2NodeClass {} names no role", c.name)),
-            }
-        } else {
-            (
-                None,
-                "no instance, node group or EC2NodeClass names a role".to_string(),
-            )
-        };
-        if role.is_none() && imds != Imds::Disabled {
-            gaps.push(format!("node {}: its IAM role is unknown", node.name));
-        }
-        out.by_name.insert(node.name.clone(), out.nodes.len());
-        out.nodes.push(NodeAccess {
-            node: ni,
-            name: node.name.clone(),
-            instance_id,
-            group,
-            options,
-            imds,
-            role,
-            role_via,
-            template_v1,
-            gaps,
-        });
+    };
+    let template_v1 = template_options
+        .iter()
+        .chain(class_options.iter())
+        .find(|(m, _)| Imds::of(m) == Imds::V1)
+        .map(|(m, o)| format!("{}: {}", o.source(), m.describe()));
+    let imds = match &options {
+        Some((m, _)) => Imds::of(m),
+        None => Imds::Unknown,
+    };
+    if options.is_none() {
+        gaps.push(format!(
+            "node {}: metadata options unknown (no instance, launch template or EC2NodeClass data)",
+            node.name
+        ));
+    } else if imds == Imds::Unknown {
+        gaps.push(format!(
+            "node {}: HttpTokens not stated, so whether IMDSv1 is allowed is unknown",
+            node.name
+        ));
     }
+    let (role, role_via) = node_role(inv, node, instance, nodegroup, class, &group, &mut gaps);
+    if role.is_none() && imds != Imds::Disabled {
+        gaps.push(format!("node {}: its IAM role is unknown", node.name));
+    }
+    NodeAccess {
+        node: ni,
+        name: node.name.clone(),
+        instance_id,
+        group,
+        options,
+        imds,
+        role,
+        role_via,
+        template_v1,
+        gaps,
+    }
+}
+
+/// The node group a node is counted in: its EKS node group, else its
+/// Karpenter class or pool, else its instance profile.
+fn group_key(node: &Node, instance: Option<&Ec2Instance>, class_name: Option<&str>) -> GroupKey {
+    if let Some(g) = node.nodegroup() {
+        GroupKey {
+            name: g.to_string(),
+            source: "eks-nodegroup",
+        }
+    } else if node.nodepool().is_some() || class_name.is_some() {
+        GroupKey {
+            name: class_name
+                .map(str::to_string)
+                .or_else(|| node.nodepool().map(str::to_string))
+                .unwrap_or_default(),
+            source: "karpenter",
+        }
+    } else {
+        GroupKey {
+            name: instance
+                .and_then(|i| i.instance_profile_arn.as_deref())
+                .and_then(|a| a.rsplit('/').next())
+                .unwrap_or("(no node group)")
+                .to_string(),
+            source: "instances",
+        }
+    }
+}
+
+/// The launch template version a managed node group names.
+fn launch_template<'a>(
+    inv: &'a Inventory,
+    nodegroup: Option<&NodeGroup>,
+) -> Option<&'a LaunchTemplateVersion> {
+    nodegroup.and_then(|g| {
+        let id = g.launch_template_id.as_deref();
+        let name = g.launch_template_name.as_deref();
+        let version = g.launch_template_version.as_deref();
+        inv.launch_template_versions.iter().find(|t| {
+            (id == Some(t.id.as_str()) || (name.is_some() && name == t.name.as_deref()))
+                && match version {
+                    Some("$Default") | None => t.default_version,
+                    Some(v) => t.version.as_deref() == Some(v),
+                }
+        })
+    })
+}
+
+/// Why the running instance's metadata options are not known.
+fn instance_options_gap(
+    node: &Node,
+    instance_id: Option<&str>,
+    instance: Option<&Ec2Instance>,
+    ec2_seen: bool,
+) -> String {
+    match (instance_id, instance) {
+        (None, _) => format!(
+            "node {} has no EC2 instance ID in spec.providerID",
+            node.name
+        ),
+        (Some(id), None) if ec2_seen => format!(
+            "instance {id} of node {} is not in {}",
+            node.name,
+            crate::source::snapshot::EC2_FILE
+        ),
+        (Some(_), None) => format!(
+            "{} not in snapshot: node {}'s metadata options are taken from its template, if any",
+            crate::source::snapshot::EC2_FILE,
+            node.name
+        ),
+        (Some(id), Some(_)) => format!("instance {id} has no MetadataOptions"),
+    }
+}
+
+/// The node role and how it was found: the instance's profile, else the node
+/// group's or class's.
+fn node_role(
+    inv: &Inventory,
+    node: &Node,
+    instance: Option<&Ec2Instance>,
+    nodegroup: Option<&NodeGroup>,
+    class: Option<&NodeClass>,
+    group: &GroupKey,
+    gaps: &mut Vec<String>,
+) -> (Option<String>, String) {
+    if let Some(p) = instance.and_then(|i| i.instance_profile_arn.as_deref()) {
+        match role_of_profile(inv, p) {
+            Some(r) => (Some(r), format!("instance profile {p}")),
+            None => {
+                gaps.push(format!(
+                    "instance profile {p} of node {} is not in iam.json (InstanceProfileList), so its role is unknown",
+                    node.name
+                ));
+                (None, format!("instance profile {p} (role unknown)"))
+            }
+        }
+    } else if let Some(r) = nodegroup.and_then(|g| g.node_role.clone()) {
+        (Some(r), format!("node group {} nodeRole", group.name))
+    } else if let Some(c) = class {
+        match (&c.role, &c.instance_profile) {
+            (Some(r), _) => (
+                role_named(inv, r),
+                format!("EC2NodeClass {} spec.role", c.name),
+            ),
+            (None, Some(p)) => (
+                role_of_profile(inv, p),
+                format!("EC2NodeClass {} spec.instanceProfile {p}", c.name),
+            ),
+            (None, None) => (None, format!("EC2NodeClass {} names no role", c.name)),
+        }
+    } else {
+        (
+            None,
+            "no instance, node group or EC2NodeClass names a role".to_string(),
+        )
+    }
+}
+
+/// Every running pod with a `nodeName`, with its node and whether it reaches IMDS there.
+fn scheduled_pods(inv: &Inventory, out: &mut NodeReach) {
     for (pi, pod) in inv.pods.iter().enumerate() {
         let Some(node) = pod.node_name.as_deref().filter(|_| running(pod)) else {
             continue;
@@ -500,10 +559,12 @@ pub fn node_reach(inv: &Inventory) -> NodeReach {
             None => out.pods_on_unknown_nodes += 1,
         }
     }
-    // A NetworkPolicy engine means a policy the snapshot does not hold could
-    // block 169.254.169.254 for pods on the pod network.
-    out.policy_engine = inv
-        .pods
+}
+
+/// A NetworkPolicy engine means a policy the snapshot does not hold could
+/// block 169.254.169.254 for pods on the pod network.
+fn policy_engine(inv: &Inventory) -> Option<String> {
+    inv.pods
         .iter()
         .filter(|p| {
             p.namespace == "kube-system"
@@ -514,8 +575,7 @@ pub fn node_reach(inv: &Inventory) -> NodeReach {
                         .any(|c| c.name == "aws-network-policy-agent"))
         })
         .min_by_key(|p| p.name.as_str())
-        .map(|p| format!("pod kube-system/{} enforces NetworkPolicies", p.name));
-    out
+        .map(|p| format!("pod kube-system/{} enforces NetworkPolicies", p.name))
 }
 
 /// What the join could not tell, for coverage: one line per kind of gap,

@@ -466,41 +466,9 @@ pub fn role_links(inv: &Inventory, graph: &Graph) -> RoleLinks {
 
     // 1. IRSA annotations.
     for sa in &inv.service_accounts {
-        let Some(ann) = sa.irsa_annotation() else {
-            continue;
-        };
-        let Ok(arn) = RoleArn::parse(ann) else {
-            continue;
-        };
-        let role = find_role(inv, graph, &arn);
-        let works = match role {
-            None => {
-                unverifiable(inv, graph, &arn)
-                    && provider_accepts(graph, sa.audience()) != Some(false)
-            }
-            Some(r) => {
-                let trust_ok = match trust_of(graph, r) {
-                    None => true,
-                    Some(t) => !matches!(
-                        irsa_answer(graph, r, &t, sa),
-                        Some(TrustAnswer::Denied { .. })
-                    ),
-                };
-                trust_ok && provider_accepts(graph, sa.audience()) != Some(false)
-            }
-        };
-        push(
-            &mut out,
-            RoleLink {
-                namespace: sa.namespace.clone(),
-                service_account: sa.name.clone(),
-                role_arn: role
-                    .map(|r| r.arn.clone())
-                    .unwrap_or_else(|| arn.to_string()),
-                via: Via::Irsa,
-                works,
-            },
-        );
+        if let Some(link) = annotation_link(inv, graph, sa) {
+            push(&mut out, link);
+        }
     }
 
     // 2. Existing service accounts a role's trust admits without an annotation.
@@ -508,68 +476,9 @@ pub fn role_links(inv: &Inventory, graph: &Graph) -> RoleLinks {
     // recorded in role order. A role that admits every account is recorded once.
     if let Some(issuer) = cluster_issuer(graph) {
         let index = SaIndex::new(inv);
-        let link = |sa: &ServiceAccount, role: &IamRole| RoleLink {
-            namespace: sa.namespace.clone(),
-            service_account: sa.name.clone(),
-            role_arn: role.arn.clone(),
-            via: Via::Irsa,
-            works: true,
-        };
-        let admitted = |roles: &[IamRole]| -> Vec<(Vec<RoleLink>, Option<String>)> {
-            let mut found = Vec::new();
-            for role in roles {
-                let Some(trust) = trust_of(graph, role) else {
-                    continue;
-                };
-                let stmts = provider_statements(&trust, &issuer);
-                if stmts.is_empty() {
-                    continue;
-                }
-                let Some(mut checker) = IrsaChecker::new(graph, role, &trust) else {
-                    continue;
-                };
-                let cands = candidates(&index, &stmts);
-                let whole = !index.is_empty() && cands.len() == index.len();
-                if whole && checker.sub_constant() {
-                    // Every account passes the same sub tests: one answer per audience.
-                    let mut yes: HashSet<&str> = HashSet::default();
-                    for (rep, _) in &index.audiences {
-                        if provider_accepts(graph, rep.audience()) != Some(false)
-                            && checker.allows(rep)
-                        {
-                            yes.insert(rep.audience());
-                        }
-                    }
-                    if yes.len() == index.audiences.len() {
-                        found.push((Vec::new(), Some(role.arn.clone())));
-                    } else if !yes.is_empty() {
-                        let links = cands
-                            .iter()
-                            .filter(|sa| yes.contains(sa.audience()))
-                            .map(|sa| link(sa, role))
-                            .collect();
-                        found.push((links, None));
-                    }
-                    continue;
-                }
-                let mut links = Vec::new();
-                for sa in &cands {
-                    if provider_accepts(graph, sa.audience()) == Some(false) {
-                        continue;
-                    }
-                    if checker.allows(sa) {
-                        links.push(link(sa, role));
-                    }
-                }
-                if whole && links.len() == cands.len() {
-                    found.push((Vec::new(), Some(role.arn.clone())));
-                } else {
-                    found.push((links, None));
-                }
-            }
-            found
-        };
-        let parts = crate::par::shares(&inv.iam.roles, 2048, |_, part| admitted(part));
+        let parts = crate::par::shares(&inv.iam.roles, 2048, |_, part| {
+            trust_links(graph, &index, &issuer, part)
+        });
         for (links, all) in parts.into_iter().flatten() {
             for l in links {
                 push(&mut out, l);
@@ -581,47 +490,170 @@ pub fn role_links(inv: &Inventory, graph: &Graph) -> RoleLinks {
     // 3. Pod Identity associations.
     let cluster_name = graph.cluster().map(|c| c.name.as_str());
     for a in &inv.pod_identity_associations {
-        if let (Some(mine), Some(theirs)) = (cluster_name, a.cluster_name.as_deref())
-            && mine != theirs
-        {
-            continue;
+        if let Some(link) = association_link(inv, graph, cluster_name, a) {
+            push(&mut out, link);
         }
-        let role = RoleArn::parse(&a.role_arn)
-            .ok()
-            .and_then(|arn| find_role(inv, graph, &arn));
-        let sa_exists = graph
-            .service_account(&a.namespace, &a.service_account)
-            .is_some();
-        let works = match role {
-            None => {
-                sa_exists
-                    && RoleArn::parse(&a.role_arn).is_ok_and(|arn| unverifiable(inv, graph, &arn))
-            }
-            Some(r) => {
-                sa_exists
-                    && match trust_of(graph, r) {
-                        None => true,
-                        Some(t) => !matches!(
-                            check_pod_identity(&t, &pod_identity_of(graph, a)),
-                            TrustAnswer::Denied { .. }
-                        ),
-                    }
-            }
-        };
-        push(
-            &mut out,
-            RoleLink {
-                namespace: a.namespace.clone(),
-                service_account: a.service_account.clone(),
-                role_arn: role
-                    .map(|r| r.arn.clone())
-                    .unwrap_or_else(|| a.role_arn.clone()),
-                via: Via::PodIdentity,
-                works,
-            },
-        );
     }
     RoleLinks::new(out, everyone)
+}
+
+/// The link a service account's IRSA annotation makes, and whether it works
+/// (`None` when there is no annotation or it is not a role ARN).
+fn annotation_link(inv: &Inventory, graph: &Graph, sa: &ServiceAccount) -> Option<RoleLink> {
+    let ann = sa.irsa_annotation()?;
+    let Ok(arn) = RoleArn::parse(ann) else {
+        return None;
+    };
+    let role = find_role(inv, graph, &arn);
+    let works = match role {
+        None => {
+            unverifiable(inv, graph, &arn) && provider_accepts(graph, sa.audience()) != Some(false)
+        }
+        Some(r) => {
+            let trust_ok = match trust_of(graph, r) {
+                None => true,
+                Some(t) => !matches!(
+                    irsa_answer(graph, r, &t, sa),
+                    Some(TrustAnswer::Denied { .. })
+                ),
+            };
+            trust_ok && provider_accepts(graph, sa.audience()) != Some(false)
+        }
+    };
+    Some(RoleLink {
+        namespace: sa.namespace.clone(),
+        service_account: sa.name.clone(),
+        role_arn: role
+            .map(|r| r.arn.clone())
+            .unwrap_or_else(|| arn.to_string()),
+        via: Via::Irsa,
+        works,
+    })
+}
+
+/// A working IRSA link of an existing service account to a role whose trust admits it.
+fn trust_link(sa: &ServiceAccount, role: &IamRole) -> RoleLink {
+    RoleLink {
+        namespace: sa.namespace.clone(),
+        service_account: sa.name.clone(),
+        role_arn: role.arn.clone(),
+        via: Via::Irsa,
+        works: true,
+    }
+}
+
+/// For one share of the roles, in order: the accounts each role's trust
+/// admits, or its ARN alone when it admits every account.
+fn trust_links(
+    graph: &Graph,
+    index: &SaIndex,
+    issuer: &str,
+    roles: &[IamRole],
+) -> Vec<(Vec<RoleLink>, Option<String>)> {
+    let mut found = Vec::new();
+    for role in roles {
+        if let Some(f) = role_trust_links(graph, index, issuer, role) {
+            found.push(f);
+        }
+    }
+    found
+}
+
+/// The existing accounts one role's trust admits (`None` when it trusts
+/// the cluster's provider for none of them, or not at all).
+fn role_trust_links(
+    graph: &Graph,
+    index: &SaIndex,
+    issuer: &str,
+    role: &IamRole,
+) -> Option<(Vec<RoleLink>, Option<String>)> {
+    let trust = trust_of(graph, role)?;
+    let stmts = provider_statements(&trust, issuer);
+    if stmts.is_empty() {
+        return None;
+    }
+    let mut checker = IrsaChecker::new(graph, role, &trust)?;
+    let cands = candidates(index, &stmts);
+    let whole = !index.is_empty() && cands.len() == index.len();
+    if whole && checker.sub_constant() {
+        // Every account passes the same sub tests: one answer per audience.
+        let mut yes: HashSet<&str> = HashSet::default();
+        for (rep, _) in &index.audiences {
+            if provider_accepts(graph, rep.audience()) != Some(false) && checker.allows(rep) {
+                yes.insert(rep.audience());
+            }
+        }
+        if yes.len() == index.audiences.len() {
+            return Some((Vec::new(), Some(role.arn.clone())));
+        } else if !yes.is_empty() {
+            let links = cands
+                .iter()
+                .filter(|sa| yes.contains(sa.audience()))
+                .map(|sa| trust_link(sa, role))
+                .collect();
+            return Some((links, None));
+        }
+        return None;
+    }
+    let mut links = Vec::new();
+    for sa in &cands {
+        if provider_accepts(graph, sa.audience()) == Some(false) {
+            continue;
+        }
+        if checker.allows(sa) {
+            links.push(trust_link(sa, role));
+        }
+    }
+    if whole && links.len() == cands.len() {
+        Some((Vec::new(), Some(role.arn.clone())))
+    } else {
+        Some((links, None))
+    }
+}
+
+/// The link a Pod Identity association of this cluster makes, and whether it
+/// works (`None` for another cluster's association).
+fn association_link(
+    inv: &Inventory,
+    graph: &Graph,
+    cluster_name: Option<&str>,
+    a: &PodIdentityAssociation,
+) -> Option<RoleLink> {
+    if let (Some(mine), Some(theirs)) = (cluster_name, a.cluster_name.as_deref())
+        && mine != theirs
+    {
+        return None;
+    }
+    let role = RoleArn::parse(&a.role_arn)
+        .ok()
+        .and_then(|arn| find_role(inv, graph, &arn));
+    let sa_exists = graph
+        .service_account(&a.namespace, &a.service_account)
+        .is_some();
+    let works = match role {
+        None => {
+            sa_exists && RoleArn::parse(&a.role_arn).is_ok_and(|arn| unverifiable(inv, graph, &arn))
+        }
+        Some(r) => {
+            sa_exists
+                && match trust_of(graph, r) {
+                    None => true,
+                    Some(t) => !matches!(
+                        check_pod_identity(&t, &pod_identity_of(graph, a)),
+                        TrustAnswer::Denied { .. }
+                    ),
+                }
+        }
+    };
+    Some(RoleLink {
+        namespace: a.namespace.clone(),
+        service_account: a.service_account.clone(),
+        role_arn: role
+            .map(|r| r.arn.clone())
+            .unwrap_or_else(|| a.role_arn.clone()),
+        via: Via::PodIdentity,
+        works,
+    })
 }
 
 #[cfg(test)]

@@ -199,9 +199,31 @@ impl<'a> Asker<'a> {
         let cands = self.candidates(include_system);
         tracing::debug!("who-can: {} candidates in {:?}", cands.len(), t.elapsed());
         let mut g = Graph::default();
-        // Subjects first (their own node), then every service account.
+        let starts = self.who_nodes(&cands, &mut g);
+        let acting = self.who_identities(&cands, &starts, &mut g);
+        tracing::debug!("who-can: identities read in {:?}", t.elapsed());
+        self.become_edges(&acting, &mut g);
+        self.namespace_edges(&mut g);
+        tracing::debug!(
+            "who-can: graph of {} nodes in {:?}",
+            g.keys.len(),
+            t.elapsed()
+        );
+        let w = std::rc::Rc::new(WhoGraph {
+            cands,
+            starts,
+            g,
+            acting,
+        });
+        self.who_graph.borrow_mut()[slot] = Some(std::rc::Rc::clone(&w));
+        w
+    }
+
+    /// The graph's nodes: subjects first (their own node, returned in
+    /// candidate order), then every service account.
+    fn who_nodes(&self, cands: &[AsSubject], g: &mut Graph) -> Vec<usize> {
         let mut starts: Vec<usize> = Vec::new();
-        for s in &cands {
+        for s in cands {
             let key = match s {
                 AsSubject::ServiceAccount { namespace, name } => {
                     Key::Sa(namespace.clone(), name.clone())
@@ -216,9 +238,13 @@ impl<'a> Asker<'a> {
                 g.node(Key::Sa(ns.clone(), n.clone()));
             }
         }
-        // The identity each node acts as, and its grants.
-        let mut acting: Vec<Option<(super::can_i::Reached, Vec<crate::policy::rbac::Grant<'a>>)>> =
-            (0..g.keys.len()).map(|_| None).collect();
+        starts
+    }
+
+    /// The identity each node acts as, and its grants; a pod instead gets a
+    /// `runs-as` edge to its account.
+    fn who_identities(&self, cands: &[AsSubject], starts: &[usize], g: &mut Graph) -> Acting<'a> {
+        let mut acting: Acting<'a> = (0..g.keys.len()).map(|_| None).collect();
         for (i, s) in cands.iter().enumerate() {
             if let AsSubject::Pod { namespace, .. } = s {
                 // A pod is its account, one `runs-as` hop away.
@@ -254,8 +280,12 @@ impl<'a> Asker<'a> {
                 }
             }
         }
-        tracing::debug!("who-can: identities read in {:?}", t.elapsed());
-        // Become edges.
+        acting
+    }
+
+    /// Become edges: what each identity's grants let it become, through a
+    /// namespace's node for a capability on a whole namespace.
+    fn become_edges(&self, acting: &Acting<'a>, g: &mut Graph) {
         for (id, slot) in acting.iter().enumerate() {
             let Some((r, rows)) = slot else {
                 continue;
@@ -293,7 +323,10 @@ impl<'a> Asker<'a> {
                 }
             }
         }
-        // The namespace nodes lead to their accounts at no cost.
+    }
+
+    /// The namespace nodes lead to their accounts at no cost.
+    fn namespace_edges(&self, g: &mut Graph) {
         for id in 0..g.keys.len() {
             match g.keys[id].clone() {
                 Key::AllOf(ns) => {
@@ -318,19 +351,6 @@ impl<'a> Asker<'a> {
                 _ => {}
             }
         }
-        tracing::debug!(
-            "who-can: graph of {} nodes in {:?}",
-            g.keys.len(),
-            t.elapsed()
-        );
-        let w = std::rc::Rc::new(WhoGraph {
-            cands,
-            starts,
-            g,
-            acting,
-        });
-        self.who_graph.borrow_mut()[slot] = Some(std::rc::Rc::clone(&w));
-        w
     }
 
     fn cap_namespaces(&self, scope: crate::policy::rbac::Scope) -> Vec<String> {
@@ -418,9 +438,11 @@ pub(crate) struct WhoGraph<'a> {
     cands: Vec<AsSubject>,
     starts: Vec<usize>,
     g: Graph,
-    #[allow(clippy::type_complexity)]
-    acting: Vec<Option<(super::can_i::Reached, Vec<crate::policy::rbac::Grant<'a>>)>>,
+    acting: Acting<'a>,
 }
+
+/// For each node of who-can's graph, the identity it acts as and its grants.
+type Acting<'a> = Vec<Option<(super::can_i::Reached, Vec<crate::policy::rbac::Grant<'a>>)>>;
 
 /// A node of who-can's graph.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -17,7 +17,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use crossterm::event::{
-    self, DisableMouseCapture, EnableMouseCapture, Event, MouseButton, MouseEventKind,
+    self, DisableMouseCapture, EnableMouseCapture, Event, MouseButton, MouseEvent, MouseEventKind,
 };
 use crossterm::execute;
 use crossterm::terminal::{
@@ -185,18 +185,7 @@ pub fn run(mut target: Target) -> Result<(), String> {
 
         // Messages from the loader first, then input.
         while let Ok(msg) = rx.try_recv() {
-            match msg {
-                Msg::Progress(p) => app.loading = Some(p),
-                Msg::Loaded(model) => {
-                    app.banner = banner_for(&model);
-                    app.set_model(*model);
-                }
-                Msg::Failed(e) => {
-                    app.loading = None;
-                    app.banner = Some(e);
-                }
-                Msg::Terminate => app.quit = true,
-            }
+            on_message(&mut app, msg);
         }
         if app.quit {
             break;
@@ -207,110 +196,147 @@ pub fn run(mut target: Target) -> Result<(), String> {
         if event::poll(Duration::from_millis(wait)).map_err(|e| e.to_string())? {
             match event::read().map_err(|e| e.to_string())? {
                 Event::Key(k) if k.kind == event::KeyEventKind::Press => app.on_key(k),
-                Event::Mouse(m) => {
-                    let (_, list, detail, _) = draw::layout(area, app.banner.is_some());
-                    let inside = |r: Rect| {
-                        m.column >= r.x
-                            && m.column < r.x + r.width
-                            && m.row >= r.y
-                            && m.row < r.y + r.height
-                    };
-                    match m.kind {
-                        MouseEventKind::ScrollDown => {
-                            app.pane = if inside(detail) {
-                                Pane::Detail
-                            } else {
-                                Pane::List
-                            };
-                            app.scroll(3);
-                        }
-                        MouseEventKind::ScrollUp => {
-                            app.pane = if inside(detail) {
-                                Pane::Detail
-                            } else {
-                                Pane::List
-                            };
-                            app.scroll(-3);
-                        }
-                        MouseEventKind::Down(MouseButton::Left) => {
-                            if inside(list) && m.row >= list.y + 2 {
-                                app.pane = Pane::List;
-                                let i = (m.row - list.y - 2) as usize + app.screen().offset;
-                                if i < app.visible().len() {
-                                    app.select(i);
-                                }
-                            } else if inside(detail) {
-                                app.pane = Pane::Detail;
-                            }
-                        }
-                        _ => {}
-                    }
-                }
+                Event::Mouse(m) => on_mouse(&mut app, m, area),
                 _ => {}
             }
         }
         for effect in std::mem::take(&mut app.effects) {
-            match effect {
-                Effect::Copy(text) => {
-                    // OSC 52: the terminal puts it on the clipboard, also over SSH.
-                    let mut out = io::stdout();
-                    let _ = write!(out, "\x1b]52;c;{}\x07", base64(text.as_bytes()));
-                    let _ = out.flush();
-                }
-                Effect::Export { json } => app.status = Some(export(&app, json)),
-                Effect::ListContexts => {
-                    if target.demo || target.from.is_some() {
-                        app.status = Some(format!(
-                            "{}: contexts apply to live mode (iamscope --context NAME)",
-                            app.source_label
-                        ));
-                    } else {
-                        match contexts(&target) {
-                            Ok((names, current)) => {
-                                let current = target.context.clone().or(current);
-                                app.show_contexts(names, current);
-                            }
-                            Err(e) => app.status = Some(e),
-                        }
-                    }
-                }
-                Effect::SwitchContext(name) => {
-                    target.context = Some(name);
-                    app.source_label = source_label(&target);
-                    app.loading = Some("collecting".into());
-                    spawn_loader(target.clone(), include_system, tx.clone());
-                }
-                Effect::Reload => {
-                    app.loading = Some("reloading".into());
-                    spawn_loader(target.clone(), include_system, tx.clone());
-                }
-                Effect::ToggleSystem => {
-                    include_system = !include_system;
-                    if let Some(m) = app.model.clone() {
-                        let inv = m.inv.clone();
-                        let mut findings = audit::run(
-                            &inv,
-                            &Options {
-                                include_system,
-                                ..Options::default()
-                            },
-                        );
-                        if let Ok(extras) = crate::drift::Extras::read(&target) {
-                            let _ = extras.apply(&mut findings);
-                        }
-                        app.set_model(Model::new(inv, findings, include_system));
-                    }
-                    app.status = Some(if include_system {
-                        "showing Kubernetes system subjects and their findings".into()
-                    } else {
-                        "hiding Kubernetes system subjects".into()
-                    });
-                }
-            }
+            on_effect(&mut app, effect, &mut target, &mut include_system, &tx);
         }
     }
     drop(terminal);
     Ok(())
+}
+
+/// A message from the loader: progress, the model, a failure, or the end.
+fn on_message(app: &mut App, msg: Msg) {
+    match msg {
+        Msg::Progress(p) => app.loading = Some(p),
+        Msg::Loaded(model) => {
+            app.banner = banner_for(&model);
+            app.set_model(*model);
+        }
+        Msg::Failed(e) => {
+            app.loading = None;
+            app.banner = Some(e);
+        }
+        Msg::Terminate => app.quit = true,
+    }
+}
+
+/// The wheel scrolls the pane under the pointer; a left click selects a list
+/// row or focuses the detail pane.
+fn on_mouse(app: &mut App, m: MouseEvent, area: Rect) {
+    let (_, list, detail, _) = draw::layout(area, app.banner.is_some());
+    let inside = |r: Rect| {
+        m.column >= r.x && m.column < r.x + r.width && m.row >= r.y && m.row < r.y + r.height
+    };
+    match m.kind {
+        MouseEventKind::ScrollDown => {
+            app.pane = if inside(detail) {
+                Pane::Detail
+            } else {
+                Pane::List
+            };
+            app.scroll(3);
+        }
+        MouseEventKind::ScrollUp => {
+            app.pane = if inside(detail) {
+                Pane::Detail
+            } else {
+                Pane::List
+            };
+            app.scroll(-3);
+        }
+        MouseEventKind::Down(MouseButton::Left) => {
+            if inside(list) && m.row >= list.y + 2 {
+                app.pane = Pane::List;
+                let i = (m.row - list.y - 2) as usize + app.screen().offset;
+                if i < app.visible().len() {
+                    app.select(i);
+                }
+            } else if inside(detail) {
+                app.pane = Pane::Detail;
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Carry out what a key asked for outside the app's state: the clipboard, an
+/// export, contexts, a reload, the system-subjects toggle.
+fn on_effect(
+    app: &mut App,
+    effect: Effect,
+    target: &mut Target,
+    include_system: &mut bool,
+    tx: &mpsc::Sender<Msg>,
+) {
+    match effect {
+        Effect::Copy(text) => {
+            // OSC 52: the terminal puts it on the clipboard, also over SSH.
+            let mut out = io::stdout();
+            let _ = write!(out, "\x1b]52;c;{}\x07", base64(text.as_bytes()));
+            let _ = out.flush();
+        }
+        Effect::Export { json } => app.status = Some(export(app, json)),
+        Effect::ListContexts => list_contexts(app, target),
+        Effect::SwitchContext(name) => {
+            target.context = Some(name);
+            app.source_label = source_label(target);
+            app.loading = Some("collecting".into());
+            spawn_loader(target.clone(), *include_system, tx.clone());
+        }
+        Effect::Reload => {
+            app.loading = Some("reloading".into());
+            spawn_loader(target.clone(), *include_system, tx.clone());
+        }
+        Effect::ToggleSystem => toggle_system(app, target, include_system),
+    }
+}
+
+/// `:ctx`: the kubeconfig's contexts to pick from (live mode only).
+fn list_contexts(app: &mut App, target: &Target) {
+    if target.demo || target.from.is_some() {
+        app.status = Some(format!(
+            "{}: contexts apply to live mode (iamscope --context NAME)",
+            app.source_label
+        ));
+    } else {
+        match contexts(target) {
+            Ok((names, current)) => {
+                let current = target.context.clone().or(current);
+                app.show_contexts(names, current);
+            }
+            Err(e) => app.status = Some(e),
+        }
+    }
+}
+
+/// Show or hide Kubernetes system subjects: the audit runs again on the
+/// inventory already read.
+fn toggle_system(app: &mut App, target: &Target, include_system: &mut bool) {
+    *include_system = !*include_system;
+    let include_system = *include_system;
+    if let Some(m) = app.model.clone() {
+        let inv = m.inv.clone();
+        let mut findings = audit::run(
+            &inv,
+            &Options {
+                include_system,
+                ..Options::default()
+            },
+        );
+        if let Ok(extras) = crate::drift::Extras::read(target) {
+            let _ = extras.apply(&mut findings);
+        }
+        app.set_model(Model::new(inv, findings, include_system));
+    }
+    app.status = Some(if include_system {
+        "showing Kubernetes system subjects and their findings".into()
+    } else {
+        "hiding Kubernetes system subjects".into()
+    });
 }
 
 /// SIGTERM, SIGHUP (the terminal went away) and an external SIGINT end the UI

@@ -512,21 +512,10 @@ pub(super) fn decode_item(index: usize, item: &Item) -> Decoded {
 pub(super) fn decode_with(index: usize, item: &Item, full: Option<Full>) -> Decoded {
     let at = |detail: String| format!("item {index}: {detail}");
     let (head, mut rest) = match full {
-        Some(f) => (
-            Head {
-                kind: f.kind,
-                metadata: f.metadata,
-            },
-            Some(Rest {
-                spec: f.spec,
-                status: f.status,
-                rules: f.rules,
-                aggregation_rule: f.aggregation_rule,
-                role_ref: f.role_ref,
-                subjects: f.subjects,
-                type_: f.type_,
-            }),
-        ),
+        Some(f) => {
+            let (head, rest) = f.split();
+            (head, Some(rest))
+        }
         None => match item.de::<Head>() {
             Ok(h) => (h, None),
             Err(e) => return Decoded::Problem(at(e)),
@@ -539,8 +528,32 @@ pub(super) fn decode_with(index: usize, item: &Item, full: Option<Full>) -> Deco
     let Some(name) = meta.name.filter(|n| !n.is_empty()) else {
         return Decoded::Problem(at(format!("{kind} without metadata.name")));
     };
-    let namespaced = matches!(
-        kind.as_str(),
+    let ns = meta.namespace.filter(|n| !n.is_empty());
+    if is_namespaced(&kind) && ns.is_none() {
+        return Decoded::Problem(at(format!("{kind} {name} without namespace")));
+    }
+    let ns = ns.unwrap_or_default();
+    let key = (kind.clone(), ns.clone(), name.clone());
+    let common = Common {
+        kind: &kind,
+        ns: &ns,
+        name: &name,
+        labels: meta.labels.unwrap_or_default(),
+        annotations: meta.annotations.unwrap_or_default(),
+        created: meta.creation_timestamp,
+        owner_references: meta.owner_references,
+    };
+    let result = object(common, &mut rest, item);
+    Decoded::Object {
+        key,
+        result: result.map_err(|e| at(format!("{kind} {name}: {e}"))),
+    }
+}
+
+/// The kinds that live in a namespace (an item of one without a namespace cannot be keyed).
+fn is_namespaced(kind: &str) -> bool {
+    matches!(
+        kind,
         "ServiceAccount"
             | "Pod"
             | "Deployment"
@@ -554,215 +567,262 @@ pub(super) fn decode_with(index: usize, item: &Item, full: Option<Full>) -> Deco
             | "RoleBinding"
             | "Secret"
             | "ConfigMap"
-    );
-    let ns = meta.namespace.filter(|n| !n.is_empty());
-    if namespaced && ns.is_none() {
-        return Decoded::Problem(at(format!("{kind} {name} without namespace")));
+    )
+}
+
+impl Full {
+    /// Kind and metadata, and what is left for the kind-specific part.
+    fn split(self) -> (Head, Rest) {
+        (
+            Head {
+                kind: self.kind,
+                metadata: self.metadata,
+            },
+            Rest {
+                spec: self.spec,
+                status: self.status,
+                rules: self.rules,
+                aggregation_rule: self.aggregation_rule,
+                role_ref: self.role_ref,
+                subjects: self.subjects,
+                type_: self.type_,
+            },
+        )
     }
-    let ns = ns.unwrap_or_default();
-    let key = (kind.clone(), ns.clone(), name.clone());
-    let labels = meta.labels.unwrap_or_default();
-    let annotations = meta.annotations.unwrap_or_default();
-    let created = meta.creation_timestamp;
-    let owner_references = meta.owner_references;
-    let result: Result<Obj, String> = (|| {
-        Ok(match kind.as_str() {
-            "Namespace" => Obj::Namespace(Namespace {
-                name: name.clone(),
-                labels,
+}
+
+/// What every kind is built from: the item's key and metadata, checked.
+struct Common<'a> {
+    kind: &'a String,
+    ns: &'a String,
+    name: &'a String,
+    labels: BTreeMap<String, String>,
+    annotations: BTreeMap<String, String>,
+    created: Option<String>,
+    owner_references: Option<Vec<OwnerRef>>,
+}
+
+/// The model object of a keyed item, by kind (`Obj::Other` for a kind that is not read).
+fn object(c: Common, rest: &mut Option<Rest>, item: &Item) -> Result<Obj, String> {
+    Ok(match c.kind.as_str() {
+        "Namespace" => Obj::Namespace(Namespace {
+            name: c.name.clone(),
+            labels: c.labels,
+        }),
+        "ServiceAccount" => Obj::ServiceAccount(ServiceAccount {
+            namespace: c.ns.clone(),
+            name: c.name.clone(),
+            labels: c.labels,
+            annotations: c.annotations,
+            created: c.created,
+        }),
+        "Pod" => Obj::Pod(pod(c, part(rest, item, Rest::pod)?)),
+        "Deployment"
+        | "DaemonSet"
+        | "StatefulSet"
+        | "ReplicaSet"
+        | "Job"
+        | "ReplicationController"
+        | "CronJob" => Obj::Workload(workload(c, part(rest, item, Rest::workload)?)),
+        "Role" | "ClusterRole" => Obj::Role(rbac_role(c, part(rest, item, Rest::role)?)),
+        "RoleBinding" | "ClusterRoleBinding" => {
+            Obj::Binding(rbac_binding(c, part(rest, item, Rest::binding)?)?)
+        }
+        "Secret" => Obj::Secret(secret_meta(c, part(rest, item, Rest::secret)?)),
+        "ConfigMap" if c.ns == "kube-system" && c.name == "aws-auth" => {
+            Obj::AwsAuth(aws_auth(item.de()?))
+        }
+        "Node" => Obj::Node(node(c, item.de()?)),
+        "EC2NodeClass" => Obj::NodeClass(node_class(c, item.de()?)),
+        "NodePool" => Obj::NodePool(node_pool(c, item.de()?)),
+        _ => Obj::Other,
+    })
+}
+
+fn pod(c: Common, p: PodLite) -> Pod {
+    let spec = p.spec.unwrap_or_default();
+    Pod {
+        namespace: c.ns.clone(),
+        name: c.name.clone(),
+        service_account: spec.service_account(),
+        labels: c.labels,
+        owner: c
+            .owner_references
+            .as_ref()
+            .and_then(|o| o.first())
+            .map(|o| {
+                format!(
+                    "{}/{}",
+                    o.kind.as_deref().unwrap_or_default(),
+                    o.name.as_deref().unwrap_or_default()
+                )
             }),
-            "ServiceAccount" => Obj::ServiceAccount(ServiceAccount {
-                namespace: ns.clone(),
-                name: name.clone(),
-                labels,
-                annotations,
-                created,
-            }),
-            "Pod" => {
-                let p: PodLite = part(&mut rest, item, Rest::pod)?;
-                let spec = p.spec.unwrap_or_default();
-                Obj::Pod(Pod {
-                    namespace: ns.clone(),
-                    name: name.clone(),
-                    service_account: spec.service_account(),
-                    labels,
-                    owner: owner_references.as_ref().and_then(|o| o.first()).map(|o| {
-                        format!(
-                            "{}/{}",
-                            o.kind.as_deref().unwrap_or_default(),
-                            o.name.as_deref().unwrap_or_default()
-                        )
-                    }),
-                    containers: spec
-                        .containers
+        containers: spec
+            .containers
+            .unwrap_or_default()
+            .into_iter()
+            .map(|c| Container {
+                name: c.name.unwrap_or_default(),
+                command: c.command.unwrap_or_default(),
+                args: c.args.unwrap_or_default(),
+            })
+            .collect(),
+        node_name: spec.node_name,
+        phase: p.status.and_then(|s| s.phase),
+        host_network: spec.host_network.unwrap_or(false),
+    }
+}
+
+/// A workload with the service account of its pod template (a CronJob's is one level deeper).
+fn workload(c: Common, w: WorkloadLite) -> Workload {
+    let spec = w.spec.unwrap_or_default();
+    let pod_spec = if c.kind == "CronJob" {
+        spec.job_template
+            .and_then(|j| j.spec)
+            .and_then(|s| s.template)
+            .and_then(|t| t.spec)
+    } else {
+        spec.template.and_then(|t| t.spec)
+    };
+    Workload {
+        kind: c.kind.clone(),
+        namespace: c.ns.clone(),
+        name: c.name.clone(),
+        service_account: pod_spec.unwrap_or_default().service_account(),
+    }
+}
+
+/// A Role or ClusterRole, with its rules and aggregation selectors.
+fn rbac_role(c: Common, r: RoleLite) -> RbacRole {
+    RbacRole {
+        namespace: (c.kind == "Role").then(|| c.ns.clone()),
+        name: c.name.clone(),
+        labels: c.labels,
+        rules: r
+            .rules
+            .unwrap_or_default()
+            .into_iter()
+            .map(RuleLite::into_rule)
+            .collect(),
+        aggregation: r.aggregation_rule.map(|a| {
+            a.cluster_role_selectors
+                .unwrap_or_default()
+                .into_iter()
+                .map(|s| LabelSelector {
+                    match_labels: s.match_labels.unwrap_or_default(),
+                    match_expressions: s
+                        .match_expressions
                         .unwrap_or_default()
                         .into_iter()
-                        .map(|c| Container {
-                            name: c.name.unwrap_or_default(),
-                            command: c.command.unwrap_or_default(),
-                            args: c.args.unwrap_or_default(),
+                        .map(|e| LabelSelectorRequirement {
+                            key: e.key,
+                            operator: e.operator,
+                            values: e.values.unwrap_or_default(),
                         })
                         .collect(),
-                    node_name: spec.node_name,
-                    phase: p.status.and_then(|s| s.phase),
-                    host_network: spec.host_network.unwrap_or(false),
                 })
-            }
-            "Deployment"
-            | "DaemonSet"
-            | "StatefulSet"
-            | "ReplicaSet"
-            | "Job"
-            | "ReplicationController"
-            | "CronJob" => {
-                let w: WorkloadLite = part(&mut rest, item, Rest::workload)?;
-                let spec = w.spec.unwrap_or_default();
-                let pod_spec = if kind == "CronJob" {
-                    spec.job_template
-                        .and_then(|j| j.spec)
-                        .and_then(|s| s.template)
-                        .and_then(|t| t.spec)
+                .collect()
+        }),
+    }
+}
+
+/// A RoleBinding or ClusterRoleBinding; a ServiceAccount subject without a
+/// namespace takes the binding's.
+fn rbac_binding(c: Common, b: BindingLite) -> Result<RbacBinding, String> {
+    let (kind, name, ns) = (c.kind, c.name, c.ns);
+    let Some(rr) = b.role_ref else {
+        return Err(format!("{kind} {name} without roleRef"));
+    };
+    Ok(RbacBinding {
+        namespace: (kind == "RoleBinding").then(|| ns.clone()),
+        name: name.clone(),
+        labels: c.labels,
+        role_ref: RoleRef {
+            kind: rr.kind.unwrap_or_default(),
+            name: rr.name.unwrap_or_default(),
+        },
+        subjects: b
+            .subjects
+            .unwrap_or_default()
+            .into_iter()
+            .map(|s| {
+                let kind = s.kind.unwrap_or_default();
+                let namespace = if kind == "ServiceAccount" {
+                    s.namespace
+                        .filter(|n| !n.is_empty())
+                        .or_else(|| (!ns.is_empty()).then(|| ns.clone()))
                 } else {
-                    spec.template.and_then(|t| t.spec)
+                    None
                 };
-                Obj::Workload(Workload {
-                    kind: kind.clone(),
-                    namespace: ns.clone(),
-                    name: name.clone(),
-                    service_account: pod_spec.unwrap_or_default().service_account(),
-                })
-            }
-            "Role" | "ClusterRole" => {
-                let r: RoleLite = part(&mut rest, item, Rest::role)?;
-                Obj::Role(RbacRole {
-                    namespace: (kind == "Role").then(|| ns.clone()),
-                    name: name.clone(),
-                    labels,
-                    rules: r
-                        .rules
-                        .unwrap_or_default()
-                        .into_iter()
-                        .map(RuleLite::into_rule)
-                        .collect(),
-                    aggregation: r.aggregation_rule.map(|a| {
-                        a.cluster_role_selectors
-                            .unwrap_or_default()
-                            .into_iter()
-                            .map(|s| LabelSelector {
-                                match_labels: s.match_labels.unwrap_or_default(),
-                                match_expressions: s
-                                    .match_expressions
-                                    .unwrap_or_default()
-                                    .into_iter()
-                                    .map(|e| LabelSelectorRequirement {
-                                        key: e.key,
-                                        operator: e.operator,
-                                        values: e.values.unwrap_or_default(),
-                                    })
-                                    .collect(),
-                            })
-                            .collect()
-                    }),
-                })
-            }
-            "RoleBinding" | "ClusterRoleBinding" => {
-                let b: BindingLite = part(&mut rest, item, Rest::binding)?;
-                let Some(rr) = b.role_ref else {
-                    return Err(format!("{kind} {name} without roleRef"));
-                };
-                Obj::Binding(RbacBinding {
-                    namespace: (kind == "RoleBinding").then(|| ns.clone()),
-                    name: name.clone(),
-                    labels,
-                    role_ref: RoleRef {
-                        kind: rr.kind.unwrap_or_default(),
-                        name: rr.name.unwrap_or_default(),
-                    },
-                    subjects: b
-                        .subjects
-                        .unwrap_or_default()
-                        .into_iter()
-                        .map(|s| {
-                            let kind = s.kind.unwrap_or_default();
-                            let namespace = if kind == "ServiceAccount" {
-                                s.namespace
-                                    .filter(|n| !n.is_empty())
-                                    .or_else(|| (!ns.is_empty()).then(|| ns.clone()))
-                            } else {
-                                None
-                            };
-                            RbacSubject {
-                                kind,
-                                name: s.name.unwrap_or_default(),
-                                namespace,
-                            }
-                        })
-                        .collect(),
-                })
-            }
-            "Secret" => {
-                let s: SecretLite = part(&mut rest, item, Rest::secret)?;
-                Obj::Secret(SecretMeta {
-                    namespace: ns.clone(),
-                    name: name.clone(),
-                    type_: s.type_.unwrap_or_default(),
-                    service_account: annotations
-                        .get("kubernetes.io/service-account.name")
-                        .cloned(),
-                    created,
-                })
-            }
-            "ConfigMap" if ns == "kube-system" && name == "aws-auth" => {
-                let c: ConfigMapLite = item.de()?;
-                let data = c.data.unwrap_or_default();
-                Obj::AwsAuth(AwsAuth::parse(
-                    data.get("mapRoles").map(String::as_str),
-                    data.get("mapUsers").map(String::as_str),
-                    data.get("mapAccounts").map(String::as_str),
-                ))
-            }
-            "Node" => {
-                let n: NodeLite = item.de()?;
-                Obj::Node(crate::model::Node {
-                    name: name.clone(),
-                    provider_id: n.spec.and_then(|s| s.provider_id),
-                    labels,
-                })
-            }
-            "EC2NodeClass" => {
-                let c: NodeClassLite = item.de()?;
-                let spec = c.spec.unwrap_or_default();
-                Obj::NodeClass(crate::model::NodeClass {
-                    name: name.clone(),
-                    role: spec.role,
-                    instance_profile: spec.instance_profile,
-                    metadata: spec
-                        .metadata_options
-                        .map(|m| crate::model::MetadataOptions {
-                            http_endpoint: m.http_endpoint,
-                            http_tokens: m.http_tokens,
-                            hop_limit: m.http_put_response_hop_limit,
-                        }),
-                })
-            }
-            "NodePool" => {
-                let p: NodePoolLite = item.de()?;
-                Obj::NodePool(crate::model::NodePool {
-                    name: name.clone(),
-                    node_class: p
-                        .spec
-                        .and_then(|s| s.template)
-                        .and_then(|t| t.spec)
-                        .and_then(|s| s.node_class_ref)
-                        .and_then(|r| r.name),
-                })
-            }
-            _ => Obj::Other,
-        })
-    })();
-    Decoded::Object {
-        key,
-        result: result.map_err(|e| at(format!("{kind} {name}: {e}"))),
+                RbacSubject {
+                    kind,
+                    name: s.name.unwrap_or_default(),
+                    namespace,
+                }
+            })
+            .collect(),
+    })
+}
+
+/// A Secret's metadata only (its payload is never kept).
+fn secret_meta(c: Common, s: SecretLite) -> SecretMeta {
+    SecretMeta {
+        namespace: c.ns.clone(),
+        name: c.name.clone(),
+        type_: s.type_.unwrap_or_default(),
+        service_account: c
+            .annotations
+            .get("kubernetes.io/service-account.name")
+            .cloned(),
+        created: c.created,
+    }
+}
+
+/// The kube-system/aws-auth ConfigMap's three lists.
+fn aws_auth(c: ConfigMapLite) -> AwsAuth {
+    let data = c.data.unwrap_or_default();
+    AwsAuth::parse(
+        data.get("mapRoles").map(String::as_str),
+        data.get("mapUsers").map(String::as_str),
+        data.get("mapAccounts").map(String::as_str),
+    )
+}
+
+fn node(c: Common, n: NodeLite) -> crate::model::Node {
+    crate::model::Node {
+        name: c.name.clone(),
+        provider_id: n.spec.and_then(|s| s.provider_id),
+        labels: c.labels,
+    }
+}
+
+/// A Karpenter EC2NodeClass: its role or instance profile and metadata options.
+fn node_class(c: Common, nc: NodeClassLite) -> crate::model::NodeClass {
+    let spec = nc.spec.unwrap_or_default();
+    crate::model::NodeClass {
+        name: c.name.clone(),
+        role: spec.role,
+        instance_profile: spec.instance_profile,
+        metadata: spec
+            .metadata_options
+            .map(|m| crate::model::MetadataOptions {
+                http_endpoint: m.http_endpoint,
+                http_tokens: m.http_tokens,
+                hop_limit: m.http_put_response_hop_limit,
+            }),
+    }
+}
+
+/// A Karpenter NodePool and the node class it names.
+fn node_pool(c: Common, p: NodePoolLite) -> crate::model::NodePool {
+    crate::model::NodePool {
+        name: c.name.clone(),
+        node_class: p
+            .spec
+            .and_then(|s| s.template)
+            .and_then(|t| t.spec)
+            .and_then(|s| s.node_class_ref)
+            .and_then(|r| r.name),
     }
 }
 

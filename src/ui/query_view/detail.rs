@@ -32,130 +32,14 @@ pub fn detail(q: &Questions, r: &Ref) -> Vec<Line> {
     let mut out: Vec<Line> = Vec::new();
     if let (Some(k), Some(hops)) = (r.hop, d.hops(r.item)) {
         if let Some(h) = hops.get(k) {
-            out.push(heading(&format!(
-                "Hop {} of {}: {}",
-                k + 1,
-                hops.len(),
-                h.edge
-            )));
-            out.push(kv("from", &h.from.label()));
-            out.push(kv("to", &h.to.label()));
-            out.push(Vec::new());
-            out.push(heading("Evidence"));
-            out.push(plain(&h.evidence, Tone::Plain));
-            out.push(Vec::new());
-            out.push(plain(
-                "Enter opens it in the inventory views; y copies the whole path.",
-                Tone::Dim,
-            ));
+            hop_detail(k, hops.len(), h, &mut out);
         }
         return out;
     }
     match r.item {
-        Item::Summary | Item::More => {
-            out.push(heading(&d.headline()));
-            out.push(kv("question", &format!("iamscope {}", d.text)));
-            out.push(kv("answered in", &format!("{} ms", d.took.as_millis())));
-            if let Outcome::Answer(a) = &d.outcome
-                && !a.misses.is_empty()
-            {
-                out.push(Vec::new());
-                out.push(heading("Why not / nearest misses"));
-                for m in a.misses.iter().take(MAX_DETAIL) {
-                    out.push(plain(&format!("- {m}"), Tone::Plain));
-                }
-            }
-            let gaps = d.gaps();
-            if !gaps.is_empty() {
-                out.push(Vec::new());
-                out.push(heading("Not seen (the answer may be incomplete there)"));
-                for g in gaps.iter().take(MAX_DETAIL) {
-                    out.push(plain(
-                        &format!("- {g}"),
-                        Tone::Sev(crate::audit::Severity::Medium),
-                    ));
-                }
-            }
-            out.push(Vec::new());
-            out.push(plain(
-                "Enter on a row opens its path; e / E export the whole answer (markdown / json).",
-                Tone::Dim,
-            ));
-        }
-        Item::Path(_) | Item::Role(_) | Item::Becomes(_) => {
-            out.push(heading(&d.item_label(r.item)));
-            let cond = d.conditions(r.item);
-            if !cond.is_empty() {
-                out.push(kv("only if", &cond.join("; ")));
-            }
-            out.push(Vec::new());
-            let hops = d.hops(r.item).unwrap_or(&[]);
-            if let Some(first) = hops.first() {
-                out.push(kv("from", &first.from.label()));
-            }
-            for (k, h) in hops.iter().enumerate() {
-                hop_lines(k, h, &mut out);
-            }
-            if let (Outcome::Reach(rc), Item::Role(i)) = (&d.outcome, r.item)
-                && let Some(role) = rc.roles.get(i)
-            {
-                for f in &role.flagged {
-                    out.push(kv("flagged", f));
-                }
-                for p in &role.problems {
-                    out.push(kv("not evaluated", p));
-                }
-                out.push(Vec::new());
-                out.push(heading("Effective permissions (service: level count)"));
-                for (svc, levels) in role.permissions.iter().take(MAX_DETAIL) {
-                    for (level, g) in levels {
-                        out.push(vec![
-                            (format!("{svc}: "), Tone::Key),
-                            (
-                                format!(
-                                    "{level} {}{} — {} — on {}",
-                                    g.count,
-                                    if g.conditional { " (conditional)" } else { "" },
-                                    g.examples.join(", "),
-                                    g.resources.join(", ")
-                                ),
-                                Tone::Plain,
-                            ),
-                        ]);
-                    }
-                }
-                if role.permissions.len() > MAX_DETAIL {
-                    out.push(plain(
-                        &format!(
-                            "… {} more services (E exports all)",
-                            role.permissions.len() - MAX_DETAIL
-                        ),
-                        Tone::Dim,
-                    ));
-                }
-            }
-            out.push(Vec::new());
-            out.push(plain(
-                "Enter opens the hops; y copies the path; a asks the reach of this subject.",
-                Tone::Dim,
-            ));
-        }
-        Item::Rules(i) => {
-            if let Outcome::Reach(rc) = &d.outcome
-                && let Some((scope, rules)) = rc.kubernetes_rules.iter().nth(i)
-            {
-                out.push(heading(&format!("Kubernetes rules, {scope}")));
-                for rule in rules.iter().take(MAX_DETAIL) {
-                    out.push(plain(&format!("- {rule}"), Tone::Plain));
-                }
-                if rules.len() > MAX_DETAIL {
-                    out.push(plain(
-                        &format!("… {} more (E exports all)", rules.len() - MAX_DETAIL),
-                        Tone::Dim,
-                    ));
-                }
-            }
-        }
+        Item::Summary | Item::More => summary_detail(d, &mut out),
+        Item::Path(_) | Item::Role(_) | Item::Becomes(_) => path_detail(d, r.item, &mut out),
+        Item::Rules(i) => rules_detail(d, i, &mut out),
         Item::Miss(i) => {
             if let Outcome::Answer(a) = &d.outcome
                 && let Some(m) = a.misses.get(i)
@@ -176,6 +60,138 @@ pub fn detail(q: &Questions, r: &Ref) -> Vec<Line> {
         }
     }
     out
+}
+
+/// Hop `k` of `of`: its two ends and its evidence.
+fn hop_detail(k: usize, of: usize, h: &Hop, out: &mut Vec<Line>) {
+    out.push(heading(&format!("Hop {} of {}: {}", k + 1, of, h.edge)));
+    out.push(kv("from", &h.from.label()));
+    out.push(kv("to", &h.to.label()));
+    out.push(Vec::new());
+    out.push(heading("Evidence"));
+    out.push(plain(&h.evidence, Tone::Plain));
+    out.push(Vec::new());
+    out.push(plain(
+        "Enter opens it in the inventory views; y copies the whole path.",
+        Tone::Dim,
+    ));
+}
+
+/// The answer as a whole: the question, its time, nearest misses and gaps.
+fn summary_detail(d: &Done, out: &mut Vec<Line>) {
+    out.push(heading(&d.headline()));
+    out.push(kv("question", &format!("iamscope {}", d.text)));
+    out.push(kv("answered in", &format!("{} ms", d.took.as_millis())));
+    if let Outcome::Answer(a) = &d.outcome
+        && !a.misses.is_empty()
+    {
+        out.push(Vec::new());
+        out.push(heading("Why not / nearest misses"));
+        for m in a.misses.iter().take(MAX_DETAIL) {
+            out.push(plain(&format!("- {m}"), Tone::Plain));
+        }
+    }
+    let gaps = d.gaps();
+    if !gaps.is_empty() {
+        out.push(Vec::new());
+        out.push(heading("Not seen (the answer may be incomplete there)"));
+        for g in gaps.iter().take(MAX_DETAIL) {
+            out.push(plain(
+                &format!("- {g}"),
+                Tone::Sev(crate::audit::Severity::Medium),
+            ));
+        }
+    }
+    out.push(Vec::new());
+    out.push(plain(
+        "Enter on a row opens its path; e / E export the whole answer (markdown / json).",
+        Tone::Dim,
+    ));
+}
+
+/// A path, role or `becomes` row: its conditions and hops, and for a role
+/// what it was flagged for and its effective permissions.
+fn path_detail(d: &Done, item: Item, out: &mut Vec<Line>) {
+    out.push(heading(&d.item_label(item)));
+    let cond = d.conditions(item);
+    if !cond.is_empty() {
+        out.push(kv("only if", &cond.join("; ")));
+    }
+    out.push(Vec::new());
+    let hops = d.hops(item).unwrap_or(&[]);
+    if let Some(first) = hops.first() {
+        out.push(kv("from", &first.from.label()));
+    }
+    for (k, h) in hops.iter().enumerate() {
+        hop_lines(k, h, out);
+    }
+    if let (Outcome::Reach(rc), Item::Role(i)) = (&d.outcome, item)
+        && let Some(role) = rc.roles.get(i)
+    {
+        role_lines(role, out);
+    }
+    out.push(Vec::new());
+    out.push(plain(
+        "Enter opens the hops; y copies the path; a asks the reach of this subject.",
+        Tone::Dim,
+    ));
+}
+
+/// A reached role's flags, what was not evaluated, and its effective
+/// permissions by service and level.
+fn role_lines(role: &reach::RoleReach, out: &mut Vec<Line>) {
+    for f in &role.flagged {
+        out.push(kv("flagged", f));
+    }
+    for p in &role.problems {
+        out.push(kv("not evaluated", p));
+    }
+    out.push(Vec::new());
+    out.push(heading("Effective permissions (service: level count)"));
+    for (svc, levels) in role.permissions.iter().take(MAX_DETAIL) {
+        for (level, g) in levels {
+            out.push(vec![
+                (format!("{svc}: "), Tone::Key),
+                (
+                    format!(
+                        "{level} {}{} — {} — on {}",
+                        g.count,
+                        if g.conditional { " (conditional)" } else { "" },
+                        g.examples.join(", "),
+                        g.resources.join(", ")
+                    ),
+                    Tone::Plain,
+                ),
+            ]);
+        }
+    }
+    if role.permissions.len() > MAX_DETAIL {
+        out.push(plain(
+            &format!(
+                "… {} more services (E exports all)",
+                role.permissions.len() - MAX_DETAIL
+            ),
+            Tone::Dim,
+        ));
+    }
+}
+
+/// The Kubernetes rules of one scope of a reach answer.
+fn rules_detail(d: &Done, i: usize, out: &mut Vec<Line>) {
+    if let Outcome::Reach(rc) = &d.outcome
+        && let Some((scope, rules)) = rc.kubernetes_rules.iter().nth(i)
+    {
+        out.push(heading(&format!("Kubernetes rules, {scope}")));
+        for rule in rules.iter().take(MAX_DETAIL) {
+            out.push(plain(&format!("- {rule}"), Tone::Plain));
+        }
+        if rules.len() > MAX_DETAIL {
+            out.push(plain(
+                &format!("… {} more (E exports all)", rules.len() - MAX_DETAIL),
+                Tone::Dim,
+            ));
+        }
+    }
 }
 
 /// The inventory view's node for a path node, where the views have one.
