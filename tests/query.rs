@@ -420,3 +420,56 @@ fn reach_of_a_compromised_pod() {
         "arn:aws:s3:::acme-data-lake-raw/kafka/*"
     );
 }
+
+/// can-i lists the shortest path of each identity that acts, once, and counts
+/// every path: a subject that becomes every account of a namespace (and
+/// through them their roles and the roles those chain to) gets one path per
+/// role that does it, not one per (account, role, chained role).
+#[test]
+fn can_i_lists_each_acting_identity_once_and_counts_the_paths() {
+    let inv = iamscope::source::demo::read().expect("demo");
+    let asker = Asker::new(&inv);
+    let questions = [
+        aws(
+            "s3:GetObject",
+            "arn:aws:s3:::acme-data-lake-raw/kafka/x",
+            false,
+        ),
+        aws("secretsmanager:GetSecretValue", "*", false),
+        aws("sts:GetCallerIdentity", "*", false),
+    ];
+    let mut folded = 0;
+    for q in &questions {
+        for s in asker.candidates(false) {
+            let a = asker.can_i(&s, q, false).expect("answers");
+            let mut acting = std::collections::BTreeSet::new();
+            for p in &a.answers {
+                let last = p.path.last().expect("a path has hops");
+                assert!(
+                    acting.insert(last.from.clone()),
+                    "{q:?} as {s:?}: {:?} acts in two listed paths",
+                    last.from
+                );
+            }
+            if let Some(t) = a.paths_total {
+                assert!(t > a.answers.len(), "{q:?} as {s:?}: {t} paths in all");
+                folded += 1;
+            }
+        }
+    }
+    assert!(folded > 0, "the demo has subjects with folded paths");
+    // The table says so.
+    let (code, out, err) = iamscope(&[
+        "can-i",
+        "--demo",
+        "--as",
+        "group:sre",
+        "s3:GetObject",
+        "arn:aws:s3:::acme-data-lake-raw/kafka/x",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("(10 paths in all; the shortest of each identity that acts is listed)"),
+        "{out}"
+    );
+}

@@ -154,7 +154,67 @@ pub struct Answer {
     /// For `no`: the deciding Deny or the nearest misses, when cheap to name.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub misses: Vec<String>,
+    /// can-i: how many paths were found in all, when more than the answers
+    /// listed (the shortest path of each identity that acts is listed; the
+    /// others, e.g. thousands of pods running as accounts that share a role,
+    /// are only counted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paths_total: Option<usize>,
     pub coverage: CoverageNote,
+}
+
+/// The paths of one question, folded as they are found: the best path (yes
+/// before conditional before no, then shortest, then first found) of each
+/// identity that acts (the last hop's `from`), and a count of every path.
+/// A subject that can become thousands of identities sharing a few roles
+/// holds one path per role, not one per (identity, role, chained role).
+#[derive(Debug, Default)]
+pub struct FoldedPaths {
+    /// (order found, answer); the index by acting identity.
+    kept: Vec<(usize, PathAnswer)>,
+    at: crate::hashing::HashMap<Node, usize>,
+    seen: usize,
+    /// Paths added that were not `no`.
+    granting: usize,
+}
+
+impl FoldedPaths {
+    pub fn add(&mut self, p: PathAnswer) {
+        let seq = self.seen;
+        self.seen += 1;
+        if p.decision != Decision::No {
+            self.granting += 1;
+        }
+        let Some(key) = p.path.last().map(|h| h.from.clone()) else {
+            self.kept.push((seq, p));
+            return;
+        };
+        match self.at.get(&key) {
+            Some(&i) => {
+                let old = &self.kept[i].1;
+                if (p.decision, std::cmp::Reverse(p.path.len()))
+                    > (old.decision, std::cmp::Reverse(old.path.len()))
+                {
+                    self.kept[i] = (seq, p);
+                }
+            }
+            None => {
+                self.at.insert(key, self.kept.len());
+                self.kept.push((seq, p));
+            }
+        }
+    }
+
+    /// How many paths were added that were not `no`.
+    pub fn granting(&self) -> usize {
+        self.granting
+    }
+
+    /// The kept paths, in the order they were found.
+    pub fn into_paths(mut self) -> Vec<PathAnswer> {
+        self.kept.sort_by_key(|(seq, _)| *seq);
+        self.kept.into_iter().map(|(_, p)| p).collect()
+    }
 }
 
 impl Answer {

@@ -127,6 +127,9 @@ pub fn table(a: &Answer, limit: usize, w: &mut dyn Write) -> io::Result<()> {
                 if n == 1 { "" } else { "s" }
             )
         });
+        if let Some(t) = a.paths_total {
+            lines.extend(wrap(&folded_note(t), 0));
+        }
     }
     for (i, p) in a.answers.iter().take(shown).enumerate() {
         lines.push(String::new());
@@ -185,6 +188,9 @@ pub fn markdown(a: &Answer, limit: usize, w: &mut dyn Write) -> io::Result<()> {
     if shown < n {
         writeln!(w, "{n} answers; the first {shown} shown.\n")?;
     }
+    if let Some(t) = a.paths_total {
+        writeln!(w, "{}\n", folded_note(t))?;
+    }
     for (i, p) in a.answers.iter().take(shown).enumerate() {
         writeln!(
             w,
@@ -219,6 +225,14 @@ pub fn markdown(a: &Answer, limit: usize, w: &mut dyn Write) -> io::Result<()> {
         writeln!(w)?;
     }
     Ok(())
+}
+
+/// Said when can-i folded paths: one per identity that acts.
+fn folded_note(total: usize) -> String {
+    format!(
+        "({} paths in all; the shortest of each identity that acts is listed)",
+        crate::audit::iam::fmt_count(total)
+    )
 }
 
 fn md(s: &str) -> String {

@@ -122,7 +122,7 @@ impl<'a> Asker<'a> {
             resource: "*".into(),
             ..AwsAction::default()
         };
-        let (paths, _) = self.paths(subject, &super::Action::Aws(probe), false)?;
+        let (paths, _, _) = self.paths(subject, &super::Action::Aws(probe), false)?;
         let mut roles: BTreeMap<String, RoleReach> = BTreeMap::new();
         for pa in &paths {
             // The path ends in `allows` from the role; the hops before lead to it.

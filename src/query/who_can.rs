@@ -184,6 +184,7 @@ impl<'a> Asker<'a> {
             decision: Answer::decide(&answers),
             answers,
             misses: Vec::new(),
+            paths_total: None,
             coverage: self.coverage(),
         }
     }

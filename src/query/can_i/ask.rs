@@ -11,7 +11,7 @@ impl<'a> Asker<'a> {
         action: &Action,
         direct: bool,
     ) -> Result<Answer, String> {
-        let (mut answers, mut misses) = self.paths(subject, action, direct)?;
+        let (mut answers, mut misses, total) = self.paths(subject, action, direct)?;
         // Shortest paths first; ties by the identity that acts.
         answers.sort_by(|x, y| {
             y.decision
@@ -38,11 +38,14 @@ impl<'a> Asker<'a> {
         } else if let Action::Kube(k) = action {
             misses.extend(self.other_namespaces(subject, k));
         }
+        // Granting paths in all, when some were folded (a `no` lists none).
+        let paths_total = (total > answers.len() && !answers.is_empty()).then_some(total);
         Ok(Answer {
             query: echo("can-i", subject, action, direct),
             decision,
             answers,
             misses,
+            paths_total,
             coverage: self.coverage(),
         })
     }
@@ -86,16 +89,17 @@ impl<'a> Asker<'a> {
         out
     }
 
-    /// Every path found for a question, whatever its decision, and the misses.
+    /// The paths found for a question, whatever their decision (the best of
+    /// each identity that acts, see [`FoldedPaths`]), the misses, and how many
+    /// paths that grant it (yes or conditional) were found in all.
     pub fn paths(
         &self,
         subject: &AsSubject,
         action: &Action,
         direct: bool,
-    ) -> Result<(Vec<PathAnswer>, Vec<String>), String> {
+    ) -> Result<(Vec<PathAnswer>, Vec<String>, usize), String> {
         let reached = self.reachable(subject, direct)?;
         let subject_node = self.subject_node(subject);
-        let mut answers = Vec::new();
         let mut misses = Vec::new();
         if let Some(r) = reached.first()
             && r.iam.is_some()
@@ -124,10 +128,33 @@ impl<'a> Asker<'a> {
                 }
             }
         }
+        // Folded as found: a subject that becomes thousands of identities
+        // would otherwise hold every (identity, role, chained role) path.
+        let mut folded = FoldedPaths::default();
+        let mut seen_misses: HashSet<String> = misses.iter().cloned().collect();
+        let mut found = Vec::new();
+        let mut found_misses = Vec::new();
         for r in &reached {
-            self.answers_at(r, action, &subject_node, direct, &mut answers, &mut misses);
+            self.answers_at(
+                r,
+                action,
+                &subject_node,
+                direct,
+                &mut found,
+                &mut found_misses,
+            );
+            for p in found.drain(..) {
+                folded.add(p);
+            }
+            for m in found_misses.drain(..) {
+                if !seen_misses.contains(&m) {
+                    seen_misses.insert(m.clone());
+                    misses.push(m);
+                }
+            }
         }
-        Ok((answers, misses))
+        let total = folded.granting();
+        Ok((folded.into_paths(), misses, total))
     }
 
     /// The answers of one identity the subject is or became (its path included).

@@ -33,7 +33,7 @@ use crate::policy::rbac::{
 use crate::policy::trust::{PodIdentity, TrustAnswer, check_pod_identity};
 
 use super::action::{Action, AwsAction, KubeAction};
-use super::answer::{Answer, Decision, Hop, Node, PathAnswer, QueryEcho};
+use super::answer::{Answer, Decision, FoldedPaths, Hop, Node, PathAnswer, QueryEcho};
 use super::subject::AsSubject;
 use super::{Asker, AssumeEdges, RoleMemo};
 
