@@ -276,3 +276,57 @@ fn generated_estate_capped_report_is_the_full_one_and_says_who_in_one_line() {
         assert!(size < 8_000, "{} is {size} bytes", f["title"]);
     }
 }
+
+/// The terminal UI bounds the same list: a role whose trust admits more
+/// accounts than `MAX_ADMITTED_ROWS` shows them as one row with the count in
+/// its table (its policies and findings stay on the first screen), and Enter
+/// on that row lists every one of them.
+#[test]
+fn ui_role_table_folds_the_accounts_a_broad_trust_admits() {
+    use iamscope::ui::views::{self, MAX_ADMITTED_ROWS, Model, Node};
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_estate(dir.path());
+    let inv = iamscope::source::snapshot::read_dir(dir.path()).expect("estate reads");
+    let all = inv.service_accounts.len();
+    let findings = iamscope::audit::run(&inv, &iamscope::audit::Options::default());
+    let m = Model::new(inv, findings, false);
+    let arn = format!("arn:aws:iam::{ACCT}:role/everyone-admin");
+    // With a threshold under the estate's size, the fold shows; above it, the rows.
+    assert!(all > 100, "{all} accounts");
+    assert_eq!(MAX_ADMITTED_ROWS, 100);
+    let t = views::related(&Node::IamRole(arn.clone()), &m);
+    let folded: Vec<_> = t
+        .rows
+        .iter()
+        .filter(|r| matches!(r.node, Node::AdmittedBy(_)))
+        .collect();
+    assert_eq!(folded.len(), 1, "one row for the admitted accounts");
+    assert!(
+        folded[0].cells[1].contains("service accounts (every one of the cluster)"),
+        "{:?}",
+        folded[0].cells
+    );
+    let singles = t
+        .rows
+        .iter()
+        .filter(|r| r.cells[2] == "trust admits it (not annotated)")
+        .count();
+    assert_eq!(singles, 0, "no account row beside the fold");
+    assert!(t.rows.iter().any(|r| r.cells[0] == "Policy"));
+    // Enter on it: every account the trust admits that no annotation names.
+    let list = views::related(&folded[0].node, &m);
+    let annotated = t
+        .rows
+        .iter()
+        .filter(|r| r.cells[2] == "IRSA annotation")
+        .count();
+    assert_eq!(list.rows.len() + annotated, all, "{}", list.title);
+    let n: usize = folded[0].cells[1]
+        .split_whitespace()
+        .next()
+        .expect("a count")
+        .replace(',', "")
+        .parse()
+        .expect("a number");
+    assert_eq!(n, list.rows.len());
+}

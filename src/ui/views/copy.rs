@@ -16,7 +16,7 @@ pub fn copy_text(node: &Node, m: &Model) -> String {
         }
         Node::ServiceAccount { namespace, name } => format!("{namespace}/{name}"),
         Node::Subject { name, .. } => name.clone(),
-        Node::IamRole(a) | Node::Policy(a) => a.clone(),
+        Node::IamRole(a) | Node::Policy(a) | Node::AdmittedBy(a) => a.clone(),
         Node::AwsAuth(i) => m
             .inv
             .aws_auth

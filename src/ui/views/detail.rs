@@ -47,6 +47,12 @@ pub fn detail(node: &Node, m: &Model) -> Vec<Line> {
             detail_service_account(namespace, name, m, &mut out)
         }
         Node::IamRole(arn) => detail_iam_role(arn, m, &mut out),
+        Node::AdmittedBy(arn) => out.push(vec![(
+            format!(
+                "The service accounts whose tokens the trust of {arn} admits, without an IRSA annotation naming the role. Enter lists them; :who sts:AssumeRoleWithWebIdentity {arn} asks who can assume it, with the path of each."
+            ),
+            Tone::Plain,
+        )]),
         Node::Subject {
             kind,
             name,

@@ -369,6 +369,10 @@ pub enum Node {
         namespace: Option<String>,
     },
     IamRole(String),
+    /// The service accounts an IAM role's trust admits without an IRSA
+    /// annotation naming it, when there are many: one row in the role's
+    /// table, the list one Enter away.
+    AdmittedBy(String),
     Policy(String),
     AwsAuth(usize),
     AccessEntry(usize),

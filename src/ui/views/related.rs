@@ -19,6 +19,7 @@ pub fn related(node: &Node, m: &Model) -> Table {
             namespace,
         } => related_subject(kind, name, namespace, m, &mut rows),
         Node::IamRole(arn) => related_iam_role(arn, m, &mut rows),
+        Node::AdmittedBy(arn) => admitted_by(arn, m, &mut rows),
         Node::Binding(i) => related_binding(i, m, &mut rows),
         Node::AwsAuth(i) => related_aws_auth(i, m, &mut rows),
         Node::AccessEntry(i) => related_access_entry(i, m, &mut rows),
@@ -166,39 +167,19 @@ fn related_iam_role(arn: &str, m: &Model, rows: &mut Vec<Row>) -> String {
         }
     }
     // Every other account the trust admits (a wildcard `sub`, no `sub`):
-    // the full "who can assume it" list, paged by the table. Sized
-    // first: growing a vector of 50,000 rows copies it again and again.
-    let links: Vec<_> = m
-        .links_to_role(arn)
-        .into_iter()
-        .filter(|l| {
-            l.via == crate::graph::reach::Via::Irsa
-                && l.works
-                // Usually none or a few: no hashing per link then.
-                && (annotated.is_empty()
-                    || !annotated.contains(&(l.namespace, l.service_account)))
-        })
-        .collect();
-    rows.reserve(links.len());
-    // Five strings a row: for 50,000 rows, a share of them per core.
-    for part in crate::par::shares(&links, 8192, |_, part| {
-        part.iter()
-            .map(|l| {
-                Row::new(
-                    vec![
-                        "ServiceAccount".into(),
-                        format!("{}/{}", l.namespace, l.service_account),
-                        "trust admits it (not annotated)".into(),
-                    ],
-                    Node::ServiceAccount {
-                        namespace: l.namespace.to_string(),
-                        name: l.service_account.to_string(),
-                    },
-                )
-            })
-            .collect::<Vec<Row>>()
-    }) {
-        rows.extend(part);
+    // a few listed here, more as one row whose Enter lists them all.
+    let others = admitted(m, arn, &annotated);
+    if others.len() > MAX_ADMITTED_ROWS {
+        rows.push(Row::new(
+            vec![
+                "ServiceAccount".into(),
+                admitted_summary(m, others.len()),
+                "trust admits them (not annotated): Enter lists them".into(),
+            ],
+            Node::AdmittedBy(arn.to_string()),
+        ));
+    } else {
+        push_admitted(&others, rows);
     }
     if let Some(r) = m
         .inv
@@ -232,6 +213,86 @@ fn related_iam_role(arn: &str, m: &Model, rows: &mut Vec<Row>) -> String {
         );
     }
     title
+}
+
+/// How many accounts a role's trust may admit without an annotation before
+/// its table shows them as one row (Enter lists them).
+pub const MAX_ADMITTED_ROWS: usize = 100;
+
+/// The accounts a role's trust admits (working IRSA links) that no IRSA
+/// annotation in `annotated` names.
+fn admitted<'m>(
+    m: &'m Model,
+    arn: &'m str,
+    annotated: &crate::hashing::HashSet<(&str, &str)>,
+) -> Vec<LinkView<'m>> {
+    m.links_to_role(arn)
+        .into_iter()
+        .filter(|l| {
+            l.via == crate::graph::reach::Via::Irsa
+                && l.works
+                // Usually none or a few: no hashing per link then.
+                && (annotated.is_empty()
+                    || !annotated.contains(&(l.namespace, l.service_account)))
+        })
+        .collect()
+}
+
+/// `51,017 service accounts (every one of the cluster)`.
+fn admitted_summary(m: &Model, n: usize) -> String {
+    let all = m.inv.service_accounts.len();
+    let n_text = crate::audit::iam::fmt_count(n);
+    if n == all {
+        format!("{n_text} service accounts (every one of the cluster)")
+    } else {
+        format!(
+            "{n_text} service accounts (of the cluster's {})",
+            crate::audit::iam::fmt_count(all)
+        )
+    }
+}
+
+/// One row per admitted account.
+fn push_admitted(links: &[LinkView], rows: &mut Vec<Row>) {
+    rows.reserve(links.len());
+    // Five strings a row: for 50,000 rows, a share of them per core.
+    for part in crate::par::shares(links, 8192, |_, part| {
+        part.iter()
+            .map(|l| {
+                Row::new(
+                    vec![
+                        "ServiceAccount".into(),
+                        format!("{}/{}", l.namespace, l.service_account),
+                        "trust admits it (not annotated)".into(),
+                    ],
+                    Node::ServiceAccount {
+                        namespace: l.namespace.to_string(),
+                        name: l.service_account.to_string(),
+                    },
+                )
+            })
+            .collect::<Vec<Row>>()
+    }) {
+        rows.extend(part);
+    }
+}
+
+/// Every account a role's trust admits without an annotation (the row
+/// [`Node::AdmittedBy`] of its table); returns the table's title.
+fn admitted_by(arn: &str, m: &Model, rows: &mut Vec<Row>) -> String {
+    let annotated: crate::hashing::HashSet<(&str, &str)> = m
+        .inv
+        .service_accounts
+        .iter()
+        .filter(|sa| {
+            sa.irsa_annotation()
+                .is_some_and(|a| a.eq_ignore_ascii_case(arn))
+        })
+        .map(|sa| (sa.namespace.as_str(), sa.name.as_str()))
+        .collect();
+    let links = admitted(m, arn, &annotated);
+    push_admitted(&links, rows);
+    format!("IamRole {arn}: accounts its trust admits")
 }
 
 /// What is related to a binding (the drill-down rows); returns the table's title.
