@@ -165,6 +165,36 @@ fn ui(c: &mut Criterion) {
         key(&mut app, KeyCode::Enter);
         let rows = app.table().map(|t| t.rows.len()).unwrap_or(0);
         eprintln!("ui/{size}: {} — {rows} rows", app.breadcrumbs());
+        // A role admitting many accounts shows them as one row: Enter on it
+        // opens the full list (every account, paged), which is what scrolls.
+        let folded = app.table().and_then(|t| {
+            t.rows
+                .iter()
+                .position(|r| matches!(r.node, iamscope::ui::views::Node::AdmittedBy(_)))
+        });
+        if let Some(i) = folded {
+            let at = app.visible().iter().position(|&v| v == i).unwrap_or(i);
+            app.select(at);
+            term.draw(|f| draw::draw(f, &mut app, MONO)).expect("draw");
+            g.bench_function("open-admitted-list+frame", |b| {
+                b.iter_custom(|n| {
+                    let mut total = Duration::ZERO;
+                    for _ in 0..n {
+                        app.forget_kept_tables();
+                        let t = std::time::Instant::now();
+                        key(&mut app, KeyCode::Enter);
+                        term.draw(|f| draw::draw(f, &mut app, MONO)).expect("draw");
+                        total += t.elapsed();
+                        key(&mut app, KeyCode::Esc);
+                        term.draw(|f| draw::draw(f, &mut app, MONO)).expect("draw");
+                    }
+                    total
+                })
+            });
+            key(&mut app, KeyCode::Enter);
+            let rows = app.table().map(|t| t.rows.len()).unwrap_or(0);
+            eprintln!("ui/{size}: {} — {rows} rows", app.breadcrumbs());
+        }
         let mut down = true;
         let mut steps = 0;
         g.bench_function("scroll-broad-role+frame", |b| {
