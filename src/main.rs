@@ -188,12 +188,25 @@ fn run_snapshot(target: &Target, args: &iamscope::cli::SnapshotArgs) -> Result<E
         }
         None => args.dir.clone(),
     };
-    let inv = source::live::snapshot(target, &dir, &progress_printer())?;
-    eprintln!(
-        "iamscope: wrote snapshot of cluster {} to {}",
-        inv.cluster_name.as_deref().unwrap_or("?"),
-        dir.display()
-    );
+    if target.demo {
+        source::live::write_demo(&dir)?;
+        eprintln!(
+            "iamscope: wrote the bundled demo snapshot to {}",
+            dir.display()
+        );
+    } else if let Some(from) = &target.from {
+        return Err(format!(
+            "snapshot collects from a live cluster and account; --from {} names a snapshot that already exists (copy the directory to keep it)",
+            from.display()
+        ));
+    } else {
+        let inv = source::live::snapshot(target, &dir, &progress_printer())?;
+        eprintln!(
+            "iamscope: wrote snapshot of cluster {} to {}",
+            inv.cluster_name.as_deref().unwrap_or("?"),
+            dir.display()
+        );
+    }
     if let Some(keep) = args.keep {
         let keep = usize::try_from(keep).unwrap_or(usize::MAX);
         for old in drift::keep::prune(&args.dir, keep)? {

@@ -1095,3 +1095,40 @@ fn collection_notes_keep_forbidden_sources_forbidden() {
                 && p["detail"].as_str().unwrap_or("").contains("bogus"))
     );
 }
+
+/// `snapshot --demo DIR` writes the bundled demo as a snapshot directory
+/// (which audits as `--demo` does); `snapshot --from` is refused with why,
+/// instead of silently collecting from whatever cluster the kubeconfig names.
+#[test]
+fn snapshot_of_the_demo_and_from_a_snapshot() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("demo-snap");
+    let out = iamscope(&["snapshot", "--demo", dir.to_str().expect("utf-8")]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(dir.join("kubernetes.json").is_file() && dir.join("iam.json").is_file());
+    let from_dir = audit_json(&dir, &[]);
+    let demo: Value =
+        serde_json::from_slice(&iamscope(&["audit", "--demo", "--format", "json"]).stdout)
+            .expect("json");
+    assert_eq!(from_dir["summary"], demo["summary"]);
+    assert_eq!(from_dir["findings"], demo["findings"]);
+
+    let out = iamscope(&[
+        "snapshot",
+        "--from",
+        dir.to_str().expect("utf-8"),
+        tmp.path().join("again").to_str().expect("utf-8"),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("names a snapshot that already exists"),
+        "{err}"
+    );
+    assert!(!tmp.path().join("again").exists());
+}

@@ -327,6 +327,16 @@ fn fix_apiserver_coverage(inv: &mut Inventory) {
     }
 }
 
+/// The bundled demo snapshot's files, written to `dir` as a collection would
+/// write them (a directory to start from, or to try `--from` on).
+pub fn write_demo(dir: &Path) -> Result<(), String> {
+    let collected = Collected {
+        files: super::demo::files().0,
+        notes: Vec::new(),
+    };
+    write_snapshot(dir, &collected)
+}
+
 fn write_snapshot(dir: &Path, collected: &Collected) -> Result<(), String> {
     if dir.exists() && !dir.is_dir() {
         return Err(format!(
