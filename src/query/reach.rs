@@ -245,7 +245,7 @@ impl<'a> Asker<'a> {
                             continue;
                         }
                         let req = self.iam_request(&probe, arn, &name, res);
-                        let conditional = match set.evaluate(&req) {
+                        let conditional = match set.evaluate_quiet(&req) {
                             IamDecision::Allowed { .. } => false,
                             IamDecision::Undecided { .. } => true,
                             _ => continue,

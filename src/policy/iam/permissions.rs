@@ -250,6 +250,21 @@ impl PermissionSet {
 
     /// Evaluate a concrete request against these policies and the boundary.
     pub fn evaluate(&self, req: &Request) -> Decision {
+        self.evaluate_by(req, evaluate)
+    }
+
+    /// [`PermissionSet::evaluate`]'s decision without the reasons of an
+    /// implicit deny (see [`evaluate_quiet`]): for the questions, which say
+    /// "no statement allows it" and judge thousands of principals each.
+    pub fn evaluate_quiet(&self, req: &Request) -> Decision {
+        self.evaluate_by(req, evaluate_quiet)
+    }
+
+    fn evaluate_by(
+        &self,
+        req: &Request,
+        evaluate: fn(&[(&str, &PolicyDocument)], &Request) -> Decision,
+    ) -> Decision {
         let docs: Vec<(&str, &PolicyDocument)> = self
             .policies
             .iter()

@@ -40,7 +40,7 @@ impl<'a> Asker<'a> {
             self.judge_pattern(set, a, arn, from, to)
         } else {
             let req = self.iam_request(a, arn, &a.action, &a.resource);
-            judge(&set.evaluate(&req), from, to)
+            judge(&set.evaluate_quiet(&req), from, to)
         };
         // sts:AssumeRole on a role needs the role's trust too.
         if a.action.eq_ignore_ascii_case("sts:AssumeRole")
@@ -104,7 +104,7 @@ impl<'a> Asker<'a> {
                     _ => {
                         let areq = self.iam_request(a, arn, "sts:AssumeRole", &next.arn);
                         let (ad, ac, ahop) = judge(
-                            &set.evaluate(&areq),
+                            &set.evaluate_quiet(&areq),
                             &from,
                             Node::IamRole {
                                 arn: next.arn.clone(),
@@ -190,7 +190,7 @@ impl<'a> Asker<'a> {
         for act in actions {
             let name = act.full_name();
             let req = self.iam_request(a, arn, &name, &a.resource);
-            let (d, c, h) = judge(&set.evaluate(&req), from, to.clone());
+            let (d, c, h) = judge(&set.evaluate_quiet(&req), from, to.clone());
             if d < worst.0 {
                 worst = (d, c, h);
                 if d == Decision::No {
