@@ -80,7 +80,7 @@ impl std::fmt::Display for SnapshotError {
         match self {
             SnapshotError::NotADirectory(p) => write!(
                 f,
-                "{} is not a snapshot directory (it does not exist or is not a directory); make one with the commands in the README, or `iamscope snapshot DIR`",
+                "{} is not a snapshot directory (it does not exist or is not a directory); make one with `iamscope snapshot DIR` (live) or by hand as docs/snapshot.md shows, or write the demo's with `iamscope snapshot --demo DIR`",
                 p.display()
             ),
             SnapshotError::Unreadable(p, e) => {
@@ -88,7 +88,7 @@ impl std::fmt::Display for SnapshotError {
             }
             SnapshotError::Empty(p) => write!(
                 f,
-                "nothing readable in {}: expected kubernetes.json, iam.json, eks-cluster.json or the other files of a snapshot (see the README)",
+                "nothing readable in {}: expected kubernetes.json, iam.json, eks-cluster.json or the other files of a snapshot (docs/snapshot.md lists them)",
                 p.display()
             ),
             SnapshotError::Unusable(p, problems) => {
