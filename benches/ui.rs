@@ -132,20 +132,7 @@ fn ui(c: &mut Criterion) {
         app.run_command(&format!("roles {name}"));
         term.draw(|f| draw::draw(f, &mut app, MONO)).expect("draw");
         g.bench_function("open-broad-role+frame", |b| {
-            b.iter_custom(|n| {
-                let mut total = Duration::ZERO;
-                for _ in 0..n {
-                    // Opened for the first time: not the table kept from the last open.
-                    app.forget_kept_tables();
-                    let t = std::time::Instant::now();
-                    key(&mut app, KeyCode::Enter);
-                    term.draw(|f| draw::draw(f, &mut app, MONO)).expect("draw");
-                    total += t.elapsed();
-                    key(&mut app, KeyCode::Esc);
-                    term.draw(|f| draw::draw(f, &mut app, MONO)).expect("draw");
-                }
-                total
-            })
+            b.iter_custom(|n| time_first_open(&mut app, &mut term, n))
         });
         // Esc from that table back to the IAM roles view.
         g.bench_function("back-from-broad-role+frame", |b| {
@@ -177,19 +164,7 @@ fn ui(c: &mut Criterion) {
             app.select(at);
             term.draw(|f| draw::draw(f, &mut app, MONO)).expect("draw");
             g.bench_function("open-admitted-list+frame", |b| {
-                b.iter_custom(|n| {
-                    let mut total = Duration::ZERO;
-                    for _ in 0..n {
-                        app.forget_kept_tables();
-                        let t = std::time::Instant::now();
-                        key(&mut app, KeyCode::Enter);
-                        term.draw(|f| draw::draw(f, &mut app, MONO)).expect("draw");
-                        total += t.elapsed();
-                        key(&mut app, KeyCode::Esc);
-                        term.draw(|f| draw::draw(f, &mut app, MONO)).expect("draw");
-                    }
-                    total
-                })
+                b.iter_custom(|n| time_first_open(&mut app, &mut term, n))
             });
             key(&mut app, KeyCode::Enter);
             let rows = app.table().map(|t| t.rows.len()).unwrap_or(0);
@@ -216,6 +191,22 @@ fn ui(c: &mut Criterion) {
         });
         g.finish();
     }
+}
+
+/// `n` times: Enter on the selected row and the frame (timed), then Esc and
+/// its frame; each open is a first one, not the table kept from the last.
+fn time_first_open(app: &mut App, term: &mut Terminal<TestBackend>, n: u64) -> Duration {
+    let mut total = Duration::ZERO;
+    for _ in 0..n {
+        app.forget_kept_tables();
+        let t = std::time::Instant::now();
+        key(app, KeyCode::Enter);
+        term.draw(|f| draw::draw(f, app, MONO)).expect("draw");
+        total += t.elapsed();
+        key(app, KeyCode::Esc);
+        term.draw(|f| draw::draw(f, app, MONO)).expect("draw");
+    }
+    total
 }
 
 /// A question's results view (issue 15): from the answer in hand (computed

@@ -135,24 +135,19 @@ fn related_subject(
 fn related_iam_role(arn: &str, m: &Model, rows: &mut Vec<Row>) -> String {
     let title = format!("IamRole {arn}");
     let mut annotated: crate::hashing::HashSet<(&str, &str)> = Default::default();
-    for sa in &m.inv.service_accounts {
-        if sa
-            .irsa_annotation()
-            .is_some_and(|a| a.eq_ignore_ascii_case(arn))
-        {
-            annotated.insert((sa.namespace.as_str(), sa.name.as_str()));
-            rows.push(Row::new(
-                vec![
-                    "ServiceAccount".into(),
-                    format!("{}/{}", sa.namespace, sa.name),
-                    "IRSA annotation".into(),
-                ],
-                Node::ServiceAccount {
-                    namespace: sa.namespace.clone(),
-                    name: sa.name.clone(),
-                },
-            ));
-        }
+    for sa in annotated_with(m, arn) {
+        annotated.insert((sa.namespace.as_str(), sa.name.as_str()));
+        rows.push(Row::new(
+            vec![
+                "ServiceAccount".into(),
+                format!("{}/{}", sa.namespace, sa.name),
+                "IRSA annotation".into(),
+            ],
+            Node::ServiceAccount {
+                namespace: sa.namespace.clone(),
+                name: sa.name.clone(),
+            },
+        ));
     }
     for (i, a) in m.inv.pod_identity_associations.iter().enumerate() {
         if a.role_arn.eq_ignore_ascii_case(arn) {
@@ -252,6 +247,17 @@ fn admitted_summary(m: &Model, n: usize) -> String {
     }
 }
 
+/// The service accounts whose IRSA annotation names a role.
+fn annotated_with<'m>(
+    m: &'m Model,
+    arn: &'m str,
+) -> impl Iterator<Item = &'m crate::model::ServiceAccount> {
+    m.inv.service_accounts.iter().filter(move |sa| {
+        sa.irsa_annotation()
+            .is_some_and(|a| a.eq_ignore_ascii_case(arn))
+    })
+}
+
 /// One row per admitted account.
 fn push_admitted(links: &[LinkView], rows: &mut Vec<Row>) {
     rows.reserve(links.len());
@@ -280,14 +286,7 @@ fn push_admitted(links: &[LinkView], rows: &mut Vec<Row>) {
 /// Every account a role's trust admits without an annotation (the row
 /// [`Node::AdmittedBy`] of its table); returns the table's title.
 fn admitted_by(arn: &str, m: &Model, rows: &mut Vec<Row>) -> String {
-    let annotated: crate::hashing::HashSet<(&str, &str)> = m
-        .inv
-        .service_accounts
-        .iter()
-        .filter(|sa| {
-            sa.irsa_annotation()
-                .is_some_and(|a| a.eq_ignore_ascii_case(arn))
-        })
+    let annotated: crate::hashing::HashSet<(&str, &str)> = annotated_with(m, arn)
         .map(|sa| (sa.namespace.as_str(), sa.name.as_str()))
         .collect();
     let links = admitted(m, arn, &annotated);
