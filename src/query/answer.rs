@@ -185,11 +185,12 @@ impl FoldedPaths {
         if p.decision != Decision::No {
             self.granting += 1;
         }
-        let Some(key) = p.path.last().map(|h| h.from.clone()) else {
+        let Some(last) = p.path.last() else {
             self.kept.push((seq, p));
             return;
         };
-        match self.at.get(&key) {
+        // The key is copied only for an identity not seen yet.
+        match self.at.get(&last.from) {
             Some(&i) => {
                 let old = &self.kept[i].1;
                 if (p.decision, std::cmp::Reverse(p.path.len()))
@@ -199,7 +200,7 @@ impl FoldedPaths {
                 }
             }
             None => {
-                self.at.insert(key, self.kept.len());
+                self.at.insert(last.from.clone(), self.kept.len());
                 self.kept.push((seq, p));
             }
         }
