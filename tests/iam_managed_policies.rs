@@ -240,3 +240,95 @@ fn kept_answers_are_the_fresh_ones() {
         }
     }
 }
+
+/// Who-can judges thousands of principals per question and reads each shared
+/// document once (`PermissionSet::outcome` with a memo per request); its
+/// decisions must be `evaluate_quiet`'s, whatever the policy. Every managed
+/// policy of the corpus, attached to principals with and without tags, with
+/// and without another managed policy as boundary, against requests of many
+/// services, one memo per request shared by all of them.
+#[test]
+fn shared_document_outcomes_match_full_evaluation() {
+    use iamscope::policy::iam::{
+        Boundary, NamedPolicy, Outcome, PermissionSet, Request, TallyMemo, parse_document,
+    };
+    use std::sync::Arc;
+    let docs: Vec<(String, Arc<iamscope::policy::iam::PolicyDocument>)> = policies()
+        .iter()
+        .filter_map(|(n, p)| Some((n.clone(), Arc::new(parse_document(&p["Document"]).ok()?))))
+        .collect();
+    assert!(docs.len() > 1500, "{} parsed", docs.len());
+    let named = |i: usize| NamedPolicy {
+        name: docs[i].0.clone(),
+        doc: Arc::clone(&docs[i].1),
+    };
+    // Principal-dependent inline policy: a tag condition and a policy variable.
+    let inline = Arc::new(
+        parse_document(&serde_json::json!({"Statement": [
+            {"Effect": "Deny", "Action": "*", "Resource": "*",
+             "Condition": {"StringEquals": {"aws:PrincipalTag/team": "blocked"}}},
+            {"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::home/${aws:username}/*"}
+        ]}))
+        .expect("inline"),
+    );
+    let requests: Vec<Request> = [
+        ("s3:GetObject", "arn:aws:s3:::data/x"),
+        ("s3:PutObject", "arn:aws:s3:::home/alice/x"),
+        ("s3:GetObject", "arn:aws:s3:::home/bob/x"),
+        ("iam:PassRole", "*"),
+        ("iam:CreateUser", "arn:aws:iam::111122223333:user/x"),
+        ("ec2:RunInstances", "*"),
+        ("ec2:DescribeInstances", "*"),
+        ("kms:Decrypt", "arn:aws:kms:us-east-1:111122223333:key/k"),
+        ("secretsmanager:GetSecretValue", "*"),
+        ("sts:AssumeRole", "arn:aws:iam::111122223333:role/r"),
+        ("lambda:InvokeFunction", "*"),
+        (
+            "dynamodb:GetItem",
+            "arn:aws:dynamodb:us-east-1:111122223333:table/t",
+        ),
+        ("eks:DescribeCluster", "*"),
+    ]
+    .iter()
+    .map(|(a, r)| Request::new(*a).resource(*r))
+    .collect();
+    let mut checked = 0usize;
+    for base in requests {
+        let mut memo = TallyMemo::default();
+        for i in 0..docs.len() {
+            for who in 0..4 {
+                // 0: the policy alone; 1: with the principal-dependent document
+                // inline; 2 and 3: with it attached (shared), as two principals
+                // that differ in name and tags; 3 with a boundary too.
+                let mut req = base.clone().key("aws:username", ["alice", "bob"][who % 2]);
+                if who == 2 {
+                    req = req.key("aws:PrincipalTag/team", "blocked");
+                }
+                let tagged = NamedPolicy {
+                    name: "tagged".into(),
+                    doc: Arc::clone(&inline),
+                };
+                let policies = match who {
+                    0 => vec![named(i)],
+                    1 => vec![tagged, named(i)],
+                    _ => vec![named(i), tagged],
+                };
+                let mut set = PermissionSet::of(policies);
+                set.inline = usize::from(who == 1);
+                if who == 3 {
+                    set.boundary = Some(Boundary::Known(named((i * 7 + 3) % docs.len())));
+                }
+                let want = Outcome::of(&set.evaluate_quiet(&req));
+                assert_eq!(
+                    set.outcome(&req, &mut memo),
+                    want,
+                    "{} (principal {who}) on {}",
+                    docs[i].0,
+                    req.action
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 70_000, "{checked}");
+}

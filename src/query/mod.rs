@@ -81,6 +81,12 @@ pub struct Asker<'a> {
     /// lowercased role, Pod Identity or not): the trust's answer, which no
     /// question changes.
     link_memo: RefCell<HashMap<(String, String, String, bool), Verdict>>,
+    /// Every principal's assumable roles for the last request context, and
+    /// every principal's answer to the last question through them (who-can).
+    chain_graph: RefCell<Option<Rc<can_i::chain::ChainGraph>>>,
+    chain_table: RefCell<Option<Rc<can_i::chain::ChainTable>>>,
+    /// Shared policy documents' answers to the question of that number.
+    tally_memo: RefCell<(Option<u32>, crate::policy::iam::TallyMemo)>,
     /// who-can's graph of what every subject can become, which no action
     /// changes: built by the first who-can, per `include_system`.
     who_graph: RefCell<[Option<Rc<who_can::WhoGraph<'a>>>; 2]>,
@@ -205,6 +211,9 @@ impl<'a> Asker<'a> {
             questions: RefCell::new(HashMap::default()),
             next_question: std::cell::Cell::new(0),
             who_graph: RefCell::new([None, None]),
+            chain_graph: RefCell::new(None),
+            chain_table: RefCell::new(None),
+            tally_memo: RefCell::new((None, Default::default())),
             link_memo: RefCell::new(HashMap::default()),
             role_memo: RefCell::new(HashMap::default()),
             assume_memo: RefCell::new(HashMap::default()),

@@ -382,9 +382,9 @@ impl<'a> Asker<'a> {
         let mut path: Vec<Hop> = Vec::new();
         let mut cur = id;
         // A pod: its runs-as hop, then its account.
-        if let AsSubject::Pod { .. } = s {
-            let (r, _) = self.start(s).ok()?;
-            path.extend(r.path.iter().cloned());
+        if let AsSubject::Pod { namespace, name } = s {
+            let pod = self.pod(namespace, name)?;
+            path.push(super::can_i::runs_as(namespace, name, &pod.service_account));
             cur = best[id]?.2?;
         }
         let mut guard = 0;

@@ -326,6 +326,29 @@ impl Statement {
         out
     }
 
+    /// Whether an Action/NotAction pattern matches action `a` (a request's
+    /// action), looking only at the patterns of its service and those whose
+    /// service has a wildcard.
+    pub(super) fn action_hit(&self, a: &str) -> bool {
+        let qs = service_of(a);
+        if has_wildcard(qs) {
+            return self.action.values.iter().any(|p| action_matches(p, a));
+        }
+        let lower;
+        let service = if qs.bytes().any(|b| b.is_ascii_uppercase()) {
+            lower = qs.to_ascii_lowercase();
+            lower.as_str()
+        } else {
+            qs
+        };
+        [service, "*"].iter().any(|key| {
+            self.action_index.get(*key).is_some_and(|ix| {
+                ix.iter()
+                    .any(|&i| action_matches(&self.action.values[i], a))
+            })
+        })
+    }
+
     /// `Statement[2] (Sid "AllowS3")`.
     pub fn label(&self) -> String {
         match &self.sid {

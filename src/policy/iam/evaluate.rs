@@ -83,12 +83,7 @@ pub fn statement_applies(stmt: &Statement, req: &Request) -> Check {
 /// [`statement_applies`]; without `explain`, a statement whose Action does not
 /// match (most statements, for most requests) says `No` without its reason.
 fn statement_applies_with(stmt: &Statement, req: &Request, explain: bool) -> Check {
-    let action_hit = stmt
-        .action
-        .values
-        .iter()
-        .any(|p| action_matches(p, &req.action));
-    if action_hit == stmt.action.negated {
+    if stmt.action_hit(&req.action) == stmt.action.negated {
         if !explain {
             return Check::No(String::new());
         }
@@ -122,6 +117,9 @@ fn statement_applies_with(stmt: &Statement, req: &Request, explain: bool) -> Che
             return Check::Undecided(format!("{}: {why}", spec.describe("Resource")));
         }
         if hit == spec.negated {
+            if !explain {
+                return Check::No(String::new());
+            }
             return Check::No(format!(
                 "resource {res} is not in {}",
                 spec.describe("Resource")
@@ -131,6 +129,9 @@ fn statement_applies_with(stmt: &Statement, req: &Request, explain: bool) -> Che
     if let (Some(spec), Some((kind, id))) = (&stmt.principal, &req.principal)
         && !spec.matches(kind, id)
     {
+        if !explain {
+            return Check::No(String::new());
+        }
         return Check::No(format!(
             "principal {}: {id} is not {}",
             kind.as_str(),
@@ -150,6 +151,107 @@ fn statement_applies_with(stmt: &Statement, req: &Request, explain: bool) -> Che
     } else {
         Check::Undecided(undecided.join("; "))
     }
+}
+
+/// What the statements of one document say of a request, without evidence:
+/// as much as a decision needs (see [`Tally::outcome`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// A Deny applies.
+    pub denied: bool,
+    /// An Allow applies.
+    pub allowed: bool,
+    /// An Allow applies only if a condition holds.
+    pub allow_undecided: bool,
+    /// A Deny applies if a condition holds.
+    pub deny_undecided: bool,
+}
+
+/// The kind of a [`Decision`], without its evidence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Allowed,
+    Undecided,
+    Denied,
+    NotAllowed,
+}
+
+impl Outcome {
+    pub fn of(d: &Decision) -> Outcome {
+        match d {
+            Decision::Allowed { .. } => Outcome::Allowed,
+            Decision::Undecided { .. } => Outcome::Undecided,
+            Decision::Denied { .. } => Outcome::Denied,
+            Decision::NotAllowed { .. } => Outcome::NotAllowed,
+        }
+    }
+}
+
+impl Tally {
+    /// One document's statements against `req`, as [`evaluate_quiet`] reads them.
+    pub fn of(doc: &PolicyDocument, req: &Request) -> Tally {
+        let mut t = Tally::default();
+        for s in &doc.statements {
+            match (s.effect, statement_applies_with(s, req, false)) {
+                (Effect::Deny, Check::Yes) => {
+                    t.denied = true;
+                    return t;
+                }
+                (Effect::Deny, Check::Undecided(_)) => t.deny_undecided = true,
+                (Effect::Allow, Check::Yes) => t.allowed = true,
+                (Effect::Allow, Check::Undecided(_)) => t.allow_undecided = true,
+                (_, Check::No(_)) => {}
+            }
+        }
+        t
+    }
+
+    pub fn add(&mut self, o: Tally) {
+        self.denied |= o.denied;
+        self.allowed |= o.allowed;
+        self.allow_undecided |= o.allow_undecided;
+        self.deny_undecided |= o.deny_undecided;
+    }
+
+    /// The decision's kind, as `evaluate` decides it over the same statements.
+    pub fn outcome(self) -> Outcome {
+        if self.denied {
+            Outcome::Denied
+        } else if self.allowed {
+            if self.deny_undecided {
+                Outcome::Undecided
+            } else {
+                Outcome::Allowed
+            }
+        } else if self.allow_undecided {
+            Outcome::Undecided
+        } else {
+            Outcome::NotAllowed
+        }
+    }
+}
+
+/// Whether a document's answer can differ between principals asking the same
+/// request: a condition on a key the principal determines (`aws:Principal…`,
+/// `aws:username`, `aws:userid`, `aws:SourceIdentity`,
+/// `aws:FederatedProvider`) or a policy variable anywhere.
+pub fn depends_on_principal(doc: &PolicyDocument) -> bool {
+    let variable = |v: &String| v.contains("${");
+    doc.statements.iter().any(|s| {
+        s.action.values.iter().any(variable)
+            || s.resource
+                .as_ref()
+                .is_some_and(|r| r.values.iter().any(variable))
+            || s.conditions.iter().any(|c| {
+                let k = c.key.to_ascii_lowercase();
+                k.starts_with("aws:principal")
+                    || k.starts_with("aws:username")
+                    || k.starts_with("aws:userid")
+                    || k.starts_with("aws:sourceidentity")
+                    || k.starts_with("aws:federatedprovider")
+                    || c.values.iter().any(variable)
+            })
+    })
 }
 
 /// ARN-aware resource match: `*` matches anything, otherwise per-component wildcards.

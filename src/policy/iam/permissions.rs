@@ -21,6 +21,21 @@ pub enum Boundary {
     Unknown(String),
 }
 
+/// Shared documents' [`Tally`] for one request (see [`PermissionSet::outcome`]).
+#[derive(Debug, Default)]
+pub struct TallyMemo {
+    /// By document address: `None` when its answer depends on the principal.
+    docs: HashMap<usize, Option<Tally>>,
+    held: Vec<Arc<PolicyDocument>>,
+}
+
+impl TallyMemo {
+    pub fn clear(&mut self) {
+        self.docs.clear();
+        self.held.clear();
+    }
+}
+
 /// A principal's identity policies and boundary, ready for queries.
 #[derive(Debug, Clone, Default)]
 pub struct PermissionSet {
@@ -42,6 +57,22 @@ pub struct InlineScope {
 }
 
 impl InlineScope {
+    /// Adds what one statement's actions name.
+    fn name(&mut self, s: &Statement) {
+        self.any_statement = true;
+        if s.action.negated {
+            self.every_service = true;
+        }
+        for a in &s.action.values {
+            let svc = service_of(a.trim());
+            if has_wildcard(svc) {
+                self.every_service = true;
+            } else {
+                self.services.insert(svc.to_ascii_lowercase());
+            }
+        }
+    }
+
     /// Whether a statement could bear on action pattern `q`.
     pub fn bears_on(&self, q: &str) -> bool {
         let qs = service_of(q);
@@ -142,6 +173,22 @@ impl PermissionSet {
         self.inline_scope().bears_on(q)
     }
 
+    /// What the Allow statements of the identity policies name, for
+    /// [`InlineScope::bears_on`]: when none can bear on an action, nothing
+    /// allows it, whatever the resource, the conditions or the boundary.
+    pub fn allow_scope(&self) -> InlineScope {
+        let mut scope = InlineScope::default();
+        for s in self
+            .policies
+            .iter()
+            .flat_map(|p| &p.doc.statements)
+            .filter(|s| s.effect == Effect::Allow)
+        {
+            scope.name(s);
+        }
+        scope
+    }
+
     /// What the inline policies' statements name, for [`InlineScope::bears_on`].
     pub fn inline_scope(&self) -> InlineScope {
         let mut scope = InlineScope::default();
@@ -149,18 +196,7 @@ impl PermissionSet {
             .iter()
             .flat_map(|p| &p.doc.statements)
         {
-            scope.any_statement = true;
-            if s.action.negated {
-                scope.every_service = true;
-            }
-            for a in &s.action.values {
-                let svc = service_of(a.trim());
-                if has_wildcard(svc) {
-                    scope.every_service = true;
-                } else {
-                    scope.services.insert(svc.to_ascii_lowercase());
-                }
-            }
+            scope.name(s);
         }
         scope
     }
@@ -258,6 +294,59 @@ impl PermissionSet {
     /// "no statement allows it" and judge thousands of principals each.
     pub fn evaluate_quiet(&self, req: &Request) -> Decision {
         self.evaluate_by(req, evaluate_quiet)
+    }
+
+    /// The kind of [`PermissionSet::evaluate_quiet`]'s decision, without its
+    /// evidence. Documents shared between principals (managed policies,
+    /// boundaries) are read once per request through `memo`, which the caller
+    /// empties whenever the request changes in anything but the keys the
+    /// principal determines (see [`depends_on_principal`]): judging thousands of
+    /// principals that share AWS managed policies reads each policy once.
+    pub fn outcome(&self, req: &Request, memo: &mut TallyMemo) -> Outcome {
+        let mut tally = |doc: &Arc<PolicyDocument>, shared: bool| {
+            if !shared {
+                return Tally::of(doc, req);
+            }
+            let key = Arc::as_ptr(doc) as usize;
+            match memo.docs.get(&key) {
+                Some(Some(t)) => *t,
+                Some(None) => Tally::of(doc, req),
+                None => {
+                    let t = Tally::of(doc, req);
+                    let keep = (!depends_on_principal(doc)).then_some(t);
+                    memo.docs.insert(key, keep);
+                    // The memo holds the document too, so that its address
+                    // names it for as long as the memo lives.
+                    memo.held.push(Arc::clone(doc));
+                    t
+                }
+            }
+        };
+        let mut t = Tally::default();
+        for (i, p) in self.policies.iter().enumerate() {
+            t.add(tally(&p.doc, i >= self.inline));
+            if t.denied {
+                break;
+            }
+        }
+        let d = t.outcome();
+        let b = match &self.boundary {
+            None => return d,
+            Some(Boundary::Known(b)) => tally(&b.doc, true).outcome(),
+            Some(Boundary::Unknown(_)) => {
+                return match d {
+                    Outcome::Allowed | Outcome::Undecided => Outcome::Undecided,
+                    other => other,
+                };
+            }
+        };
+        // As `evaluate_by` combines them.
+        match (d, b) {
+            (Outcome::Denied, _) | (_, Outcome::Denied) => Outcome::Denied,
+            (Outcome::NotAllowed, _) | (_, Outcome::NotAllowed) => Outcome::NotAllowed,
+            (Outcome::Undecided, _) | (_, Outcome::Undecided) => Outcome::Undecided,
+            (Outcome::Allowed, Outcome::Allowed) => Outcome::Allowed,
+        }
     }
 
     fn evaluate_by(

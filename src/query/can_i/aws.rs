@@ -224,14 +224,18 @@ impl<'a> Asker<'a> {
     ) {
         let mut ranked: Vec<(Decision, usize, usize, &String, LinkVia)> = Vec::new();
         for (k, (role_arn, via)) in self.roles_of(ns, name).iter().enumerate() {
-            let memo = self.role_paths(role_arn, a, subject, direct);
-            if let Some((d, len)) = memo
-                .0
-                .iter()
-                .filter(|p| p.decision != Decision::No)
-                .map(|p| (p.decision, p.path.len()))
-                .max_by(|x, y| x.0.cmp(&y.0).then(y.1.cmp(&x.1)))
-            {
+            let best = match self.chain_best(role_arn, a).filter(|_| !direct) {
+                Some(best) => best,
+                None => {
+                    let memo = self.role_paths(role_arn, a, subject, direct);
+                    memo.0
+                        .iter()
+                        .filter(|p| p.decision != Decision::No)
+                        .map(|p| (p.decision, p.path.len()))
+                        .max_by(|x, y| x.0.cmp(&y.0).then(y.1.cmp(&x.1)))
+                }
+            };
+            if let Some((d, len)) = best {
                 ranked.push((d, len, k, role_arn, *via));
             }
         }
@@ -301,6 +305,27 @@ impl<'a> Asker<'a> {
         out: &mut Vec<PathAnswer>,
         misses: &mut Vec<String>,
     ) {
+        // who-can keeps one path: every principal's is solved at once.
+        if self.best_only.get()
+            && !direct
+            && let Some(best) = self.chain_path(arn, a)
+        {
+            if let Some(b) = best {
+                let (d, c, hops) = &*b;
+                let mut path = Vec::with_capacity(prefix.len() + hops.len());
+                path.extend_from_slice(prefix);
+                path.extend(hops.iter().cloned());
+                let mut all = conds.to_vec();
+                all.extend(c.iter().cloned());
+                out.push(PathAnswer {
+                    subject: subject.clone(),
+                    decision: so_far.min(*d),
+                    conditions: all,
+                    path,
+                });
+            }
+            return;
+        }
         let memo = self.role_paths(arn, a, subject, direct);
         for pa in &memo.0 {
             let mut path = prefix.to_vec();

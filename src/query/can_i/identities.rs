@@ -54,21 +54,13 @@ impl<'a> Asker<'a> {
                     })?;
                 let sa = &pod.service_account;
                 let p = Principal::service_account(namespace, sa);
-                let sa_node = Node::sa(namespace, sa);
                 (
                     Reached {
-                        node: sa_node.clone(),
+                        node: Node::sa(namespace, sa),
                         id: rbac.identity(&p),
                         sa: Some((namespace.clone(), sa.clone())),
                         iam: None,
-                        path: vec![Hop {
-                            edge: "runs-as",
-                            from: node.clone(),
-                            to: sa_node,
-                            evidence: format!(
-                                "Pod {namespace}/{name} spec.serviceAccountName {sa}"
-                            ),
-                        }],
+                        path: vec![runs_as(namespace, name, sa)],
                     },
                     rbac.permissions(&p),
                 )
@@ -173,5 +165,18 @@ impl<'a> Asker<'a> {
             }
         }
         Ok(out)
+    }
+}
+
+/// A pod's first hop: the service account it runs as.
+pub(crate) fn runs_as(namespace: &str, name: &str, sa: &str) -> Hop {
+    Hop {
+        edge: "runs-as",
+        from: Node::Pod {
+            namespace: namespace.to_string(),
+            name: name.to_string(),
+        },
+        to: Node::sa(namespace, sa),
+        evidence: format!("Pod {namespace}/{name} spec.serviceAccountName {sa}"),
     }
 }

@@ -11,7 +11,8 @@
 //! `hops` (the cluster-side hops: capability targets, how a grant is held),
 //! `ask` (the answer and the paths of one question), `aws` (identities to IAM
 //! roles, role chaining, paths to an IAM principal), `judge` (IAM decisions as
-//! hops, assumable roles, the request context), `links` (trust policies and
+//! hops, assumable roles, the request context), `chain` (role chaining solved
+//! for every principal at once, for who-can), `links` (trust policies and
 //! role links: IRSA, Pod Identity). This file holds [`Reached`] and the echo of
 //! the question. Asks the engines of `audit`, `graph` and `policy`; never
 //! reads sources, never writes output (that is `query::output`) and never
@@ -55,10 +56,13 @@ const MAX_CHAIN: usize = 2;
 
 mod ask;
 mod aws;
+pub(crate) mod chain;
 mod hops;
 mod identities;
 mod judge;
 mod links;
+
+pub(crate) use identities::runs_as;
 
 /// The question as the answer echoes it.
 pub fn echo(

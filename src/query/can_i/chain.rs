@@ -1,0 +1,272 @@
+//! Role chaining solved for every IAM principal at once, for who-can: which
+//! roles each principal of the inventory can assume (`assume_edges`, once per
+//! request context) and, per question, each one's best answer through them
+//! (yes before conditional, then fewest hops) by two breadth-first searches
+//! backwards from the principals that may do it themselves. `can-i` walks
+//! forward from one principal (`principal_paths`); both follow the same edges,
+//! judge with the same `judge_memo` and stop at `MAX_CHAIN` assumptions, and
+//! among equally short paths both keep the first in the order of each
+//! principal's edges.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use super::*;
+use crate::hashing::HashMap;
+use crate::policy::iam::InlineScope;
+
+/// Not reached within `MAX_CHAIN` assumptions.
+const FAR: u8 = u8::MAX;
+
+/// Every IAM principal of the inventory (roles, then users) with the roles it
+/// can assume, for one request context.
+pub(crate) struct ChainGraph {
+    context: String,
+    /// Lowercased ARN → principal.
+    index: HashMap<String, usize>,
+    arns: Vec<String>,
+    sets: Vec<Rc<PermissionSet>>,
+    /// The services the Allow statements of each principal's policies name:
+    /// a principal none of whose statements can bear on the action is a `no`
+    /// without evaluating anything.
+    scopes: Vec<InlineScope>,
+    edges: Vec<AssumeEdges>,
+    /// Each edge's target principal, in `edges` order.
+    edge_to: Vec<Vec<usize>>,
+    /// Reversed edges: target → (source, edge index at the source).
+    back: Vec<Vec<(usize, usize)>>,
+}
+
+/// One question's answers over a [`ChainGraph`].
+pub(crate) struct ChainTable {
+    question: u32,
+    graph: Rc<ChainGraph>,
+    /// Fewest assumptions, through `yes` edges only, to a principal whose own
+    /// decision is `yes`.
+    yes: Vec<u8>,
+    /// Fewest assumptions, through any edge, to a principal that may.
+    any: Vec<u8>,
+    /// Paths already rebuilt (empty prefix, the principal's own spelling).
+    paths: RefCell<HashMap<usize, Option<Rc<Built>>>>,
+}
+
+/// A rebuilt path: its decision, conditions and hops.
+type Built = (Decision, Vec<String>, Vec<Hop>);
+
+impl<'a> Asker<'a> {
+    /// The chaining graph of `a`'s request context (built on first use, kept
+    /// while the context stays the same).
+    fn chain_graph(&self, a: &AwsAction) -> Rc<ChainGraph> {
+        let context = format!("{:?}|{:?}|{}", a.context, a.multivalued, a.complete);
+        if let Some(g) = self.chain_graph.borrow().as_ref()
+            && g.context == context
+        {
+            return Rc::clone(g);
+        }
+        let t = std::time::Instant::now();
+        let mut arns: Vec<String> = Vec::new();
+        let mut sets = Vec::new();
+        let mut index = HashMap::default();
+        let principals = self.inv.iam.roles.iter().map(|r| &r.arn);
+        for arn in principals.chain(self.inv.iam.users.iter().map(|u| &u.arn)) {
+            let lower = arn.to_ascii_lowercase();
+            if index.contains_key(&lower) {
+                continue;
+            }
+            let Some(set) = self.permission_set(arn) else {
+                continue;
+            };
+            index.insert(lower, arns.len());
+            arns.push(arn.clone());
+            sets.push(set);
+        }
+        let scopes = sets.iter().map(|s| s.allow_scope()).collect();
+        let edges: Vec<AssumeEdges> = arns
+            .iter()
+            .zip(&sets)
+            .map(|(arn, set)| self.assume_edges(arn, set, a))
+            .collect();
+        let mut back = vec![Vec::new(); arns.len()];
+        let edge_to = edges
+            .iter()
+            .enumerate()
+            .map(|(from, es)| {
+                es.iter()
+                    .enumerate()
+                    .filter_map(|(k, e)| {
+                        let to = *index.get(&e.1)?;
+                        back[to].push((from, k));
+                        Some(to)
+                    })
+                    .collect()
+            })
+            .collect();
+        tracing::debug!(
+            "role chaining: {} principals, {} edges in {:?}",
+            arns.len(),
+            edges.iter().map(|e| e.len()).sum::<usize>(),
+            t.elapsed()
+        );
+        let g = Rc::new(ChainGraph {
+            context,
+            index,
+            arns,
+            sets,
+            scopes,
+            edges,
+            edge_to,
+            back,
+        });
+        *self.chain_graph.borrow_mut() = Some(Rc::clone(&g));
+        g
+    }
+
+    /// The answers of question `a` for every principal (once per question).
+    fn chain_table(&self, a: &AwsAction) -> (Rc<ChainGraph>, Rc<ChainTable>) {
+        let q = self.begin_question(a);
+        if let Some(t) = self.chain_table.borrow().as_ref()
+            && t.question == q
+        {
+            return (Rc::clone(&t.graph), Rc::clone(t));
+        }
+        let g = self.chain_graph(a);
+        let own: Vec<Decision> = (0..g.arns.len())
+            .map(|i| {
+                if !g.scopes[i].bears_on(&a.action) {
+                    return Decision::No;
+                }
+                self.judge_decision(&g.sets[i], a, &g.arns[i])
+            })
+            .collect();
+        let yes = g.distances(|i| own[i] == Decision::Yes, |d| d == Decision::Yes);
+        let any = g.distances(|i| own[i] != Decision::No, |_| true);
+        let t = Rc::new(ChainTable {
+            question: q,
+            graph: Rc::clone(&g),
+            yes,
+            any,
+            paths: RefCell::new(HashMap::default()),
+        });
+        *self.chain_table.borrow_mut() = Some(Rc::clone(&t));
+        (g, t)
+    }
+
+    /// A principal's best decision on `a`, itself or through the roles it
+    /// can assume, with the path's length in hops (`None` inside: it may
+    /// not); `None`: not a principal of the inventory.
+    pub(super) fn chain_best(&self, arn: &str, a: &AwsAction) -> Option<Option<(Decision, usize)>> {
+        let (g, t) = self.chain_table(a);
+        let i = self.chain_index(&g, arn)?;
+        Some(t.best(i).map(|(d, k)| (d, usize::from(k) + 1)))
+    }
+
+    /// A principal's best path on `a` (see [`Asker::chain_best`]), hops and
+    /// all; `None`: not a principal of the inventory.
+    pub(super) fn chain_path(&self, arn: &str, a: &AwsAction) -> Option<Option<Rc<Built>>> {
+        let (g, t) = self.chain_table(a);
+        let i = self.chain_index(&g, arn)?;
+        // The memo holds paths spelled as the inventory spells the principal.
+        let own_spelling = g.arns[i] == arn;
+        if own_spelling && let Some(p) = t.paths.borrow().get(&i) {
+            return Some(p.clone());
+        }
+        let built = self.chain_rebuild(&g, &t, i, arn, a).map(Rc::new);
+        if own_spelling {
+            t.paths.borrow_mut().insert(i, built.clone());
+        }
+        Some(built)
+    }
+
+    fn chain_index(&self, g: &ChainGraph, arn: &str) -> Option<usize> {
+        if let Some(&i) = g.index.get(&arn.to_ascii_lowercase()) {
+            return Some(i);
+        }
+        let role = self.role(arn)?;
+        g.index.get(&role.arn.to_ascii_lowercase()).copied()
+    }
+
+    /// The path of principal `i` (asked as `arn`): at each principal the
+    /// first of its edges that leads one assumption nearer, then its own hop.
+    fn chain_rebuild(
+        &self,
+        g: &ChainGraph,
+        t: &ChainTable,
+        i: usize,
+        arn: &str,
+        a: &AwsAction,
+    ) -> Option<Built> {
+        let (want, mut k) = t.best(i)?;
+        let dist = if want == Decision::Yes {
+            &t.yes
+        } else {
+            &t.any
+        };
+        let (mut cur, mut cur_arn) = (i, arn);
+        let mut decision = Decision::Yes;
+        let mut conds = Vec::new();
+        let mut hops = Vec::new();
+        while k > 0 {
+            let (e, &to) = g.edges[cur]
+                .iter()
+                .zip(&g.edge_to[cur])
+                .find(|(e, to)| (want != Decision::Yes || e.2 == want) && dist[**to] == k - 1)?;
+            hops.push(Hop {
+                edge: "assumes",
+                from: self.principal_node(cur_arn),
+                to: Node::IamRole { arn: e.0.clone() },
+                evidence: e.4.clone(),
+            });
+            decision = decision.min(e.2);
+            conds.extend(e.3.iter().cloned());
+            cur = to;
+            cur_arn = &g.arns[to];
+            k -= 1;
+        }
+        let (d, c, hop) = self.judge_memo(&g.sets[cur], a, cur_arn, &self.principal_node(cur_arn));
+        conds.extend(c);
+        hops.push(hop);
+        Some((decision.min(d), conds, hops))
+    }
+}
+
+impl ChainTable {
+    /// Yes through yes edges if it can, else the nearest that may at all.
+    fn best(&self, i: usize) -> Option<(Decision, u8)> {
+        if self.yes[i] != FAR {
+            Some((Decision::Yes, self.yes[i]))
+        } else if self.any[i] != FAR {
+            Some((Decision::Conditional, self.any[i]))
+        } else {
+            None
+        }
+    }
+}
+
+impl ChainGraph {
+    /// Breadth first backwards from the principals `from` holds, along the
+    /// edges whose decision `edge` accepts: the fewest assumptions from each
+    /// principal to one of them, at most `MAX_CHAIN`.
+    fn distances(&self, from: impl Fn(usize) -> bool, edge: impl Fn(Decision) -> bool) -> Vec<u8> {
+        let mut dist = vec![FAR; self.arns.len()];
+        let mut queue = VecDeque::new();
+        for (i, d) in dist.iter_mut().enumerate() {
+            if from(i) {
+                *d = 0;
+                queue.push_back(i);
+            }
+        }
+        while let Some(v) = queue.pop_front() {
+            let next = dist[v] + 1;
+            if usize::from(next) > MAX_CHAIN {
+                continue;
+            }
+            for &(u, k) in &self.back[v] {
+                if dist[u] == FAR && edge(self.edges[u][k].2) {
+                    dist[u] = next;
+                    queue.push_back(u);
+                }
+            }
+        }
+        dist
+    }
+}
