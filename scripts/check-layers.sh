@@ -35,12 +35,6 @@ ONLY = {"source": {"model", "hashing", "par"}}
 # Known upward arrows, each with why it stays for now (file, imported module).
 # Remove a line when its arrow is gone; the check fails on a stale line too.
 ALLOW = {
-    # The snapshot reader checks IAM documents with policy's parser while it
-    # reads the rest (coverage names each unreadable document) and keeps the
-    # parsed trust policies (Inventory::parsed_trusts) so the graph does not
-    # parse them twice (BENCHMARKS.md). Phase two: a parser handed to the source.
-    ("src/source/mod.rs", "policy"),
-    ("src/model/mod.rs", "source"),
     # The UI's :can, :who and :reach take the command line's own words and
     # parse them with its clap grammar, so both accept exactly the same
     # questions (one notation, one parser): the types in mod.rs, the parsing

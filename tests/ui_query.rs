@@ -22,14 +22,15 @@ const LAKE: &str = "arn:aws:s3:::acme-data-lake-raw/kafka/x";
 fn app() -> App {
     // Read as `iamscope --demo` reads it (the TUI's loader and the CLI alike).
     let target = <iamscope::cli::Cli as clap::Parser>::parse_from(["iamscope", "--demo"]).target;
-    let inv = iamscope::source::load(&target, &|_| {}).expect("demo snapshot");
+    let (inv, trusts) = iamscope::source::load(&target, &|_| {}, &iamscope::graph::ReadCheck)
+        .expect("demo snapshot");
     let opts = Options {
         now: "2026-11-29T00:00:00Z".parse().expect("timestamp"),
         ..Options::default()
     };
-    let findings = audit::run(&inv, &opts);
+    let findings = audit::run_with_trusts(&inv, &trusts, &opts);
     let mut a = App::new("demo snapshot".into());
-    a.set_model(Model::new(inv, findings, false));
+    a.set_model(Model::new(inv, findings, false).with_trusts(trusts));
     a
 }
 

@@ -6,6 +6,7 @@ use std::io::{BufRead, Write};
 use std::process::ExitCode;
 
 use crate::cli::{ActionArgs, CanIArgs, ReachArgs, Target, WhoCanArgs};
+use crate::graph::ReadCheck;
 use crate::source::{self, live::Progress};
 
 use crate::query::action::{KubeScope, parse_action};
@@ -52,8 +53,8 @@ pub fn can_i(
             Some((subject, action))
         }
     };
-    let inv = source::load(target, progress)?;
-    let asker = Asker::new(&inv);
+    let (inv, trusts) = source::load(target, progress, &ReadCheck)?;
+    let asker = Asker::with_trusts(&inv, &trusts);
     let code = match (question, &args.batch) {
         (Some((subject, action)), _) => {
             let a = asker.can_i(&subject, &action, args.direct)?;
@@ -86,6 +87,7 @@ pub fn can_i(
         (None, None) => return Err("give --as SUBJECT ACTION or --batch FILE".into()),
     };
     std::mem::forget(asker);
+    std::mem::forget(trusts);
     std::mem::forget(inv);
     Ok(ExitCode::from(code))
 }
@@ -96,12 +98,13 @@ pub fn who_can(
     progress: &(dyn Fn(Progress) + Send + Sync),
 ) -> Result<ExitCode, String> {
     let action = action_of(&args.action, &args.action_args)?;
-    let inv = source::load(target, progress)?;
-    let asker = Asker::new(&inv);
+    let (inv, trusts) = source::load(target, progress, &ReadCheck)?;
+    let asker = Asker::with_trusts(&inv, &trusts);
     let a = asker.who_can(&action, args.include_system);
     emit(|w| output::write(&a, args.output.format, args.output.limit, w))?;
     let code = a.decision.exit_code();
     std::mem::forget(asker);
+    std::mem::forget(trusts);
     std::mem::forget(inv);
     Ok(ExitCode::from(code))
 }
@@ -112,11 +115,12 @@ pub fn reach(
     progress: &(dyn Fn(Progress) + Send + Sync),
 ) -> Result<ExitCode, String> {
     let subject = parse_subject(&args.subject, &args.as_group)?;
-    let inv = source::load(target, progress)?;
-    let asker = Asker::new(&inv);
+    let (inv, trusts) = source::load(target, progress, &ReadCheck)?;
+    let asker = Asker::with_trusts(&inv, &trusts);
     let r = asker.reach(&subject)?;
     emit(|w| reach::write(&r, args.output.format, args.output.limit, w))?;
     std::mem::forget(asker);
+    std::mem::forget(trusts);
     std::mem::forget(inv);
     Ok(ExitCode::SUCCESS)
 }

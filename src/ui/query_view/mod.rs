@@ -30,6 +30,7 @@ use super::app::{App, Effect, ScreenKind};
 use super::keymap::Action as Key;
 use super::views::{Col, Line, Model, Node, Row, Table, Tone};
 use crate::cli::{Cli, Command};
+use crate::graph::ParsedTrusts;
 use crate::model::Inventory;
 use crate::query::answer::{Answer, Decision, Hop, Node as QNode};
 use crate::query::output::{self, QueryFormat};

@@ -109,8 +109,8 @@ pub fn parse(cmd: &str, include_system: bool) -> Result<Asked, String> {
 }
 
 /// Answer a question with the command line's engines.
-pub fn answer(inv: &Inventory, q: &Question) -> Result<Outcome, String> {
-    let asker = Asker::new(inv);
+pub fn answer(inv: &Inventory, trusts: &ParsedTrusts, q: &Question) -> Result<Outcome, String> {
+    let asker = Asker::with_trusts(inv, trusts);
     Ok(match q {
         Question::CanI {
             subject,
