@@ -41,10 +41,6 @@ ALLOW = {
     # in parse.rs.
     ("src/ui/query_view/mod.rs", "cli"),
     ("src/ui/query_view/parse.rs", "cli"),
-    # The snapshot reader records what the node join (graph::imds) could not
-    # tell in coverage, so that a snapshot's coverage and the report's agree.
-    # Phase two: coverage gaps computed after loading, by the caller.
-    ("src/source/snapshot/mod.rs", "graph"),
 }
 
 def module_of(path):

@@ -1,12 +1,14 @@
-//! The check a source runs while it reads (`source::Check`), made here where
-//! the IAM engine is known: every IAM document the engine cannot read is a
-//! coverage problem, and each role's trust policy is kept as parsed
-//! ([`ParsedTrusts`]) so that the graph does not parse it again. The sources
-//! call it; they do not import this module (ARCHITECTURE.md).
+//! The checks a source runs while it reads (`source::Check`), made here where
+//! the IAM engine and the node join are known: every IAM document the engine
+//! cannot read is a coverage problem, and each role's trust policy is kept as
+//! parsed ([`ParsedTrusts`]) so that the graph does not parse it again; what
+//! the node join (`imds`) could not tell is a coverage problem too, so that a
+//! snapshot's coverage and the report's agree. The sources call it; they do
+//! not import this module (ARCHITECTURE.md).
 
 use std::sync::Arc;
 
-use crate::model::{IamInventory, IamRole};
+use crate::model::{IamInventory, IamRole, Inventory};
 use crate::policy::iam::{PolicyDocument, parse_document};
 
 /// Each role's trust policy as parsed when the inventory was read, by role
@@ -27,8 +29,8 @@ impl ParsedTrusts {
     }
 }
 
-/// The check every reading of an inventory is handed: the IAM documents,
-/// parsed by the engine.
+/// The checks every reading of an inventory is handed: the IAM documents,
+/// parsed by the engine, and the node join's gaps.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ReadCheck;
 
@@ -60,6 +62,10 @@ impl crate::source::Check for ReadCheck {
             }
         }
         (problems, ParsedTrusts(trusts.into()))
+    }
+
+    fn gaps(&self, inv: &Inventory) -> Vec<String> {
+        super::imds::coverage_gaps(inv)
     }
 }
 

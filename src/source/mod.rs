@@ -1,7 +1,7 @@
 //! Sources produce an owned [`Inventory`](crate::model::Inventory) with per-source coverage.
 //! What they cannot check with the model alone (the IAM documents, which need
-//! the engine's parser) the caller hands in as a [`Check`]; what it keeps is
-//! returned beside the inventory.
+//! the engine's parser; the nodes, which need the graph's join) the caller
+//! hands in as a [`Check`]; what it keeps is returned beside the inventory.
 
 pub mod aws;
 pub mod demo;
@@ -45,9 +45,9 @@ pub fn load<C: Check>(
     Ok((inv, kept))
 }
 
-/// A check of what was read that needs more than the model: the IAM engine's
-/// parser lives above the sources, so the caller hands it in
-/// (`graph::ReadCheck`) and the sources stay on the model alone.
+/// Checks of what was read that need more than the model: the IAM engine's
+/// parser and the node join live above the sources, so the caller hands them
+/// in (`graph::ReadCheck`) and the sources stay on the model alone.
 pub trait Check: Sync {
     /// What the check keeps of the documents for later (the parsed trust
     /// policies), returned beside the inventory.
@@ -57,4 +57,8 @@ pub trait Check: Sync {
     /// order) and what is kept of them. Runs on the thread that reads
     /// `iam.json`, while the Kubernetes files are read.
     fn documents(&self, iam: &IamInventory) -> (Vec<String>, Self::Kept);
+
+    /// Once every file is read (before the document problems are added): what
+    /// joining the objects could not tell, as details of `nodes` coverage.
+    fn gaps(&self, inv: &Inventory) -> Vec<String>;
 }

@@ -185,7 +185,7 @@ fn read_counted<C: Check>(files: &dyn Files, check: &C) -> (Inventory, C::Kept, 
     r.read_sts();
     r.read_apiserver_flags();
     r.read_collection_notes();
-    for detail in crate::graph::imds::coverage_gaps(&r.inv) {
+    for detail in check.gaps(&r.inv) {
         r.inv.coverage.problem("nodes", detail);
     }
     for detail in document_problems {

@@ -11,6 +11,10 @@ impl Check for Unchecked {
     fn documents(&self, _: &IamInventory) -> (Vec<String>, ()) {
         (Vec::new(), ())
     }
+
+    fn gaps(&self, _: &Inventory) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 #[test]
