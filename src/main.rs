@@ -4,7 +4,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use iamscope::audit::{self, Options};
-use iamscope::cli::{AuditArgs, Cli, Command, Target};
+use iamscope::cli::{AuditArgs, Cli, Command, QuestionArgs, Target};
 use iamscope::drift;
 use iamscope::graph::ReadCheck;
 use iamscope::report::{Format, Report};
@@ -25,13 +25,13 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Some(Command::Audit(args)) => run_audit(&cli.target, args),
         Some(Command::Snapshot(args)) => run_snapshot(&cli.target, args),
-        Some(Command::CanI(args)) => {
+        Some(Command::Question(QuestionArgs::CanI(args))) => {
             iamscope::cli::query::can_i(&cli.target, args, &progress_printer())
         }
-        Some(Command::WhoCan(args)) => {
+        Some(Command::Question(QuestionArgs::WhoCan(args))) => {
             iamscope::cli::query::who_can(&cli.target, args, &progress_printer())
         }
-        Some(Command::Reach(args)) => {
+        Some(Command::Question(QuestionArgs::Reach(args))) => {
             iamscope::cli::query::reach(&cli.target, args, &progress_printer())
         }
         Some(Command::Completions(args)) => {

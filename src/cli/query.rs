@@ -5,22 +5,13 @@
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
 
-use crate::cli::{ActionArgs, CanIArgs, ReachArgs, Target, WhoCanArgs};
+use crate::cli::{CanIArgs, ReachArgs, Target, WhoCanArgs};
 use crate::graph::ReadCheck;
 use crate::source::{self, live::Progress};
 
-use crate::query::action::{KubeScope, parse_action};
+use crate::query::args::action_of;
 use crate::query::subject::parse_subject;
-use crate::query::{Action, Asker, batch, output, reach};
-
-pub fn action_of(words: &[String], a: &ActionArgs) -> Result<Action, String> {
-    let scope = KubeScope {
-        namespace: a.namespace.clone(),
-        all_namespaces: a.all_namespaces,
-        subresource: a.subresource.clone(),
-    };
-    parse_action(words, &scope, &a.context_entry, a.context_complete)
-}
+use crate::query::{Asker, batch, output, reach};
 
 /// Standard output, where a closed pipe (`| head`) is not an error worth a message.
 fn emit(f: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<(), String> {

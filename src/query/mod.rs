@@ -10,6 +10,7 @@
 
 pub mod action;
 pub mod answer;
+pub mod args;
 pub mod batch;
 pub mod can_i;
 pub mod output;
