@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use iamscope::audit::{self, Options};
-use iamscope::graph::Graph;
+use iamscope::graph::{Graph, ParsedTrusts, ReadCheck};
 use iamscope::model::Inventory;
 use iamscope::report::{Format, Report};
 use iamscope::source::snapshot;
@@ -72,21 +72,23 @@ fn tune<'c>(
     g
 }
 
-fn load(dir: &Path) -> Inventory {
-    snapshot::read_dir(dir).expect("estate")
+fn load(dir: &Path) -> (Inventory, ParsedTrusts) {
+    snapshot::read_dir(dir, &ReadCheck).expect("estate")
 }
 
 fn stages(c: &mut Criterion) {
     for (size, dir) in estates() {
-        let inv = load(&dir);
+        let (inv, trusts) = load(&dir);
         let opts = opts();
-        let findings = audit::run(&inv, &opts);
+        let findings = audit::run_with_trusts(&inv, &trusts, &opts);
         let mut g = tune(c, &size);
         g.bench_function("read", |b| b.iter(|| load(&dir)));
         g.bench_function("graph", |b| {
-            b.iter(|| Graph::build(&inv).namespace_exists("kube-system"))
+            b.iter(|| Graph::build_with_trusts(&inv, &trusts).namespace_exists("kube-system"))
         });
-        g.bench_function("audit", |b| b.iter(|| audit::run(&inv, &opts)));
+        g.bench_function("audit", |b| {
+            b.iter(|| audit::run_with_trusts(&inv, &trusts, &opts))
+        });
         g.bench_function("report-json", |b| {
             b.iter(|| {
                 Report {

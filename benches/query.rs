@@ -24,6 +24,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use iamscope::graph::ReadCheck;
 use iamscope::model::Inventory;
 use iamscope::query::{Action, AsSubject, Asker, AwsAction, KubeAction};
 
@@ -114,16 +115,18 @@ fn subjects(inv: &Inventory) -> (AsSubject, AsSubject, AsSubject, String) {
 
 fn query(c: &mut Criterion) {
     for (size, dir) in estates() {
-        let inv = iamscope::source::snapshot::read_dir(&dir).expect("estate");
+        let (inv, trusts) = iamscope::source::snapshot::read_dir(&dir, &ReadCheck).expect("estate");
         let (sa, pod, role, ns) = subjects(&inv);
         let mut g = c.benchmark_group(format!("query/{size}"));
         g.sample_size(10)
             .measurement_time(Duration::from_secs(if size == "large" { 30 } else { 10 }))
             .warm_up_time(Duration::from_secs(1));
-        g.bench_function("asker-new", |b| b.iter(|| Asker::new(&inv).inv.pods.len()));
+        g.bench_function("asker-new", |b| {
+            b.iter(|| Asker::with_trusts(&inv, &trusts).inv.pods.len())
+        });
         g.bench_function("who-can/first", |b| {
             b.iter_batched(
-                || Asker::new(&inv),
+                || Asker::with_trusts(&inv, &trusts),
                 |asker| {
                     asker
                         .who_can(&aws("s3:GetObject", "arn:aws:s3:::data/x".into()), false)
@@ -133,7 +136,7 @@ fn query(c: &mut Criterion) {
                 BatchSize::PerIteration,
             )
         });
-        let asker = Asker::new(&inv);
+        let asker = Asker::with_trusts(&inv, &trusts);
         let n = Cell::new(0usize);
         let next = || {
             n.set(n.get() + 1);
@@ -180,7 +183,7 @@ fn query(c: &mut Criterion) {
         if let Some(lines) = batch_file() {
             g.bench_function("batch", |b| {
                 b.iter(|| {
-                    let asker = Asker::new(&inv);
+                    let asker = Asker::with_trusts(&inv, &trusts);
                     let mut out = std::io::sink();
                     iamscope::query::batch::run(&asker, &mut lines.as_bytes(), &mut out)
                         .expect("batch")

@@ -8,6 +8,7 @@ use std::time::Duration;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use iamscope::audit::{self, Options};
+use iamscope::graph::{ParsedTrusts, ReadCheck};
 use iamscope::ui::app::App;
 use iamscope::ui::draw::{self, Theme};
 use iamscope::ui::views::{self, Model, ViewKind};
@@ -49,14 +50,14 @@ const MONO: Theme = Theme { color: false };
 
 fn ui(c: &mut Criterion) {
     for (size, dir) in estates() {
-        let inv = iamscope::source::snapshot::read_dir(&dir).expect("estate");
+        let (inv, trusts) = iamscope::source::snapshot::read_dir(&dir, &ReadCheck).expect("estate");
         let opts = Options {
             include_system: false,
             all_rules: false,
             now: "2026-11-29T00:00:00Z".parse().expect("timestamp"),
             ..Options::default()
         };
-        let findings = audit::run(&inv, &opts);
+        let findings = audit::run_with_trusts(&inv, &trusts, &opts);
         let mut g = c.benchmark_group(format!("ui/{size}"));
         g.sample_size(10)
             .measurement_time(Duration::from_secs(if size == "large" { 30 } else { 10 }))
@@ -64,12 +65,12 @@ fn ui(c: &mut Criterion) {
         // Model::new owns the inventory and findings: clone them outside the timing.
         g.bench_function("model", |b| {
             b.iter_batched(
-                || (inv.clone(), findings.clone()),
-                |(i, f)| Model::new(i, f, false),
+                || (inv.clone(), findings.clone(), trusts.clone()),
+                |(i, f, t)| Model::new(i, f, false).with_trusts(t),
                 BatchSize::PerIteration,
             )
         });
-        let model = Model::new(inv.clone(), findings.clone(), false);
+        let model = Model::new(inv.clone(), findings.clone(), false).with_trusts(trusts.clone());
         g.bench_function("tables-all-views", |b| {
             b.iter(|| {
                 ViewKind::ALL
@@ -108,12 +109,12 @@ fn ui(c: &mut Criterion) {
                 term.draw(|f| draw::draw(f, &mut app, MONO)).expect("draw");
             })
         });
-        open_answer(&mut g, &size, &inv, &findings, &mut term);
+        open_answer(&mut g, &size, (&inv, &trusts), &findings, &mut term);
         // Opening the role that the most service accounts can assume (every
         // one of them, on the real-shape estates): Enter on it in the IAM
         // roles view and the frame that shows its "who can assume it" table;
         // then scrolling that table a page at a time.
-        let model = Model::new(inv.clone(), findings.clone(), false);
+        let model = Model::new(inv.clone(), findings.clone(), false).with_trusts(trusts.clone());
         let mut per_role: std::collections::HashMap<String, usize> = Default::default();
         for l in model.role_links() {
             *per_role.entry(l.role_arn.clone()).or_default() += 1;
@@ -215,7 +216,7 @@ fn time_first_open(app: &mut App, term: &mut Terminal<TestBackend>, n: u64) -> D
 fn open_answer(
     g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
     size: &str,
-    inv: &iamscope::model::Inventory,
+    (inv, trusts): (&iamscope::model::Inventory, &ParsedTrusts),
     findings: &[iamscope::audit::Finding],
     term: &mut Terminal<TestBackend>,
 ) {
@@ -224,7 +225,7 @@ fn open_answer(
         .unwrap_or_else(|_| "who s3:GetObject arn:aws:s3:::billing-shared/x".into());
     let asked = query_view::parse(&text, false).expect("question");
     let t = std::time::Instant::now();
-    let Ok(Outcome::Answer(answer)) = query_view::answer(inv, &asked.question) else {
+    let Ok(Outcome::Answer(answer)) = query_view::answer(inv, trusts, &asked.question) else {
         eprintln!("ui/{size}: {text}: no answer to open");
         return;
     };
@@ -235,7 +236,7 @@ fn open_answer(
         t.elapsed().as_secs_f64() * 1000.0
     );
     let mut app = App::new(format!("estate-{size}"));
-    app.set_model(Model::new(inv.clone(), findings.to_vec(), false));
+    app.set_model(Model::new(inv.clone(), findings.to_vec(), false).with_trusts(trusts.clone()));
     term.draw(|f| draw::draw(f, &mut app, MONO)).expect("draw");
     g.bench_function("open-answer+frame", |b| {
         b.iter_custom(|n| {

@@ -16,7 +16,7 @@ fn cpu() -> f64 {
 }
 
 use iamscope::audit::{self, Context, Options};
-use iamscope::graph::Graph;
+use iamscope::graph::{Graph, ReadCheck};
 use iamscope::report::{Format, Report};
 
 /// The allocator the `iamscope` binary ships with (src/main.rs).
@@ -44,8 +44,9 @@ fn main() {
         std::process::exit(2);
     };
     let (t, c) = (Instant::now(), cpu());
-    let inv = match iamscope::source::snapshot::read_dir(std::path::Path::new(&dir)) {
-        Ok(i) => i,
+    let checked = iamscope::source::snapshot::read_dir(std::path::Path::new(&dir), &ReadCheck);
+    let (inv, trusts) = match checked {
+        Ok(read) => read,
         Err(e) => {
             eprintln!("stages: {e}");
             std::process::exit(2);
@@ -64,7 +65,7 @@ fn main() {
         ..Options::default()
     };
     let t = Instant::now();
-    let graph = Graph::build(&inv);
+    let graph = Graph::build_with_trusts(&inv, &trusts);
     eprintln!("graph       {:8.3} s", t.elapsed().as_secs_f64());
     let ctx = Context {
         inv: &inv,
@@ -102,7 +103,7 @@ fn main() {
         out.len() - prior.len()
     );
     let (t, c) = (Instant::now(), cpu());
-    let findings = audit::run(&inv, &opts);
+    let findings = audit::run_with_trusts(&inv, &trusts, &opts);
     eprintln!(
         "audit::run  {:8.3} s wall {:8.2} s cpu  {} findings",
         t.elapsed().as_secs_f64(),

@@ -7,7 +7,9 @@
 #                         model ← source (the sources read into the model and use nothing else)
 #
 # A module may import itself, and any module on a lower rung; never one on its
-# own rung (source and policy; report and ui) or above. Runs in scripts/test.sh;
+# own rung (source and policy; report and ui) or above, and there are no
+# exceptions: what a lower module needs from a higher one is handed to it
+# (source::Check, implemented by graph::ReadCheck). Runs in scripts/test.sh;
 # takes well under a second.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,27 +34,6 @@ RUNG = {
 # Sources read into the model and use nothing else (besides the base helpers).
 ONLY = {"source": {"model", "hashing", "par"}}
 
-# Known upward arrows, each with why it stays for now (file, imported module).
-# Remove a line when its arrow is gone; the check fails on a stale line too.
-ALLOW = {
-    # The snapshot reader checks IAM documents with policy's parser while it
-    # reads the rest (coverage names each unreadable document) and keeps the
-    # parsed trust policies (Inventory::parsed_trusts) so the graph does not
-    # parse them twice (BENCHMARKS.md). Phase two: a parser handed to the source.
-    ("src/source/mod.rs", "policy"),
-    ("src/model/mod.rs", "source"),
-    # The UI's :can, :who and :reach take the command line's own words and
-    # parse them with its clap grammar, so both accept exactly the same
-    # questions (one notation, one parser): the types in mod.rs, the parsing
-    # in parse.rs.
-    ("src/ui/query_view/mod.rs", "cli"),
-    ("src/ui/query_view/parse.rs", "cli"),
-    # The snapshot reader records what the node join (graph::imds) could not
-    # tell in coverage, so that a snapshot's coverage and the report's agree.
-    # Phase two: coverage gaps computed after loading, by the caller.
-    ("src/source/snapshot/mod.rs", "graph"),
-}
-
 def module_of(path):
     rel = os.path.relpath(path, "src")
     top = rel.split(os.sep)[0]
@@ -62,7 +43,7 @@ NAME = re.compile(r"\b(?:crate|iamscope)::(?:\{\s*)?([a-z_]+)")
 GROUP = re.compile(r"\b(?:crate|iamscope)::\{([^}]*)\}", re.S)
 UI_ONLY = re.compile(r"\b(ratatui|crossterm)::")
 
-bad, used_allow = [], set()
+bad = []
 for root, _, files in os.walk("src"):
     for f in sorted(files):
         if not f.endswith(".rs"):
@@ -100,17 +81,12 @@ for root, _, files in os.walk("src"):
             ok = RUNG[dep] < RUNG[me] and (me not in ONLY or dep in ONLY[me])
             if ok:
                 continue
-            if (path, dep) in ALLOW:
-                used_allow.add((path, dep))
-                continue
             why = "sources use only model and the base helpers" if me in ONLY else f"`{dep}` is not below `{me}`"
             bad.append(f"{path}:{line}: `{me}` imports `{dep}`: {why} (ARCHITECTURE.md)")
         if me != "ui":
             for m in UI_ONLY.finditer(code):
                 line = code.count("\n", 0, m.start()) + 1
                 bad.append(f"{path}:{line}: {m.group(1)} outside src/ui (only the UI draws)")
-for stale in sorted(ALLOW - used_allow):
-    bad.append(f"scripts/check-layers.sh: allowed arrow {stale} no longer exists: remove it from ALLOW")
 if bad:
     print("check-layers: arrows that run the wrong way:", file=sys.stderr)
     for b in sorted(set(bad)):

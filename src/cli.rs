@@ -7,6 +7,9 @@ use std::path::PathBuf;
 
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
+pub use crate::query::args::{
+    ActionArgs, CanIArgs, QueryOutputArgs, QuestionArgs, ReachArgs, WhoCanArgs,
+};
 use crate::report::Format;
 pub use crate::source::Target;
 
@@ -36,14 +39,10 @@ pub enum Command {
     Audit(AuditArgs),
     /// Collect from the live cluster and account and write a snapshot directory
     Snapshot(SnapshotArgs),
-    /// Can SUBJECT do ACTION, by any path across Kubernetes and AWS? (exit 0 yes, 1 no, 3 conditional)
-    #[command(name = "can-i")]
-    CanI(CanIArgs),
-    /// Who can do ACTION: every subject on both sides, shortest path first
-    #[command(name = "who-can")]
-    WhoCan(WhoCanArgs),
-    /// The blast radius of SUBJECT: Kubernetes rules, identities, IAM roles and their permissions
-    Reach(ReachArgs),
+    // can-i, who-can and reach, in this place: the questions' own grammar
+    // (`query::args`), which the UI reads its questions with too.
+    #[command(flatten)]
+    Question(QuestionArgs),
     /// Print a shell completion script: iamscope completions bash > /etc/bash_completion.d/iamscope
     Completions(CompletionsArgs),
     /// Print a manual page (roff): iamscope man > iamscope.1; man ./iamscope.1
@@ -140,110 +139,6 @@ pub enum DiffFormat {
     Table,
     Json,
     Markdown,
-}
-
-/// How a question's action is scoped (kubectl's flags) and its AWS context.
-#[derive(Debug, Args, Clone, Default)]
-pub struct ActionArgs {
-    /// Namespace of a Kubernetes request (default: default)
-    #[arg(short = 'n', long, value_name = "NS")]
-    pub namespace: Option<String>,
-
-    /// A Kubernetes request in every namespace (as kubectl -A)
-    #[arg(short = 'A', long, conflicts_with = "namespace")]
-    pub all_namespaces: bool,
-
-    /// Subresource of a Kubernetes request (log, exec, status, …)
-    #[arg(long, value_name = "SUB")]
-    pub subresource: Option<String>,
-
-    /// AWS request context KEY=VALUE (repeatable; a key given twice has several values)
-    #[arg(long = "context-entry", value_name = "KEY=VALUE")]
-    pub context_entry: Vec<String>,
-
-    /// The AWS request carries no other context keys (they are absent, not unknown)
-    #[arg(long)]
-    pub context_complete: bool,
-}
-
-#[derive(Debug, Args)]
-pub struct QueryOutputArgs {
-    /// Output format
-    #[arg(
-        long = "output",
-        short = 'o',
-        value_enum,
-        default_value = "table",
-        visible_alias = "format"
-    )]
-    pub format: crate::query::output::QueryFormat,
-
-    /// Paths (or subjects) shown in table and markdown output; json has all; 0 shows all
-    #[arg(long, value_name = "N", default_value_t = 20)]
-    pub limit: usize,
-}
-
-#[derive(Debug, Args)]
-#[command(
-    after_help = "Examples:\n  iamscope can-i --demo --as system:serviceaccount:ci:deployer create pods -n ci\n  iamscope can-i --demo --as group:sre s3:GetObject 'arn:aws:s3:::bucket/x'\n  iamscope can-i --demo --as arn:aws:iam::111122223333:role/x --direct --context-complete '*:*'\n  iamscope can-i --demo --batch questions.jsonl"
-)]
-pub struct CanIArgs {
-    /// The subject: system:serviceaccount:NS:NAME, pod:NS/NAME, group:NAME, a user NAME, or an IAM role/user/assumed-role ARN
-    #[arg(long = "as", value_name = "SUBJECT", required_unless_present = "batch")]
-    pub as_subject: Option<String>,
-
-    /// A group of the user (repeatable), as kubectl --as-group
-    #[arg(long = "as-group", value_name = "GROUP")]
-    pub as_group: Vec<String>,
-
-    /// Only the subject's own credentials, not what it can become or assume
-    #[arg(long)]
-    pub direct: bool,
-
-    /// Answer JSON questions, one a line, from FILE (- for standard input)
-    #[arg(long, value_name = "FILE", conflicts_with = "as_subject")]
-    pub batch: Option<String>,
-
-    #[command(flatten)]
-    pub action_args: ActionArgs,
-
-    #[command(flatten)]
-    pub output: QueryOutputArgs,
-
-    /// VERB TYPE[.GROUP][/NAME], VERB /URL, or SERVICE:Action [RESOURCE_ARN]
-    #[arg(value_name = "ACTION", num_args = 0..)]
-    pub action: Vec<String>,
-}
-
-#[derive(Debug, Args)]
-pub struct WhoCanArgs {
-    #[command(flatten)]
-    pub action_args: ActionArgs,
-
-    /// Also list Kubernetes' own system subjects (system:* users and groups, kube-system controllers)
-    #[arg(long)]
-    pub include_system: bool,
-
-    #[command(flatten)]
-    pub output: QueryOutputArgs,
-
-    /// VERB TYPE[.GROUP][/NAME], VERB /URL, or SERVICE:Action [RESOURCE_ARN]
-    #[arg(value_name = "ACTION", num_args = 1.., required = true)]
-    pub action: Vec<String>,
-}
-
-#[derive(Debug, Args)]
-pub struct ReachArgs {
-    /// The subject (as can-i --as)
-    #[arg(value_name = "SUBJECT")]
-    pub subject: String,
-
-    /// A group of the user (repeatable), as kubectl --as-group
-    #[arg(long = "as-group", value_name = "GROUP")]
-    pub as_group: Vec<String>,
-
-    #[command(flatten)]
-    pub output: QueryOutputArgs,
 }
 
 #[derive(Debug, Args)]

@@ -4,8 +4,9 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use iamscope::audit::{self, Options};
-use iamscope::cli::{AuditArgs, Cli, Command, Target};
+use iamscope::cli::{AuditArgs, Cli, Command, QuestionArgs, Target};
 use iamscope::drift;
+use iamscope::graph::ReadCheck;
 use iamscope::report::{Format, Report};
 use iamscope::source;
 
@@ -24,13 +25,13 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Some(Command::Audit(args)) => run_audit(&cli.target, args),
         Some(Command::Snapshot(args)) => run_snapshot(&cli.target, args),
-        Some(Command::CanI(args)) => {
+        Some(Command::Question(QuestionArgs::CanI(args))) => {
             iamscope::cli::query::can_i(&cli.target, args, &progress_printer())
         }
-        Some(Command::WhoCan(args)) => {
+        Some(Command::Question(QuestionArgs::WhoCan(args))) => {
             iamscope::cli::query::who_can(&cli.target, args, &progress_printer())
         }
-        Some(Command::Reach(args)) => {
+        Some(Command::Question(QuestionArgs::Reach(args))) => {
             iamscope::cli::query::reach(&cli.target, args, &progress_printer())
         }
         Some(Command::Completions(args)) => {
@@ -96,7 +97,7 @@ fn run_audit(target: &Target, args: &AuditArgs) -> Result<ExitCode, String> {
     // Bad acceptance or baseline files are refused before anything is read.
     let extras = drift::Extras::read(target)?;
     let t = std::time::Instant::now();
-    let inv = source::load(target, &progress_printer())?;
+    let (inv, trusts) = source::load(target, &progress_printer(), &ReadCheck)?;
     tracing::debug!("inventory read in {:?}", t.elapsed());
     let opts = Options {
         include_system: args.include_system,
@@ -105,7 +106,7 @@ fn run_audit(target: &Target, args: &AuditArgs) -> Result<ExitCode, String> {
         ..Options::default()
     };
     let t = std::time::Instant::now();
-    let mut findings = audit::run(&inv, &opts);
+    let mut findings = audit::run_with_trusts(&inv, &trusts, &opts);
     tracing::debug!("audit: {} findings in {:?}", findings.len(), t.elapsed());
     let outcome = extras.apply(&mut findings)?;
     let accepted_count = outcome.suppressed;
@@ -171,6 +172,7 @@ fn run_audit(target: &Target, args: &AuditArgs) -> Result<ExitCode, String> {
     // The process ends here: freeing a large inventory object by object only
     // costs time (seconds on a gigabyte snapshot); the OS reclaims it at once.
     std::mem::forget(findings);
+    std::mem::forget(trusts);
     std::mem::forget(inv);
     Ok(if failed {
         ExitCode::from(1)
@@ -200,7 +202,7 @@ fn run_snapshot(target: &Target, args: &iamscope::cli::SnapshotArgs) -> Result<E
             from.display()
         ));
     } else {
-        let inv = source::live::snapshot(target, &dir, &progress_printer())?;
+        let inv = source::live::snapshot(target, &dir, &progress_printer(), &ReadCheck)?;
         eprintln!(
             "iamscope: wrote snapshot of cluster {} to {}",
             inv.cluster_name.as_deref().unwrap_or("?"),

@@ -12,6 +12,7 @@ use std::process::Output;
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
+use iamscope::graph::ReadCheck;
 use iamscope::source::snapshot::{self, MemFiles, SnapshotError};
 use serde_json::{Value, json};
 
@@ -386,7 +387,7 @@ fn corpus_gives_the_exact_problem_for_each_file() {
         want.sort();
         assert_eq!(got, want, "{dir}");
         // The library says the same, from disk and from memory.
-        let inv = snapshot::read_dir(&bad().join(dir)).expect("readable");
+        let (inv, _) = snapshot::read_dir(&bad().join(dir), &ReadCheck).expect("readable");
         let mut lib: Vec<(String, String)> = inv
             .coverage
             .problems
@@ -395,7 +396,8 @@ fn corpus_gives_the_exact_problem_for_each_file() {
             .collect();
         lib.sort();
         assert_eq!(lib, want, "{dir} via read_dir");
-        let mem = snapshot::read_files(&mem_files(&bad().join(dir))).expect("readable");
+        let (mem, _) =
+            snapshot::read_files(&mem_files(&bad().join(dir)), &ReadCheck).expect("readable");
         assert_eq!(
             mem.coverage.problems.len(),
             want.len(),
@@ -452,7 +454,7 @@ fn nothing_readable_exits_2_and_says_why_for_each_file() {
         assert!(err.contains(line), "{line:?} not in {err}");
     }
     // The library error carries the same list.
-    match snapshot::read_dir(dir.path()) {
+    match snapshot::read_dir(dir.path(), &ReadCheck) {
         Err(SnapshotError::Unusable(_, problems)) => assert_eq!(problems.len(), 4),
         other => panic!("expected Unusable, got {:?}", other.map(|_| ())),
     }
@@ -1234,10 +1236,10 @@ fn fuzz_crashers_stay_fixed() {
             continue;
         }
         n += 1;
-        if let Some(inv) = snapshot::read_files(&mem_files(&e.path())) {
+        if let Some((inv, _)) = snapshot::read_files(&mem_files(&e.path()), &ReadCheck) {
             let _ = iamscope::audit::run(&inv, &iamscope::audit::Options::default());
         }
-        let _ = snapshot::read_dir(&e.path());
+        let _ = snapshot::read_dir(&e.path(), &ReadCheck);
     }
     // The count is informative; zero is fine when the fuzzers found nothing.
     eprintln!("{n} fuzz crasher directories replayed");
@@ -1281,7 +1283,7 @@ fn inputs_at_the_depth_limits_fit_a_small_stack() {
         .spawn(move || {
             for (name, text) in inputs {
                 let files = MemFiles(BTreeMap::from([(name.to_string(), text.into_bytes())]));
-                if let Some(inv) = snapshot::read_files(&files) {
+                if let Some((inv, _)) = snapshot::read_files(&files, &ReadCheck) {
                     let _ = iamscope::audit::run(&inv, &iamscope::audit::Options::default());
                 }
             }

@@ -708,8 +708,9 @@ fn the_ui_marks_new_findings_and_filters_them() {
         baseline: Some(base),
         ..Default::default()
     };
-    let inv = iamscope::source::demo::read().unwrap();
-    let mut findings = iamscope::audit::run(&inv, &iamscope::audit::Options::default());
+    let (inv, trusts) = iamscope::source::demo::read(&iamscope::graph::ReadCheck).unwrap();
+    let mut findings =
+        iamscope::audit::run_with_trusts(&inv, &trusts, &iamscope::audit::Options::default());
     let extras = iamscope::drift::Extras::read(&target).unwrap();
     extras.apply(&mut findings).unwrap();
     let mut app = App::new("demo snapshot".into());

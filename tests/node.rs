@@ -127,7 +127,9 @@ impl Snap {
 }
 
 fn read(dir: &Path) -> Inventory {
-    iamscope::source::snapshot::read_dir(dir).expect("snapshot")
+    iamscope::source::snapshot::read_dir(dir, &iamscope::graph::ReadCheck)
+        .expect("snapshot")
+        .0
 }
 
 fn has(findings: &[Finding], rule: &str, subject: &Subject) -> Option<Finding> {

@@ -8,6 +8,7 @@ use std::path::Path;
 
 use iamscope::audit::apiserver::Flags;
 use iamscope::audit::{self, Options};
+use iamscope::graph::ReadCheck;
 use iamscope::model::{Arn, AwsAuth, RoleArn};
 use iamscope::policy::iam::{NamedPolicy, PermissionSet, Request, parse_document};
 use iamscope::source::snapshot::{MemFiles, read_files, split_flags_file};
@@ -88,12 +89,12 @@ proptest! {
         which in 0..FILES.len(),
         bytes in prop::collection::vec(any::<u8>(), 0..512),
     ) {
-        let _ = read_files(&one_file(FILES[which], bytes));
+        let _ = read_files(&one_file(FILES[which], bytes), &ReadCheck);
     }
 
     #[test]
     fn snapshot_reader_never_panics_on_text(which in 0..FILES.len(), text in "\\PC{0,300}") {
-        let _ = read_files(&one_file(FILES[which], text.into_bytes()));
+        let _ = read_files(&one_file(FILES[which], text.into_bytes()), &ReadCheck);
     }
 
     #[test]
@@ -108,7 +109,7 @@ proptest! {
             // JSON is YAML; flags files get the text too.
             serde_json::to_string_pretty(&v).unwrap_or_default().into_bytes()
         };
-        if let Some(inv) = read_files(&one_file(name, bytes)) {
+        if let Some((inv, _)) = read_files(&one_file(name, bytes), &ReadCheck) {
             let _ = audit::run(&inv, &Options::default());
         }
     }
@@ -467,7 +468,7 @@ proptest! {
             "DefaultVersionId": "v1",
             "PolicyVersionList": [{"VersionId": "v1", "IsDefaultVersion": true, "Document": managed}]}]);
         files.insert("iam.json".into(), iam.to_string().into_bytes());
-        let inv = read_files(&MemFiles(files)).expect("readable");
+        let (inv, _) = read_files(&MemFiles(files), &ReadCheck).expect("readable");
         let findings = audit::run(&inv, &Options::default());
         // Whatever the documents say, every finding is rendered in every format.
         use iamscope::report::Format;

@@ -3,6 +3,7 @@
 
 use assert_cmd::Command;
 use iamscope::audit::{self, Options, Subject};
+use iamscope::graph::ReadCheck;
 use iamscope::query::{Action, AsSubject, Asker, AwsAction, Decision, Node};
 use serde_json::Value;
 
@@ -50,7 +51,7 @@ fn subject_of(s: &Subject) -> Option<AsSubject> {
 /// IAM-001 is).
 #[test]
 fn the_audit_and_the_questions_agree_on_the_demo() {
-    let inv = iamscope::source::demo::read().expect("demo");
+    let (inv, _) = iamscope::source::demo::read(&ReadCheck).expect("demo");
     let findings = audit::run(&inv, &Options::default());
     let asker = Asker::new(&inv);
     let mut checked = 0;
@@ -316,7 +317,7 @@ fn who_can_read_the_data_lake_snapshot() {
 /// who-can decision (absent: no) is can-i's, for questions on both sides.
 #[test]
 fn who_can_and_can_i_agree_on_every_subject() {
-    let inv = iamscope::source::demo::read().expect("demo");
+    let (inv, _) = iamscope::source::demo::read(&ReadCheck).expect("demo");
     let asker = Asker::new(&inv);
     let kube = |verb: &str, group: &str, resource: &str, ns: Option<&str>| {
         Action::Kube(iamscope::query::KubeAction {
@@ -427,7 +428,7 @@ fn reach_of_a_compromised_pod() {
 /// role that does it, not one per (account, role, chained role).
 #[test]
 fn can_i_lists_each_acting_identity_once_and_counts_the_paths() {
-    let inv = iamscope::source::demo::read().expect("demo");
+    let (inv, _) = iamscope::source::demo::read(&ReadCheck).expect("demo");
     let asker = Asker::new(&inv);
     let questions = [
         aws(

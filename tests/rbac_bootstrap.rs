@@ -39,7 +39,8 @@ fn load() -> Inventory {
         )
         .unwrap();
     }
-    let mut inv = iamscope::source::snapshot::read_dir(dir.path()).unwrap();
+    let (mut inv, _) =
+        iamscope::source::snapshot::read_dir(dir.path(), &iamscope::graph::ReadCheck).unwrap();
     assert!(
         inv.coverage.problems.is_empty(),
         "{:?}",

@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use assert_cmd::Command;
+use iamscope::graph::ReadCheck;
 use iamscope::query::{Action, Asker, KubeAction, Node};
 use serde_json::{Value, json};
 
@@ -158,8 +159,9 @@ fn upstream_subject_locator() {
             continue;
         };
         let dir = snapshot(&case);
-        let inv = iamscope::source::snapshot::read_dir(dir.path()).expect("snapshot");
-        let asker = Asker::new(&inv);
+        let (inv, trusts) =
+            iamscope::source::snapshot::read_dir(dir.path(), &ReadCheck).expect("snapshot");
+        let asker = Asker::with_trusts(&inv, &trusts);
         for w in who {
             let k: KubeAction = serde_json::from_value(w["action"].clone()).expect("action");
             let got: BTreeSet<String> = asker

@@ -286,7 +286,8 @@ fn ui_role_table_folds_the_accounts_a_broad_trust_admits() {
     use iamscope::ui::views::{self, MAX_ADMITTED_ROWS, Model, Node};
     let dir = tempfile::tempdir().expect("tempdir");
     write_estate(dir.path());
-    let inv = iamscope::source::snapshot::read_dir(dir.path()).expect("estate reads");
+    let (inv, _) = iamscope::source::snapshot::read_dir(dir.path(), &iamscope::graph::ReadCheck)
+        .expect("estate reads");
     let all = inv.service_accounts.len();
     let findings = iamscope::audit::run(&inv, &iamscope::audit::Options::default());
     let m = Model::new(inv, findings, false);

@@ -119,7 +119,8 @@ fn demo_snapshot_shows_every_planted_problem() {
 fn report_does_not_depend_on_the_order_objects_are_listed_in() {
     use iamscope::audit::{self, Options};
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo");
-    let inv = iamscope::source::snapshot::read_dir(&dir).expect("demo");
+    let (inv, _) =
+        iamscope::source::snapshot::read_dir(&dir, &iamscope::graph::ReadCheck).expect("demo");
     let opts = Options {
         include_system: false,
         all_rules: false,

@@ -250,7 +250,8 @@ fn secret_data_and_credentials_never_appear_in_reports_or_logs() {
 #[test]
 fn the_snapshot_reader_keeps_no_secret_data() {
     let snap = snapshot_with_secrets();
-    let inv = iamscope::source::snapshot::read_dir(snap.path()).expect("readable");
+    let (inv, _) = iamscope::source::snapshot::read_dir(snap.path(), &iamscope::graph::ReadCheck)
+        .expect("readable");
     let dump = format!("{inv:?}");
     assert_eq!(leaks(&dump), Vec::<&str>::new());
     assert!(
@@ -292,7 +293,9 @@ fn screen(app: &mut App, w: u16, h: u16) -> String {
 #[test]
 fn secret_data_never_reaches_the_tui_or_its_exports() {
     let snap = snapshot_with_secrets();
-    let mut inv = iamscope::source::snapshot::read_dir(snap.path()).expect("readable");
+    let (mut inv, _) =
+        iamscope::source::snapshot::read_dir(snap.path(), &iamscope::graph::ReadCheck)
+            .expect("readable");
     let kc_dir = tempfile::tempdir().expect("tempdir");
     let kc = kubeconfigs(kc_dir.path());
     let paths = iamscope::source::kubeconfig::split_paths(&kc);

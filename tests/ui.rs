@@ -4,6 +4,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use iamscope::audit::{self, Options};
+use iamscope::graph::ReadCheck;
 use iamscope::ui::app::{App, Effect, Mode};
 use iamscope::ui::draw::{self, Theme};
 use iamscope::ui::views::{Model, ViewKind};
@@ -11,7 +12,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 fn model(include_system: bool) -> Model {
-    let inv = iamscope::source::demo::read().expect("demo snapshot");
+    let (inv, trusts) = iamscope::source::demo::read(&ReadCheck).expect("demo snapshot");
     let opts = Options {
         include_system,
         all_rules: false,
@@ -19,8 +20,8 @@ fn model(include_system: bool) -> Model {
         now: "2026-11-29T00:00:00Z".parse().expect("timestamp"),
         ..Options::default()
     };
-    let findings = audit::run(&inv, &opts);
-    Model::new(inv, findings, include_system)
+    let findings = audit::run_with_trusts(&inv, &trusts, &opts);
+    Model::new(inv, findings, include_system).with_trusts(trusts)
 }
 
 fn app() -> App {
@@ -473,7 +474,7 @@ fn back_shows_the_list_as_it_was_and_a_new_model_is_never_shown_stale() {
     // Open again, then a new model arrives (a reload: one service account
     // fewer): the list Esc goes back to is the new model's.
     let smaller = || {
-        let mut inv = iamscope::source::demo::read().expect("demo snapshot");
+        let (mut inv, _) = iamscope::source::demo::read(&ReadCheck).expect("demo snapshot");
         inv.service_accounts.pop();
         let findings = audit::run(&inv, &Options::default());
         Model::new(inv, findings, false)

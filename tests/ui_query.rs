@@ -22,14 +22,15 @@ const LAKE: &str = "arn:aws:s3:::acme-data-lake-raw/kafka/x";
 fn app() -> App {
     // Read as `iamscope --demo` reads it (the TUI's loader and the CLI alike).
     let target = <iamscope::cli::Cli as clap::Parser>::parse_from(["iamscope", "--demo"]).target;
-    let inv = iamscope::source::load(&target, &|_| {}).expect("demo snapshot");
+    let (inv, trusts) = iamscope::source::load(&target, &|_| {}, &iamscope::graph::ReadCheck)
+        .expect("demo snapshot");
     let opts = Options {
         now: "2026-11-29T00:00:00Z".parse().expect("timestamp"),
         ..Options::default()
     };
-    let findings = audit::run(&inv, &opts);
+    let findings = audit::run_with_trusts(&inv, &trusts, &opts);
     let mut a = App::new("demo snapshot".into());
-    a.set_model(Model::new(inv, findings, false));
+    a.set_model(Model::new(inv, findings, false).with_trusts(trusts));
     a
 }
 
@@ -425,5 +426,38 @@ fn help_lists_the_questions() {
         "ask about the row",
     ] {
         assert!(s.contains(want), "{want} missing from help:\n{s}");
+    }
+}
+
+#[test]
+fn the_ui_reads_questions_with_the_command_lines_grammar() {
+    // The UI parses `:can`, `:who` and `:reach` with `query::args::QuestionLine`,
+    // the command line with `cli::Cli`: each question has the same texts and
+    // usage, and the same arguments (words, flags, the global flags, their
+    // help) in both. Only the order in which help lists the global flags
+    // differs (clap numbers them after the root's subcommands).
+    use clap::CommandFactory;
+    fn described(mut root: clap::Command, name: &str) -> (String, Vec<String>) {
+        root.build();
+        let sub = root.find_subcommand_mut(name).expect(name);
+        let usage = sub.render_usage().to_string();
+        let head = format!(
+            "{:?} {:?} {:?} {usage}",
+            sub.get_about(),
+            sub.get_long_about(),
+            sub.get_after_help(),
+        );
+        let mut args: Vec<String> = sub
+            .get_arguments()
+            .map(|a| format!("{:?}", a.clone().display_order(None)))
+            .collect();
+        args.sort();
+        (head, args)
+    }
+    for name in ["can-i", "who-can", "reach"] {
+        let cli = described(iamscope::cli::Cli::command(), name);
+        let ui = described(iamscope::query::args::QuestionLine::command(), name);
+        assert!(cli.1.len() > 10, "{name}: {:?}", cli.1);
+        assert_eq!(cli, ui, "{name}");
     }
 }

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use iamscope::audit::{self, Options};
+use iamscope::graph::ReadCheck;
 use iamscope::source::snapshot::{MemFiles, read_files};
 use libfuzzer_sys::fuzz_target;
 
@@ -29,7 +30,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let name = NAMES[usize::from(which) % NAMES.len()];
     let files = MemFiles(BTreeMap::from([(name.to_string(), body.to_vec())]));
-    if let Some(inv) = read_files(&files) {
-        let _ = audit::run(&inv, &Options::default());
+    if let Some((inv, trusts)) = read_files(&files, &ReadCheck) {
+        let _ = audit::run_with_trusts(&inv, &trusts, &Options::default());
     }
 });

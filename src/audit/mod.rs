@@ -21,7 +21,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::graph::Graph;
+use crate::graph::{Graph, ParsedTrusts};
 use crate::model::Inventory;
 
 #[derive(
@@ -469,7 +469,13 @@ pub struct Context<'a> {
 
 /// Run every family and return the findings in report order.
 pub fn run(inv: &Inventory, opts: &Options) -> Vec<Finding> {
-    let graph = Graph::build(inv);
+    run_with_trusts(inv, &ParsedTrusts::default(), opts)
+}
+
+/// [`run`], with the trust policies parsed while the inventory was read
+/// (`graph::ReadCheck`), so that they are not parsed again.
+pub fn run_with_trusts(inv: &Inventory, trusts: &ParsedTrusts, opts: &Options) -> Vec<Finding> {
+    let graph = Graph::build_with_trusts(inv, trusts);
     let ctx = Context {
         inv,
         graph: &graph,

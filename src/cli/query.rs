@@ -5,21 +5,13 @@
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
 
-use crate::cli::{ActionArgs, CanIArgs, ReachArgs, Target, WhoCanArgs};
+use crate::cli::{CanIArgs, ReachArgs, Target, WhoCanArgs};
+use crate::graph::ReadCheck;
 use crate::source::{self, live::Progress};
 
-use crate::query::action::{KubeScope, parse_action};
+use crate::query::args::action_of;
 use crate::query::subject::parse_subject;
-use crate::query::{Action, Asker, batch, output, reach};
-
-pub fn action_of(words: &[String], a: &ActionArgs) -> Result<Action, String> {
-    let scope = KubeScope {
-        namespace: a.namespace.clone(),
-        all_namespaces: a.all_namespaces,
-        subresource: a.subresource.clone(),
-    };
-    parse_action(words, &scope, &a.context_entry, a.context_complete)
-}
+use crate::query::{Asker, batch, output, reach};
 
 /// Standard output, where a closed pipe (`| head`) is not an error worth a message.
 fn emit(f: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<(), String> {
@@ -52,8 +44,8 @@ pub fn can_i(
             Some((subject, action))
         }
     };
-    let inv = source::load(target, progress)?;
-    let asker = Asker::new(&inv);
+    let (inv, trusts) = source::load(target, progress, &ReadCheck)?;
+    let asker = Asker::with_trusts(&inv, &trusts);
     let code = match (question, &args.batch) {
         (Some((subject, action)), _) => {
             let a = asker.can_i(&subject, &action, args.direct)?;
@@ -86,6 +78,7 @@ pub fn can_i(
         (None, None) => return Err("give --as SUBJECT ACTION or --batch FILE".into()),
     };
     std::mem::forget(asker);
+    std::mem::forget(trusts);
     std::mem::forget(inv);
     Ok(ExitCode::from(code))
 }
@@ -96,12 +89,13 @@ pub fn who_can(
     progress: &(dyn Fn(Progress) + Send + Sync),
 ) -> Result<ExitCode, String> {
     let action = action_of(&args.action, &args.action_args)?;
-    let inv = source::load(target, progress)?;
-    let asker = Asker::new(&inv);
+    let (inv, trusts) = source::load(target, progress, &ReadCheck)?;
+    let asker = Asker::with_trusts(&inv, &trusts);
     let a = asker.who_can(&action, args.include_system);
     emit(|w| output::write(&a, args.output.format, args.output.limit, w))?;
     let code = a.decision.exit_code();
     std::mem::forget(asker);
+    std::mem::forget(trusts);
     std::mem::forget(inv);
     Ok(ExitCode::from(code))
 }
@@ -112,11 +106,12 @@ pub fn reach(
     progress: &(dyn Fn(Progress) + Send + Sync),
 ) -> Result<ExitCode, String> {
     let subject = parse_subject(&args.subject, &args.as_group)?;
-    let inv = source::load(target, progress)?;
-    let asker = Asker::new(&inv);
+    let (inv, trusts) = source::load(target, progress, &ReadCheck)?;
+    let asker = Asker::with_trusts(&inv, &trusts);
     let r = asker.reach(&subject)?;
     emit(|w| reach::write(&r, args.output.format, args.output.limit, w))?;
     std::mem::forget(asker);
+    std::mem::forget(trusts);
     std::mem::forget(inv);
     Ok(ExitCode::SUCCESS)
 }

@@ -24,9 +24,10 @@ pub struct Side {
 pub fn load(path: &Path, opts: &audit::Options) -> Result<Side, String> {
     if path.is_dir() {
         let t = std::time::Instant::now();
-        let inv = crate::source::snapshot::read_dir(path).map_err(|e| e.to_string())?;
+        let (inv, trusts) = crate::source::snapshot::read_dir(path, &crate::graph::ReadCheck)
+            .map_err(|e| e.to_string())?;
         tracing::debug!("{} read in {:?}", path.display(), t.elapsed());
-        let findings = audit::run(&inv, opts);
+        let findings = audit::run_with_trusts(&inv, &trusts, opts);
         Ok(Side {
             path: path.to_path_buf(),
             findings,

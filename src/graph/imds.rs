@@ -578,8 +578,9 @@ fn policy_engine(inv: &Inventory) -> Option<String> {
         .map(|p| format!("pod kube-system/{} enforces NetworkPolicies", p.name))
 }
 
-/// What the join could not tell, for coverage: one line per kind of gap,
-/// with a few examples, whatever the number of nodes.
+/// What the join could not tell, for coverage (added while the inventory is
+/// read, by `ReadCheck`): one line per kind of gap, with a few examples,
+/// whatever the number of nodes.
 pub fn coverage_gaps(inv: &Inventory) -> Vec<String> {
     if inv.nodes.is_empty() {
         return Vec::new();

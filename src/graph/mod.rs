@@ -5,6 +5,7 @@
 //! association → role, cluster → its OIDC provider. Nodes are indices into the
 //! inventory's vectors, so the graph borrows and never clones objects.
 
+mod check;
 pub mod imds;
 pub mod reach;
 
@@ -17,6 +18,7 @@ use crate::model::{
     PodIdentityAssociation, RbacBinding, RbacRole, RoleArn, ServiceAccount, strip_scheme,
 };
 use crate::policy::iam::{ParseError, PolicyDocument, parse_document};
+pub use check::{ParsedTrusts, ReadCheck};
 
 /// Something that runs pods as a service account.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,7 +77,14 @@ pub struct Graph<'a> {
 pub type ManagedDoc = Option<Result<Arc<PolicyDocument>, ParseError>>;
 
 impl<'a> Graph<'a> {
+    /// Index the inventory; trust policies are parsed on first use.
     pub fn build(inv: &'a Inventory) -> Graph<'a> {
+        Graph::build_with_trusts(inv, &ParsedTrusts::default())
+    }
+
+    /// Index the inventory, taking the trust policies parsed while it was read
+    /// (`ReadCheck`) where they match its roles.
+    pub fn build_with_trusts(inv: &'a Inventory, parsed: &ParsedTrusts) -> Graph<'a> {
         let mut g = Graph {
             inv,
             sa_index: HashMap::default(),
@@ -97,15 +106,15 @@ impl<'a> Graph<'a> {
             role_links: OnceLock::new(),
             accounts_by_name: OnceLock::new(),
             node_reach: OnceLock::new(),
-            // Parsed when the snapshot was read, where that matches these roles.
+            // Parsed when the inventory was read, where that matches these roles.
             trusts: inv
                 .iam
                 .roles
                 .iter()
                 .enumerate()
-                .map(|(i, r)| match inv.parsed_trusts.get(i) {
-                    Some((arn, doc)) if *arn == r.arn => OnceLock::from(doc.clone()),
-                    _ => OnceLock::new(),
+                .map(|(i, r)| match parsed.get(i, &r.arn) {
+                    Some(doc) => OnceLock::from(doc),
+                    None => OnceLock::new(),
                 })
                 .collect(),
             managed_docs: (0..inv.iam.policies.len())

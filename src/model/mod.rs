@@ -72,10 +72,6 @@ pub struct Inventory {
     pub nodegroups: Vec<NodeGroup>,
     /// Their launch template versions (`ec2-launch-template-versions.json`).
     pub launch_template_versions: Vec<LaunchTemplateVersion>,
-    /// Trust policies as parsed when the snapshot was read (each role's ARN and
-    /// document; `None` when absent or not parseable), so that an audit does not
-    /// parse them again. Empty for inventories built any other way.
-    pub parsed_trusts: crate::source::ParsedTrusts,
 
     pub coverage: Coverage,
 }

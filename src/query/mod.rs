@@ -10,6 +10,7 @@
 
 pub mod action;
 pub mod answer;
+pub mod args;
 pub mod batch;
 pub mod can_i;
 pub mod output;
@@ -21,8 +22,8 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use crate::graph::Graph;
 use crate::graph::reach::Via as LinkVia;
+use crate::graph::{Graph, ParsedTrusts};
 use crate::hashing::HashMap;
 use crate::model::{IamRole, Inventory, Status};
 use crate::policy::iam::{PermissionSet, PrincipalKind};
@@ -109,8 +110,15 @@ pub(crate) type RoleMemo = Rc<(Vec<PathAnswer>, Vec<String>)>;
 pub(crate) type AssumeEdges = Rc<Vec<(String, String, Decision, Vec<String>, String)>>;
 
 impl<'a> Asker<'a> {
+    /// Ready to answer about the inventory; trust policies are parsed on first use.
     pub fn new(inv: &'a Inventory) -> Asker<'a> {
-        let graph = Graph::build(inv);
+        Asker::with_trusts(inv, &ParsedTrusts::default())
+    }
+
+    /// [`Asker::new`], with the trust policies parsed while the inventory was
+    /// read (`graph::ReadCheck`), so that they are not parsed again.
+    pub fn with_trusts(inv: &'a Inventory, trusts: &ParsedTrusts) -> Asker<'a> {
+        let graph = Graph::build_with_trusts(inv, trusts);
         let rbac = RbacEngine::new(inv);
         let mut links: HashMap<(String, String), Vec<(String, LinkVia)>> = HashMap::default();
         let everyone: Vec<(String, LinkVia)> = graph

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use super::Check;
 use super::snapshot::{MemFiles, SnapshotError, read_files};
 use crate::model::Inventory;
 
@@ -68,11 +69,12 @@ pub fn files() -> MemFiles {
     )
 }
 
-pub fn read() -> Result<Inventory, SnapshotError> {
-    let mut inv =
-        read_files(&files()).ok_or_else(|| SnapshotError::Empty("(embedded demo)".into()))?;
+/// The demo inventory, with what `check` kept of it.
+pub fn read<C: Check>(check: &C) -> Result<(Inventory, C::Kept), SnapshotError> {
+    let (mut inv, kept) = read_files(&files(), check)
+        .ok_or_else(|| SnapshotError::Empty("(embedded demo)".into()))?;
     inv.cluster_name.get_or_insert_with(|| "demo".to_string());
-    Ok(inv)
+    Ok((inv, kept))
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ use super::snapshot::{
     SRC_PODID, SRC_SECRETS, SRC_STS, read_files,
 };
 use crate::model::{Inventory, Mode, Status};
-use crate::source::Target;
+use crate::source::{Check, Target};
 
 /// Progress of a live collection, for the UI's header and the CLI's stderr.
 #[derive(Debug, Clone)]
@@ -194,41 +194,45 @@ where
 }
 
 /// Collect a live inventory (blocking; runs its own async runtime, so call it
-/// from outside one, e.g. from `spawn_blocking`).
-pub fn collect(
+/// from outside one, e.g. from `spawn_blocking`), with what `check` kept of it.
+pub fn collect<C: Check>(
     target: &Target,
     progress: &(dyn Fn(Progress) + Send + Sync),
-) -> Result<Inventory, String> {
-    gather(target, progress).map(|(inv, _)| inv)
+    check: &C,
+) -> Result<(Inventory, C::Kept), String> {
+    gather(target, progress, check).map(|(inv, kept, _)| (inv, kept))
 }
 
 /// Collect live and write the snapshot files into `dir` (created 0700; files 0600).
-pub fn snapshot(
+pub fn snapshot<C: Check>(
     target: &Target,
     dir: &Path,
     progress: &(dyn Fn(Progress) + Send + Sync),
+    check: &C,
 ) -> Result<Inventory, String> {
-    let (inv, collected) = gather(target, progress)?;
+    let (inv, _, collected) = gather(target, progress, check)?;
     write_snapshot(dir, &collected)?;
     Ok(inv)
 }
 
-fn gather(
+fn gather<C: Check>(
     target: &Target,
     progress: &(dyn Fn(Progress) + Send + Sync),
-) -> Result<(Inventory, Collected), String> {
+    check: &C,
+) -> Result<(Inventory, C::Kept, Collected), String> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
-    runtime.block_on(gather_async(target, progress))
+    runtime.block_on(gather_async(target, progress, check))
 }
 
-async fn gather_async(
+async fn gather_async<C: Check>(
     target: &Target,
     progress: &(dyn Fn(Progress) + Send + Sync),
-) -> Result<(Inventory, Collected), String> {
+    check: &C,
+) -> Result<(Inventory, C::Kept, Collected), String> {
     let limits = Limits::from_env();
     let (conn, kube_error) = match super::kube::connect(target).await {
         Ok(c) => (Some(c), None),
@@ -257,7 +261,7 @@ async fn gather_async(
     collected.extend(aws_out);
 
     let files = MemFiles(collected.files.clone());
-    let Some(mut inv) = read_files(&files) else {
+    let Some((mut inv, kept)) = read_files(&files, check) else {
         let why: Vec<String> = collected
             .notes
             .iter()
@@ -300,7 +304,7 @@ async fn gather_async(
             kube_error.clone(),
         ),
     }
-    Ok((inv, collected))
+    Ok((inv, kept, collected))
 }
 
 /// The reader decides about the API server's flags before it knows that pods

@@ -1,4 +1,7 @@
 //! Sources produce an owned [`Inventory`](crate::model::Inventory) with per-source coverage.
+//! What they cannot check with the model alone (the IAM documents, which need
+//! the engine's parser; the nodes, which need the graph's join) the caller
+//! hands in as a [`Check`]; what it keeps is returned beside the inventory.
 
 pub mod aws;
 pub mod demo;
@@ -9,21 +12,23 @@ pub mod snapshot;
 mod target;
 pub use crate::model::yaml;
 
-use crate::model::{Inventory, Status};
+use crate::model::{IamInventory, Inventory, Status};
 pub use target::Target;
 
-/// Read the inventory the target names: the demo, a snapshot directory, or live.
-/// Kubeconfig files named by `--kubeconfig` are read for the CFG rules in every mode.
-pub fn load(
+/// Read the inventory the target names: the demo, a snapshot directory, or live,
+/// with what `check` kept of it. Kubeconfig files named by `--kubeconfig` are
+/// read for the CFG rules in every mode.
+pub fn load<C: Check>(
     target: &Target,
     progress: &(dyn Fn(live::Progress) + Send + Sync),
-) -> Result<Inventory, String> {
-    let mut inv = if target.demo {
-        demo::read().map_err(|e| e.to_string())?
+    check: &C,
+) -> Result<(Inventory, C::Kept), String> {
+    let (mut inv, kept) = if target.demo {
+        demo::read(check).map_err(|e| e.to_string())?
     } else if let Some(dir) = &target.from {
-        snapshot::read_dir(dir).map_err(|e| e.to_string())?
+        snapshot::read_dir(dir, check).map_err(|e| e.to_string())?
     } else {
-        return live::collect(target, progress);
+        return live::collect(target, progress, check);
     };
     match &target.kubeconfig {
         Some(list) => {
@@ -37,64 +42,23 @@ pub fn load(
             Some("no --kubeconfig given: a snapshot carries no kubeconfig".to_string()),
         ),
     }
-    Ok(inv)
+    Ok((inv, kept))
 }
 
-/// Policy documents the IAM engine cannot read are problems of the input,
-/// named where they are: a role whose only policy is unreadable must not look
-/// harmless just because nothing could be evaluated.
-/// With them, every role's trust policy as parsed (see `Inventory::parsed_trusts`).
-pub fn document_problems(iam: &crate::model::IamInventory) -> (Vec<String>, ParsedTrusts) {
-    use crate::policy::iam::parse_document;
-    let role_problems = |base: usize, roles: &[crate::model::IamRole]| {
-        let mut problems = Vec::new();
-        let mut trusts: ParsedTrusts = Vec::with_capacity(roles.len());
-        for (i, r) in roles.iter().enumerate() {
-            let at = format!("RoleDetailList[{}] ({})", base + i, r.name);
-            let trust = match r.trust_policy.as_ref().map(parse_document) {
-                Some(Ok(doc)) => Some(std::sync::Arc::new(doc)),
-                Some(Err(e)) => {
-                    problems.push(format!("{at}: trust policy cannot be evaluated: {e}"));
-                    None
-                }
-                None => None,
-            };
-            trusts.push((r.arn.clone(), trust));
-            for p in &r.inline_policies {
-                if let Err(e) = parse_document(&p.document) {
-                    problems.push(format!(
-                        "{at}: inline policy {} cannot be evaluated: {e}",
-                        p.name
-                    ));
-                }
-            }
-        }
-        (problems, trusts)
-    };
-    // Tens of thousands of roles in a large account: one share per core.
-    let roles = &iam.roles;
-    let parts = crate::par::shares(roles, 4096, role_problems);
-    let mut problems = Vec::new();
-    let mut trusts = Vec::with_capacity(roles.len());
-    for (p, t) in parts {
-        problems.extend(p);
-        trusts.extend(t);
-    }
-    for p in &iam.policies {
-        if let Some(d) = &p.document
-            && let Err(e) = parse_document(d)
-        {
-            problems.push(format!(
-                "managed policy {}: cannot be evaluated: {e}",
-                p.arn
-            ));
-        }
-    }
-    (problems, trusts)
-}
+/// Checks of what was read that need more than the model: the IAM engine's
+/// parser and the node join live above the sources, so the caller hands them
+/// in (`graph::ReadCheck`) and the sources stay on the model alone.
+pub trait Check: Sync {
+    /// What the check keeps of the documents for later (the parsed trust
+    /// policies), returned beside the inventory.
+    type Kept: Send + Default;
 
-/// Each role's ARN and its trust policy as parsed (`None`: absent or not parseable).
-pub type ParsedTrusts = Vec<(
-    String,
-    Option<std::sync::Arc<crate::policy::iam::PolicyDocument>>,
-)>;
+    /// The problems of the IAM documents (details of `iam.json` coverage, in
+    /// order) and what is kept of them. Runs on the thread that reads
+    /// `iam.json`, while the Kubernetes files are read.
+    fn documents(&self, iam: &IamInventory) -> (Vec<String>, Self::Kept);
+
+    /// Once every file is read (before the document problems are added): what
+    /// joining the objects could not tell, as details of `nodes` coverage.
+    fn gaps(&self, inv: &Inventory) -> Vec<String>;
+}

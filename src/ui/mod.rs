@@ -28,6 +28,7 @@ use ratatui::backend::CrosstermBackend;
 use ratatui::layout::Rect;
 
 use crate::audit::{self, Options};
+use crate::graph::ReadCheck;
 use crate::model::Status;
 use crate::source::Target;
 use app::{App, Effect, Pane};
@@ -82,16 +83,21 @@ fn spawn_loader(target: Target, include_system: bool, tx: mpsc::Sender<Msg>) {
             let _ = ptx.send(Msg::Progress(p.line()));
         };
         let sync_progress = std::sync::Mutex::new(progress);
-        let result = crate::source::load(&target, &|p| {
-            if let Ok(f) = sync_progress.lock() {
-                f(p)
-            }
-        });
+        let result = crate::source::load(
+            &target,
+            &|p| {
+                if let Ok(f) = sync_progress.lock() {
+                    f(p)
+                }
+            },
+            &ReadCheck,
+        );
         let extras = crate::drift::Extras::read(&target);
-        let msg = match result.and_then(|inv| Ok((inv, extras?))) {
-            Ok((inv, extras)) => {
-                let mut findings = audit::run(
+        let msg = match result.and_then(|read| Ok((read, extras?))) {
+            Ok(((inv, trusts), extras)) => {
+                let mut findings = audit::run_with_trusts(
                     &inv,
+                    &trusts,
                     &Options {
                         include_system,
                         ..Options::default()
@@ -102,7 +108,7 @@ fn spawn_loader(target: Target, include_system: bool, tx: mpsc::Sender<Msg>) {
                     let _ = tx.send(Msg::Failed(e));
                     return;
                 }
-                let model = Model::new(inv, findings, include_system);
+                let model = Model::new(inv, findings, include_system).with_trusts(trusts);
                 // Index the role links here, off the UI thread, so that the
                 // first role opened renders at once.
                 model.prepare_links();
@@ -320,8 +326,9 @@ fn toggle_system(app: &mut App, target: &Target, include_system: &mut bool) {
     let include_system = *include_system;
     if let Some(m) = app.model.clone() {
         let inv = m.inv.clone();
-        let mut findings = audit::run(
+        let mut findings = audit::run_with_trusts(
             &inv,
+            &m.trusts,
             &Options {
                 include_system,
                 ..Options::default()
@@ -330,7 +337,7 @@ fn toggle_system(app: &mut App, target: &Target, include_system: &mut bool) {
         if let Ok(extras) = crate::drift::Extras::read(target) {
             let _ = extras.apply(&mut findings);
         }
-        app.set_model(Model::new(inv, findings, include_system));
+        app.set_model(Model::new(inv, findings, include_system).with_trusts(m.trusts.clone()));
     }
     app.status = Some(if include_system {
         "showing Kubernetes system subjects and their findings".into()

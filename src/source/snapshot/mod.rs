@@ -14,6 +14,7 @@
 //! Sources read into the model only: no policy evaluation beyond parsing, no
 //! UI, and they never write (ARCHITECTURE.md).
 
+use super::Check;
 use crate::hashing::HashSet;
 use crate::model::{
     AccessEntry, AccessPolicyAssociation, ApiServerFlags, AttachedPolicy, AwsAuth, Container,
@@ -104,15 +105,15 @@ impl std::fmt::Display for SnapshotError {
 
 impl std::error::Error for SnapshotError {}
 
-/// Read a snapshot directory into an inventory.
-pub fn read_dir(dir: &Path) -> Result<Inventory, SnapshotError> {
+/// Read a snapshot directory into an inventory, with what `check` kept of it.
+pub fn read_dir<C: Check>(dir: &Path, check: &C) -> Result<(Inventory, C::Kept), SnapshotError> {
     if !dir.is_dir() {
         return Err(SnapshotError::NotADirectory(dir.to_path_buf()));
     }
     fs::read_dir(dir).map_err(|e| SnapshotError::Unreadable(dir.to_path_buf(), e.to_string()))?;
-    let (inv, readable) = read_counted(&DirFiles(dir.to_path_buf()));
+    let (inv, kept, readable) = read_counted(&DirFiles(dir.to_path_buf()), check);
     if readable > 0 {
-        Ok(inv)
+        Ok((inv, kept))
     } else if inv.coverage.problems.is_empty() {
         Err(SnapshotError::Empty(dir.to_path_buf()))
     } else {
@@ -128,14 +129,15 @@ pub fn read_dir(dir: &Path) -> Result<Inventory, SnapshotError> {
     }
 }
 
-/// Read snapshot files into an inventory; `None` when not one file was readable.
-pub fn read_files(files: &dyn Files) -> Option<Inventory> {
-    let (inv, readable) = read_counted(files);
-    (readable > 0).then_some(inv)
+/// Read snapshot files into an inventory, with what `check` kept of it; `None`
+/// when not one file was readable.
+pub fn read_files<C: Check>(files: &dyn Files, check: &C) -> Option<(Inventory, C::Kept)> {
+    let (inv, kept, readable) = read_counted(files, check);
+    (readable > 0).then_some((inv, kept))
 }
 
-/// The inventory and how many files parsed.
-fn read_counted(files: &dyn Files) -> (Inventory, usize) {
+/// The inventory, what `check` kept and how many files parsed.
+fn read_counted<C: Check>(files: &dyn Files, check: &C) -> (Inventory, C::Kept, usize) {
     let names = files.names();
     let mut r = Reader {
         files,
@@ -157,21 +159,20 @@ fn read_counted(files: &dyn Files) -> (Inventory, usize) {
         tracing::debug!("parsed {IAM_FILE} in {:?}", t.elapsed());
         let t = std::time::Instant::now();
         let checked = match &done {
-            IamDone::Read(IamOutcome::Read(iam, _)) => super::document_problems(iam),
-            _ => (Vec::new(), Vec::new()),
+            IamDone::Read(IamOutcome::Read(iam, _)) => check.documents(iam),
+            _ => (Vec::new(), C::Kept::default()),
         };
         tracing::debug!("checked policy documents in {:?}", t.elapsed());
         (done, checked)
     };
-    let document_problems = std::thread::scope(|s| {
+    let (document_problems, kept) = std::thread::scope(|s| {
         let iam = s.spawn(iam_done);
         r.read_kubernetes(&names);
-        let (iam, (problems, trusts)) = iam
+        let (iam, checked) = iam
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         r.read_iam(iam);
-        r.inv.parsed_trusts = trusts;
-        problems
+        checked
     });
     tracing::debug!("read Kubernetes and IAM files in {:?}", started.elapsed());
     r.read_oidc();
@@ -184,13 +185,13 @@ fn read_counted(files: &dyn Files) -> (Inventory, usize) {
     r.read_sts();
     r.read_apiserver_flags();
     r.read_collection_notes();
-    for detail in crate::graph::imds::coverage_gaps(&r.inv) {
+    for detail in check.gaps(&r.inv) {
         r.inv.coverage.problem("nodes", detail);
     }
     for detail in document_problems {
         r.inv.coverage.problem(IAM_FILE, detail);
     }
-    (r.inv, r.readable)
+    (r.inv, kept, r.readable)
 }
 
 /// A JSON file as loaded, then parsed when it had text.

@@ -41,7 +41,8 @@ pub fn ask(app: &mut App, cmd: &str) {
     match parse(cmd, model.include_system) {
         Ok(asked) => {
             app.status = None;
-            app.questions.start(Arc::clone(&model.inv), asked);
+            app.questions
+                .start(Arc::clone(&model.inv), model.trusts.clone(), asked);
         }
         Err(e) => app.status = Some(e),
     }

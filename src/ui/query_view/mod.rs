@@ -1,8 +1,8 @@
 //! Questions in the terminal UI (`../shared/spec/query.md`, "TUI"): `:can`,
 //! `:who`, `:reach`, and `a` on the selected row, open a results view.
 //!
-//! One evaluation: a question is read with the command line's own parser
-//! (`crate::cli::Cli`, so `-n`, `-A`, `--subresource`, `--as-group`,
+//! One evaluation: a question is read with the command line's own grammar
+//! (`query::args`, so `-n`, `-A`, `--subresource`, `--as-group`,
 //! `--context-entry`, `--direct` mean what they mean there) and answered by
 //! the same `query::Asker` as `iamscope can-i`/`who-can`/`reach`; the view
 //! only lays the answer out, and `e`/`E` write it with the command line's own
@@ -29,9 +29,10 @@ use clap::Parser;
 use super::app::{App, Effect, ScreenKind};
 use super::keymap::Action as Key;
 use super::views::{Col, Line, Model, Node, Row, Table, Tone};
-use crate::cli::{Cli, Command};
+use crate::graph::ParsedTrusts;
 use crate::model::Inventory;
 use crate::query::answer::{Answer, Decision, Hop, Node as QNode};
+use crate::query::args::{QuestionArgs, QuestionLine, action_of};
 use crate::query::output::{self, QueryFormat};
 use crate::query::reach::{self, Reach};
 use crate::query::{Action, AsSubject, Asker, parse_subject};

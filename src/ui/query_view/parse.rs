@@ -1,5 +1,6 @@
-//! Reading a question typed at `:` with the command line's own parser, and
-//! answering it with the same `query::Asker` as the command line.
+//! Reading a question typed at `:` with the command line's own grammar
+//! (`query::args`), and answering it with the same `query::Asker` as the
+//! command line.
 
 use super::*;
 
@@ -46,7 +47,7 @@ pub(super) fn shell_word(w: &str) -> String {
     }
 }
 
-/// Read `:can …`, `:who …` or `:reach …` with the command line's parser.
+/// Read `:can …`, `:who …` or `:reach …` with the command line's grammar.
 /// `include_system` is the UI's `s` toggle (who-can's `--include-system`).
 pub fn parse(cmd: &str, include_system: bool) -> Result<Asked, String> {
     let words = split_words(cmd.trim().trim_start_matches(':'))?;
@@ -68,7 +69,7 @@ pub fn parse(cmd: &str, include_system: bool) -> Result<Asked, String> {
         return Err(format!("usage: {usage} (? lists the forms)"));
     }
     let argv = std::iter::once("iamscope".to_string()).chain(args.iter().cloned());
-    let cli = Cli::try_parse_from(argv).map_err(|e| {
+    let line = QuestionLine::try_parse_from(argv).map_err(|e| {
         let text = e.to_string();
         let first = text
             .lines()
@@ -83,34 +84,33 @@ pub fn parse(cmd: &str, include_system: bool) -> Result<Asked, String> {
         .map(|w| shell_word(w))
         .collect::<Vec<_>>()
         .join(" ");
-    let question = match cli.command {
-        Some(Command::CanI(a)) => {
+    let question = match line.question {
+        QuestionArgs::CanI(a) => {
             if a.batch.is_some() {
                 return Err("--batch is for the command line (iamscope can-i --batch FILE)".into());
             }
             let subject = parse_subject(a.as_subject.as_deref().unwrap_or(""), &a.as_group)?;
-            let action = crate::cli::query::action_of(&a.action, &a.action_args)?;
+            let action = action_of(&a.action, &a.action_args)?;
             Question::CanI {
                 subject,
                 action,
                 direct: a.direct,
             }
         }
-        Some(Command::WhoCan(a)) => Question::WhoCan {
-            action: crate::cli::query::action_of(&a.action, &a.action_args)?,
+        QuestionArgs::WhoCan(a) => Question::WhoCan {
+            action: action_of(&a.action, &a.action_args)?,
             include_system: a.include_system || include_system,
         },
-        Some(Command::Reach(a)) => Question::Reach {
+        QuestionArgs::Reach(a) => Question::Reach {
             subject: parse_subject(&a.subject, &a.as_group)?,
         },
-        _ => return Err(format!("usage: {usage}")),
     };
     Ok(Asked { text, question })
 }
 
 /// Answer a question with the command line's engines.
-pub fn answer(inv: &Inventory, q: &Question) -> Result<Outcome, String> {
-    let asker = Asker::new(inv);
+pub fn answer(inv: &Inventory, trusts: &ParsedTrusts, q: &Question) -> Result<Outcome, String> {
+    let asker = Asker::with_trusts(inv, trusts);
     Ok(match q {
         Question::CanI {
             subject,

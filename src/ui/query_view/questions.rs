@@ -21,12 +21,12 @@ impl Questions {
     }
 
     /// Ask on a thread of its own; a question already running is abandoned.
-    pub fn start(&mut self, inv: Arc<Inventory>, asked: Asked) {
+    pub fn start(&mut self, inv: Arc<Inventory>, trusts: ParsedTrusts, asked: Asked) {
         let (tx, rx) = mpsc::channel();
         let text = asked.text.clone();
         std::thread::spawn(move || {
             let t = Instant::now();
-            let r = answer(&inv, &asked.question).map(|outcome| Done {
+            let r = answer(&inv, &trusts, &asked.question).map(|outcome| Done {
                 text: asked.text,
                 outcome,
                 took: t.elapsed(),

@@ -38,6 +38,9 @@ use subjects::*;
 /// What the UI shows: the inventory and the findings made on it.
 pub struct Model {
     pub inv: std::sync::Arc<Inventory>,
+    /// The trust policies parsed while the inventory was read (empty when it
+    /// was built otherwise), for every graph built of it.
+    pub trusts: crate::graph::ParsedTrusts,
     pub findings: Vec<Finding>,
     pub include_system: bool,
     /// Findings by subject, and the worst severity per subject.
@@ -115,6 +118,7 @@ impl Model {
         }
         Model {
             inv,
+            trusts: crate::graph::ParsedTrusts::default(),
             findings,
             include_system,
             by_subject,
@@ -124,9 +128,15 @@ impl Model {
         }
     }
 
+    /// The model, with the trust policies parsed while its inventory was read.
+    pub fn with_trusts(mut self, trusts: crate::graph::ParsedTrusts) -> Model {
+        self.trusts = trusts;
+        self
+    }
+
     fn links(&self) -> &Links {
         self.links.get_or_init(|| {
-            let graph = crate::graph::Graph::build(&self.inv);
+            let graph = crate::graph::Graph::build_with_trusts(&self.inv, &self.trusts);
             let all = crate::graph::reach::role_links(&self.inv, &graph);
             let mut by_role: HashMap<String, Vec<usize>> = HashMap::default();
             let mut by_sa: HashMap<(String, String), Vec<usize>> = HashMap::default();
