@@ -1,6 +1,7 @@
 //! The answer shape of `query.md` ("JSON answer"): decisions, typed hops, evidence.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -106,6 +107,10 @@ impl Node {
     }
 }
 
+/// A path: its hops, shared between the answers that go through them (a
+/// role's `allows` hop ends thousands of who-can paths).
+pub type Path = Vec<Arc<Hop>>;
+
 /// One hop of a path.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Hop {
@@ -122,7 +127,7 @@ pub struct PathAnswer {
     pub decision: Decision,
     /// For `conditional`: the conditions (keys and values) that decide it.
     pub conditions: Vec<String>,
-    pub path: Vec<Hop>,
+    pub path: Path,
 }
 
 /// The question as understood (echoed in every answer).

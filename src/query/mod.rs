@@ -102,7 +102,7 @@ const MEMO_ENTRIES: usize = 200_000;
 pub(crate) type Verdict = (Decision, Vec<String>, String);
 
 /// A principal's decision on a question, its conditions and the hop saying so.
-pub(crate) type Judged = (Decision, Vec<String>, Hop);
+pub(crate) type Judged = (Decision, Vec<String>, std::sync::Arc<Hop>);
 
 pub(crate) type RoleMemo = Rc<(Vec<PathAnswer>, Vec<String>)>;
 

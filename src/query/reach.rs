@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -13,7 +14,7 @@ use crate::policy::iam::{Decision as IamDecision, Effect};
 
 use super::Asker;
 use super::action::AwsAction;
-use super::answer::{Decision, Hop, Node};
+use super::answer::{Decision, Hop, Node, Path};
 use super::output::{QueryFormat, hang};
 use super::subject::AsSubject;
 
@@ -31,7 +32,7 @@ pub struct Reach {
 #[derive(Debug, Serialize)]
 pub struct Reached {
     pub identity: Node,
-    pub path: Vec<Hop>,
+    pub path: Path,
 }
 
 #[derive(Debug, Serialize)]
@@ -39,7 +40,7 @@ pub struct RoleReach {
     pub role: String,
     pub decision: Decision,
     pub conditions: Vec<String>,
-    pub path: Vec<Hop>,
+    pub path: Path,
     /// service → access level → the actions allowed.
     pub permissions: BTreeMap<String, BTreeMap<String, LevelGrant>>,
     /// IAM-00x hits of the role, as the audit's IAM rules classify it.
@@ -157,12 +158,12 @@ impl<'a> Asker<'a> {
                         continue;
                     }
                     let mut path = r.path.clone();
-                    path.push(Hop {
+                    path.push(Arc::new(Hop {
                         edge: "assumes",
                         from: r.node.clone(),
                         to: Node::IamRole { arn: arn.clone() },
                         evidence,
-                    });
+                    }));
                     roles.insert(
                         arn.to_ascii_lowercase(),
                         self.role_reach(arn, path, d, conds),
@@ -187,7 +188,7 @@ impl<'a> Asker<'a> {
     fn role_reach(
         &self,
         arn: &str,
-        path: Vec<Hop>,
+        path: Path,
         decision: Decision,
         conditions: Vec<String>,
     ) -> RoleReach {

@@ -14,7 +14,7 @@ use crate::policy::rbac::Principal;
 
 use super::Asker;
 use super::action::Action;
-use super::answer::{Answer, Decision, Hop, PathAnswer};
+use super::answer::{Answer, Decision, Path, PathAnswer};
 use super::can_i::echo_action;
 use super::subject::AsSubject;
 
@@ -167,7 +167,7 @@ impl<'a> Asker<'a> {
             if best[id].is_none() {
                 continue;
             }
-            if let Some(a) = self.rebuild(s, id, g, &best, &own, acting) {
+            if let Some(a) = self.rebuild(s, id, &w, &best, &own) {
                 answers.push(a);
             }
         }
@@ -201,7 +201,8 @@ impl<'a> Asker<'a> {
         tracing::debug!("who-can: {} candidates in {:?}", cands.len(), t.elapsed());
         let mut g = Graph::default();
         let starts = self.who_nodes(&cands, &mut g);
-        let acting = self.who_identities(&cands, &starts, &mut g);
+        let mut runs_as = HashMap::default();
+        let acting = self.who_identities(&cands, &starts, &mut g, &mut runs_as);
         tracing::debug!("who-can: identities read in {:?}", t.elapsed());
         self.become_edges(&acting, &mut g);
         self.namespace_edges(&mut g);
@@ -215,6 +216,7 @@ impl<'a> Asker<'a> {
             starts,
             g,
             acting,
+            runs_as,
         });
         self.who_graph.borrow_mut()[slot] = Some(std::rc::Rc::clone(&w));
         w
@@ -244,18 +246,23 @@ impl<'a> Asker<'a> {
 
     /// The identity each node acts as, and its grants; a pod instead gets a
     /// `runs-as` edge to its account.
-    fn who_identities(&self, cands: &[AsSubject], starts: &[usize], g: &mut Graph) -> Acting<'a> {
+    fn who_identities(
+        &self,
+        cands: &[AsSubject],
+        starts: &[usize],
+        g: &mut Graph,
+        runs_as: &mut HashMap<usize, std::sync::Arc<super::answer::Hop>>,
+    ) -> Acting<'a> {
         let mut acting: Acting<'a> = (0..g.keys.len()).map(|_| None).collect();
         for (i, s) in cands.iter().enumerate() {
-            if let AsSubject::Pod { namespace, .. } = s {
+            if let AsSubject::Pod { namespace, name } = s {
                 // A pod is its account, one `runs-as` hop away.
-                if let Ok((r, _)) = self.start(s)
-                    && let Some((ns, sa)) = &r.sa
-                {
-                    let to = g.node(Key::Sa(ns.clone(), sa.clone()));
+                if let Some(pod) = self.pod(namespace, name) {
+                    let sa = &pod.service_account;
+                    let to = g.node(Key::Sa(namespace.clone(), sa.clone()));
                     let from = starts[i];
                     g.edge(from, to, 1, None);
-                    let _ = namespace;
+                    runs_as.insert(from, super::can_i::runs_as(namespace, name, sa));
                 }
                 continue;
             }
@@ -373,18 +380,17 @@ impl<'a> Asker<'a> {
         &self,
         s: &AsSubject,
         id: usize,
-        g: &Graph,
+        w: &WhoGraph<'a>,
         best: &[Option<(usize, usize, Option<usize>)>],
         own: &[Option<PathAnswer>],
-        acting: &[Option<(super::can_i::Reached, Vec<crate::policy::rbac::Grant<'a>>)>],
     ) -> Option<PathAnswer> {
+        let (g, acting) = (&w.g, &w.acting);
         let subject = self.subject_node(s);
-        let mut path: Vec<Hop> = Vec::new();
+        let mut path: Path = Vec::new();
         let mut cur = id;
         // A pod: its runs-as hop, then its account.
-        if let AsSubject::Pod { namespace, name } = s {
-            let pod = self.pod(namespace, name)?;
-            path.push(super::can_i::runs_as(namespace, name, &pod.service_account));
+        if let AsSubject::Pod { .. } = s {
+            path.push(std::sync::Arc::clone(w.runs_as.get(&id)?));
             cur = best[id]?.2?;
         }
         let mut guard = 0;
@@ -398,10 +404,12 @@ impl<'a> Asker<'a> {
                 // The identity here answers itself.
                 let a = own[cur].as_ref()?;
                 path.extend(a.path.iter().cloned());
-                let mut a = a.clone();
-                a.path = path;
-                a.subject = subject;
-                return Some(a);
+                return Some(PathAnswer {
+                    subject,
+                    decision: a.decision,
+                    conditions: a.conditions.clone(),
+                    path,
+                });
             };
             // The real next identity (past a namespace node).
             let (target, _) = match &g.keys[next] {
@@ -423,7 +431,7 @@ impl<'a> Asker<'a> {
                 if let Some(hops) = self.target_hops(&holder, &cap, tns, tname) {
                     let mut h = pre;
                     h.extend(hops);
-                    if found.as_ref().is_none_or(|f: &Vec<Hop>| h.len() < f.len()) {
+                    if found.as_ref().is_none_or(|f: &Path| h.len() < f.len()) {
                         found = Some(h);
                     }
                 }
@@ -439,6 +447,8 @@ pub(crate) struct WhoGraph<'a> {
     cands: Vec<AsSubject>,
     starts: Vec<usize>,
     g: Graph,
+    /// A pod's node → its `runs-as` hop.
+    runs_as: HashMap<usize, std::sync::Arc<super::answer::Hop>>,
     acting: Acting<'a>,
 }
 

@@ -38,12 +38,12 @@ impl<'a> Asker<'a> {
                 misses.push(format!("{}: {evidence}", r.node.label()));
             } else {
                 let mut path = r.path.clone();
-                path.push(Hop {
+                path.push(Arc::new(Hop {
                     edge: "assumes",
                     from: r.node.clone(),
                     to,
                     evidence,
-                });
+                }));
                 out.push(PathAnswer {
                     subject: subject.clone(),
                     decision: d,
@@ -80,12 +80,12 @@ impl<'a> Asker<'a> {
         if let Some((ns, name)) = &r.sa {
             for (arn, decision, conds, evidence) in self.node_role_links(r, ns, name) {
                 let mut path = r.path.clone();
-                path.push(Hop {
+                path.push(Arc::new(Hop {
                     edge: "node-role",
                     from: r.node.clone(),
                     to: Node::IamRole { arn: arn.clone() },
                     evidence,
-                });
+                }));
                 self.extend_with(
                     &arn, &path, decision, &conds, a, subject, direct, out, misses,
                 );
@@ -121,12 +121,12 @@ impl<'a> Asker<'a> {
                 let role_node = Node::IamRole {
                     arn: role_arn.clone(),
                 };
-                path.push(Hop {
+                path.push(Arc::new(Hop {
                     edge: "assumes",
                     from: r.node.clone(),
                     to: role_node,
                     evidence,
-                });
+                }));
                 self.extend_with(role_arn, &path, d, &conds, a, subject, direct, out, misses);
             }
         }
@@ -247,14 +247,14 @@ impl<'a> Asker<'a> {
                 continue;
             }
             let mut path = r.path.clone();
-            path.push(Hop {
+            path.push(Arc::new(Hop {
                 edge: "assumes",
                 from: r.node.clone(),
                 to: Node::IamRole {
                     arn: role_arn.clone(),
                 },
                 evidence,
-            });
+            }));
             let mut found = Vec::new();
             let mut ignored = Vec::new();
             self.extend_with(
@@ -296,7 +296,7 @@ impl<'a> Asker<'a> {
     fn extend_with(
         &self,
         arn: &str,
-        prefix: &[Hop],
+        prefix: &[Arc<Hop>],
         so_far: Decision,
         conds: &[String],
         a: &AwsAction,
@@ -387,7 +387,7 @@ impl<'a> Asker<'a> {
     fn principal_paths(
         &self,
         arn: &str,
-        path: Vec<Hop>,
+        path: Path,
         so_far: Decision,
         conds: Vec<String>,
         a: &AwsAction,
@@ -450,12 +450,12 @@ impl<'a> Asker<'a> {
                 }
                 visited.insert(lower.clone());
                 let mut p = path.clone();
-                p.push(Hop {
+                p.push(Arc::new(Hop {
                     edge: "assumes",
                     from: from.clone(),
                     to: Node::IamRole { arn: next.clone() },
                     evidence: evidence.clone(),
-                });
+                }));
                 let mut cs = conds.clone();
                 cs.extend(c2.iter().cloned());
                 queue.push_back((next.clone(), p, so_far.min(*d2), cs, depth + 1));

@@ -51,7 +51,7 @@ pub(crate) struct ChainTable {
 }
 
 /// A rebuilt path: its decision, conditions and hops.
-type Built = (Decision, Vec<String>, Vec<Hop>);
+type Built = (Decision, Vec<String>, Path);
 
 impl<'a> Asker<'a> {
     /// The chaining graph of `a`'s request context (built on first use, kept
@@ -210,12 +210,12 @@ impl<'a> Asker<'a> {
                 .iter()
                 .zip(&g.edge_to[cur])
                 .find(|(e, to)| (want != Decision::Yes || e.2 == want) && dist[**to] == k - 1)?;
-            hops.push(Hop {
+            hops.push(Arc::new(Hop {
                 edge: "assumes",
                 from: self.principal_node(cur_arn),
                 to: Node::IamRole { arn: e.0.clone() },
                 evidence: e.4.clone(),
-            });
+            }));
             decision = decision.min(e.2);
             conds.extend(e.3.iter().cloned());
             cur = to;

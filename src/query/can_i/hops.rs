@@ -10,7 +10,7 @@ impl<'a> Asker<'a> {
         &self,
         from: &Node,
         cap: &crate::audit::path::Cap<'a>,
-    ) -> Vec<((String, String), Vec<Hop>)> {
+    ) -> Vec<((String, String), Path)> {
         let namespaces: Vec<&String> = match cap.scope {
             Scope::Cluster => self.sas.keys().chain(self.pods.keys()).collect(),
             Scope::Namespace(ns) => self
@@ -49,12 +49,12 @@ impl<'a> Asker<'a> {
                         }
                         out.push((
                             (ns.clone(), name.clone()),
-                            vec![Hop {
+                            vec![Arc::new(Hop {
                                 edge,
                                 from: from.clone(),
                                 to: Node::sa(ns, name),
                                 evidence: evidence.clone(),
-                            }],
+                            })],
                         ));
                     }
                 }
@@ -70,20 +70,20 @@ impl<'a> Asker<'a> {
                         out.push((
                             (ns.clone(), sa.clone()),
                             vec![
-                                Hop {
+                                Arc::new(Hop {
                                     edge: "exec-into",
                                     from: from.clone(),
                                     to: pod_node.clone(),
                                     evidence: evidence.clone(),
-                                },
-                                Hop {
+                                }),
+                                Arc::new(Hop {
                                     edge: "runs-as",
                                     from: pod_node,
                                     to: Node::sa(ns, sa),
                                     evidence: format!(
                                         "Pod {ns}/{pod} spec.serviceAccountName {sa}"
                                     ),
-                                },
+                                }),
                             ],
                         ));
                     }
@@ -103,7 +103,7 @@ impl<'a> Asker<'a> {
         cap: &crate::audit::path::Cap<'a>,
         ns: &str,
         name: &str,
-    ) -> Option<Vec<Hop>> {
+    ) -> Option<Path> {
         if let Scope::Namespace(n) = cap.scope
             && n != ns
         {
@@ -138,12 +138,12 @@ impl<'a> Asker<'a> {
                 } else {
                     "token-for"
                 };
-                Some(vec![Hop {
+                Some(vec![Arc::new(Hop {
                     edge,
                     from: from.clone(),
                     to: Node::sa(ns, name),
                     evidence: evidence(),
-                }])
+                })])
             }
             Become::Exec => {
                 let (pod, _) = self.pods.get(ns)?.iter().find(|(pod, sa)| {
@@ -154,43 +154,43 @@ impl<'a> Asker<'a> {
                     name: pod.clone(),
                 };
                 Some(vec![
-                    Hop {
+                    Arc::new(Hop {
                         edge: "exec-into",
                         from: from.clone(),
                         to: pod_node.clone(),
                         evidence: evidence(),
-                    },
-                    Hop {
+                    }),
+                    Arc::new(Hop {
                         edge: "runs-as",
                         from: pod_node,
                         to: Node::sa(ns, name),
                         evidence: format!("Pod {ns}/{pod} spec.serviceAccountName {name}"),
-                    },
+                    }),
                 ])
             }
         }
     }
 
     /// The hops of one RBAC grant: how the acting identity holds it, then the grant.
-    pub(super) fn grant_hops(&self, r: &Reached, g: &Grant, to: Node) -> Vec<Hop> {
+    pub(super) fn grant_hops(&self, r: &Reached, g: &Grant, to: Node) -> Path {
         let (mut hops, holder) = self.via_hops(r, g);
         let evidence = match &g.via {
             Via::Masters { .. } => format!("{MASTERS} bypasses RBAC: every request is allowed"),
             _ => g.describe(),
         };
-        hops.push(Hop {
+        hops.push(Arc::new(Hop {
             edge: "grants",
             from: holder,
             to,
             evidence,
-        });
+        }));
         hops
     }
 
     /// How the acting identity holds a grant: the group it is in (`member-of`),
     /// the user or group an IAM principal is mapped to (`maps-to`), or the EKS
     /// access policy of its access entry (`access-policy`); and that holder.
-    pub(crate) fn via_hops(&self, r: &Reached, g: &Grant) -> (Vec<Hop>, Node) {
+    pub(crate) fn via_hops(&self, r: &Reached, g: &Grant) -> (Path, Node) {
         let from = &r.node;
         let via_edge = if r.iam.is_some() {
             "maps-to"
@@ -229,12 +229,12 @@ impl<'a> Asker<'a> {
                     name: MASTERS.to_string(),
                 };
                 if *from != grp {
-                    hops.push(Hop {
+                    hops.push(Arc::new(Hop {
                         edge: via_edge,
                         from: from.clone(),
                         to: grp.clone(),
                         evidence: member.clone(),
-                    });
+                    }));
                 }
                 grp
             }
@@ -245,7 +245,7 @@ impl<'a> Asker<'a> {
                     arn: policy_arn.to_string(),
                     scope: g.scope.to_string(),
                 };
-                hops.push(Hop {
+                hops.push(Arc::new(Hop {
                     edge: "access-policy",
                     from: from.clone(),
                     to: pol.clone(),
@@ -253,7 +253,7 @@ impl<'a> Asker<'a> {
                         "access entry {} associates {policy_arn} [{}]",
                         entry.principal_arn, g.scope
                     ),
-                });
+                }));
                 pol
             }
             Via::Binding(rg) => {
@@ -279,12 +279,12 @@ impl<'a> Asker<'a> {
                     } else {
                         format!("{} is in {}", from.label(), holder.label())
                     };
-                    hops.push(Hop {
+                    hops.push(Arc::new(Hop {
                         edge: via_edge,
                         from: from.clone(),
                         to: holder.clone(),
                         evidence,
-                    });
+                    }));
                 }
                 holder
             }

@@ -169,8 +169,8 @@ impl<'a> Asker<'a> {
 }
 
 /// A pod's first hop: the service account it runs as.
-pub(crate) fn runs_as(namespace: &str, name: &str, sa: &str) -> Hop {
-    Hop {
+pub(crate) fn runs_as(namespace: &str, name: &str, sa: &str) -> Arc<Hop> {
+    Arc::new(Hop {
         edge: "runs-as",
         from: Node::Pod {
             namespace: namespace.to_string(),
@@ -178,5 +178,5 @@ pub(crate) fn runs_as(namespace: &str, name: &str, sa: &str) -> Hop {
         },
         to: Node::sa(namespace, sa),
         evidence: format!("Pod {namespace}/{name} spec.serviceAccountName {sa}"),
-    }
+    })
 }

@@ -13,13 +13,14 @@ impl<'a> Asker<'a> {
         a: &AwsAction,
         arn: &str,
         from: &Node,
-    ) -> (Decision, Vec<String>, Hop) {
+    ) -> super::super::Judged {
         let q = self.begin_question(a);
         let key = (q, arn.to_ascii_lowercase());
         if let Some(j) = self.judge_memo.borrow().get(&key) {
             return j.clone();
         }
-        let j = self.judge_action(set, a, arn, from);
+        let (d, c, hop) = self.judge_action(set, a, arn, from);
+        let j = (d, c, Arc::new(hop));
         self.judge_memo.borrow_mut().insert(key, j.clone());
         j
     }

@@ -19,6 +19,7 @@
 //! imports the UI (ARCHITECTURE.md).
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 /// A decision with its conditions and the evidence saying so.
 type Verdict = (Decision, Vec<String>, String);
@@ -34,7 +35,7 @@ use crate::policy::rbac::{
 use crate::policy::trust::{PodIdentity, TrustAnswer, check_pod_identity};
 
 use super::action::{Action, AwsAction, KubeAction};
-use super::answer::{Answer, Decision, FoldedPaths, Hop, Node, PathAnswer, QueryEcho};
+use super::answer::{Answer, Decision, FoldedPaths, Hop, Node, Path, PathAnswer, QueryEcho};
 use super::subject::AsSubject;
 use super::{Asker, AssumeEdges, RoleMemo};
 
@@ -48,7 +49,7 @@ pub struct Reached {
     pub sa: Option<(String, String)>,
     /// The IAM principal acting here (an IAM subject, at the start).
     pub iam: Option<String>,
-    pub path: Vec<Hop>,
+    pub path: Path,
 }
 
 /// How deep role chaining (`sts:AssumeRole` from role to role) is followed.

@@ -2,6 +2,7 @@
 //! hops, label, conditions and gaps, and a path as text.
 
 use super::*;
+use std::sync::Arc;
 
 impl Done {
     pub fn decision(&self) -> Decision {
@@ -49,7 +50,7 @@ impl Done {
         }
     }
 
-    pub(super) fn hops(&self, item: Item) -> Option<&[Hop]> {
+    pub(super) fn hops(&self, item: Item) -> Option<&[Arc<Hop>]> {
         match (&self.outcome, item) {
             (Outcome::Answer(a), Item::Path(i)) => a.answers.get(i).map(|p| p.path.as_slice()),
             (Outcome::Reach(r), Item::Role(i)) => r.roles.get(i).map(|p| p.path.as_slice()),
@@ -165,7 +166,7 @@ pub(super) fn short_label(n: &QNode) -> String {
     }
 }
 
-pub(super) fn compact(hops: &[Hop]) -> String {
+pub(super) fn compact(hops: &[Arc<Hop>]) -> String {
     let mut s = String::new();
     for (i, h) in hops.iter().enumerate() {
         if i > 0 {
