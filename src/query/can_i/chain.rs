@@ -35,6 +35,11 @@ pub(crate) struct ChainGraph {
     edge_to: Vec<Vec<usize>>,
     /// Reversed edges: target → (source, edge index at the source).
     back: Vec<Vec<(usize, usize)>>,
+    /// Each principal's request in this context (its own keys and the
+    /// asker's), the action and resource set per question.
+    requests: RefCell<Vec<iam::Request>>,
+    /// ARNs as asked (link annotations, mappings) → principal.
+    asked: RefCell<HashMap<String, Option<usize>>>,
 }
 
 /// One question's answers over a [`ChainGraph`].
@@ -107,7 +112,13 @@ impl<'a> Asker<'a> {
             edges.iter().map(|e| e.len()).sum::<usize>(),
             t.elapsed()
         );
+        let requests = arns
+            .iter()
+            .map(|arn| self.iam_request(a, arn, "", ""))
+            .collect();
         let g = Rc::new(ChainGraph {
+            requests: RefCell::new(requests),
+            asked: RefCell::new(HashMap::default()),
             context,
             index,
             arns,
@@ -130,14 +141,19 @@ impl<'a> Asker<'a> {
             return (Rc::clone(&t.graph), Rc::clone(t));
         }
         let g = self.chain_graph(a);
+        let mut requests = g.requests.borrow_mut();
         let own: Vec<Decision> = (0..g.arns.len())
             .map(|i| {
                 if !g.scopes[i].bears_on(&a.action) {
                     return Decision::No;
                 }
-                self.judge_decision(&g.sets[i], a, &g.arns[i])
+                let req = &mut requests[i];
+                req.action.clone_from(&a.action);
+                req.resource = Some(a.resource.clone());
+                self.judge_decision(&g.sets[i], a, &g.arns[i], req)
             })
             .collect();
+        drop(requests);
         let yes = g.distances(|i| own[i] == Decision::Yes, |d| d == Decision::Yes);
         let any = g.distances(|i| own[i] != Decision::No, |_| true);
         let t = Rc::new(ChainTable {
@@ -178,11 +194,17 @@ impl<'a> Asker<'a> {
     }
 
     fn chain_index(&self, g: &ChainGraph, arn: &str) -> Option<usize> {
-        if let Some(&i) = g.index.get(&arn.to_ascii_lowercase()) {
-            return Some(i);
+        if let Some(&i) = g.asked.borrow().get(arn) {
+            return i;
         }
-        let role = self.role(arn)?;
-        g.index.get(&role.arn.to_ascii_lowercase()).copied()
+        let i = match g.index.get(&arn.to_ascii_lowercase()) {
+            Some(&i) => Some(i),
+            None => self
+                .role(arn)
+                .and_then(|role| g.index.get(&role.arn.to_ascii_lowercase()).copied()),
+        };
+        g.asked.borrow_mut().insert(arn.to_string(), i);
+        i
     }
 
     /// The path of principal `i` (asked as `arn`): at each principal the

@@ -28,18 +28,24 @@ impl<'a> Asker<'a> {
     /// A principal's decision on the action alone, as [`Asker::judge_memo`]
     /// decides it, without its hop: who-can's table of every principal makes
     /// hops only for the paths it keeps.
-    pub(super) fn judge_decision(&self, set: &PermissionSet, a: &AwsAction, arn: &str) -> Decision {
+    /// `req` is the principal's request for the action (see [`Asker::iam_request`]).
+    pub(super) fn judge_decision(
+        &self,
+        set: &PermissionSet,
+        a: &AwsAction,
+        arn: &str,
+        req: &iam::Request,
+    ) -> Decision {
         if has_wildcard(&a.action) || a.action.eq_ignore_ascii_case("sts:AssumeRole") {
             return self.judge_memo(set, a, arn, &self.principal_node(arn)).0;
         }
-        let req = self.iam_request(a, arn, &a.action, &a.resource);
         let q = self.begin_question(a);
         let mut memo = self.tally_memo.borrow_mut();
         if memo.0 != Some(q) {
             memo.1.clear();
             memo.0 = Some(q);
         }
-        match set.outcome(&req, &mut memo.1) {
+        match set.outcome(req, &mut memo.1) {
             iam::Outcome::Allowed => Decision::Yes,
             iam::Outcome::Undecided => Decision::Conditional,
             iam::Outcome::Denied | iam::Outcome::NotAllowed => Decision::No,
