@@ -173,17 +173,13 @@ impl PermissionSet {
         self.inline_scope().bears_on(q)
     }
 
-    /// What the Allow statements of the identity policies name, for
-    /// [`InlineScope::bears_on`]: when none can bear on an action, nothing
-    /// allows it, whatever the resource, the conditions or the boundary.
-    pub fn allow_scope(&self) -> InlineScope {
+    /// What the Allow statements of one document name, for
+    /// [`InlineScope::bears_on`]: when none of a principal's documents can bear
+    /// on an action, nothing allows it, whatever the resource, the conditions
+    /// or the boundary.
+    pub fn allow_scope(doc: &PolicyDocument) -> InlineScope {
         let mut scope = InlineScope::default();
-        for s in self
-            .policies
-            .iter()
-            .flat_map(|p| &p.doc.statements)
-            .filter(|s| s.effect == Effect::Allow)
-        {
+        for s in doc.statements.iter().filter(|s| s.effect == Effect::Allow) {
             scope.name(s);
         }
         scope

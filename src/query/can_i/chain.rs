@@ -26,10 +26,10 @@ pub(crate) struct ChainGraph {
     index: HashMap<String, usize>,
     arns: Vec<String>,
     sets: Vec<Rc<PermissionSet>>,
-    /// The services the Allow statements of each principal's policies name:
-    /// a principal none of whose statements can bear on the action is a `no`
-    /// without evaluating anything.
-    scopes: Vec<InlineScope>,
+    /// The services the Allow statements of each principal's policies name
+    /// (one per document, shared): a principal none of whose statements can
+    /// bear on the action is a `no` without evaluating anything.
+    scopes: Vec<Vec<Rc<InlineScope>>>,
     edges: Vec<AssumeEdges>,
     /// Each edge's target principal, in `edges` order.
     edge_to: Vec<Vec<usize>>,
@@ -85,7 +85,24 @@ impl<'a> Asker<'a> {
             arns.push(arn.clone());
             sets.push(set);
         }
-        let scopes = sets.iter().map(|s| s.allow_scope()).collect();
+        // A managed policy's scope is made once for all its principals.
+        let mut by_doc: HashMap<usize, Rc<InlineScope>> = HashMap::default();
+        let scopes = sets
+            .iter()
+            .map(|s| {
+                s.policies
+                    .iter()
+                    .map(|p| {
+                        let key = std::sync::Arc::as_ptr(&p.doc) as usize;
+                        Rc::clone(
+                            by_doc
+                                .entry(key)
+                                .or_insert_with(|| Rc::new(PermissionSet::allow_scope(&p.doc))),
+                        )
+                    })
+                    .collect()
+            })
+            .collect();
         let edges: Vec<AssumeEdges> = arns
             .iter()
             .zip(&sets)
@@ -144,7 +161,7 @@ impl<'a> Asker<'a> {
         let mut requests = g.requests.borrow_mut();
         let own: Vec<Decision> = (0..g.arns.len())
             .map(|i| {
-                if !g.scopes[i].bears_on(&a.action) {
+                if !g.scopes[i].iter().any(|s| s.bears_on(&a.action)) {
                     return Decision::No;
                 }
                 let req = &mut requests[i];
