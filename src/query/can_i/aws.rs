@@ -223,8 +223,9 @@ impl<'a> Asker<'a> {
         out: &mut Vec<PathAnswer>,
     ) {
         let mut ranked: Vec<(Decision, usize, usize, &String, LinkVia)> = Vec::new();
+        let table = (!direct).then(|| self.chain_table(a));
         for (k, (role_arn, via)) in self.roles_of(ns, name).iter().enumerate() {
-            let best = match self.chain_best(role_arn, a).filter(|_| !direct) {
+            let best = match table.as_ref().and_then(|t| self.chain_best(t, role_arn)) {
                 Some(best) => best,
                 None => {
                     let memo = self.role_paths(role_arn, a, subject, direct);

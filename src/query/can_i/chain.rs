@@ -150,7 +150,7 @@ impl<'a> Asker<'a> {
     }
 
     /// The answers of question `a` for every principal (once per question).
-    fn chain_table(&self, a: &AwsAction) -> (Rc<ChainGraph>, Rc<ChainTable>) {
+    pub(super) fn chain_table(&self, a: &AwsAction) -> (Rc<ChainGraph>, Rc<ChainTable>) {
         let q = self.begin_question(a);
         if let Some(t) = self.chain_table.borrow().as_ref()
             && t.question == q
@@ -187,9 +187,15 @@ impl<'a> Asker<'a> {
     /// A principal's best decision on `a`, itself or through the roles it
     /// can assume, with the path's length in hops (`None` inside: it may
     /// not); `None`: not a principal of the inventory.
-    pub(super) fn chain_best(&self, arn: &str, a: &AwsAction) -> Option<Option<(Decision, usize)>> {
-        let (g, t) = self.chain_table(a);
-        let i = self.chain_index(&g, arn)?;
+    /// `table` is [`Asker::chain_table`]'s, fetched once by a caller that asks
+    /// for many principals (an account and the roles every account obtains).
+    pub(super) fn chain_best(
+        &self,
+        table: &(Rc<ChainGraph>, Rc<ChainTable>),
+        arn: &str,
+    ) -> Option<Option<(Decision, usize)>> {
+        let (g, t) = table;
+        let i = self.chain_index(g, arn)?;
         Some(t.best(i).map(|(d, k)| (d, usize::from(k) + 1)))
     }
 
