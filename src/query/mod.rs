@@ -277,16 +277,30 @@ impl<'a> Asker<'a> {
     /// then the roles whose trust admits every account of the cluster
     /// (`Graph::everyone_roles`, one entry each rather than a link per account).
     pub fn roles_of(&self, ns: &str, name: &str) -> Vec<&(String, LinkVia)> {
+        self.roles_placed(ns, name)
+            .into_iter()
+            .map(|(r, _)| r)
+            .collect()
+    }
+
+    /// [`Asker::roles_of`], each with its place among the roles every
+    /// account obtains (`None`: the account's own link).
+    pub(crate) fn roles_placed(
+        &self,
+        ns: &str,
+        name: &str,
+    ) -> Vec<(&(String, LinkVia), Option<usize>)> {
         let own: &[(String, LinkVia)] = self
             .links
             .get(&(ns.to_string(), name.to_string()))
             .map(Vec::as_slice)
             .unwrap_or(&[]);
-        let mut out: Vec<&(String, LinkVia)> = own.iter().collect();
+        let mut out: Vec<(&(String, LinkVia), Option<usize>)> =
+            own.iter().map(|r| (r, None)).collect();
         if !self.everyone.is_empty() && self.graph.service_account(ns, name).is_some() {
-            for e in &self.everyone {
+            for (j, e) in self.everyone.iter().enumerate() {
                 if !own.iter().any(|(a, _)| a.eq_ignore_ascii_case(&e.0)) {
-                    out.push(e);
+                    out.push((e, Some(j)));
                 }
             }
         }

@@ -224,8 +224,12 @@ impl<'a> Asker<'a> {
     ) {
         let mut ranked: Vec<(Decision, usize, usize, &String, LinkVia)> = Vec::new();
         let table = (!direct).then(|| self.chain_table(a));
-        for (k, (role_arn, via)) in self.roles_of(ns, name).iter().enumerate() {
-            let best = match table.as_ref().and_then(|t| self.chain_best(t, role_arn)) {
+        for (k, ((role_arn, via), place)) in self.roles_placed(ns, name).into_iter().enumerate() {
+            let best = table.as_ref().and_then(|t| match place {
+                Some(j) => self.chain_best_everyone(t, j),
+                None => self.chain_best(t, role_arn),
+            });
+            let best = match best {
                 Some(best) => best,
                 None => {
                     let memo = self.role_paths(role_arn, a, subject, direct);

@@ -53,7 +53,13 @@ pub(crate) struct ChainTable {
     any: Vec<u8>,
     /// Paths already rebuilt (empty prefix, the principal's own spelling).
     paths: RefCell<HashMap<usize, Option<Rc<Built>>>>,
+    /// The best of each role every account obtains (`Asker::everyone`),
+    /// the same for every account: made on first use.
+    everyone: std::cell::OnceCell<Vec<Option<Best>>>,
 }
+
+/// A principal's best decision and its path's length in hops (`None`: it may not).
+type Best = Option<(Decision, usize)>;
 
 /// A rebuilt path: its decision, conditions and hops.
 type Built = (Decision, Vec<String>, Path);
@@ -179,6 +185,7 @@ impl<'a> Asker<'a> {
             yes,
             any,
             paths: RefCell::new(HashMap::default()),
+            everyone: std::cell::OnceCell::new(),
         });
         *self.chain_table.borrow_mut() = Some(Rc::clone(&t));
         (g, t)
@@ -193,10 +200,26 @@ impl<'a> Asker<'a> {
         &self,
         table: &(Rc<ChainGraph>, Rc<ChainTable>),
         arn: &str,
-    ) -> Option<Option<(Decision, usize)>> {
+    ) -> Option<Best> {
         let (g, t) = table;
         let i = self.chain_index(g, arn)?;
         Some(t.best(i).map(|(d, k)| (d, usize::from(k) + 1)))
+    }
+
+    /// [`Asker::chain_best`] of the role at place `j` among those every
+    /// account obtains.
+    pub(super) fn chain_best_everyone(
+        &self,
+        table: &(Rc<ChainGraph>, Rc<ChainTable>),
+        j: usize,
+    ) -> Option<Best> {
+        let all = table.1.everyone.get_or_init(|| {
+            self.everyone
+                .iter()
+                .map(|(arn, _)| self.chain_best(table, arn))
+                .collect()
+        });
+        all.get(j).copied().flatten()
     }
 
     /// A principal's best path on `a` (see [`Asker::chain_best`]), hops and
