@@ -55,7 +55,9 @@ impl<'a> Asker<'a> {
 
     /// [`Asker::role_trust_admits`] for the role `aws_trusting[..]` holds at
     /// inventory index `i`: a trust whose answer depends on the caller's
-    /// account only is evaluated once per account.
+    /// account only is evaluated once per account, and its `no` comes without
+    /// evidence (role chaining drops it: of the ~370,000 caller and role
+    /// pairs of the medium estate, all but ~27,000 are a no).
     pub(super) fn trust_of_index_admits(
         &self,
         i: usize,
@@ -63,29 +65,39 @@ impl<'a> Asker<'a> {
         a: &AwsAction,
         context: &str,
     ) -> (Decision, Vec<String>, String) {
-        let role = &self.inv.iam.roles[i];
-        if !self.trust_uniform.contains(&i) {
-            return self.role_trust_admits(&role.arn, caller, a);
-        }
-        let Ok((r, trust)) = self.role_and_trust(&role.arn) else {
-            return self.role_trust_admits(&role.arn, caller, a);
+        let r = &self.inv.iam.roles[i];
+        let trust = match self.graph.trust(r) {
+            Some(t) if self.trust_uniform.contains(&i) => t,
+            _ => return self.role_trust_admits(&r.arn, caller, a),
         };
-        let name = format!("trust policy of {}", r.name);
+        let name = || format!("trust policy of {}", r.name);
         let account = caller.split(':').nth(4).unwrap_or("").to_string();
         let key = (i, account, context.to_string());
-        let cached = self.trust_memo.borrow().get(&key).cloned();
+        let no = |d: &IamDecision| {
+            matches!(
+                d,
+                IamDecision::Denied { .. } | IamDecision::NotAllowed { .. }
+            )
+        };
+        let cached = match self.trust_memo.borrow().get(&key) {
+            Some(d) if no(d) => return (Decision::No, Vec::new(), String::new()),
+            other => other.cloned(),
+        };
         let d = match cached {
             Some(d) => d,
             None => {
                 let mut req = self.iam_request(a, caller, "sts:AssumeRole", &r.arn);
                 req.resource = None;
                 req = req.principal(PrincipalKind::Aws, caller);
-                let d = iam::evaluate(&[(name.as_str(), &trust)], &req);
+                let d = iam::evaluate(&[(name().as_str(), &trust)], &req);
                 self.trust_memo.borrow_mut().insert(key, d.clone());
                 d
             }
         };
-        self.trust_verdict(&name, caller, d)
+        if no(&d) {
+            return (Decision::No, Vec::new(), String::new());
+        }
+        self.trust_verdict(&name(), caller, d)
     }
 
     /// A trust policy's decision on `caller`, as (decision, conditions, evidence).
