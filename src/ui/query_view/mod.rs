@@ -216,5 +216,17 @@ mod tests {
         let e = parse("who get pods --bogus", false).unwrap_err();
         assert!(e.contains("--bogus") && e.contains("usage"), "{e}");
         assert!(parse("can --batch x.jsonl", false).is_err());
+        // Where to read from is chosen when iamscope starts, not per question.
+        for q in [
+            "who get pods --demo",
+            "who s3:GetObject '*' --context prod",
+            "can group:sre get pods --from=/tmp/x",
+            "reach group:sre --profile prod",
+        ] {
+            let e = parse(q, false).unwrap_err();
+            assert!(e.contains("reads from") && e.contains("usage"), "{q}: {e}");
+        }
+        let ok = parse("who s3:GetObject '*' --context-entry aws:SourceVpc=v", false);
+        assert!(ok.is_ok(), "{ok:?}");
     }
 }

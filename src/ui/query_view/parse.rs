@@ -79,6 +79,29 @@ pub fn parse(cmd: &str, include_system: bool) -> Result<Asked, String> {
             .to_string();
         format!("{first} — usage: {usage}")
     })?;
+    // The command line's flags for where to read from parse (one grammar),
+    // but a question here asks what is loaded: say so rather than ignore them.
+    let t = &line.target;
+    let typed = |flag: &str| {
+        rest.iter()
+            .any(|w| w == flag || w.starts_with(&format!("{flag}=")))
+    };
+    let read_from = [
+        (t.from.is_some(), "--from"),
+        (t.demo, "--demo"),
+        (t.kubeconfig.is_some(), "--kubeconfig"),
+        (t.context.is_some(), "--context"),
+        (typed("--profile"), "--profile"),
+        (t.region.is_some(), "--region"),
+        (t.cluster_name.is_some(), "--cluster-name"),
+        (t.baseline.is_some(), "--baseline"),
+        (t.accept.is_some(), "--accept"),
+    ];
+    if let Some((_, flag)) = read_from.iter().find(|(given, _)| *given) {
+        return Err(format!(
+            "{flag} says where iamscope reads from; a question here asks what is loaded (:ctx switches cluster, or start iamscope with {flag}) — usage: {usage}"
+        ));
+    }
     let text = args
         .iter()
         .map(|w| shell_word(w))
