@@ -226,7 +226,10 @@ mod tests {
             let e = parse(q, false).unwrap_err();
             assert!(e.contains("reads from") && e.contains("usage"), "{q}: {e}");
         }
-        let ok = parse("who s3:GetObject '*' --context-entry aws:SourceVpc=v", false);
+        let ok = parse(
+            "who s3:GetObject '*' --context-entry aws:SourceVpc=v",
+            false,
+        );
         assert!(ok.is_ok(), "{ok:?}");
     }
 }
