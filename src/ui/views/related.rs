@@ -131,23 +131,28 @@ fn related_subject(
     title
 }
 
+/// A drill-down row for service account `ns/name`, related as `how`.
+fn sa_row(ns: &str, name: &str, how: &str) -> Row {
+    Row::new(
+        vec![
+            "ServiceAccount".into(),
+            format!("{ns}/{name}"),
+            how.to_string(),
+        ],
+        Node::ServiceAccount {
+            namespace: ns.to_string(),
+            name: name.to_string(),
+        },
+    )
+}
+
 /// What is related to an IAM role (the drill-down rows); returns the table's title.
 fn related_iam_role(arn: &str, m: &Model, rows: &mut Vec<Row>) -> String {
     let title = format!("IamRole {arn}");
     let mut annotated: crate::hashing::HashSet<(&str, &str)> = Default::default();
     for sa in annotated_with(m, arn) {
         annotated.insert((sa.namespace.as_str(), sa.name.as_str()));
-        rows.push(Row::new(
-            vec![
-                "ServiceAccount".into(),
-                format!("{}/{}", sa.namespace, sa.name),
-                "IRSA annotation".into(),
-            ],
-            Node::ServiceAccount {
-                namespace: sa.namespace.clone(),
-                name: sa.name.clone(),
-            },
-        ));
+        rows.push(sa_row(&sa.namespace, &sa.name, "IRSA annotation"));
     }
     for (i, a) in m.inv.pod_identity_associations.iter().enumerate() {
         if a.role_arn.eq_ignore_ascii_case(arn) {
@@ -265,16 +270,10 @@ fn push_admitted(links: &[LinkView], rows: &mut Vec<Row>) {
     for part in crate::par::shares(links, 8192, |_, part| {
         part.iter()
             .map(|l| {
-                Row::new(
-                    vec![
-                        "ServiceAccount".into(),
-                        format!("{}/{}", l.namespace, l.service_account),
-                        "trust admits it (not annotated)".into(),
-                    ],
-                    Node::ServiceAccount {
-                        namespace: l.namespace.to_string(),
-                        name: l.service_account.to_string(),
-                    },
+                sa_row(
+                    l.namespace,
+                    l.service_account,
+                    "trust admits it (not annotated)",
                 )
             })
             .collect::<Vec<Row>>()
@@ -401,17 +400,7 @@ fn related_access_entry(i: &usize, m: &Model, rows: &mut Vec<Row>) -> String {
 fn related_association(i: &usize, m: &Model, rows: &mut Vec<Row>) -> String {
     let title = "Pod Identity association".into();
     if let Some(a) = m.inv.pod_identity_associations.get(*i) {
-        rows.push(Row::new(
-            vec![
-                "ServiceAccount".into(),
-                format!("{}/{}", a.namespace, a.service_account),
-                "associated".into(),
-            ],
-            Node::ServiceAccount {
-                namespace: a.namespace.clone(),
-                name: a.service_account.clone(),
-            },
-        ));
+        rows.push(sa_row(&a.namespace, &a.service_account, "associated"));
         rows.push(Row::new(
             vec!["IamRole".into(), a.role_arn.clone(), "role".into()],
             Node::IamRole(a.role_arn.clone()),
@@ -424,17 +413,7 @@ fn related_association(i: &usize, m: &Model, rows: &mut Vec<Row>) -> String {
 fn related_pod(i: &usize, m: &Model, rows: &mut Vec<Row>) -> String {
     let p = &m.inv.pods[*i];
     let title = format!("Pod {}/{}", p.namespace, p.name);
-    rows.push(Row::new(
-        vec![
-            "ServiceAccount".into(),
-            format!("{}/{}", p.namespace, p.service_account),
-            "runs as".into(),
-        ],
-        Node::ServiceAccount {
-            namespace: p.namespace.clone(),
-            name: p.service_account.clone(),
-        },
-    ));
+    rows.push(sa_row(&p.namespace, &p.service_account, "runs as"));
     title
 }
 
