@@ -68,7 +68,7 @@ impl<'a> Asker<'a> {
     /// The chaining graph of `a`'s request context (built on first use, kept
     /// while the context stays the same).
     fn chain_graph(&self, a: &AwsAction) -> Rc<ChainGraph> {
-        let context = format!("{:?}|{:?}|{}", a.context, a.multivalued, a.complete);
+        let context = super::judge::context_key(a);
         if let Some(g) = self.chain_graph.borrow().as_ref()
             && g.context == context
         {

@@ -93,7 +93,7 @@ impl<'a> Asker<'a> {
         set: &PermissionSet,
         a: &AwsAction,
     ) -> AssumeEdges {
-        let context = format!("{:?}|{:?}|{}", a.context, a.multivalued, a.complete);
+        let context = context_key(a);
         let key = (context.clone(), arn.to_ascii_lowercase());
         if let Some(e) = self.assume_memo.borrow().get(&key) {
             return std::rc::Rc::clone(e);
@@ -321,6 +321,12 @@ fn assume_uniform(set: &PermissionSet) -> bool {
             .policies
             .iter()
             .all(|p| p.doc.statements.iter().all(plain))
+}
+
+/// The request context of `a` as a key: what the roles a principal can
+/// assume (and the chaining graph) depend on, besides the principal.
+pub(super) fn context_key(a: &AwsAction) -> String {
+    format!("{:?}|{:?}|{}", a.context, a.multivalued, a.complete)
 }
 
 fn has_wildcard(action: &str) -> bool {
