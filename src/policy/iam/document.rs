@@ -341,12 +341,21 @@ impl Statement {
         } else {
             qs
         };
-        [service, "*"].iter().any(|key| {
-            self.action_index.get(*key).is_some_and(|ix| {
-                ix.iter()
-                    .any(|&i| action_matches(&self.action.values[i], a))
-            })
-        })
+        let hit = |ix: &Vec<usize>| {
+            ix.iter()
+                .any(|&i| action_matches(&self.action.values[i], a))
+        };
+        // Most statements name a service or two: a look at each beats two
+        // searches of the map.
+        if self.action_index.len() <= 4 {
+            return self
+                .action_index
+                .iter()
+                .any(|(k, ix)| (k == service || k == "*") && hit(ix));
+        }
+        [service, "*"]
+            .iter()
+            .any(|key| self.action_index.get(*key).is_some_and(hit))
     }
 
     /// `Statement[2] (Sid "AllowS3")`.

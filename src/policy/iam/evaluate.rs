@@ -260,14 +260,26 @@ fn resource_matches(pattern: &str, resource: &str) -> bool {
 }
 
 fn arn_like(pattern: &str, value: &str) -> bool {
-    let p: Vec<&str> = pattern.splitn(6, ':').collect();
-    let v: Vec<&str> = value.splitn(6, ':').collect();
-    if p.len() != 6 || v.len() != 6 {
-        return wildcard_match(pattern, value, false);
+    match (arn_parts(pattern), arn_parts(value)) {
+        (Some(p), Some(v)) => p
+            .iter()
+            .zip(v.iter())
+            .all(|(a, b)| wildcard_match(a, b, false)),
+        _ => wildcard_match(pattern, value, false),
     }
-    p.iter()
-        .zip(v.iter())
-        .all(|(a, b)| wildcard_match(a, b, false))
+}
+
+/// The six colon-separated parts of an ARN (the last keeps its colons).
+fn arn_parts(s: &str) -> Option<[&str; 6]> {
+    let mut it = s.splitn(6, ':');
+    Some([
+        it.next()?,
+        it.next()?,
+        it.next()?,
+        it.next()?,
+        it.next()?,
+        it.next()?,
+    ])
 }
 
 /// Evaluate a set of policies (one principal's identity policies, or one trust
