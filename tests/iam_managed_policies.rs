@@ -243,7 +243,9 @@ fn kept_answers_are_the_fresh_ones() {
 
 /// Who-can judges thousands of principals per question and reads each shared
 /// document once (`PermissionSet::outcome` with a memo per request); its
-/// decisions must be `evaluate_quiet`'s, whatever the policy. Every managed
+/// decisions must be `evaluate_quiet`'s, whatever the policy, and so must the
+/// evidence of `evaluate_quiet_memo`, which skips the shared documents the
+/// memo says nothing of. Every managed
 /// policy of the corpus, attached to principals with and without tags, with
 /// and without another managed policy as boundary, against requests of many
 /// services, one memo per request shared by all of them.
@@ -318,11 +320,21 @@ fn shared_document_outcomes_match_full_evaluation() {
                 if who == 3 {
                     set.boundary = Some(Boundary::Known(named((i * 7 + 3) % docs.len())));
                 }
-                let want = Outcome::of(&set.evaluate_quiet(&req));
+                let full = set.evaluate_quiet(&req);
+                let want = Outcome::of(&full);
                 assert_eq!(
                     set.outcome(&req, &mut memo),
                     want,
                     "{} (principal {who}) on {}",
+                    docs[i].0,
+                    req.action
+                );
+                // Skipping the shared documents the memo says nothing of
+                // gives the same decision, evidence and all.
+                assert_eq!(
+                    set.evaluate_quiet_memo(&req, &mut memo),
+                    full,
+                    "{} (principal {who}) on {}, evidence",
                     docs[i].0,
                     req.action
                 );

@@ -34,6 +34,28 @@ impl TallyMemo {
         self.docs.clear();
         self.held.clear();
     }
+
+    /// A document's [`Tally`] of `req`; kept when it is `shared` (a managed
+    /// policy or boundary) and its answer is the same for every principal.
+    fn tally(&mut self, doc: &Arc<PolicyDocument>, shared: bool, req: &Request) -> Tally {
+        if !shared {
+            return Tally::of(doc, req);
+        }
+        let key = Arc::as_ptr(doc) as usize;
+        match self.docs.get(&key) {
+            Some(Some(t)) => *t,
+            Some(None) => Tally::of(doc, req),
+            None => {
+                let t = Tally::of(doc, req);
+                let keep = (!depends_on_principal(doc)).then_some(t);
+                self.docs.insert(key, keep);
+                // The memo holds the document too, so that its address
+                // names it for as long as the memo lives.
+                self.held.push(Arc::clone(doc));
+                t
+            }
+        }
+    }
 }
 
 /// A principal's identity policies and boundary, ready for queries.
@@ -299,25 +321,7 @@ impl PermissionSet {
     /// principal determines (see [`depends_on_principal`]): judging thousands of
     /// principals that share AWS managed policies reads each policy once.
     pub fn outcome(&self, req: &Request, memo: &mut TallyMemo) -> Outcome {
-        let mut tally = |doc: &Arc<PolicyDocument>, shared: bool| {
-            if !shared {
-                return Tally::of(doc, req);
-            }
-            let key = Arc::as_ptr(doc) as usize;
-            match memo.docs.get(&key) {
-                Some(Some(t)) => *t,
-                Some(None) => Tally::of(doc, req),
-                None => {
-                    let t = Tally::of(doc, req);
-                    let keep = (!depends_on_principal(doc)).then_some(t);
-                    memo.docs.insert(key, keep);
-                    // The memo holds the document too, so that its address
-                    // names it for as long as the memo lives.
-                    memo.held.push(Arc::clone(doc));
-                    t
-                }
-            }
-        };
+        let mut tally = |doc: &Arc<PolicyDocument>, shared: bool| memo.tally(doc, shared, req);
         let mut t = Tally::default();
         for (i, p) in self.policies.iter().enumerate() {
             t.add(tally(&p.doc, i >= self.inline));
@@ -345,6 +349,21 @@ impl PermissionSet {
         }
     }
 
+    /// [`PermissionSet::evaluate_quiet`], skipping the shared documents
+    /// whose [`Tally`] in `memo` (see [`PermissionSet::outcome`]) says that
+    /// none of their statements applies, even conditionally: such a document
+    /// adds nothing to a quiet decision, so the decision is the same.
+    pub fn evaluate_quiet_memo(&self, req: &Request, memo: &mut TallyMemo) -> Decision {
+        let docs: Vec<(&str, &PolicyDocument)> = self
+            .policies
+            .iter()
+            .enumerate()
+            .filter(|(i, p)| *i < self.inline || memo.tally(&p.doc, true, req) != Tally::default())
+            .map(|(_, p)| (p.name.as_str(), &*p.doc))
+            .collect();
+        self.combine(evaluate_quiet(&docs, req), req, evaluate_quiet)
+    }
+
     fn evaluate_by(
         &self,
         req: &Request,
@@ -355,7 +374,16 @@ impl PermissionSet {
             .iter()
             .map(|p| (p.name.as_str(), &*p.doc))
             .collect();
-        let d = evaluate(&docs, req);
+        self.combine(evaluate(&docs, req), req, evaluate)
+    }
+
+    /// The identity policies' decision `d` with the boundary's.
+    fn combine(
+        &self,
+        d: Decision,
+        req: &Request,
+        evaluate: fn(&[(&str, &PolicyDocument)], &Request) -> Decision,
+    ) -> Decision {
         let b = match &self.boundary {
             None => return d,
             Some(Boundary::Known(b)) => evaluate(&[(b.name.as_str(), &b.doc)], req),

@@ -39,17 +39,23 @@ impl<'a> Asker<'a> {
         if has_wildcard(&a.action) || a.action.eq_ignore_ascii_case("sts:AssumeRole") {
             return self.judge_memo(set, a, arn, &self.principal_node(arn)).0;
         }
+        match set.outcome(req, &mut self.tally_memo(a)) {
+            iam::Outcome::Allowed => Decision::Yes,
+            iam::Outcome::Undecided => Decision::Conditional,
+            iam::Outcome::Denied | iam::Outcome::NotAllowed => Decision::No,
+        }
+    }
+
+    /// The shared documents' answers to question `a` (emptied when the
+    /// question changes).
+    fn tally_memo(&self, a: &AwsAction) -> std::cell::RefMut<'_, iam::TallyMemo> {
         let q = self.begin_question(a);
         let mut memo = self.tally_memo.borrow_mut();
         if memo.0 != Some(q) {
             memo.1.clear();
             memo.0 = Some(q);
         }
-        match set.outcome(req, &mut memo.1) {
-            iam::Outcome::Allowed => Decision::Yes,
-            iam::Outcome::Undecided => Decision::Conditional,
-            iam::Outcome::Denied | iam::Outcome::NotAllowed => Decision::No,
-        }
+        std::cell::RefMut::map(memo, |m| &mut m.1)
     }
 
     /// One principal's decision on the action, as an `allows`/`denies` hop.
@@ -68,7 +74,11 @@ impl<'a> Asker<'a> {
             self.judge_pattern(set, a, arn, from, to)
         } else {
             let req = self.iam_request(a, arn, &a.action, &a.resource);
-            judge(&set.evaluate_quiet(&req), from, to)
+            judge(
+                &set.evaluate_quiet_memo(&req, &mut self.tally_memo(a)),
+                from,
+                to,
+            )
         };
         // sts:AssumeRole on a role needs the role's trust too.
         if a.action.eq_ignore_ascii_case("sts:AssumeRole")
