@@ -78,6 +78,9 @@ pub struct Asker<'a> {
     assume_memo: RefCell<HashMap<(String, String), AssumeEdges>>,
     /// Node roles pods reach through IMDS (the `node-role` hop), built on first use.
     node_roles: std::cell::OnceCell<crate::audit::path::NodeRoles>,
+    /// Per (namespace, account): its pods that reach the instance metadata
+    /// service (places in `NodeReach::pods`), built on first use.
+    node_pods: std::cell::OnceCell<HashMap<(String, String), Vec<usize>>>,
     /// The `assumes` verdict of a working role link per (namespace, account,
     /// lowercased role, Pod Identity or not): the trust's answer, which no
     /// question changes.
@@ -108,6 +111,48 @@ pub(crate) type RoleMemo = Rc<(Vec<PathAnswer>, Vec<String>)>;
 
 /// Roles a principal can assume: (role ARN, lowercased, decision, conditions, evidence).
 pub(crate) type AssumeEdges = Rc<Vec<(String, String, Decision, Vec<String>, String)>>;
+
+/// An account's roles in the order they are tried: its own links, then the
+/// roles every account obtains that its own links do not already name, each
+/// with its place among those (`None`: an own link).
+fn place<'l>(
+    own: &'l [(String, LinkVia)],
+    everyone: &'l [(String, LinkVia)],
+    everyones: bool,
+) -> Vec<(&'l (String, LinkVia), Option<usize>)> {
+    let mut out: Vec<(&(String, LinkVia), Option<usize>)> = own.iter().map(|r| (r, None)).collect();
+    if everyones {
+        for (j, e) in everyone.iter().enumerate() {
+            if !own.iter().any(|(a, _)| a.eq_ignore_ascii_case(&e.0)) {
+                out.push((e, Some(j)));
+            }
+        }
+    }
+    out
+}
+
+/// An account's role links as who-can keeps them across questions: its own
+/// links, whether it obtains the roles every account obtains, and the
+/// `assumes` verdict and hop of each role in [`place`]'s order, made on first
+/// use (a trust's answer, which no question changes).
+pub(crate) struct AccountPlan {
+    own: Vec<(String, LinkVia)>,
+    everyones: bool,
+    verdicts: Vec<std::cell::OnceCell<Option<Rc<LinkHop>>>>,
+}
+
+/// A working link's decision, conditions and `assumes` hop.
+pub(crate) type LinkHop = (Decision, Vec<String>, std::sync::Arc<Hop>);
+
+impl AccountPlan {
+    /// The account's roles in [`place`]'s order.
+    pub(crate) fn placed<'l>(
+        &'l self,
+        everyone: &'l [(String, LinkVia)],
+    ) -> Vec<(&'l (String, LinkVia), Option<usize>)> {
+        place(&self.own, everyone, self.everyones)
+    }
+}
 
 impl<'a> Asker<'a> {
     /// Ready to answer about the inventory; trust policies are parsed on first use.
@@ -228,6 +273,7 @@ impl<'a> Asker<'a> {
             best_only: std::cell::Cell::new(false),
             judge_memo: RefCell::new(HashMap::default()),
             node_roles: std::cell::OnceCell::new(),
+            node_pods: std::cell::OnceCell::new(),
         }
     }
 
@@ -295,16 +341,30 @@ impl<'a> Asker<'a> {
             .get(&(ns.to_string(), name.to_string()))
             .map(Vec::as_slice)
             .unwrap_or(&[]);
-        let mut out: Vec<(&(String, LinkVia), Option<usize>)> =
-            own.iter().map(|r| (r, None)).collect();
-        if !self.everyone.is_empty() && self.graph.service_account(ns, name).is_some() {
-            for (j, e) in self.everyone.iter().enumerate() {
-                if !own.iter().any(|(a, _)| a.eq_ignore_ascii_case(&e.0)) {
-                    out.push((e, Some(j)));
-                }
-            }
+        place(own, &self.everyone, self.obtains_everyones(ns, name))
+    }
+
+    /// Whether an account obtains the roles every account obtains: an
+    /// account that exists (one only a binding names obtains none).
+    fn obtains_everyones(&self, ns: &str, name: &str) -> bool {
+        !self.everyone.is_empty() && self.graph.service_account(ns, name).is_some()
+    }
+
+    /// An account's role links, kept by who-can for every question
+    /// ([`AccountPlan`]).
+    pub(crate) fn account_plan(&self, ns: &str, name: &str) -> AccountPlan {
+        let own = self
+            .links
+            .get(&(ns.to_string(), name.to_string()))
+            .cloned()
+            .unwrap_or_default();
+        let everyones = self.obtains_everyones(ns, name);
+        let n = place(&own, &self.everyone, everyones).len();
+        AccountPlan {
+            own,
+            everyones,
+            verdicts: (0..n).map(|_| std::cell::OnceCell::new()).collect(),
         }
-        out
     }
 
     pub fn role(&self, arn: &str) -> Option<&'a IamRole> {

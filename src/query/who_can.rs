@@ -12,11 +12,11 @@ use crate::hashing::HashMap;
 
 use crate::policy::rbac::Principal;
 
-use super::Asker;
 use super::action::Action;
-use super::answer::{Answer, Decision, Path, PathAnswer};
+use super::answer::{Answer, Decision, Node, Path, PathAnswer};
 use super::can_i::echo_action;
 use super::subject::AsSubject;
+use super::{AccountPlan, Asker};
 
 impl<'a> Asker<'a> {
     /// Every subject worth asking, in a fixed order.
@@ -133,7 +133,16 @@ impl<'a> Asker<'a> {
             };
             let mut answers = Vec::new();
             let mut misses = Vec::new();
-            self.answers_at(start, action, &start.node, false, &mut answers, &mut misses);
+            let plan = w.plans.get(id).and_then(Option::as_ref);
+            self.answers_at(
+                start,
+                action,
+                &start.node,
+                false,
+                &mut answers,
+                &mut misses,
+                plan,
+            );
             answers.retain(|a| a.decision != Decision::No);
             answers.sort_by(|x, y| {
                 y.decision
@@ -161,24 +170,21 @@ impl<'a> Asker<'a> {
                 }
             }
         }
-        let mut answers = Vec::new();
+        let mut ranked = Vec::new();
         for (i, s) in cands.iter().enumerate() {
             let id = starts[i];
             if best[id].is_none() {
                 continue;
             }
-            if let Some(a) = self.rebuild(s, id, &w, &best, &own) {
-                answers.push(a);
+            if let Some(a) = self.rebuild(s, i, id, &w, &best, &own) {
+                ranked.push((w.rank[i], a));
             }
         }
-        // Each subject's name made once, not at every comparison.
-        answers.sort_by_cached_key(|a| {
-            (
-                a.path.len(),
-                std::cmp::Reverse(a.decision),
-                a.subject.sort_name(),
-            )
-        });
+        // By path length, decision, then name (each subject's place in name
+        // order was made with the graph).
+        ranked
+            .sort_unstable_by_key(|(rank, a)| (a.path.len(), std::cmp::Reverse(a.decision), *rank));
+        let answers: Vec<PathAnswer> = ranked.into_iter().map(|(_, a)| a).collect();
         Answer {
             query: echo_action("who-can", action, false),
             decision: Answer::decide(&answers),
@@ -206,6 +212,26 @@ impl<'a> Asker<'a> {
         tracing::debug!("who-can: identities read in {:?}", t.elapsed());
         self.become_edges(&acting, &mut g);
         self.namespace_edges(&mut g);
+        let plans = acting
+            .iter()
+            .map(|slot| {
+                let (r, _) = slot.as_ref()?;
+                let (ns, name) = r.sa.as_ref()?;
+                Some(self.account_plan(ns, name))
+            })
+            .collect();
+        let subjects: Vec<Node> = cands.iter().map(|s| self.subject_node(s)).collect();
+        // Each subject's place in name order (ties in candidate order).
+        let mut order: Vec<(String, usize)> = subjects
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.sort_name(), i))
+            .collect();
+        order.sort_unstable();
+        let mut rank = vec![0u32; cands.len()];
+        for (place, (_, i)) in order.into_iter().enumerate() {
+            rank[i] = u32::try_from(place).unwrap_or(u32::MAX);
+        }
         tracing::debug!(
             "who-can: graph of {} nodes in {:?}",
             g.keys.len(),
@@ -217,6 +243,9 @@ impl<'a> Asker<'a> {
             g,
             acting,
             runs_as,
+            plans,
+            subjects,
+            rank,
         });
         self.who_graph.borrow_mut()[slot] = Some(std::rc::Rc::clone(&w));
         w
@@ -379,13 +408,14 @@ impl<'a> Asker<'a> {
     fn rebuild(
         &self,
         s: &AsSubject,
+        i: usize,
         id: usize,
         w: &WhoGraph<'a>,
         best: &[Option<(usize, usize, Option<usize>)>],
         own: &[Option<PathAnswer>],
     ) -> Option<PathAnswer> {
         let (g, acting) = (&w.g, &w.acting);
-        let subject = self.subject_node(s);
+        let subject = w.subjects[i].clone();
         let mut path: Path = Vec::new();
         let mut cur = id;
         // A pod: its runs-as hop, then its account.
@@ -450,6 +480,11 @@ pub(crate) struct WhoGraph<'a> {
     /// A pod's node → its `runs-as` hop.
     runs_as: HashMap<usize, std::sync::Arc<super::answer::Hop>>,
     acting: Acting<'a>,
+    /// Each account's role links (by node), kept across questions.
+    plans: Vec<Option<AccountPlan>>,
+    /// Each candidate's node and place in name order.
+    subjects: Vec<Node>,
+    rank: Vec<u32>,
 }
 
 /// For each node of who-can's graph, the identity it acts as and its grants.

@@ -142,6 +142,7 @@ impl<'a> Asker<'a> {
                 direct,
                 &mut found,
                 &mut found_misses,
+                None,
             );
             for p in found.drain(..) {
                 folded.add(p);
@@ -157,7 +158,9 @@ impl<'a> Asker<'a> {
         Ok((folded.into_paths(), misses, total))
     }
 
-    /// The answers of one identity the subject is or became (its path included).
+    /// The answers of one identity the subject is or became (its path included);
+    /// `plan`: who-can's memo of the account's role links.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn answers_at(
         &self,
         r: &Reached,
@@ -166,6 +169,7 @@ impl<'a> Asker<'a> {
         direct: bool,
         answers: &mut Vec<PathAnswer>,
         misses: &mut Vec<String>,
+        plan: Option<&AccountPlan>,
     ) {
         match action {
             Action::Kube(k) => {
@@ -173,7 +177,7 @@ impl<'a> Asker<'a> {
                     answers.push(a);
                 }
             }
-            Action::Aws(a) => self.aws_answers(r, a, subject, direct, answers, misses),
+            Action::Aws(a) => self.aws_answers(r, a, subject, direct, answers, misses, plan),
         }
     }
 

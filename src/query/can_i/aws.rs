@@ -3,8 +3,10 @@
 //! that end at an IAM principal allowed the action.
 
 use super::*;
+use crate::hashing::HashMap;
 
 impl<'a> Asker<'a> {
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn aws_answers(
         &self,
         r: &Reached,
@@ -13,6 +15,7 @@ impl<'a> Asker<'a> {
         direct: bool,
         out: &mut Vec<PathAnswer>,
         misses: &mut Vec<String>,
+        plan: Option<&AccountPlan>,
     ) {
         let is_web = a
             .action
@@ -94,7 +97,7 @@ impl<'a> Asker<'a> {
         // The roles a service account obtains.
         if let Some((ns, name)) = &r.sa {
             if self.best_only.get() {
-                self.best_link(r, ns, name, a, subject, direct, out);
+                self.best_link(r, ns, name, a, subject, direct, out, plan);
                 return;
             }
             for (role_arn, via) in self.roles_of(ns, name) {
@@ -167,11 +170,26 @@ impl<'a> Asker<'a> {
                 *e = (arn.to_string(), d, c, evidence);
             }
         };
-        for p in &reach.pods {
-            let pod = &self.inv.pods[p.pod];
-            if p.reaches != Some(true) || pod.namespace != ns || pod.service_account != name {
-                continue;
+        // Each account's pods that reach IMDS, indexed once: who-can asks this
+        // of every account.
+        let on_nodes = self.node_pods.get_or_init(|| {
+            let mut m: HashMap<(String, String), Vec<usize>> = HashMap::default();
+            for (i, p) in reach.pods.iter().enumerate() {
+                let pod = &self.inv.pods[p.pod];
+                if p.reaches == Some(true) {
+                    m.entry((pod.namespace.clone(), pod.service_account.clone()))
+                        .or_default()
+                        .push(i);
+                }
             }
+            m
+        });
+        let mine = on_nodes
+            .get(&(ns.to_string(), name.to_string()))
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        for p in mine.iter().map(|&i| &reach.pods[i]) {
+            let pod = &self.inv.pods[p.pod];
             let n = &reach.nodes[p.node];
             if let Some(arn) = &n.role {
                 add(
@@ -221,10 +239,15 @@ impl<'a> Asker<'a> {
         subject: &Node,
         direct: bool,
         out: &mut Vec<PathAnswer>,
+        plan: Option<&AccountPlan>,
     ) {
         let mut ranked: Vec<(Decision, usize, usize, &String, LinkVia)> = Vec::new();
         let table = (!direct).then(|| self.chain_table(a));
-        for (k, ((role_arn, via), place)) in self.roles_placed(ns, name).into_iter().enumerate() {
+        let placed = match plan {
+            Some(p) => p.placed(&self.everyone),
+            None => self.roles_placed(ns, name),
+        };
+        for (k, ((role_arn, via), place)) in placed.into_iter().enumerate() {
             let best = table.as_ref().and_then(|t| match place {
                 Some(j) => self.chain_best_everyone(t, j),
                 None => self.chain_best(t, role_arn),
@@ -246,27 +269,40 @@ impl<'a> Asker<'a> {
         }
         ranked.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2)));
         let mut best: Option<PathAnswer> = None;
-        for (_, _, _, role_arn, via) in ranked {
-            let (d, conds, evidence) = self.link_evidence(ns, name, role_arn, via);
-            if d == Decision::No {
+        for (_, _, k, role_arn, via) in ranked {
+            // The link's verdict and hop: kept in the plan across questions.
+            let made = || {
+                let (d, conds, evidence) = self.link_evidence(ns, name, role_arn, via);
+                (d != Decision::No).then(|| {
+                    let hop = Arc::new(Hop {
+                        edge: "assumes",
+                        from: r.node.clone(),
+                        to: Node::IamRole {
+                            arn: role_arn.clone(),
+                        },
+                        evidence,
+                    });
+                    Rc::new((d, conds, hop))
+                })
+            };
+            let link = match plan.and_then(|p| p.verdicts.get(k)) {
+                Some(cell) => cell.get_or_init(made).clone(),
+                None => made(),
+            };
+            let Some(link) = link else {
                 continue;
-            }
+            };
+            let (d, conds, hop) = &*link;
             let mut path = r.path.clone();
-            path.push(Arc::new(Hop {
-                edge: "assumes",
-                from: r.node.clone(),
-                to: Node::IamRole {
-                    arn: role_arn.clone(),
-                },
-                evidence,
-            }));
+            path.push(Arc::clone(hop));
+            let d = *d;
             let mut found = Vec::new();
             let mut ignored = Vec::new();
             self.extend_with(
                 role_arn,
                 &path,
                 d,
-                &conds,
+                conds,
                 a,
                 subject,
                 direct,

@@ -37,7 +37,8 @@ use crate::policy::trust::{PodIdentity, TrustAnswer, check_pod_identity};
 use super::action::{Action, AwsAction, KubeAction};
 use super::answer::{Answer, Decision, FoldedPaths, Hop, Node, Path, PathAnswer, QueryEcho};
 use super::subject::AsSubject;
-use super::{Asker, AssumeEdges, RoleMemo};
+use super::{AccountPlan, Asker, AssumeEdges, RoleMemo};
+use std::rc::Rc;
 
 /// An identity the subject is or can become, with the path to it.
 #[derive(Debug, Clone)]
