@@ -245,7 +245,9 @@ fn kept_answers_are_the_fresh_ones() {
 /// document once (`PermissionSet::outcome` with a memo per request); its
 /// decisions must be `evaluate_quiet`'s, whatever the policy, and so must the
 /// evidence of `evaluate_quiet_memo`, which skips the shared documents the
-/// memo says nothing of. Every managed
+/// memo says nothing of, and of `outcome_hits` and `evaluate_quiet_hits`,
+/// which read only the inline statements whose Action takes in the
+/// request's action. Every managed
 /// policy of the corpus, attached to principals with and without tags, with
 /// and without another managed policy as boundary, against requests of many
 /// services, one memo per request shared by all of them.
@@ -298,10 +300,11 @@ fn shared_document_outcomes_match_full_evaluation() {
     for base in requests {
         let mut memo = TallyMemo::default();
         for i in 0..docs.len() {
-            for who in 0..4 {
+            for who in 0..5 {
                 // 0: the policy alone; 1: with the principal-dependent document
                 // inline; 2 and 3: with it attached (shared), as two principals
-                // that differ in name and tags; 3 with a boundary too.
+                // that differ in name and tags; 3 with a boundary too; 4: the
+                // policy alone, inline.
                 let mut req = base.clone().key("aws:username", ["alice", "bob"][who % 2]);
                 if who == 2 {
                     req = req.key("aws:PrincipalTag/team", "blocked");
@@ -311,12 +314,12 @@ fn shared_document_outcomes_match_full_evaluation() {
                     doc: Arc::clone(&inline),
                 };
                 let policies = match who {
-                    0 => vec![named(i)],
+                    0 | 4 => vec![named(i)],
                     1 => vec![tagged, named(i)],
                     _ => vec![named(i), tagged],
                 };
                 let mut set = PermissionSet::of(policies);
-                set.inline = usize::from(who == 1);
+                set.inline = usize::from(who == 1 || who == 4);
                 if who == 3 {
                     set.boundary = Some(Boundary::Known(named((i * 7 + 3) % docs.len())));
                 }
@@ -335,6 +338,23 @@ fn shared_document_outcomes_match_full_evaluation() {
                     set.evaluate_quiet_memo(&req, &mut memo),
                     full,
                     "{} (principal {who}) on {}, evidence",
+                    docs[i].0,
+                    req.action
+                );
+                // Reading of the inline policies only the statements whose
+                // Action takes in the request's action, found beforehand.
+                let hits = set.inline_hits(&req.action);
+                assert_eq!(
+                    set.outcome_hits(&req, &mut memo, &hits),
+                    want,
+                    "{} (principal {who}) on {}, inline hits",
+                    docs[i].0,
+                    req.action
+                );
+                assert_eq!(
+                    set.evaluate_quiet_hits(&req, &mut memo, &hits),
+                    full,
+                    "{} (principal {who}) on {}, evidence from inline hits",
                     docs[i].0,
                     req.action
                 );

@@ -358,6 +358,12 @@ impl Statement {
             .any(|key| self.action_index.get(*key).is_some_and(hit))
     }
 
+    /// Whether its Action (or NotAction) takes in action `a`: the first test
+    /// of whether the statement applies to a request for `a`.
+    pub fn action_applies(&self, a: &str) -> bool {
+        self.action_hit(a) != self.action.negated
+    }
+
     /// `Statement[2] (Sid "AllowS3")`.
     pub fn label(&self) -> String {
         match &self.sid {

@@ -83,7 +83,7 @@ pub fn statement_applies(stmt: &Statement, req: &Request) -> Check {
 /// [`statement_applies`]; without `explain`, a statement whose Action does not
 /// match (most statements, for most requests) says `No` without its reason.
 fn statement_applies_with(stmt: &Statement, req: &Request, explain: bool) -> Check {
-    if stmt.action_hit(&req.action) == stmt.action.negated {
+    if !stmt.action_applies(&req.action) {
         if !explain {
             return Check::No(String::new());
         }
@@ -93,6 +93,13 @@ fn statement_applies_with(stmt: &Statement, req: &Request, explain: bool) -> Che
             stmt.action.describe("Action")
         ));
     }
+    statement_applies_past_action(stmt, req, explain)
+}
+
+/// [`statement_applies_with`] for a statement whose Action (or NotAction) is
+/// known to take in the request's action: its Resource, Principal and
+/// conditions.
+fn statement_applies_past_action(stmt: &Statement, req: &Request, explain: bool) -> Check {
     if let (Some(spec), Some(res)) = (&stmt.resource, &req.resource) {
         // Policy variables are substituted in Resource and NotResource too
         // ("IAM policy elements: variables and tags"); one that is unknown leaves
@@ -206,6 +213,37 @@ impl Tally {
         t
     }
 
+    /// [`Tally::of`], noting in `hits` the places of the statements whose
+    /// Action takes in the request's action (all of them: the ones past a
+    /// Deny that applies too).
+    pub fn of_noting(doc: &PolicyDocument, req: &Request, hits: &mut Vec<u32>) -> Tally {
+        let mut t = Tally::default();
+        for (k, s) in doc.statements.iter().enumerate() {
+            if !s.action_applies(&req.action) {
+                continue;
+            }
+            hits.push(u32::try_from(k).unwrap_or(u32::MAX));
+            if !t.denied {
+                t.add(Tally::of_statement(s, req));
+            }
+        }
+        t
+    }
+
+    /// One statement whose Action takes in the request's action (see
+    /// [`Statement::action_applies`]), as [`Tally::of`] counts it.
+    pub fn of_statement(s: &Statement, req: &Request) -> Tally {
+        let mut t = Tally::default();
+        match (s.effect, statement_applies_past_action(s, req, false)) {
+            (Effect::Deny, Check::Yes) => t.denied = true,
+            (Effect::Deny, Check::Undecided(_)) => t.deny_undecided = true,
+            (Effect::Allow, Check::Yes) => t.allowed = true,
+            (Effect::Allow, Check::Undecided(_)) => t.allow_undecided = true,
+            (_, Check::No(_)) => {}
+        }
+        t
+    }
+
     pub fn add(&mut self, o: Tally) {
         self.denied |= o.denied;
         self.allowed |= o.allowed;
@@ -297,32 +335,55 @@ pub fn evaluate_quiet(policies: &[(&str, &PolicyDocument)], req: &Request) -> De
 }
 
 fn evaluate_with(policies: &[(&str, &PolicyDocument)], req: &Request, explain: bool) -> Decision {
+    let statements = policies
+        .iter()
+        .flat_map(|(name, doc)| doc.statements.iter().map(move |s| (*name, s, None)));
+    evaluate_statements(statements, req, explain)
+}
+
+/// [`evaluate_quiet`] of the statements given with their policy's name, in
+/// their policies' order; a statement marked `Some(true)` is known to take in
+/// the request's action. Statements left out must be ones that do not apply
+/// at all (not even conditionally): they change nothing in a quiet decision.
+pub fn evaluate_quiet_statements<'s>(
+    statements: impl Iterator<Item = (&'s str, &'s Statement, Option<bool>)>,
+    req: &Request,
+) -> Decision {
+    evaluate_statements(statements, req, false)
+}
+
+fn evaluate_statements<'s>(
+    statements: impl Iterator<Item = (&'s str, &'s Statement, Option<bool>)>,
+    req: &Request,
+    explain: bool,
+) -> Decision {
     let mut allows = Vec::new();
     let mut allow_undecided = Vec::new();
     let mut deny_undecided = Vec::new();
     let mut reasons = Vec::new();
-    for (name, doc) in policies {
-        for s in &doc.statements {
-            let check = statement_applies_with(s, req, explain);
-            match (s.effect, check) {
-                (Effect::Deny, Check::Yes) => {
-                    return Decision::Denied {
-                        by: StmtRef::of(name, s),
-                        why: format!("explicit Deny in {name} {}: {}", s.label(), s.summary()),
-                    };
-                }
-                (Effect::Deny, Check::Undecided(c)) => {
-                    deny_undecided.push(format!("Deny in {name} {} may apply: {c}", s.label()))
-                }
-                (Effect::Deny, Check::No(_)) => {}
-                (Effect::Allow, Check::Yes) => allows.push(StmtRef::of(name, s)),
-                (Effect::Allow, Check::Undecided(c)) => {
-                    allow_undecided.push(format!("{name} {}: {c}", s.label()))
-                }
-                (Effect::Allow, Check::No(why)) => {
-                    if explain {
-                        reasons.push(format!("{name} {}: {why}", s.label()))
-                    }
+    for (name, s, action_applies) in statements {
+        let check = match action_applies {
+            Some(true) => statement_applies_past_action(s, req, explain),
+            _ => statement_applies_with(s, req, explain),
+        };
+        match (s.effect, check) {
+            (Effect::Deny, Check::Yes) => {
+                return Decision::Denied {
+                    by: StmtRef::of(name, s),
+                    why: format!("explicit Deny in {name} {}: {}", s.label(), s.summary()),
+                };
+            }
+            (Effect::Deny, Check::Undecided(c)) => {
+                deny_undecided.push(format!("Deny in {name} {} may apply: {c}", s.label()))
+            }
+            (Effect::Deny, Check::No(_)) => {}
+            (Effect::Allow, Check::Yes) => allows.push(StmtRef::of(name, s)),
+            (Effect::Allow, Check::Undecided(c)) => {
+                allow_undecided.push(format!("{name} {}: {c}", s.label()))
+            }
+            (Effect::Allow, Check::No(why)) => {
+                if explain {
+                    reasons.push(format!("{name} {}: {why}", s.label()))
                 }
             }
         }

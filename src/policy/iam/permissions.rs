@@ -4,6 +4,7 @@
 //! documents; it does not look up roles or policies in the inventory itself.
 
 use super::*;
+use std::rc::Rc;
 
 /// A parsed policy with a name for evidence (`inline policy x`, `managed policy arn:…`).
 #[derive(Debug, Clone)]
@@ -24,12 +25,19 @@ pub enum Boundary {
 /// Shared documents' [`Tally`] for one request (see [`PermissionSet::outcome`]).
 #[derive(Debug, Default)]
 pub struct TallyMemo {
-    /// By document address: `None` when its answer depends on the principal.
-    docs: HashMap<usize, Option<Tally>>,
+    /// By document address: its tally (`None` when its answer depends on the
+    /// principal) and the statements whose Action takes in the request's
+    /// action.
+    docs: HashMap<usize, (Option<Tally>, Rc<[u32]>)>,
     held: Vec<Arc<PolicyDocument>>,
+    /// By document address, across requests: whether its answer depends on
+    /// the principal ([`depends_on_principal`]); `kept` holds the documents.
+    principal: HashMap<usize, bool>,
+    kept: Vec<Arc<PolicyDocument>>,
 }
 
 impl TallyMemo {
+    /// Forget the request's answers (what depends on the documents alone stays).
     pub fn clear(&mut self) {
         self.docs.clear();
         self.held.clear();
@@ -43,12 +51,22 @@ impl TallyMemo {
         }
         let key = Arc::as_ptr(doc) as usize;
         match self.docs.get(&key) {
-            Some(Some(t)) => *t,
-            Some(None) => Tally::of(doc, req),
+            Some((Some(t), _)) => *t,
+            Some((None, _)) => Tally::of(doc, req),
             None => {
-                let t = Tally::of(doc, req);
-                let keep = (!depends_on_principal(doc)).then_some(t);
-                self.docs.insert(key, keep);
+                let mut hits = Vec::new();
+                let t = Tally::of_noting(doc, req, &mut hits);
+                let depends = match self.principal.get(&key) {
+                    Some(&d) => d,
+                    None => {
+                        let d = depends_on_principal(doc);
+                        self.principal.insert(key, d);
+                        self.kept.push(Arc::clone(doc));
+                        d
+                    }
+                };
+                self.docs
+                    .insert(key, ((!depends).then_some(t), hits.into()));
                 // The memo holds the document too, so that its address
                 // names it for as long as the memo lives.
                 self.held.push(Arc::clone(doc));
@@ -56,6 +74,18 @@ impl TallyMemo {
             }
         }
     }
+
+    /// The statements of a document [`TallyMemo::tally`] has read whose
+    /// Action takes in the request's action (all of them if it has not).
+    fn hits(&self, doc: &Arc<PolicyDocument>) -> Option<Rc<[u32]>> {
+        let key = Arc::as_ptr(doc) as usize;
+        self.docs.get(&key).map(|(_, h)| Rc::clone(h))
+    }
+}
+
+/// A place in a policy or statement list, as `u32` (lists that long do not exist).
+fn place(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX)
 }
 
 /// A principal's identity policies and boundary, ready for queries.
@@ -321,18 +351,113 @@ impl PermissionSet {
     /// principal determines (see [`depends_on_principal`]): judging thousands of
     /// principals that share AWS managed policies reads each policy once.
     pub fn outcome(&self, req: &Request, memo: &mut TallyMemo) -> Outcome {
-        let mut tally = |doc: &Arc<PolicyDocument>, shared: bool| memo.tally(doc, shared, req);
         let mut t = Tally::default();
         for (i, p) in self.policies.iter().enumerate() {
-            t.add(tally(&p.doc, i >= self.inline));
+            t.add(memo.tally(&p.doc, i >= self.inline, req));
             if t.denied {
                 break;
             }
         }
-        let d = t.outcome();
+        self.with_boundary(t.outcome(), req, memo)
+    }
+
+    /// The statements of its inline policies whose Action (or NotAction)
+    /// takes in `action`, as (policy, statement) places: what
+    /// [`PermissionSet::outcome_hits`] and [`PermissionSet::evaluate_quiet_hits`]
+    /// read of them. It depends on the action only, not on the rest of the
+    /// request, so it can serve every question about that action.
+    pub fn inline_hits(&self, action: &str) -> Vec<(u32, u32)> {
+        let mut out = Vec::new();
+        for (d, p) in self.policies[..self.inline.min(self.policies.len())]
+            .iter()
+            .enumerate()
+        {
+            for (k, st) in p.doc.statements.iter().enumerate() {
+                if st.action_applies(action) {
+                    out.push((place(d), place(k)));
+                }
+            }
+        }
+        out
+    }
+
+    /// [`PermissionSet::outcome`], reading of the inline policies only the
+    /// statements `hits` names (its [`PermissionSet::inline_hits`] for the
+    /// request's action).
+    pub fn outcome_hits(
+        &self,
+        req: &Request,
+        memo: &mut TallyMemo,
+        hits: &[(u32, u32)],
+    ) -> Outcome {
+        let mut t = Tally::default();
+        for s in hits.iter().filter_map(|&(d, k)| self.hit(d, k)) {
+            t.add(Tally::of_statement(s, req));
+            if t.denied {
+                break;
+            }
+        }
+        let shared = self.policies.get(self.inline..).unwrap_or_default();
+        for p in shared {
+            if t.denied {
+                break;
+            }
+            t.add(memo.tally(&p.doc, true, req));
+        }
+        self.with_boundary(t.outcome(), req, memo)
+    }
+
+    /// [`PermissionSet::evaluate_quiet_memo`], reading of the inline
+    /// policies only the statements `hits` names (see
+    /// [`PermissionSet::outcome_hits`]).
+    pub fn evaluate_quiet_hits(
+        &self,
+        req: &Request,
+        memo: &mut TallyMemo,
+        hits: &[(u32, u32)],
+    ) -> Decision {
+        // The shared documents that say something of it, each with its
+        // statements whose Action takes in the action.
+        let mut shared: Vec<(&NamedPolicy, Option<Rc<[u32]>>)> = Vec::new();
+        for p in self.policies.get(self.inline..).unwrap_or_default() {
+            if memo.tally(&p.doc, true, req) != Tally::default() {
+                shared.push((p, memo.hits(&p.doc)));
+            }
+        }
+        let inline = hits.iter().filter_map(|&(d, k)| {
+            let p = self.policies.get(d as usize)?;
+            Some((p.name.as_str(), self.hit(d, k)?, Some(true)))
+        });
+        let rest = shared.iter().flat_map(|(p, hits)| {
+            let name = p.name.as_str();
+            let all: Box<dyn Iterator<Item = _>> = match hits {
+                Some(h) => Box::new(
+                    h.iter()
+                        .filter_map(|&k| p.doc.statements.get(k as usize))
+                        .map(move |s| (name, s, Some(true))),
+                ),
+                None => Box::new(p.doc.statements.iter().map(move |s| (name, s, None))),
+            };
+            all
+        });
+        let d = evaluate_quiet_statements(inline.chain(rest), req);
+        self.combine(d, req, evaluate_quiet)
+    }
+
+    /// Statement `k` of inline policy `d`.
+    fn hit(&self, d: u32, k: u32) -> Option<&Statement> {
+        self.policies[..self.inline.min(self.policies.len())]
+            .get(d as usize)?
+            .doc
+            .statements
+            .get(k as usize)
+    }
+
+    /// The identity policies' outcome `d` with the boundary's.
+    fn with_boundary(&self, d: Outcome, req: &Request, memo: &mut TallyMemo) -> Outcome {
         let b = match &self.boundary {
             None => return d,
-            Some(Boundary::Known(b)) => tally(&b.doc, true).outcome(),
+            Some(Boundary::Known(b)) => memo.tally(&b.doc, true, req).outcome(),
             Some(Boundary::Unknown(_)) => {
                 return match d {
                     Outcome::Allowed | Outcome::Undecided => Outcome::Undecided,
