@@ -369,6 +369,75 @@ fn who_can_and_can_i_agree_on_every_subject() {
     }
 }
 
+/// What an `Asker` keeps between questions (who-can's graph, each account's
+/// role links, the inline statements per action, the per-question memos)
+/// never changes an answer: a run of who-can and can-i questions on one
+/// Asker, repeating actions with other resources and coming back to earlier
+/// ones, answers each exactly as a fresh Asker does.
+#[test]
+fn answers_do_not_depend_on_the_questions_before() {
+    let (inv, _) = iamscope::source::demo::read(&ReadCheck).expect("demo");
+    let shared = Asker::new(&inv);
+    let questions = [
+        aws(
+            "s3:GetObject",
+            "arn:aws:s3:::acme-data-lake-raw/kafka/x",
+            false,
+        ),
+        aws(
+            "s3:GetObject",
+            "arn:aws:s3:::acme-payments-exports/x",
+            false,
+        ),
+        aws(
+            "s3:PutObject",
+            "arn:aws:s3:::acme-data-lake-raw/kafka/x",
+            false,
+        ),
+        aws("secretsmanager:GetSecretValue", "*", false),
+        aws(
+            "s3:GetObject",
+            "arn:aws:s3:::acme-data-lake-raw/kafka/x",
+            true,
+        ),
+        aws("iam:PassRole", "*", false),
+        aws(
+            "s3:GetObject",
+            "arn:aws:s3:::acme-data-lake-raw/kafka/x",
+            false,
+        ),
+        aws("s3:*", "*", false),
+        aws(
+            "s3:GetObject",
+            "arn:aws:s3:::acme-payments-exports/x",
+            false,
+        ),
+    ];
+    let pod = AsSubject::Pod {
+        namespace: "data-platform".into(),
+        name: "airflow-worker-0".into(),
+    };
+    assert!(!shared.who_can(&questions[0], false).answers.is_empty());
+    for (k, q) in questions.iter().enumerate() {
+        let fresh = Asker::new(&inv);
+        let want = json(&fresh.who_can(q, false));
+        assert_eq!(
+            json(&shared.who_can(q, false)),
+            want,
+            "who-can, question {k}: {q:?}"
+        );
+        let fresh = Asker::new(&inv);
+        let want = json(&fresh.can_i(&pod, q, false).expect("can-i"));
+        let got = json(&shared.can_i(&pod, q, false).expect("can-i"));
+        assert_eq!(got, want, "can-i, question {k}: {q:?}");
+    }
+}
+
+/// An answer's JSON, for comparing answers whole.
+fn json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).expect("json")
+}
+
 /// reach: a compromised Airflow worker pod reaches the administrator role
 /// (flagged IAM-001), with its permissions per service and access level, and
 /// the accounts of its namespace through its pod-creating grant.

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::audit::path::{Hop as Become, caps_of};
+use crate::audit::path::{Cap, Hop as Become, caps_of};
 use crate::hashing::HashMap;
 
 use crate::policy::rbac::Principal;
@@ -119,6 +119,12 @@ impl<'a> Asker<'a> {
         let (cands, starts, g, acting) = (&w.cands, &w.starts, &w.g, &w.acting);
         // Each identity's own answer, once.
         let mut own: Vec<Option<PathAnswer>> = (0..g.keys.len()).map(|_| None).collect();
+        // Only an own answer's decision, conditions and path are used (each
+        // subject that reaches it gets its own answer in `rebuild`): it is
+        // made with an empty subject, which costs no copy.
+        let nobody = Node::Group {
+            name: String::new(),
+        };
         self.best_only.set(true);
         for id in 0..acting.len() {
             let Some((r, _)) = &acting[id] else { continue };
@@ -137,7 +143,7 @@ impl<'a> Asker<'a> {
             self.answers_at(
                 start,
                 action,
-                &start.node,
+                &nobody,
                 false,
                 &mut answers,
                 &mut misses,
@@ -210,7 +216,16 @@ impl<'a> Asker<'a> {
         let mut runs_as = HashMap::default();
         let acting = self.who_identities(&cands, &starts, &mut g, &mut runs_as);
         tracing::debug!("who-can: identities read in {:?}", t.elapsed());
-        self.become_edges(&acting, &mut g);
+        // What each identity can become, which no action changes.
+        let caps: Vec<Vec<Cap<'a>>> = acting
+            .iter()
+            .map(|slot| {
+                slot.as_ref()
+                    .map(|(r, rows)| caps_of(rows, &r.node.label()))
+                    .unwrap_or_default()
+            })
+            .collect();
+        self.become_edges(&acting, &caps, &mut g);
         self.namespace_edges(&mut g);
         let plans = acting
             .iter()
@@ -246,6 +261,7 @@ impl<'a> Asker<'a> {
             plans,
             subjects,
             rank,
+            caps,
         });
         self.who_graph.borrow_mut()[slot] = Some(std::rc::Rc::clone(&w));
         w
@@ -322,12 +338,12 @@ impl<'a> Asker<'a> {
 
     /// Become edges: what each identity's grants let it become, through a
     /// namespace's node for a capability on a whole namespace.
-    fn become_edges(&self, acting: &Acting<'a>, g: &mut Graph) {
+    fn become_edges(&self, acting: &Acting<'a>, caps: &[Vec<Cap<'a>>], g: &mut Graph) {
         for (id, slot) in acting.iter().enumerate() {
-            let Some((r, rows)) = slot else {
+            let Some((r, _)) = slot else {
                 continue;
             };
-            for cap in caps_of(rows, &r.node.label()) {
+            for cap in &caps[id] {
                 // The member-of / maps-to / access-policy hops count too.
                 let pre = self.via_hops(r, &cap.grant).0.len();
                 for ns in self.cap_namespaces(cap.scope) {
@@ -452,13 +468,13 @@ impl<'a> Asker<'a> {
             let Key::Sa(tns, tname) = &g.keys[target] else {
                 return None;
             };
-            let (r, rows) = acting.get(cur)?.as_ref()?;
+            let (r, _) = acting.get(cur)?.as_ref()?;
             let mut here = r.clone();
             here.path.clear();
             let mut found = None;
-            for cap in caps_of(rows, &here.node.label()) {
+            for cap in w.caps.get(cur)? {
                 let (pre, holder) = self.via_hops(&here, &cap.grant);
-                if let Some(hops) = self.target_hops(&holder, &cap, tns, tname) {
+                if let Some(hops) = self.target_hops(&holder, cap, tns, tname) {
                     let mut h = pre;
                     h.extend(hops);
                     if found.as_ref().is_none_or(|f: &Path| h.len() < f.len()) {
@@ -485,6 +501,8 @@ pub(crate) struct WhoGraph<'a> {
     /// Each candidate's node and place in name order.
     subjects: Vec<Node>,
     rank: Vec<u32>,
+    /// What each identity (by node) can become.
+    caps: Vec<Vec<Cap<'a>>>,
 }
 
 /// For each node of who-can's graph, the identity it acts as and its grants.

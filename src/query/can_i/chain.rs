@@ -40,7 +40,21 @@ pub(crate) struct ChainGraph {
     requests: RefCell<Vec<iam::Request>>,
     /// ARNs as asked (link annotations, mappings) → principal.
     asked: RefCell<HashMap<String, Option<usize>>>,
+    /// For the last actions asked (at most `HIT_ACTIONS`), each principal's
+    /// inline statements that take in the action
+    /// (`PermissionSet::inline_hits`): a question about an action asked
+    /// before reads only those of the inline policies.
+    hits: RefCell<Vec<Rc<ActionHits>>>,
 }
+
+/// Each principal's inline statements that take in one action.
+pub(crate) struct ActionHits {
+    action: String,
+    per_principal: Vec<Vec<(u32, u32)>>,
+}
+
+/// How many actions' [`ActionHits`] a graph keeps.
+const HIT_ACTIONS: usize = 4;
 
 /// One question's answers over a [`ChainGraph`].
 pub(crate) struct ChainTable {
@@ -142,6 +156,7 @@ impl<'a> Asker<'a> {
         let g = Rc::new(ChainGraph {
             requests: RefCell::new(requests),
             asked: RefCell::new(HashMap::default()),
+            hits: RefCell::new(Vec::new()),
             context,
             index,
             arns,
@@ -156,7 +171,7 @@ impl<'a> Asker<'a> {
     }
 
     /// The answers of question `a` for every principal (once per question).
-    pub(super) fn chain_table(&self, a: &AwsAction) -> (Rc<ChainGraph>, Rc<ChainTable>) {
+    pub(crate) fn chain_table(&self, a: &AwsAction) -> (Rc<ChainGraph>, Rc<ChainTable>) {
         let q = self.begin_question(a);
         if let Some(t) = self.chain_table.borrow().as_ref()
             && t.question == q
@@ -164,7 +179,9 @@ impl<'a> Asker<'a> {
             return (Rc::clone(&t.graph), Rc::clone(t));
         }
         let g = self.chain_graph(a);
+        let hits = g.hits(&a.action);
         let mut requests = g.requests.borrow_mut();
+        let mut memo = None;
         let own: Vec<Decision> = (0..g.arns.len())
             .map(|i| {
                 if !g.scopes[i].iter().any(|s| s.bears_on(&a.action)) {
@@ -173,9 +190,17 @@ impl<'a> Asker<'a> {
                 let req = &mut requests[i];
                 req.action.clone_from(&a.action);
                 req.resource = Some(a.resource.clone());
-                self.judge_decision(&g.sets[i], a, &g.arns[i], req)
+                self.judge_decision(
+                    &g.sets[i],
+                    a,
+                    &g.arns[i],
+                    req,
+                    &hits.per_principal[i],
+                    &mut memo,
+                )
             })
             .collect();
+        drop(memo);
         drop(requests);
         let yes = g.distances(|i| own[i] == Decision::Yes, |d| d == Decision::Yes);
         let any = g.distances(|i| own[i] != Decision::No, |_| true);
@@ -290,7 +315,21 @@ impl<'a> Asker<'a> {
             cur_arn = &g.arns[to];
             k -= 1;
         }
-        let (d, c, hop) = self.judge_memo(&g.sets[cur], a, cur_arn, &self.principal_node(cur_arn));
+        // The principal's request as the table judged it, when it is asked
+        // as the inventory spells it (its ARN is a key of the request); its
+        // action and resource are set again, as the graph's requests hold
+        // the last question's.
+        let hits = g.hits(&a.action);
+        let mut requests = g.requests.borrow_mut();
+        let req = (g.arns[cur] == cur_arn).then(|| {
+            let req = &mut requests[cur];
+            req.action.clone_from(&a.action);
+            req.resource = Some(a.resource.clone());
+            (&*req, hits.per_principal[cur].as_slice())
+        });
+        let from = self.principal_node(cur_arn);
+        let (d, c, hop) = self.judge_memo_with(&g.sets[cur], a, cur_arn, &from, req);
+        drop(requests);
         conds.extend(c);
         hops.push(hop);
         Some((decision.min(d), conds, hops))
@@ -311,6 +350,24 @@ impl ChainTable {
 }
 
 impl ChainGraph {
+    /// Each principal's inline statements that take in `action`, made on
+    /// the first question about it.
+    fn hits(&self, action: &str) -> Rc<ActionHits> {
+        if let Some(h) = self.hits.borrow().iter().find(|h| h.action == action) {
+            return Rc::clone(h);
+        }
+        let h = Rc::new(ActionHits {
+            action: action.to_string(),
+            per_principal: self.sets.iter().map(|s| s.inline_hits(action)).collect(),
+        });
+        let mut kept = self.hits.borrow_mut();
+        if kept.len() >= HIT_ACTIONS {
+            kept.remove(0);
+        }
+        kept.push(Rc::clone(&h));
+        h
+    }
+
     /// Breadth first backwards from the principals `from` holds, along the
     /// edges whose decision `edge` accepts: the fewest assumptions from each
     /// principal to one of them, at most `MAX_CHAIN`.

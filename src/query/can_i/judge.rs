@@ -14,12 +14,27 @@ impl<'a> Asker<'a> {
         arn: &str,
         from: &Node,
     ) -> super::super::Judged {
+        self.judge_memo_with(set, a, arn, from, None)
+    }
+
+    /// [`Asker::judge_memo`], with the principal's request for the action
+    /// and its inline statements that take in the action
+    /// (`PermissionSet::inline_hits`) when the caller has them (role
+    /// chaining keeps both per principal).
+    pub(super) fn judge_memo_with(
+        &self,
+        set: &PermissionSet,
+        a: &AwsAction,
+        arn: &str,
+        from: &Node,
+        req: Option<(&iam::Request, &[(u32, u32)])>,
+    ) -> super::super::Judged {
         let q = self.begin_question(a);
         let key = (q, arn.to_ascii_lowercase());
         if let Some(j) = self.judge_memo.borrow().get(&key) {
             return j.clone();
         }
-        let (d, c, hop) = self.judge_action(set, a, arn, from);
+        let (d, c, hop) = self.judge_action(set, a, arn, from, req);
         let j = (d, c, Arc::new(hop));
         self.judge_memo.borrow_mut().insert(key, j.clone());
         j
@@ -28,18 +43,28 @@ impl<'a> Asker<'a> {
     /// A principal's decision on the action alone, as [`Asker::judge_memo`]
     /// decides it, without its hop: who-can's table of every principal makes
     /// hops only for the paths it keeps.
-    /// `req` is the principal's request for the action (see [`Asker::iam_request`]).
-    pub(super) fn judge_decision(
-        &self,
+    /// `req` is the principal's request for the action (see [`Asker::iam_request`]),
+    /// `hits` its inline statements that take in the action
+    /// (`PermissionSet::inline_hits`). `memo` holds the question's
+    /// [`Asker::tally_memo`] once taken, so that a caller judging every
+    /// principal takes it once.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn judge_decision<'m>(
+        &'m self,
         set: &PermissionSet,
         a: &AwsAction,
         arn: &str,
         req: &iam::Request,
+        hits: &[(u32, u32)],
+        memo: &mut Option<std::cell::RefMut<'m, iam::TallyMemo>>,
     ) -> Decision {
         if has_wildcard(&a.action) || a.action.eq_ignore_ascii_case("sts:AssumeRole") {
+            // Never with the memo taken: the full evaluation takes it too.
+            *memo = None;
             return self.judge_memo(set, a, arn, &self.principal_node(arn)).0;
         }
-        match set.outcome(req, &mut self.tally_memo(a)) {
+        let memo = memo.get_or_insert_with(|| self.tally_memo(a));
+        match set.outcome_hits(req, memo, hits) {
             iam::Outcome::Allowed => Decision::Yes,
             iam::Outcome::Undecided => Decision::Conditional,
             iam::Outcome::Denied | iam::Outcome::NotAllowed => Decision::No,
@@ -65,6 +90,7 @@ impl<'a> Asker<'a> {
         a: &AwsAction,
         arn: &str,
         from: &Node,
+        req: Option<(&iam::Request, &[(u32, u32)])>,
     ) -> (Decision, Vec<String>, Hop) {
         let to = Node::AwsAction {
             action: a.action.clone(),
@@ -73,12 +99,14 @@ impl<'a> Asker<'a> {
         let (mut d, mut c, mut hop) = if has_wildcard(&a.action) {
             self.judge_pattern(set, a, arn, from, to)
         } else {
-            let req = self.iam_request(a, arn, &a.action, &a.resource);
-            judge(
-                &set.evaluate_quiet_memo(&req, &mut self.tally_memo(a)),
-                from,
-                to,
-            )
+            let d = match req {
+                Some((req, hits)) => set.evaluate_quiet_hits(req, &mut self.tally_memo(a), hits),
+                None => {
+                    let req = self.iam_request(a, arn, &a.action, &a.resource);
+                    set.evaluate_quiet_memo(&req, &mut self.tally_memo(a))
+                }
+            };
+            judge(&d, from, to)
         };
         // sts:AssumeRole on a role needs the role's trust too.
         if a.action.eq_ignore_ascii_case("sts:AssumeRole")
