@@ -107,7 +107,7 @@ fn statement_applies_past_action(stmt: &Statement, req: &Request, explain: bool)
         let mut hit = false;
         let mut pending = None;
         for p in &spec.values {
-            if !p.contains("${") {
+            if !has_variable(p) {
                 hit = resource_matches(p, res);
             } else {
                 match substituted(p, req) {
@@ -290,6 +290,11 @@ pub fn depends_on_principal(doc: &PolicyDocument) -> bool {
                     || c.values.iter().any(variable)
             })
     })
+}
+
+/// Whether a pattern holds a policy variable (`${…}`).
+fn has_variable(p: &str) -> bool {
+    p.as_bytes().windows(2).any(|w| w == b"${")
 }
 
 /// ARN-aware resource match: `*` matches anything, otherwise per-component wildcards.
