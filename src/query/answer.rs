@@ -68,7 +68,8 @@ pub enum Node {
         action: String,
         resource: String,
     },
-    KubeRequest(KubeAction),
+    /// Boxed: the largest kind by far, and answers hold thousands of nodes.
+    KubeRequest(Box<KubeAction>),
 }
 
 impl Node {

@@ -118,7 +118,7 @@ impl<'a> Asker<'a> {
         let w = self.who_graph(include_system);
         let (cands, starts, g, acting) = (&w.cands, &w.starts, &w.g, &w.acting);
         // Each identity's own answer, once.
-        let mut own: Vec<Option<PathAnswer>> = (0..g.keys.len()).map(|_| None).collect();
+        let mut own: Vec<Option<Own>> = (0..g.keys.len()).map(|_| None).collect();
         // Only an own answer's decision, conditions and path are used (each
         // subject that reaches it gets its own answer in `rebuild`): it is
         // made with an empty subject, which costs no copy.
@@ -155,7 +155,11 @@ impl<'a> Asker<'a> {
                     .cmp(&x.decision)
                     .then(x.path.len().cmp(&y.path.len()))
             });
-            own[id] = answers.into_iter().next();
+            own[id] = answers.into_iter().next().map(|a| Own {
+                decision: a.decision,
+                conditions: a.conditions,
+                path: a.path,
+            });
         }
         self.best_only.set(false);
         tracing::debug!("who-can: own answers in {:?}", t.elapsed());
@@ -176,21 +180,25 @@ impl<'a> Asker<'a> {
                 }
             }
         }
-        let mut ranked = Vec::new();
+        let mut answers = Vec::new();
+        let mut keys = Vec::new();
         for (i, s) in cands.iter().enumerate() {
             let id = starts[i];
             if best[id].is_none() {
                 continue;
             }
             if let Some(a) = self.rebuild(s, i, id, &w, &best, &own) {
-                ranked.push((w.rank[i], a));
+                let at = u32::try_from(answers.len()).unwrap_or(u32::MAX);
+                keys.push((a.path.len(), std::cmp::Reverse(a.decision), w.rank[i], at));
+                answers.push(a);
             }
         }
         // By path length, decision, then name (each subject's place in name
-        // order was made with the graph).
-        ranked
-            .sort_unstable_by_key(|(rank, a)| (a.path.len(), std::cmp::Reverse(a.decision), *rank));
-        let answers: Vec<PathAnswer> = ranked.into_iter().map(|(_, a)| a).collect();
+        // order was made with the graph); the keys are sorted, and the
+        // answers moved once.
+        keys.sort_unstable();
+        let order: Vec<u32> = keys.into_iter().map(|k| k.3).collect();
+        permute(&mut answers, &order);
         Answer {
             query: echo_action("who-can", action, false),
             decision: Answer::decide(&answers),
@@ -428,7 +436,7 @@ impl<'a> Asker<'a> {
         id: usize,
         w: &WhoGraph<'a>,
         best: &[Option<(usize, usize, Option<usize>)>],
-        own: &[Option<PathAnswer>],
+        own: &[Option<Own>],
     ) -> Option<PathAnswer> {
         let (g, acting) = (&w.g, &w.acting);
         let subject = w.subjects[i].clone();
@@ -484,6 +492,34 @@ impl<'a> Asker<'a> {
             }
             path.extend(found?);
             cur = target;
+        }
+    }
+}
+
+/// An identity's own best answer: its decision, conditions and path.
+struct Own {
+    decision: Decision,
+    conditions: Vec<String>,
+    path: Path,
+}
+
+/// Reorders `v` so that its element `k` is the one at `order[k]` before
+/// (`order` a permutation of its places), moving each element once.
+fn permute<T>(v: &mut [T], order: &[u32]) {
+    let mut done = vec![false; v.len()];
+    for start in 0..v.len() {
+        if done[start] {
+            continue;
+        }
+        let mut k = start;
+        loop {
+            done[k] = true;
+            let from = order[k] as usize;
+            if from == start {
+                break;
+            }
+            v.swap(k, from);
+            k = from;
         }
     }
 }
@@ -574,5 +610,32 @@ impl Graph {
             }
         }
         best
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::permute;
+
+    #[test]
+    fn permute_moves_each_element_to_its_place() {
+        // Every permutation of five places, as a sort by key would give it.
+        let mut order: Vec<u32> = (0..5).collect();
+        let mut seen = 0;
+        loop {
+            let mut v: Vec<String> = (0..5).map(|i| format!("e{i}")).collect();
+            permute(&mut v, &order);
+            let want: Vec<String> = order.iter().map(|i| format!("e{i}")).collect();
+            assert_eq!(v, want, "{order:?}");
+            seen += 1;
+            // Next permutation (lexicographic).
+            let Some(i) = (0..4).rev().find(|&i| order[i] < order[i + 1]) else {
+                break;
+            };
+            let j = (i + 1..5).rev().find(|&j| order[j] > order[i]).expect("j");
+            order.swap(i, j);
+            order[i + 1..].reverse();
+        }
+        assert_eq!(seen, 120);
     }
 }

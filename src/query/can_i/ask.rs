@@ -190,7 +190,7 @@ impl<'a> Asker<'a> {
             None => self.rbac.can_identity(&r.id, &k.request()),
         }?;
         let mut path = r.path.clone();
-        path.extend(self.grant_hops(r, &g, Node::KubeRequest(k.clone())));
+        path.extend(self.grant_hops(r, &g, Node::KubeRequest(Box::new(k.clone()))));
         Some(PathAnswer {
             subject: subject.clone(),
             decision: Decision::Yes,

@@ -171,7 +171,7 @@ impl<'a> Asker<'a> {
     }
 
     /// The answers of question `a` for every principal (once per question).
-    pub(crate) fn chain_table(&self, a: &AwsAction) -> (Rc<ChainGraph>, Rc<ChainTable>) {
+    pub(super) fn chain_table(&self, a: &AwsAction) -> (Rc<ChainGraph>, Rc<ChainTable>) {
         let q = self.begin_question(a);
         if let Some(t) = self.chain_table.borrow().as_ref()
             && t.question == q
