@@ -299,7 +299,20 @@ fn has_variable(p: &str) -> bool {
 
 /// ARN-aware resource match: `*` matches anything, otherwise per-component wildcards.
 fn resource_matches(pattern: &str, resource: &str) -> bool {
-    pattern == "*" || arn_like(pattern, resource)
+    if pattern == "*" {
+        return true;
+    }
+    // What comes before the pattern's first wildcard must open the resource,
+    // in both of `arn_like`'s ways to match: most patterns of a policy name
+    // other resources, and this says so without splitting either.
+    let literal = pattern
+        .bytes()
+        .position(|b| b == b'*' || b == b'?')
+        .unwrap_or(pattern.len());
+    resource
+        .as_bytes()
+        .starts_with(&pattern.as_bytes()[..literal])
+        && arn_like(pattern, resource)
 }
 
 fn arn_like(pattern: &str, value: &str) -> bool {
@@ -410,4 +423,27 @@ fn evaluate_statements<'s>(
     }
     // Nothing allows it: a pending Deny changes nothing.
     Decision::NotAllowed { reasons }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{arn_like, resource_matches};
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The literal-prefix test before `arn_like` never changes its answer.
+        #[test]
+        fn prefix_test_keeps_arn_like(p in "[ab:*?/]{0,12}", r in "[ab:/]{0,12}") {
+            prop_assert_eq!(resource_matches(&p, &r), p == "*" || arn_like(&p, &r));
+        }
+
+        /// The same on ARN-shaped text, six parts and more.
+        #[test]
+        fn prefix_test_keeps_arn_like_on_arns(
+            p in "arn:aws:s3:[a:]{0,3}:[ab*?/:]{0,8}",
+            r in "arn:aws:s3:[a:]{0,3}:[ab/:]{0,8}",
+        ) {
+            prop_assert_eq!(resource_matches(&p, &r), arn_like(&p, &r));
+        }
+    }
 }
