@@ -441,7 +441,27 @@ impl PermissionSet {
             all
         });
         let d = evaluate_quiet_statements(inline.chain(rest), req);
-        self.combine(d, req, evaluate_quiet)
+        // The boundary's statements likewise: only those the memo noted.
+        self.combine_by(d, |b| {
+            let hits = (memo.tally(&b.doc, true, req) != Tally::default())
+                .then(|| memo.hits(&b.doc))
+                .flatten();
+            let name = b.name.as_str();
+            match hits {
+                Some(h) => evaluate_quiet_statements(
+                    h.iter()
+                        .filter_map(|&k| b.doc.statements.get(k as usize))
+                        .map(|s| (name, s, Some(true))),
+                    req,
+                ),
+                // Nothing of it applies: it allows nothing (a quiet `NotAllowed`
+                // has no reasons).
+                None if memo.tally(&b.doc, true, req) == Tally::default() => Decision::NotAllowed {
+                    reasons: Vec::new(),
+                },
+                None => evaluate_quiet(&[(name, &b.doc)], req),
+            }
+        })
     }
 
     /// Statement `k` of inline policy `d`.
@@ -509,9 +529,14 @@ impl PermissionSet {
         req: &Request,
         evaluate: fn(&[(&str, &PolicyDocument)], &Request) -> Decision,
     ) -> Decision {
+        self.combine_by(d, |b| evaluate(&[(b.name.as_str(), &b.doc)], req))
+    }
+
+    /// [`PermissionSet::combine`], with `boundary` deciding the known boundary.
+    fn combine_by(&self, d: Decision, boundary: impl FnOnce(&NamedPolicy) -> Decision) -> Decision {
         let b = match &self.boundary {
             None => return d,
-            Some(Boundary::Known(b)) => evaluate(&[(b.name.as_str(), &b.doc)], req),
+            Some(Boundary::Known(b)) => boundary(b),
             Some(Boundary::Unknown(arn)) => {
                 return match d {
                     Decision::Allowed { .. } | Decision::Undecided { .. } => Decision::Undecided {
