@@ -132,12 +132,14 @@ fn place<'l>(
 }
 
 /// An account's role links as who-can keeps them across questions: its own
-/// links, whether it obtains the roles every account obtains, and the
+/// links, the order they are tried in with the roles every account obtains, and the
 /// `assumes` verdict and hop of each role in [`place`]'s order, made on first
 /// use (a trust's answer, which no question changes).
 pub(crate) struct AccountPlan {
     own: Vec<(String, LinkVia)>,
-    everyones: bool,
+    /// [`place`]'s order: (place in `own`, `None`) or (_, place among the
+    /// roles every account obtains).
+    slots: Vec<(usize, Option<usize>)>,
     verdicts: Vec<std::cell::OnceCell<Option<Rc<LinkHop>>>>,
 }
 
@@ -150,7 +152,13 @@ impl AccountPlan {
         &'l self,
         everyone: &'l [(String, LinkVia)],
     ) -> Vec<(&'l (String, LinkVia), Option<usize>)> {
-        place(&self.own, everyone, self.everyones)
+        self.slots
+            .iter()
+            .filter_map(|&(k, j)| match j {
+                None => Some((self.own.get(k)?, None)),
+                Some(j) => Some((everyone.get(j)?, Some(j))),
+            })
+            .collect()
     }
 }
 
@@ -359,11 +367,20 @@ impl<'a> Asker<'a> {
             .cloned()
             .unwrap_or_default();
         let everyones = self.obtains_everyones(ns, name);
-        let n = place(&own, &self.everyone, everyones).len();
+        let mut k = 0;
+        let slots: Vec<(usize, Option<usize>)> = place(&own, &self.everyone, everyones)
+            .into_iter()
+            .map(|(_, j)| {
+                k += usize::from(j.is_none());
+                (k.saturating_sub(1), j)
+            })
+            .collect();
         AccountPlan {
+            verdicts: (0..slots.len())
+                .map(|_| std::cell::OnceCell::new())
+                .collect(),
             own,
-            everyones,
-            verdicts: (0..n).map(|_| std::cell::OnceCell::new()).collect(),
+            slots,
         }
     }
 

@@ -67,6 +67,9 @@ pub(crate) struct ChainTable {
     any: Vec<u8>,
     /// Paths already rebuilt (empty prefix, the principal's own spelling).
     paths: RefCell<HashMap<usize, Option<Rc<Built>>>>,
+    /// The decision and hop of each principal that ends a path (asked as the
+    /// inventory spells it), made once: many paths end at one role.
+    judged: RefCell<HashMap<usize, crate::query::Judged>>,
     /// The best of each role every account obtains (`Asker::everyone`),
     /// the same for every account: made on first use.
     everyone: std::cell::OnceCell<Vec<Option<Best>>>,
@@ -210,6 +213,7 @@ impl<'a> Asker<'a> {
             yes,
             any,
             paths: RefCell::new(HashMap::default()),
+            judged: RefCell::new(HashMap::default()),
             everyone: std::cell::OnceCell::new(),
         });
         *self.chain_table.borrow_mut() = Some(Rc::clone(&t));
@@ -319,17 +323,35 @@ impl<'a> Asker<'a> {
         // as the inventory spells it (its ARN is a key of the request); its
         // action and resource are set again, as the graph's requests hold
         // the last question's.
-        let hits = g.hits(&a.action);
-        let mut requests = g.requests.borrow_mut();
-        let req = (g.arns[cur] == cur_arn).then(|| {
-            let req = &mut requests[cur];
-            req.action.clone_from(&a.action);
-            req.resource = Some(a.resource.clone());
-            (&*req, hits.per_principal[cur].as_slice())
-        });
-        let from = self.principal_node(cur_arn);
-        let (d, c, hop) = self.judge_memo_with(&g.sets[cur], a, cur_arn, &from, req);
-        drop(requests);
+        // Judged here (and kept in the table) when asked as the inventory
+        // spells it, with the request and hits the table judged it by;
+        // otherwise as `can-i` judges it.
+        let kept_here = g.arns[cur] == cur_arn && !super::judge::judged_whole(a);
+        let kept = kept_here
+            .then(|| t.judged.borrow().get(&cur).cloned())
+            .flatten();
+        let (d, c, hop) = match kept {
+            Some(j) => j,
+            None => {
+                let hits = g.hits(&a.action);
+                let mut requests = g.requests.borrow_mut();
+                let req = kept_here.then(|| {
+                    let req = &mut requests[cur];
+                    req.action.clone_from(&a.action);
+                    req.resource = Some(a.resource.clone());
+                    (&*req, hits.per_principal[cur].as_slice())
+                });
+                let from = self.principal_node(cur_arn);
+                let j = match req {
+                    Some(req) => self.judge_with(&g.sets[cur], a, cur_arn, &from, req),
+                    None => self.judge_memo(&g.sets[cur], a, cur_arn, &from),
+                };
+                if kept_here {
+                    t.judged.borrow_mut().insert(cur, j.clone());
+                }
+                j
+            }
+        };
         conds.extend(c);
         hops.push(hop);
         Some((decision.min(d), conds, hops))

@@ -14,30 +14,31 @@ impl<'a> Asker<'a> {
         arn: &str,
         from: &Node,
     ) -> super::super::Judged {
-        self.judge_memo_with(set, a, arn, from, None)
-    }
-
-    /// [`Asker::judge_memo`], with the principal's request for the action
-    /// and its inline statements that take in the action
-    /// (`PermissionSet::inline_hits`) when the caller has them (role
-    /// chaining keeps both per principal).
-    pub(super) fn judge_memo_with(
-        &self,
-        set: &PermissionSet,
-        a: &AwsAction,
-        arn: &str,
-        from: &Node,
-        req: Option<(&iam::Request, &[(u32, u32)])>,
-    ) -> super::super::Judged {
         let q = self.begin_question(a);
         let key = (q, arn.to_ascii_lowercase());
         if let Some(j) = self.judge_memo.borrow().get(&key) {
             return j.clone();
         }
-        let (d, c, hop) = self.judge_action(set, a, arn, from, req);
+        let (d, c, hop) = self.judge_action(set, a, arn, from, None);
         let j = (d, c, Arc::new(hop));
         self.judge_memo.borrow_mut().insert(key, j.clone());
         j
+    }
+
+    /// [`Asker::judge_memo`]'s answer, made from the principal's request
+    /// for the action and its inline statements that take in the action
+    /// (`PermissionSet::inline_hits`), which role chaining keeps per
+    /// principal; the caller keeps the answer.
+    pub(super) fn judge_with(
+        &self,
+        set: &PermissionSet,
+        a: &AwsAction,
+        arn: &str,
+        from: &Node,
+        req: (&iam::Request, &[(u32, u32)]),
+    ) -> super::super::Judged {
+        let (d, c, hop) = self.judge_action(set, a, arn, from, Some(req));
+        (d, c, Arc::new(hop))
     }
 
     /// A principal's decision on the action alone, as [`Asker::judge_memo`]
@@ -58,7 +59,7 @@ impl<'a> Asker<'a> {
         hits: &[(u32, u32)],
         memo: &mut Option<std::cell::RefMut<'m, iam::TallyMemo>>,
     ) -> Decision {
-        if has_wildcard(&a.action) || a.action.eq_ignore_ascii_case("sts:AssumeRole") {
+        if judged_whole(a) {
             // Never with the memo taken: the full evaluation takes it too.
             *memo = None;
             return self.judge_memo(set, a, arn, &self.principal_node(arn)).0;
@@ -365,6 +366,13 @@ fn assume_uniform(set: &PermissionSet) -> bool {
 /// assume (and the chaining graph) depend on, besides the principal.
 pub(super) fn context_key(a: &AwsAction) -> String {
     format!("{:?}|{:?}|{}", a.context, a.multivalued, a.complete)
+}
+
+/// Whether the decision table judges action `a` with [`Asker::judge_memo`]
+/// (a pattern, or sts:AssumeRole with the role's trust), so that a path's
+/// last hop is found there too.
+pub(super) fn judged_whole(a: &AwsAction) -> bool {
+    has_wildcard(&a.action) || a.action.eq_ignore_ascii_case("sts:AssumeRole")
 }
 
 fn has_wildcard(action: &str) -> bool {
