@@ -6,7 +6,8 @@ use super::*;
 
 /// Evaluate one condition against the request context.
 pub fn eval_condition(c: &Condition, req: &Request) -> Check {
-    let desc = c.describe();
+    // The condition's description is made only for an answer that says why.
+    let desc = || c.describe();
     let state = req.lookup(&c.key);
     if c.op == Operator::Null {
         // Several values for one key are ORed ("Condition element: multiple
@@ -21,24 +22,26 @@ pub fn eval_condition(c: &Condition, req: &Request) -> Check {
             })
             .collect();
         if wants.is_empty() {
-            return Check::No(format!("{desc}: Null needs true or false"));
+            return Check::No(format!("{}: Null needs true or false", desc()));
         }
         let (absent_ok, present_ok) = (wants.contains(&true), wants.contains(&false));
         return match state {
             KeyState::Unknown if absent_ok && present_ok => Check::Yes,
             KeyState::Unknown => Check::Undecided(format!(
-                "{desc}: {} is not known{}",
+                "{}: {} is not known{}",
+                desc(),
                 c.key,
                 req.unknown_note(&c.key)
             )),
-            KeyState::Absent => yes_no(absent_ok, &desc, &format!("{} is absent", c.key)),
-            KeyState::Present(_) => yes_no(present_ok, &desc, &format!("{} is present", c.key)),
+            KeyState::Absent => yes_no(absent_ok, desc, || format!("{} is absent", c.key)),
+            KeyState::Present(_) => yes_no(present_ok, desc, || format!("{} is present", c.key)),
         };
     }
     let values = match state {
         KeyState::Unknown => {
             return Check::Undecided(format!(
-                "{desc}: {} is not known for this request{}",
+                "{}: {} is not known for this request{}",
+                desc(),
                 c.key,
                 req.unknown_note(&c.key)
             ));
@@ -55,7 +58,7 @@ pub fn eval_condition(c: &Condition, req: &Request) -> Check {
                 Some(SetQualifier::ForAllValues) => true,
                 None => c.if_exists || c.op.negated(),
             };
-            return yes_no(holds, &desc, &format!("{} is not in the request", c.key));
+            return yes_no(holds, desc, || format!("{} is not in the request", c.key));
         }
         KeyState::Present(v) => v,
     };
@@ -66,7 +69,8 @@ pub fn eval_condition(c: &Condition, req: &Request) -> Check {
         // does not match, so an Allow that relies on it does not apply and
         // neither does a Deny.
         return Check::No(format!(
-            "condition {desc} does not hold: {} is multivalued ({}) and the operator has no ForAnyValue/ForAllValues",
+            "condition {} does not hold: {} is multivalued ({}) and the operator has no ForAnyValue/ForAllValues",
+            desc(),
             c.key,
             short_list(values)
         ));
@@ -96,17 +100,17 @@ pub fn eval_condition(c: &Condition, req: &Request) -> Check {
     if let Some(u) = undecided
         && (!result || c.op.negated())
     {
-        return Check::Undecided(format!("{desc}: {u}"));
+        return Check::Undecided(format!("{}: {u}", desc()));
     }
-    let shown = short_list(values);
-    yes_no(result, &desc, &format!("{} is {shown}", c.key))
+    yes_no(result, desc, || format!("{} is {}", c.key, short_list(values)))
 }
 
-fn yes_no(holds: bool, desc: &str, fact: &str) -> Check {
+/// `Yes`, or `No` saying which condition does not hold and why (made only then).
+fn yes_no(holds: bool, desc: impl FnOnce() -> String, fact: impl FnOnce() -> String) -> Check {
     if holds {
         Check::Yes
     } else {
-        Check::No(format!("condition {desc} does not hold: {fact}"))
+        Check::No(format!("condition {} does not hold: {}", desc(), fact()))
     }
 }
 
