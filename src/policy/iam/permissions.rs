@@ -52,7 +52,18 @@ impl TallyMemo {
         let key = Arc::as_ptr(doc) as usize;
         match self.docs.get(&key) {
             Some((Some(t), _)) => *t,
-            Some((None, _)) => Tally::of(doc, req),
+            // Its answer depends on the principal, not which statements take
+            // in the action: only those are read.
+            Some((None, hits)) => {
+                let mut t = Tally::default();
+                for s in hits.iter().filter_map(|&k| doc.statements.get(k as usize)) {
+                    t.add(Tally::of_statement(s, req));
+                    if t.denied {
+                        break;
+                    }
+                }
+                t
+            }
             None => {
                 let mut hits = Vec::new();
                 let t = Tally::of_noting(doc, req, &mut hits);
