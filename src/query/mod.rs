@@ -151,14 +151,11 @@ impl AccountPlan {
     pub(crate) fn placed<'l>(
         &'l self,
         everyone: &'l [(String, LinkVia)],
-    ) -> Vec<(&'l (String, LinkVia), Option<usize>)> {
-        self.slots
-            .iter()
-            .filter_map(|&(k, j)| match j {
-                None => Some((self.own.get(k)?, None)),
-                Some(j) => Some((everyone.get(j)?, Some(j))),
-            })
-            .collect()
+    ) -> impl Iterator<Item = (&'l (String, LinkVia), Option<usize>)> {
+        self.slots.iter().filter_map(|&(k, j)| match j {
+            None => Some((self.own.get(k)?, None)),
+            Some(j) => Some((everyone.get(j)?, Some(j))),
+        })
     }
 }
 

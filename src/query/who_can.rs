@@ -221,7 +221,7 @@ impl<'a> Asker<'a> {
         tracing::debug!("who-can: {} candidates in {:?}", cands.len(), t.elapsed());
         let mut g = Graph::default();
         let starts = self.who_nodes(&cands, &mut g);
-        let mut runs_as = HashMap::default();
+        let mut runs_as = Vec::new();
         let acting = self.who_identities(&cands, &starts, &mut g, &mut runs_as);
         tracing::debug!("who-can: identities read in {:?}", t.elapsed());
         // What each identity can become, which no action changes.
@@ -304,7 +304,7 @@ impl<'a> Asker<'a> {
         cands: &[AsSubject],
         starts: &[usize],
         g: &mut Graph,
-        runs_as: &mut HashMap<usize, std::sync::Arc<super::answer::Hop>>,
+        runs_as: &mut Vec<Option<std::sync::Arc<super::answer::Hop>>>,
     ) -> Acting<'a> {
         let mut acting: Acting<'a> = (0..g.keys.len()).map(|_| None).collect();
         for (i, s) in cands.iter().enumerate() {
@@ -315,7 +315,10 @@ impl<'a> Asker<'a> {
                     let to = g.node(Key::Sa(namespace.clone(), sa.clone()));
                     let from = starts[i];
                     g.edge(from, to, 1, None);
-                    runs_as.insert(from, super::can_i::runs_as(namespace, name, sa));
+                    if runs_as.len() <= from {
+                        runs_as.resize(from + 1, None);
+                    }
+                    runs_as[from] = Some(super::can_i::runs_as(namespace, name, sa));
                 }
                 continue;
             }
@@ -444,7 +447,7 @@ impl<'a> Asker<'a> {
         let mut cur = id;
         // A pod: its runs-as hop, then its account.
         if let AsSubject::Pod { .. } = s {
-            path.push(std::sync::Arc::clone(w.runs_as.get(&id)?));
+            path.push(std::sync::Arc::clone(w.runs_as.get(id)?.as_ref()?));
             cur = best[id]?.2?;
         }
         let mut guard = 0;
@@ -530,7 +533,7 @@ pub(crate) struct WhoGraph<'a> {
     starts: Vec<usize>,
     g: Graph,
     /// A pod's node → its `runs-as` hop.
-    runs_as: HashMap<usize, std::sync::Arc<super::answer::Hop>>,
+    runs_as: Vec<Option<std::sync::Arc<super::answer::Hop>>>,
     acting: Acting<'a>,
     /// Each account's role links (by node), kept across questions.
     plans: Vec<Option<AccountPlan>>,

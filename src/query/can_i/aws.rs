@@ -243,11 +243,19 @@ impl<'a> Asker<'a> {
     ) {
         let mut ranked: Vec<(Decision, usize, usize, &String, LinkVia)> = Vec::new();
         let table = (!direct).then(|| self.chain_table(a));
-        let placed = match plan {
-            Some(p) => p.placed(&self.everyone),
-            None => self.roles_placed(ns, name),
+        // The plan's order without a list made for each question.
+        let (mut planned, mut listed);
+        let placed: &mut dyn Iterator<Item = (&(String, LinkVia), Option<usize>)> = match plan {
+            Some(p) => {
+                planned = p.placed(&self.everyone);
+                &mut planned
+            }
+            None => {
+                listed = self.roles_placed(ns, name).into_iter();
+                &mut listed
+            }
         };
-        for (k, ((role_arn, via), place)) in placed.into_iter().enumerate() {
+        for (k, ((role_arn, via), place)) in placed.enumerate() {
             let best = table.as_ref().and_then(|t| match place {
                 Some(j) => self.chain_best_everyone(t, j),
                 None => self.chain_best(t, role_arn),

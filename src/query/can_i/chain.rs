@@ -47,10 +47,12 @@ pub(crate) struct ChainGraph {
     hits: RefCell<Vec<Rc<ActionHits>>>,
 }
 
-/// Each principal's inline statements that take in one action.
+/// Each principal's inline statements that take in one action, and whether
+/// any of its documents' Allow statements names the action's service.
 pub(crate) struct ActionHits {
     action: String,
     per_principal: Vec<Vec<(u32, u32)>>,
+    bears: Vec<bool>,
 }
 
 /// How many actions' [`ActionHits`] a graph keeps.
@@ -187,7 +189,7 @@ impl<'a> Asker<'a> {
         let mut memo = None;
         let own: Vec<Decision> = (0..g.arns.len())
             .map(|i| {
-                if !g.scopes[i].iter().any(|s| s.bears_on(&a.action)) {
+                if !hits.bears[i] {
                     return Decision::No;
                 }
                 let req = &mut requests[i];
@@ -381,6 +383,11 @@ impl ChainGraph {
         let h = Rc::new(ActionHits {
             action: action.to_string(),
             per_principal: self.sets.iter().map(|s| s.inline_hits(action)).collect(),
+            bears: self
+                .scopes
+                .iter()
+                .map(|docs| docs.iter().any(|s| s.bears_on(action)))
+                .collect(),
         });
         let mut kept = self.hits.borrow_mut();
         if kept.len() >= HIT_ACTIONS {
