@@ -102,7 +102,9 @@ pub fn eval_condition(c: &Condition, req: &Request) -> Check {
     {
         return Check::Undecided(format!("{}: {u}", desc()));
     }
-    yes_no(result, desc, || format!("{} is {}", c.key, short_list(values)))
+    yes_no(result, desc, || {
+        format!("{} is {}", c.key, short_list(values))
+    })
 }
 
 /// `Yes`, or `No` saying which condition does not hold and why (made only then).
