@@ -126,6 +126,7 @@ impl<'a> Asker<'a> {
             name: String::new(),
         };
         self.best_only.set(true);
+        let (mut answers, mut misses) = (Vec::new(), Vec::new());
         for id in 0..acting.len() {
             let Some((r, _)) = &acting[id] else { continue };
             let cleared;
@@ -137,8 +138,8 @@ impl<'a> Asker<'a> {
                 cleared = c;
                 &cleared
             };
-            let mut answers = Vec::new();
-            let mut misses = Vec::new();
+            answers.clear();
+            misses.clear();
             let plan = w.plans.get(id).and_then(Option::as_ref);
             self.answers_at(
                 start,
@@ -155,7 +156,7 @@ impl<'a> Asker<'a> {
                     .cmp(&x.decision)
                     .then(x.path.len().cmp(&y.path.len()))
             });
-            own[id] = answers.into_iter().next().map(|a| Own {
+            own[id] = answers.drain(..).next().map(|a| Own {
                 decision: a.decision,
                 conditions: a.conditions,
                 path: a.path,
@@ -443,7 +444,8 @@ impl<'a> Asker<'a> {
     ) -> Option<PathAnswer> {
         let (g, acting) = (&w.g, &w.acting);
         let subject = w.subjects[i].clone();
-        let mut path: Path = Vec::new();
+        // The search's distance is the path's length in hops.
+        let mut path: Path = Vec::with_capacity(best[id]?.0);
         let mut cur = id;
         // A pod: its runs-as hop, then its account.
         if let AsSubject::Pod { .. } = s {

@@ -4,7 +4,10 @@
 //! (yes before conditional, then fewest hops) by two breadth-first searches
 //! backwards from the principals that may do it themselves. `can-i` walks
 //! forward from one principal (`principal_paths`); both follow the same edges,
-//! judge with the same `judge_memo` and stop at `MAX_CHAIN` assumptions, and
+//! judge with the same `judge_action` (who-can decides with
+//! `PermissionSet::outcome_hits` and makes the hop of each path's last
+//! principal with `evaluate_quiet_hits`, both held equal to `evaluate_quiet`
+//! on the managed-policy corpus) and stop at `MAX_CHAIN` assumptions, and
 //! among equally short paths both keep the first in the order of each
 //! principal's edges.
 
@@ -38,8 +41,9 @@ pub(crate) struct ChainGraph {
     /// Each principal's request in this context (its own keys and the
     /// asker's), the action and resource set per question.
     requests: RefCell<Vec<iam::Request>>,
-    /// ARNs as asked (link annotations, mappings) → principal.
-    asked: RefCell<HashMap<String, Option<usize>>>,
+    /// ARNs as asked (link annotations, mappings) → principal, and whether
+    /// it is asked as the inventory spells it.
+    asked: RefCell<HashMap<String, Option<(usize, bool)>>>,
     /// For the last actions asked (at most `HIT_ACTIONS`), each principal's
     /// inline statements that take in the action
     /// (`PermissionSet::inline_hits`): a question about an action asked
@@ -233,7 +237,7 @@ impl<'a> Asker<'a> {
         arn: &str,
     ) -> Option<Best> {
         let (g, t) = table;
-        let i = self.chain_index(g, arn)?;
+        let (i, _) = self.chain_index(g, arn)?;
         Some(t.best(i).map(|(d, k)| (d, usize::from(k) + 1)))
     }
 
@@ -257,20 +261,23 @@ impl<'a> Asker<'a> {
     /// all; `None`: not a principal of the inventory.
     pub(super) fn chain_path(&self, arn: &str, a: &AwsAction) -> Option<Option<Rc<Built>>> {
         let (g, t) = self.chain_table(a);
-        let i = self.chain_index(&g, arn)?;
         // The memo holds paths spelled as the inventory spells the principal.
-        let own_spelling = g.arns[i] == arn;
+        let (i, own_spelling) = self.chain_index(&g, arn)?;
         if own_spelling && let Some(p) = t.paths.borrow().get(&i) {
             return Some(p.clone());
         }
-        let built = self.chain_rebuild(&g, &t, i, arn, a).map(Rc::new);
+        let built = self
+            .chain_rebuild(&g, &t, i, arn, own_spelling, a)
+            .map(Rc::new);
         if own_spelling {
             t.paths.borrow_mut().insert(i, built.clone());
         }
         Some(built)
     }
 
-    fn chain_index(&self, g: &ChainGraph, arn: &str) -> Option<usize> {
+    /// The principal `arn` names, and whether `arn` spells it as the
+    /// inventory does.
+    fn chain_index(&self, g: &ChainGraph, arn: &str) -> Option<(usize, bool)> {
         if let Some(&i) = g.asked.borrow().get(arn) {
             return i;
         }
@@ -280,18 +287,21 @@ impl<'a> Asker<'a> {
                 .role(arn)
                 .and_then(|role| g.index.get(&role.arn.to_ascii_lowercase()).copied()),
         };
+        let i = i.map(|i| (i, g.arns[i] == arn));
         g.asked.borrow_mut().insert(arn.to_string(), i);
         i
     }
 
-    /// The path of principal `i` (asked as `arn`): at each principal the
-    /// first of its edges that leads one assumption nearer, then its own hop.
+    /// The path of principal `i` (asked as `arn`, spelled as the inventory
+    /// does or not): at each principal the first of its edges that leads one
+    /// assumption nearer, then its own hop.
     fn chain_rebuild(
         &self,
         g: &ChainGraph,
         t: &ChainTable,
         i: usize,
         arn: &str,
+        own_spelling: bool,
         a: &AwsAction,
     ) -> Option<Built> {
         let (want, mut k) = t.best(i)?;
@@ -328,7 +338,9 @@ impl<'a> Asker<'a> {
         // Judged here (and kept in the table) when asked as the inventory
         // spells it, with the request and hits the table judged it by;
         // otherwise as `can-i` judges it.
-        let kept_here = g.arns[cur] == cur_arn && !super::judge::judged_whole(a);
+        // (Past an assumption, the principal is the inventory's spelling.)
+        let spelled = cur != i || own_spelling;
+        let kept_here = spelled && !super::judge::judged_whole(a);
         let kept = kept_here
             .then(|| t.judged.borrow().get(&cur).cloned())
             .flatten();
