@@ -140,6 +140,10 @@ pub(crate) struct AccountPlan {
     /// [`place`]'s order: (place in `own`, `None`) or (_, place among the
     /// roles every account obtains).
     slots: Vec<(usize, Option<usize>)>,
+    /// Whether it obtains the roles every account obtains, and which of them
+    /// its own links already name (sorted places).
+    everyones: bool,
+    shadowed: Vec<usize>,
     verdicts: Vec<std::cell::OnceCell<Option<Rc<LinkHop>>>>,
 }
 
@@ -147,6 +151,21 @@ pub(crate) struct AccountPlan {
 pub(crate) type LinkHop = (Decision, Vec<String>, std::sync::Arc<Hop>);
 
 impl AccountPlan {
+    /// The place in [`place`]'s order of the role every account obtains at
+    /// `j`, unless the account's own links name it or it obtains none.
+    pub(crate) fn everyone_slot(&self, j: usize) -> Option<usize> {
+        if !self.everyones || self.shadowed.binary_search(&j).is_ok() {
+            return None;
+        }
+        let before = self.shadowed.partition_point(|&s| s < j);
+        Some(self.own.len() + j - before)
+    }
+
+    /// Its own links with their places.
+    pub(crate) fn own_slots(&self) -> impl Iterator<Item = (usize, &(String, LinkVia))> {
+        self.own.iter().enumerate()
+    }
+
     /// The account's roles in [`place`]'s order.
     pub(crate) fn placed<'l>(
         &'l self,
@@ -372,12 +391,22 @@ impl<'a> Asker<'a> {
                 (k.saturating_sub(1), j)
             })
             .collect();
+        // The roles every account obtains that its own links already name.
+        let shadowed: Vec<usize> = if everyones {
+            (0..self.everyone.len())
+                .filter(|j| !slots.iter().any(|s| s.1 == Some(*j)))
+                .collect()
+        } else {
+            Vec::new()
+        };
         AccountPlan {
             verdicts: (0..slots.len())
                 .map(|_| std::cell::OnceCell::new())
                 .collect(),
             own,
             slots,
+            everyones,
+            shadowed,
         }
     }
 

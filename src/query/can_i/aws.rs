@@ -241,26 +241,15 @@ impl<'a> Asker<'a> {
         out: &mut Vec<PathAnswer>,
         plan: Option<&AccountPlan>,
     ) {
-        let mut ranked: Vec<(Decision, usize, usize, &String, LinkVia)> = Vec::new();
         let table = (!direct).then(|| self.chain_table(a));
-        // The plan's order without a list made for each question.
-        let (mut planned, mut listed);
-        let placed: &mut dyn Iterator<Item = (&(String, LinkVia), Option<usize>)> = match plan {
-            Some(p) => {
-                planned = p.placed(&self.everyone);
-                &mut planned
-            }
-            None => {
-                listed = self.roles_placed(ns, name).into_iter();
-                &mut listed
-            }
-        };
-        for (k, ((role_arn, via), place)) in placed.enumerate() {
+        // A role's best decision and length in hops (its place among the
+        // roles every account obtains, if it is one of them).
+        let best_of = |role_arn: &str, place: Option<usize>| {
             let best = table.as_ref().and_then(|t| match place {
                 Some(j) => self.chain_best_everyone(t, j),
                 None => self.chain_best(t, role_arn),
             });
-            let best = match best {
+            match best {
                 Some(best) => best,
                 None => {
                     let memo = self.role_paths(role_arn, a, subject, direct);
@@ -270,14 +259,67 @@ impl<'a> Asker<'a> {
                         .map(|p| (p.decision, p.path.len()))
                         .max_by(|x, y| x.0.cmp(&y.0).then(y.1.cmp(&x.1)))
                 }
-            };
-            if let Some((d, len)) = best {
-                ranked.push((d, len, k, role_arn, *via));
             }
-        }
-        ranked.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2)));
+        };
+        type Ranked<'r> = (Decision, usize, usize, &'r String, LinkVia);
+        let order = |x: &Ranked, y: &Ranked| y.0.cmp(&x.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2));
+        let mut ranked: Vec<Ranked> = Vec::new();
+        let candidates: Box<dyn Iterator<Item = Ranked>> = match (plan, &table) {
+            // With a plan: its own links ranked, merged with the roles every
+            // account obtains, ranked once per question (their places keep
+            // their order, and come after the own links').
+            (Some(p), Some(t)) => {
+                for (k, (role_arn, via)) in p.own_slots() {
+                    if let Some((d, len)) = best_of(role_arn, None) {
+                        ranked.push((d, len, k, role_arn, *via));
+                    }
+                }
+                ranked.sort_by(order);
+                let everyone = t.1.everyone_ranked.get_or_init(|| {
+                    let mut v: Vec<(Decision, usize, usize)> = (0..self.everyone.len())
+                        .filter_map(|j| {
+                            let (d, len) = best_of(&self.everyone[j].0, Some(j))?;
+                            Some((d, len, j))
+                        })
+                        .collect();
+                    v.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2)));
+                    v
+                });
+                let mut everyone = everyone
+                    .iter()
+                    .filter_map(|&(d, len, j)| {
+                        let k = p.everyone_slot(j)?;
+                        let (arn, via) = &self.everyone[j];
+                        Some((d, len, k, arn, *via))
+                    })
+                    .peekable();
+                let mut own = ranked.into_iter().peekable();
+                Box::new(std::iter::from_fn(move || {
+                    match (own.peek(), everyone.peek()) {
+                        (Some(x), Some(y)) if order(x, y) == std::cmp::Ordering::Greater => {
+                            everyone.next()
+                        }
+                        (Some(_), _) => own.next(),
+                        (None, _) => everyone.next(),
+                    }
+                }))
+            }
+            _ => {
+                let placed = match plan {
+                    Some(p) => p.placed(&self.everyone).collect::<Vec<_>>(),
+                    None => self.roles_placed(ns, name),
+                };
+                for (k, ((role_arn, via), place)) in placed.into_iter().enumerate() {
+                    if let Some((d, len)) = best_of(role_arn, place) {
+                        ranked.push((d, len, k, role_arn, *via));
+                    }
+                }
+                ranked.sort_by(order);
+                Box::new(ranked.into_iter())
+            }
+        };
         let mut best: Option<PathAnswer> = None;
-        for (_, _, k, role_arn, via) in ranked {
+        for (_, _, k, role_arn, via) in candidates {
             // The link's verdict and hop: kept in the plan across questions.
             let made = || {
                 let (d, conds, evidence) = self.link_evidence(ns, name, role_arn, via);

@@ -79,6 +79,9 @@ pub(crate) struct ChainTable {
     /// The best of each role every account obtains (`Asker::everyone`),
     /// the same for every account: made on first use.
     everyone: std::cell::OnceCell<Vec<Option<Best>>>,
+    /// Those roles that may, best first (yes before conditional, then fewest
+    /// hops, then their place): (decision, hops, place). Made on first use.
+    pub(super) everyone_ranked: std::cell::OnceCell<Vec<(Decision, usize, usize)>>,
 }
 
 /// A principal's best decision and its path's length in hops (`None`: it may not).
@@ -221,6 +224,7 @@ impl<'a> Asker<'a> {
             paths: RefCell::new(HashMap::default()),
             judged: RefCell::new(HashMap::default()),
             everyone: std::cell::OnceCell::new(),
+            everyone_ranked: std::cell::OnceCell::new(),
         });
         *self.chain_table.borrow_mut() = Some(Rc::clone(&t));
         (g, t)
