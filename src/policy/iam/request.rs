@@ -71,7 +71,7 @@ impl Request {
 
     /// Whether a key was set as multivalued.
     pub fn is_multivalued(&self, k: &str) -> bool {
-        self.multi.contains(&k.to_ascii_lowercase())
+        lowercased(k, |k| self.multi.contains(k))
     }
 
     /// Declare a key absent from the request.
@@ -123,12 +123,28 @@ impl Request {
     }
 
     pub fn lookup(&self, key: &str) -> KeyState<'_> {
-        let key = key.to_ascii_lowercase();
-        match self.keys.get(&key) {
+        lowercased(key, |key| match self.keys.get(key) {
             Some(Some(v)) => KeyState::Present(v),
             Some(None) => KeyState::Absent,
-            None if self.closed && !self.unknown.contains_key(&key) => KeyState::Absent,
+            None if self.closed && !self.unknown.contains_key(key) => KeyState::Absent,
             None => KeyState::Unknown,
+        })
+    }
+}
+
+/// `f` of `key` lowercased (ASCII), without an allocation for the short keys
+/// conditions name: evaluation looks keys up for every condition it reads.
+fn lowercased<R>(key: &str, f: impl FnOnce(&str) -> R) -> R {
+    let mut buf = [0u8; 128];
+    match buf.get_mut(..key.len()) {
+        Some(b) if key.is_ascii() => {
+            b.copy_from_slice(key.as_bytes());
+            b.make_ascii_lowercase();
+            match std::str::from_utf8(b) {
+                Ok(k) => f(k),
+                Err(_) => f(&key.to_ascii_lowercase()),
+            }
         }
+        _ => f(&key.to_ascii_lowercase()),
     }
 }
