@@ -52,33 +52,7 @@ pub fn match_tokens(pat: &[Tok], text: &str, case_insensitive: bool) -> bool {
     } else {
         text.chars().collect()
     };
-    let (mut p, mut t) = (0usize, 0usize);
-    let mut star: Option<(usize, usize)> = None;
-    while t < text.len() {
-        match pat.get(p) {
-            Some(Tok::Many) => {
-                star = Some((p, t));
-                p += 1;
-            }
-            Some(Tok::One) => {
-                p += 1;
-                t += 1;
-            }
-            Some(Tok::Lit(c)) if *c == text[t] => {
-                p += 1;
-                t += 1;
-            }
-            _ => match star {
-                Some((sp, st)) => {
-                    p = sp + 1;
-                    t = st + 1;
-                    star = Some((sp, st + 1));
-                }
-                None => return false,
-            },
-        }
-    }
-    pat[p.min(pat.len())..].iter().all(|t| *t == Tok::Many)
+    walk(pat, &text, |t| t, |c, x| c == x)
 }
 
 /// `*` and `?` wildcard match of a whole string.
@@ -93,26 +67,43 @@ pub fn wildcard_match(pattern: &str, text: &str, case_insensitive: bool) -> bool
 /// (one character is one byte): the same walk, with no allocation. Policies,
 /// ARNs and action names are ASCII, and every request matches many patterns.
 fn match_ascii(pat: &[u8], text: &[u8], case_insensitive: bool) -> bool {
-    let same = |a: u8, b: u8| {
+    let tok = |b: u8| match b {
+        b'*' => Tok::Many,
+        b'?' => Tok::One,
+        b => Tok::Lit(char::from(b)),
+    };
+    let same = |c: char, b: u8| {
+        let a = u8::try_from(c).unwrap_or(0);
         if case_insensitive {
             a.eq_ignore_ascii_case(&b)
         } else {
             a == b
         }
     };
+    walk(pat, text, tok, same)
+}
+
+/// The walk both matchers share, over a pattern whose elements `tok` reads
+/// as tokens and a text whose elements `same` compares with a literal.
+fn walk<P: Copy, T: Copy>(
+    pat: &[P],
+    text: &[T],
+    tok: impl Fn(P) -> Tok,
+    same: impl Fn(char, T) -> bool,
+) -> bool {
     let (mut p, mut t) = (0usize, 0usize);
     let mut star: Option<(usize, usize)> = None;
     while t < text.len() {
-        match pat.get(p) {
-            Some(b'*') => {
+        match pat.get(p).map(|&x| tok(x)) {
+            Some(Tok::Many) => {
                 star = Some((p, t));
                 p += 1;
             }
-            Some(b'?') => {
+            Some(Tok::One) => {
                 p += 1;
                 t += 1;
             }
-            Some(&c) if same(c, text[t]) => {
+            Some(Tok::Lit(c)) if same(c, text[t]) => {
                 p += 1;
                 t += 1;
             }
@@ -126,7 +117,7 @@ fn match_ascii(pat: &[u8], text: &[u8], case_insensitive: bool) -> bool {
             },
         }
     }
-    pat[p.min(pat.len())..].iter().all(|&c| c == b'*')
+    pat[p.min(pat.len())..].iter().all(|&x| tok(x) == Tok::Many)
 }
 
 /// IAM action match: wildcards, case-insensitive (`iam:put*` matches `iam:PutRolePolicy`).
