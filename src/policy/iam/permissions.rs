@@ -454,22 +454,21 @@ impl PermissionSet {
         let d = evaluate_quiet_statements(inline.chain(rest), req);
         // The boundary's statements likewise: only those the memo noted.
         self.combine_by(d, |b| {
-            let hits = (memo.tally(&b.doc, true, req) != Tally::default())
-                .then(|| memo.hits(&b.doc))
-                .flatten();
             let name = b.name.as_str();
-            match hits {
+            if memo.tally(&b.doc, true, req) == Tally::default() {
+                // Nothing of it applies: it allows nothing (a quiet
+                // `NotAllowed` has no reasons).
+                return Decision::NotAllowed {
+                    reasons: Vec::new(),
+                };
+            }
+            match memo.hits(&b.doc) {
                 Some(h) => evaluate_quiet_statements(
                     h.iter()
                         .filter_map(|&k| b.doc.statements.get(k as usize))
                         .map(|s| (name, s, Some(true))),
                     req,
                 ),
-                // Nothing of it applies: it allows nothing (a quiet `NotAllowed`
-                // has no reasons).
-                None if memo.tally(&b.doc, true, req) == Tally::default() => Decision::NotAllowed {
-                    reasons: Vec::new(),
-                },
                 None => evaluate_quiet(&[(name, &b.doc)], req),
             }
         })
