@@ -6,6 +6,13 @@ use super::*;
 
 /// Evaluate one condition against the request context.
 pub fn eval_condition(c: &Condition, req: &Request) -> Check {
+    condition_check(c, req, true)
+}
+
+/// [`eval_condition`]; without `why`, its `No` and `Undecided` say nothing
+/// (a [`Tally`] counts only what kind of answer each statement gives, for
+/// thousands of principals per question).
+pub(super) fn condition_check(c: &Condition, req: &Request, why: bool) -> Check {
     // The condition's description is made only for an answer that says why.
     let desc = || c.describe();
     let state = req.lookup(&c.key);
@@ -22,22 +29,30 @@ pub fn eval_condition(c: &Condition, req: &Request) -> Check {
             })
             .collect();
         if wants.is_empty() {
-            return Check::No(format!("{}: Null needs true or false", desc()));
+            return Check::No(if why {
+                format!("{}: Null needs true or false", desc())
+            } else {
+                String::new()
+            });
         }
         let (absent_ok, present_ok) = (wants.contains(&true), wants.contains(&false));
         return match state {
             KeyState::Unknown if absent_ok && present_ok => Check::Yes,
+            KeyState::Unknown if !why => Check::Undecided(String::new()),
             KeyState::Unknown => Check::Undecided(format!(
                 "{}: {} is not known{}",
                 desc(),
                 c.key,
                 req.unknown_note(&c.key)
             )),
-            KeyState::Absent => yes_no(absent_ok, desc, || format!("{} is absent", c.key)),
-            KeyState::Present(_) => yes_no(present_ok, desc, || format!("{} is present", c.key)),
+            KeyState::Absent => yes_no(why, absent_ok, desc, || format!("{} is absent", c.key)),
+            KeyState::Present(_) => {
+                yes_no(why, present_ok, desc, || format!("{} is present", c.key))
+            }
         };
     }
     let values = match state {
+        KeyState::Unknown if !why => return Check::Undecided(String::new()),
         KeyState::Unknown => {
             return Check::Undecided(format!(
                 "{}: {} is not known for this request{}",
@@ -58,7 +73,9 @@ pub fn eval_condition(c: &Condition, req: &Request) -> Check {
                 Some(SetQualifier::ForAllValues) => true,
                 None => c.if_exists || c.op.negated(),
             };
-            return yes_no(holds, desc, || format!("{} is not in the request", c.key));
+            return yes_no(why, holds, desc, || {
+                format!("{} is not in the request", c.key)
+            });
         }
         KeyState::Present(v) => v,
     };
@@ -68,6 +85,9 @@ pub fn eval_condition(c: &Condition, req: &Request) -> Check {
         // single value, which a multivalued key does not have: the condition
         // does not match, so an Allow that relies on it does not apply and
         // neither does a Deny.
+        if !why {
+            return Check::No(String::new());
+        }
         return Check::No(format!(
             "condition {} does not hold: {} is multivalued ({}) and the operator has no ForAnyValue/ForAllValues",
             desc(),
@@ -100,17 +120,28 @@ pub fn eval_condition(c: &Condition, req: &Request) -> Check {
     if let Some(u) = undecided
         && (!result || c.op.negated())
     {
+        if !why {
+            return Check::Undecided(String::new());
+        }
         return Check::Undecided(format!("{}: {u}", desc()));
     }
-    yes_no(result, desc, || {
+    yes_no(why, result, desc, || {
         format!("{} is {}", c.key, short_list(values))
     })
 }
 
-/// `Yes`, or `No` saying which condition does not hold and why (made only then).
-fn yes_no(holds: bool, desc: impl FnOnce() -> String, fact: impl FnOnce() -> String) -> Check {
+/// `Yes`, or `No` saying (with `why`) which condition does not hold and
+/// why (made only then).
+fn yes_no(
+    why: bool,
+    holds: bool,
+    desc: impl FnOnce() -> String,
+    fact: impl FnOnce() -> String,
+) -> Check {
     if holds {
         Check::Yes
+    } else if !why {
+        Check::No(String::new())
     } else {
         Check::No(format!("condition {} does not hold: {}", desc(), fact()))
     }

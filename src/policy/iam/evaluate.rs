@@ -75,16 +75,32 @@ impl Decision {
     }
 }
 
-/// Whether a statement applies to a request; `No` carries the first part that failed.
-pub fn statement_applies(stmt: &Statement, req: &Request) -> Check {
-    statement_applies_with(stmt, req, true)
+/// How much a check says of why: everything; only what leaves it undecided
+/// (a quiet decision's conditions); nothing (a [`Tally`] counts kinds only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Say {
+    All,
+    Undecided,
+    Nothing,
 }
 
-/// [`statement_applies`]; without `explain`, a statement whose Action does not
-/// match (most statements, for most requests) says `No` without its reason.
-fn statement_applies_with(stmt: &Statement, req: &Request, explain: bool) -> Check {
+impl Say {
+    fn of(explain: bool) -> Say {
+        if explain { Say::All } else { Say::Undecided }
+    }
+}
+
+/// Whether a statement applies to a request; `No` carries the first part that failed.
+pub fn statement_applies(stmt: &Statement, req: &Request) -> Check {
+    statement_applies_with(stmt, req, Say::All)
+}
+
+/// [`statement_applies`]; unless it says all, a statement whose Action does
+/// not match (most statements, for most requests) says `No` without its
+/// reason.
+fn statement_applies_with(stmt: &Statement, req: &Request, say: Say) -> Check {
     if !stmt.action_applies(&req.action) {
-        if !explain {
+        if say != Say::All {
             return Check::No(String::new());
         }
         return Check::No(format!(
@@ -93,13 +109,13 @@ fn statement_applies_with(stmt: &Statement, req: &Request, explain: bool) -> Che
             stmt.action.describe("Action")
         ));
     }
-    statement_applies_past_action(stmt, req, explain)
+    statement_applies_past_action(stmt, req, say)
 }
 
 /// [`statement_applies_with`] for a statement whose Action (or NotAction) is
 /// known to take in the request's action: its Resource, Principal and
 /// conditions.
-fn statement_applies_past_action(stmt: &Statement, req: &Request, explain: bool) -> Check {
+fn statement_applies_past_action(stmt: &Statement, req: &Request, say: Say) -> Check {
     if let (Some(spec), Some(res)) = (&stmt.resource, &req.resource) {
         // Policy variables are substituted in Resource and NotResource too
         // ("IAM policy elements: variables and tags"); one that is unknown leaves
@@ -121,10 +137,13 @@ fn statement_applies_past_action(stmt: &Statement, req: &Request, explain: bool)
             }
         }
         if let (false, Some(why)) = (hit, pending) {
+            if say == Say::Nothing {
+                return Check::Undecided(String::new());
+            }
             return Check::Undecided(format!("{}: {why}", spec.describe("Resource")));
         }
         if hit == spec.negated {
-            if !explain {
+            if say != Say::All {
                 return Check::No(String::new());
             }
             return Check::No(format!(
@@ -136,7 +155,7 @@ fn statement_applies_past_action(stmt: &Statement, req: &Request, explain: bool)
     if let (Some(spec), Some((kind, id))) = (&stmt.principal, &req.principal)
         && !spec.matches(kind, id)
     {
-        if !explain {
+        if say != Say::All {
             return Check::No(String::new());
         }
         return Check::No(format!(
@@ -147,11 +166,14 @@ fn statement_applies_past_action(stmt: &Statement, req: &Request, explain: bool)
     }
     let mut undecided = Vec::new();
     for c in &stmt.conditions {
-        match eval_condition(c, req) {
+        match condition_check(c, req, say != Say::Nothing) {
             Check::Yes => {}
             no @ Check::No(_) => return no,
             Check::Undecided(why) => undecided.push(why),
         }
+    }
+    if say == Say::Nothing && !undecided.is_empty() {
+        return Check::Undecided(String::new());
     }
     if undecided.is_empty() {
         Check::Yes
@@ -199,7 +221,7 @@ impl Tally {
     pub fn of(doc: &PolicyDocument, req: &Request) -> Tally {
         let mut t = Tally::default();
         for s in &doc.statements {
-            match (s.effect, statement_applies_with(s, req, false)) {
+            match (s.effect, statement_applies_with(s, req, Say::Nothing)) {
                 (Effect::Deny, Check::Yes) => {
                     t.denied = true;
                     return t;
@@ -234,7 +256,10 @@ impl Tally {
     /// [`Statement::action_applies`]), as [`Tally::of`] counts it.
     pub fn of_statement(s: &Statement, req: &Request) -> Tally {
         let mut t = Tally::default();
-        match (s.effect, statement_applies_past_action(s, req, false)) {
+        match (
+            s.effect,
+            statement_applies_past_action(s, req, Say::Nothing),
+        ) {
             (Effect::Deny, Check::Yes) => t.denied = true,
             (Effect::Deny, Check::Undecided(_)) => t.deny_undecided = true,
             (Effect::Allow, Check::Yes) => t.allowed = true,
@@ -305,14 +330,34 @@ fn resource_matches(pattern: &str, resource: &str) -> bool {
     // What comes before the pattern's first wildcard must open the resource,
     // in both of `arn_like`'s ways to match: most patterns of a policy name
     // other resources, and this says so without splitting either.
+    resource.as_bytes().starts_with(opening(pattern)) && arn_like(pattern, resource)
+}
+
+/// A Resource pattern's text before its first wildcard.
+fn opening(pattern: &str) -> &[u8] {
     let literal = pattern
         .bytes()
         .position(|b| b == b'*' || b == b'?')
         .unwrap_or(pattern.len());
-    resource
-        .as_bytes()
-        .starts_with(&pattern.as_bytes()[..literal])
-        && arn_like(pattern, resource)
+    &pattern.as_bytes()[..literal]
+}
+
+/// The text before the first wildcard of each of a statement's Resource
+/// patterns, when that alone can tell that the statement does not apply to
+/// a resource: a request whose resource none of them opens is not matched
+/// by any pattern (`resource_matches`), so the statement does not apply at
+/// all, not even conditionally (see [`evaluate_quiet_statements`]). `None`
+/// when they cannot tell: no Resource element, NotResource, a pattern `*`
+/// or one with a policy variable.
+pub fn resource_openings(stmt: &Statement) -> Option<Vec<&[u8]>> {
+    let spec = stmt.resource.as_ref()?;
+    if spec.negated {
+        return None;
+    }
+    spec.values
+        .iter()
+        .map(|p| (p != "*" && !has_variable(p)).then(|| opening(p)))
+        .collect()
 }
 
 fn arn_like(pattern: &str, value: &str) -> bool {
@@ -381,8 +426,8 @@ fn evaluate_statements<'s>(
     let mut reasons = Vec::new();
     for (name, s, action_applies) in statements {
         let check = match action_applies {
-            Some(true) => statement_applies_past_action(s, req, explain),
-            _ => statement_applies_with(s, req, explain),
+            Some(true) => statement_applies_past_action(s, req, Say::of(explain)),
+            _ => statement_applies_with(s, req, Say::of(explain)),
         };
         match (s.effect, check) {
             (Effect::Deny, Check::Yes) => {
@@ -431,6 +476,35 @@ mod tests {
     use proptest::prelude::*;
 
     proptest! {
+        /// A statement whose Resource openings (`resource_openings`) none
+        /// opens the resource does not apply to it, not even conditionally.
+        #[test]
+        fn closed_openings_mean_the_statement_does_not_apply(
+            patterns in proptest::collection::vec("arn:aws:s3:::[ab*?/]{0,6}|\\*|[ab]{0,3}\\$\\{aws:username\\}", 0..3),
+            negated in proptest::bool::ANY,
+            r in "arn:aws:s3:::[ab/]{0,6}",
+            conditioned in proptest::bool::ANY,
+        ) {
+            use super::super::{parse_document, Request};
+            let key = if negated { "NotResource" } else { "Resource" };
+            let mut st = serde_json::json!({"Effect": "Allow", "Action": "s3:GetObject", key: patterns});
+            if conditioned {
+                st["Condition"] = serde_json::json!({"StringEquals": {"aws:PrincipalTag/t": "x"}});
+            }
+            let doc = parse_document(&serde_json::json!({"Statement": [st]})).expect("doc");
+            let stmt = &doc.statements[0];
+            let req = Request::new("s3:GetObject").resource(&r);
+            if let Some(openings) = super::resource_openings(stmt) {
+                let opened = openings.iter().any(|o| r.as_bytes().starts_with(o));
+                if !opened {
+                    prop_assert!(matches!(
+                        super::statement_applies_past_action(stmt, &req, super::Say::Nothing),
+                        super::Check::No(_)
+                    ));
+                }
+            }
+        }
+
         /// The literal-prefix test before `arn_like` never changes its answer.
         #[test]
         fn prefix_test_keeps_arn_like(p in "[ab:*?/]{0,12}", r in "[ab:/]{0,12}") {

@@ -474,6 +474,12 @@ impl PermissionSet {
         })
     }
 
+    /// Statement `k` of inline policy `d` (a place of
+    /// [`PermissionSet::inline_hits`]).
+    pub fn inline_statement(&self, d: u32, k: u32) -> Option<&Statement> {
+        self.hit(d, k)
+    }
+
     /// Statement `k` of inline policy `d`.
     fn hit(&self, d: u32, k: u32) -> Option<&Statement> {
         self.policies[..self.inline.min(self.policies.len())]

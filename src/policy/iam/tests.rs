@@ -203,6 +203,13 @@ fn condition_table() {
         let c = cond(op, key, vals.clone());
         let got = eval_condition(&c, &req);
         assert!(want(got.clone()), "{op} {key} {vals}: got {got:?}");
+        // Without its reasons, the same kind of answer.
+        let quiet = super::condition::condition_check(&c, &req, false);
+        assert_eq!(
+            std::mem::discriminant(&quiet),
+            std::mem::discriminant(&got),
+            "{op} {key} {vals}: quietly {quiet:?}"
+        );
     }
     // A known variable is substituted.
     let c = cond("StringEquals", "k", json!("${aws:username}"));

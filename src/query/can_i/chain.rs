@@ -53,11 +53,33 @@ pub(crate) struct ChainGraph {
 
 /// Each principal's inline statements that take in one action, and whether
 /// any of its documents' Allow statements names the action's service.
+/// Flat, in principal order: a question reads them all, and the text before
+/// the wildcards of their Resource patterns (`iam::resource_openings`) is
+/// here too, so that the statements of other resources are passed over
+/// without reading them (thousands of principals' statements lie all over
+/// the heap: reading them was most of a question's cost).
 pub(crate) struct ActionHits {
     action: String,
-    per_principal: Vec<Vec<(u32, u32)>>,
+    /// Principal `i`'s are `hits[starts[i]..starts[i + 1]]`.
+    starts: Vec<u32>,
+    hits: Vec<Hit>,
+    /// Ranges of `text`.
+    openings: Vec<(u32, u32)>,
+    text: Vec<u8>,
     bears: Vec<bool>,
 }
+
+/// An inline statement that takes in the action: its (policy, statement)
+/// place and the range of `ActionHits::openings` that holds its Resource
+/// openings (`OPEN` when they cannot tell).
+#[derive(Clone, Copy)]
+struct Hit {
+    place: (u32, u32),
+    gate: (u32, u32),
+}
+
+/// A statement whose Resource openings cannot tell whether it applies.
+const OPEN: (u32, u32) = (u32::MAX, u32::MAX);
 
 /// How many actions' [`ActionHits`] a graph keeps.
 const HIT_ACTIONS: usize = 4;
@@ -194,6 +216,7 @@ impl<'a> Asker<'a> {
         let hits = g.hits(&a.action);
         let mut requests = g.requests.borrow_mut();
         let mut memo = None;
+        let mut live = Vec::new();
         let own: Vec<Decision> = (0..g.arns.len())
             .map(|i| {
                 if !hits.bears[i] {
@@ -202,14 +225,8 @@ impl<'a> Asker<'a> {
                 let req = &mut requests[i];
                 req.action.clone_from(&a.action);
                 req.resource = Some(a.resource.clone());
-                self.judge_decision(
-                    &g.sets[i],
-                    a,
-                    &g.arns[i],
-                    req,
-                    &hits.per_principal[i],
-                    &mut memo,
-                )
+                hits.live(i, &a.resource, &mut live);
+                self.judge_decision(&g.sets[i], a, &g.arns[i], req, &live, &mut memo)
             })
             .collect();
         drop(memo);
@@ -353,11 +370,13 @@ impl<'a> Asker<'a> {
             None => {
                 let hits = g.hits(&a.action);
                 let mut requests = g.requests.borrow_mut();
+                let mut live = Vec::new();
                 let req = kept_here.then(|| {
                     let req = &mut requests[cur];
                     req.action.clone_from(&a.action);
                     req.resource = Some(a.resource.clone());
-                    (&*req, hits.per_principal[cur].as_slice())
+                    hits.live(cur, &a.resource, &mut live);
+                    (&*req, live.as_slice())
                 });
                 let from = self.principal_node(cur_arn);
                 let j = match req {
@@ -389,6 +408,67 @@ impl ChainTable {
     }
 }
 
+impl ActionHits {
+    fn of(action: &str, sets: &[Rc<PermissionSet>], scopes: &[Vec<Rc<InlineScope>>]) -> ActionHits {
+        let to_u32 = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        let mut h = ActionHits {
+            action: action.to_string(),
+            starts: vec![0],
+            hits: Vec::new(),
+            openings: Vec::new(),
+            text: Vec::new(),
+            bears: scopes
+                .iter()
+                .map(|docs| docs.iter().any(|s| s.bears_on(action)))
+                .collect(),
+        };
+        for set in sets {
+            for place in set.inline_hits(action) {
+                let gate = match set
+                    .inline_statement(place.0, place.1)
+                    .and_then(iam::resource_openings)
+                {
+                    Some(openings) => {
+                        let first = to_u32(h.openings.len());
+                        for o in openings {
+                            let at = to_u32(h.text.len());
+                            h.text.extend_from_slice(o);
+                            h.openings.push((at, to_u32(h.text.len())));
+                        }
+                        (first, to_u32(h.openings.len()))
+                    }
+                    None => OPEN,
+                };
+                h.hits.push(Hit { place, gate });
+            }
+            h.starts.push(to_u32(h.hits.len()));
+        }
+        h
+    }
+
+    /// Principal `i`'s inline statements that take in the action, less
+    /// those whose Resource openings say they do not apply to `resource`
+    /// (they change nothing in a quiet decision), into `out`.
+    fn live(&self, i: usize, resource: &str, out: &mut Vec<(u32, u32)>) {
+        out.clear();
+        let (from, to) = (self.starts[i] as usize, self.starts[i + 1] as usize);
+        for hit in &self.hits[from..to] {
+            if hit.gate != OPEN {
+                let (o0, o1) = (hit.gate.0 as usize, hit.gate.1 as usize);
+                let opened = self.openings[o0..o1].iter().any(|&(t0, t1)| {
+                    resource
+                        .as_bytes()
+                        .starts_with(&self.text[t0 as usize..t1 as usize])
+                });
+                if !opened {
+                    continue;
+                }
+            }
+            out.push(hit.place);
+        }
+    }
+}
+
 impl ChainGraph {
     /// Each principal's inline statements that take in `action`, made on
     /// the first question about it.
@@ -396,15 +476,7 @@ impl ChainGraph {
         if let Some(h) = self.hits.borrow().iter().find(|h| h.action == action) {
             return Rc::clone(h);
         }
-        let h = Rc::new(ActionHits {
-            action: action.to_string(),
-            per_principal: self.sets.iter().map(|s| s.inline_hits(action)).collect(),
-            bears: self
-                .scopes
-                .iter()
-                .map(|docs| docs.iter().any(|s| s.bears_on(action)))
-                .collect(),
-        });
+        let h = Rc::new(ActionHits::of(action, &self.sets, &self.scopes));
         let mut kept = self.hits.borrow_mut();
         if kept.len() >= HIT_ACTIONS {
             kept.remove(0);
