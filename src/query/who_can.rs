@@ -164,8 +164,10 @@ impl<'a> Asker<'a> {
         }
         self.best_only.set(false);
         tracing::debug!("who-can: own answers in {:?}", t.elapsed());
-        // Yes first, then conditional, each a shortest-path search backwards.
+        // Yes first, then conditional, each a shortest-path search backwards
+        // (each node's decision is the one of the search that reached it).
         let mut best: Vec<Option<(usize, usize, Option<usize>)>> = vec![None; g.keys.len()];
+        let mut reached_by = vec![Decision::No; g.keys.len()];
         for want in [Decision::Yes, Decision::Conditional] {
             let dist = g.search(|id| {
                 own[id]
@@ -178,28 +180,56 @@ impl<'a> Asker<'a> {
                     && let Some(d) = d
                 {
                     best[id] = Some(d);
+                    reached_by[id] = want;
                 }
             }
         }
-        let mut answers = Vec::new();
-        let mut keys = Vec::new();
-        for (i, s) in cands.iter().enumerate() {
-            let id = starts[i];
-            if best[id].is_none() {
-                continue;
-            }
-            if let Some(a) = self.rebuild(s, i, id, &w, &best, &own) {
-                let at = u32::try_from(answers.len()).unwrap_or(u32::MAX);
-                keys.push((a.path.len(), std::cmp::Reverse(a.decision), w.rank[i], at));
+        // By path length, decision, then name (each subject's place in name
+        // order was made with the graph). The search gives each subject its
+        // path's length and decision: the answers are made in that order.
+        let mut order: Vec<(usize, std::cmp::Reverse<Decision>, u32, u32)> = cands
+            .iter()
+            .enumerate()
+            .filter_map(|(i, _)| {
+                let (dist, _, _) = best[starts[i]]?;
+                let i32 = u32::try_from(i).unwrap_or(u32::MAX);
+                Some((
+                    dist,
+                    std::cmp::Reverse(reached_by[starts[i]]),
+                    w.rank[i],
+                    i32,
+                ))
+            })
+            .collect();
+        order.sort_unstable();
+        let mut answers = Vec::with_capacity(order.len());
+        let mut ranks = Vec::with_capacity(order.len());
+        let mut in_order = true;
+        for &(dist, std::cmp::Reverse(decision), _, i) in &order {
+            let i = i as usize;
+            if let Some(a) = self.rebuild(&cands[i], i, starts[i], &w, &best, &own) {
+                in_order &= a.path.len() == dist && a.decision == decision;
                 answers.push(a);
+                ranks.push(w.rank[i]);
             }
         }
-        // By path length, decision, then name (each subject's place in name
-        // order was made with the graph); the keys are sorted, and the
-        // answers moved once.
-        keys.sort_unstable();
-        let order: Vec<u32> = keys.into_iter().map(|k| k.3).collect();
-        permute(&mut answers, &order);
+        if !in_order {
+            // A rebuilt path that is not as the search measured it (none
+            // is known): sorted by what was made.
+            tracing::debug!("who-can: a path differs from the search's measure, sorted again");
+            let mut keys: Vec<_> = answers
+                .iter()
+                .zip(&ranks)
+                .enumerate()
+                .map(|(at, (a, rank))| {
+                    let at = u32::try_from(at).unwrap_or(u32::MAX);
+                    (a.path.len(), std::cmp::Reverse(a.decision), *rank, at)
+                })
+                .collect();
+            keys.sort_unstable();
+            let order: Vec<u32> = keys.into_iter().map(|k| k.3).collect();
+            permute(&mut answers, &order);
+        }
         Answer {
             query: echo_action("who-can", action, false),
             decision: Answer::decide(&answers),
