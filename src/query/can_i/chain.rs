@@ -96,8 +96,10 @@ pub(crate) struct ChainTable {
     /// Paths already rebuilt (empty prefix, the principal's own spelling).
     paths: RefCell<HashMap<usize, Option<Rc<Built>>>>,
     /// The decision and hop of each principal that ends a path (asked as the
-    /// inventory spells it), made once: many paths end at one role.
-    judged: RefCell<HashMap<usize, crate::query::Judged>>,
+    /// inventory spells it), made once: many paths end at one role. Made
+    /// with the table for every principal that may (while its statements
+    /// are at hand: the paths end at those), else on first use.
+    judged: RefCell<Vec<Option<crate::query::Judged>>>,
     /// The best of each role every account obtains (`Asker::everyone`),
     /// the same for every account: made on first use.
     everyone: std::cell::OnceCell<Vec<Option<Best>>>,
@@ -217,6 +219,7 @@ impl<'a> Asker<'a> {
         let mut requests = g.requests.borrow_mut();
         let mut memo = None;
         let mut live = Vec::new();
+        let mut judged = vec![None; g.arns.len()];
         let own: Vec<Decision> = (0..g.arns.len())
             .map(|i| {
                 if !hits.bears[i] {
@@ -226,11 +229,20 @@ impl<'a> Asker<'a> {
                 req.action.clone_from(&a.action);
                 req.resource = Some(a.resource.clone());
                 hits.live(i, &a.resource, &mut live);
-                self.judge_decision(&g.sets[i], a, &g.arns[i], req, &live, &mut memo)
+                let (d, hop) =
+                    self.judge_decision_hop(&g.sets[i], a, &g.arns[i], req, &live, &mut memo);
+                judged[i] = hop;
+                d
             })
             .collect();
         drop(memo);
         drop(requests);
+        tracing::debug!(
+            "who-can table: {} of {} principals may ({} yes)",
+            own.iter().filter(|d| **d != Decision::No).count(),
+            own.len(),
+            own.iter().filter(|d| **d == Decision::Yes).count()
+        );
         let yes = g.distances(|i| own[i] == Decision::Yes, |d| d == Decision::Yes);
         let any = g.distances(|i| own[i] != Decision::No, |_| true);
         let t = Rc::new(ChainTable {
@@ -239,7 +251,7 @@ impl<'a> Asker<'a> {
             yes,
             any,
             paths: RefCell::new(HashMap::default()),
-            judged: RefCell::new(HashMap::default()),
+            judged: RefCell::new(judged),
             everyone: std::cell::OnceCell::new(),
             everyone_ranked: std::cell::OnceCell::new(),
         });
@@ -363,7 +375,7 @@ impl<'a> Asker<'a> {
         let spelled = cur != i || own_spelling;
         let kept_here = spelled && !super::judge::judged_whole(a);
         let kept = kept_here
-            .then(|| t.judged.borrow().get(&cur).cloned())
+            .then(|| t.judged.borrow().get(cur).cloned().flatten())
             .flatten();
         let (d, c, hop) = match kept {
             Some(j) => j,
@@ -384,7 +396,9 @@ impl<'a> Asker<'a> {
                     None => self.judge_memo(&g.sets[cur], a, cur_arn, &from),
                 };
                 if kept_here {
-                    t.judged.borrow_mut().insert(cur, j.clone());
+                    if let Some(slot) = t.judged.borrow_mut().get_mut(cur) {
+                        *slot = Some(j.clone());
+                    }
                 }
                 j
             }

@@ -72,6 +72,37 @@ impl<'a> Asker<'a> {
         }
     }
 
+    /// [`Asker::judge_decision`], and for a principal that may (unless the
+    /// action is judged whole), its hop as [`Asker::judge_with`] makes it from
+    /// the same request and hits: who-can's table judges every principal,
+    /// the paths end at those that may, and their statements are at hand.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn judge_decision_hop<'m>(
+        &'m self,
+        set: &PermissionSet,
+        a: &AwsAction,
+        arn: &str,
+        req: &iam::Request,
+        hits: &[(u32, u32)],
+        memo: &mut Option<std::cell::RefMut<'m, iam::TallyMemo>>,
+    ) -> (Decision, Option<super::super::Judged>) {
+        let own = self.judge_decision(set, a, arn, req, hits, memo);
+        if own == Decision::No || judged_whole(a) {
+            return (own, None);
+        }
+        let memo = memo.get_or_insert_with(|| self.tally_memo(a));
+        let from = self.principal_node(arn);
+        let (d, c, hop) = judge(
+            &set.evaluate_quiet_hits(req, memo, hits),
+            &from,
+            Node::AwsAction {
+                action: a.action.clone(),
+                resource: a.resource.clone(),
+            },
+        );
+        (own, Some((d, c, Arc::new(hop))))
+    }
+
     /// The shared documents' answers to question `a` (emptied when the
     /// question changes).
     fn tally_memo(&self, a: &AwsAction) -> std::cell::RefMut<'_, iam::TallyMemo> {
