@@ -88,6 +88,8 @@ pub struct Asker<'a> {
     /// Every principal's assumable roles for the last request context, and
     /// every principal's answer to the last question through them (who-can).
     chain_graph: RefCell<Option<Rc<can_i::chain::ChainGraph>>>,
+    /// How many chaining graphs were built (each is numbered).
+    chain_graphs: std::cell::Cell<u32>,
     chain_table: RefCell<Option<Rc<can_i::chain::ChainTable>>>,
     /// Shared policy documents' answers to the question of that number.
     tally_memo: RefCell<(Option<u32>, crate::policy::iam::TallyMemo)>,
@@ -145,7 +147,14 @@ pub(crate) struct AccountPlan {
     everyones: bool,
     shadowed: Vec<usize>,
     verdicts: Vec<std::cell::OnceCell<Option<Rc<LinkHop>>>>,
+    /// Its own links' principals in the chaining graph of that number
+    /// (`Asker::chain_index`), found once per graph.
+    chain_at: RefCell<(u32, Vec<Option<ChainAt>>)>,
 }
+
+/// A principal's place in a chaining graph, and whether it was asked as the
+/// inventory spells it (`Asker::chain_index`).
+pub(crate) type ChainAt = (usize, bool);
 
 /// A working link's decision, conditions and `assumes` hop.
 pub(crate) type LinkHop = (Decision, Vec<String>, std::sync::Arc<Hop>);
@@ -159,6 +168,20 @@ impl AccountPlan {
         }
         let before = self.shadowed.partition_point(|&s| s < j);
         Some(self.own.len() + j - before)
+    }
+
+    /// Its own links' principals in chaining graph `serial`, `find` giving
+    /// one's when the plan does not hold them for that graph.
+    pub(crate) fn chain_at(
+        &self,
+        serial: u32,
+        find: impl Fn(&str) -> Option<ChainAt>,
+    ) -> std::cell::Ref<'_, [Option<ChainAt>]> {
+        if self.chain_at.borrow().0 != serial {
+            let found = self.own.iter().map(|(arn, _)| find(arn)).collect();
+            *self.chain_at.borrow_mut() = (serial, found);
+        }
+        std::cell::Ref::map(self.chain_at.borrow(), |(_, v)| v.as_slice())
     }
 
     /// Its own links with their places.
@@ -289,6 +312,7 @@ impl<'a> Asker<'a> {
             next_question: std::cell::Cell::new(0),
             who_graph: RefCell::new([None, None]),
             chain_graph: RefCell::new(None),
+            chain_graphs: std::cell::Cell::new(0),
             chain_table: RefCell::new(None),
             tally_memo: RefCell::new((None, Default::default())),
             link_memo: RefCell::new(HashMap::default()),
@@ -407,6 +431,7 @@ impl<'a> Asker<'a> {
             slots,
             everyones,
             shadowed,
+            chain_at: RefCell::new((0, Vec::new())),
         }
     }
 

@@ -261,7 +261,16 @@ impl<'a> Asker<'a> {
                 }
             }
         };
-        type Ranked<'r> = (Decision, usize, usize, &'r String, LinkVia);
+        // (decision, hops, place, role, link, the role's principal in the
+        // chaining graph when known).
+        type Ranked<'r> = (
+            Decision,
+            usize,
+            usize,
+            &'r String,
+            LinkVia,
+            Option<(usize, bool)>,
+        );
         let order = |x: &Ranked, y: &Ranked| y.0.cmp(&x.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2));
         let mut ranked: Vec<Ranked> = Vec::new();
         let candidates: Box<dyn Iterator<Item = Ranked>> = match (plan, &table) {
@@ -269,11 +278,19 @@ impl<'a> Asker<'a> {
             // account obtains, ranked once per question (their places keep
             // their order, and come after the own links').
             (Some(p), Some(t)) => {
+                // The own links' principals, kept in the plan.
+                let own_at = p.chain_at(t.0.serial, |arn| self.chain_index(&t.0, arn));
                 for (k, (role_arn, via)) in p.own_slots() {
-                    if let Some((d, len)) = best_of(role_arn, None) {
-                        ranked.push((d, len, k, role_arn, *via));
+                    let at = own_at.get(k).copied().flatten();
+                    let best = match at {
+                        Some(at) => self.chain_best_at(t, at),
+                        None => best_of(role_arn, None),
+                    };
+                    if let Some((d, len)) = best {
+                        ranked.push((d, len, k, role_arn, *via, at));
                     }
                 }
+                drop(own_at);
                 ranked.sort_by(order);
                 let everyone = t.1.everyone_ranked.get_or_init(|| {
                     let mut v: Vec<(Decision, usize, usize)> = (0..self.everyone.len())
@@ -290,7 +307,7 @@ impl<'a> Asker<'a> {
                     .filter_map(|&(d, len, j)| {
                         let k = p.everyone_slot(j)?;
                         let (arn, via) = &self.everyone[j];
-                        Some((d, len, k, arn, *via))
+                        Some((d, len, k, arn, *via, self.chain_everyone_at(&t.0, j)))
                     })
                     .peekable();
                 let mut own = ranked.into_iter().peekable();
@@ -311,7 +328,7 @@ impl<'a> Asker<'a> {
                 };
                 for (k, ((role_arn, via), place)) in placed.into_iter().enumerate() {
                     if let Some((d, len)) = best_of(role_arn, place) {
-                        ranked.push((d, len, k, role_arn, *via));
+                        ranked.push((d, len, k, role_arn, *via, None));
                     }
                 }
                 ranked.sort_by(order);
@@ -319,7 +336,7 @@ impl<'a> Asker<'a> {
             }
         };
         let mut best: Option<PathAnswer> = None;
-        for (_, _, k, role_arn, via) in candidates {
+        for (_, _, k, role_arn, via, at) in candidates {
             // The link's verdict and hop: kept in the plan across questions.
             let made = || {
                 let (d, conds, evidence) = self.link_evidence(ns, name, role_arn, via);
@@ -347,18 +364,31 @@ impl<'a> Asker<'a> {
             path.push(Arc::clone(hop));
             let d = *d;
             let mut found = Vec::new();
-            let mut ignored = Vec::new();
-            self.extend_with(
-                role_arn,
-                &path,
-                d,
-                conds,
-                a,
-                subject,
-                direct,
-                &mut found,
-                &mut ignored,
-            );
+            // The role's path, from the chaining table (its principal known).
+            match (!direct)
+                .then(|| self.chain_path_at(role_arn, a, at))
+                .flatten()
+            {
+                Some(best) => {
+                    if let Some(b) = best {
+                        found.push(built_answer(&b, &path, d, conds, subject));
+                    }
+                }
+                None => {
+                    let mut ignored = Vec::new();
+                    self.extend_with(
+                        role_arn,
+                        &path,
+                        d,
+                        conds,
+                        a,
+                        subject,
+                        direct,
+                        &mut found,
+                        &mut ignored,
+                    );
+                }
+            }
             found.retain(|p| p.decision != Decision::No);
             found.sort_by(|x, y| {
                 y.decision
@@ -402,18 +432,7 @@ impl<'a> Asker<'a> {
             && let Some(best) = self.chain_path(arn, a)
         {
             if let Some(b) = best {
-                let (d, c, hops) = &*b;
-                let mut path = Vec::with_capacity(prefix.len() + hops.len());
-                path.extend_from_slice(prefix);
-                path.extend(hops.iter().cloned());
-                let mut all = conds.to_vec();
-                all.extend(c.iter().cloned());
-                out.push(PathAnswer {
-                    subject: subject.clone(),
-                    decision: so_far.min(*d),
-                    conditions: all,
-                    path,
-                });
+                out.push(built_answer(&b, prefix, so_far, conds, subject));
             }
             return;
         }
@@ -552,5 +571,28 @@ impl<'a> Asker<'a> {
                 queue.push_back((next.clone(), p, so_far.min(*d2), cs, depth + 1));
             }
         }
+    }
+}
+
+/// A path of the chaining table after `prefix` (decided `so_far`, with
+/// `conds`), as `subject`'s answer.
+fn built_answer(
+    b: &super::chain::Built,
+    prefix: &[Arc<Hop>],
+    so_far: Decision,
+    conds: &[String],
+    subject: &Node,
+) -> PathAnswer {
+    let (d, c, hops) = b;
+    let mut path = Vec::with_capacity(prefix.len() + hops.len());
+    path.extend_from_slice(prefix);
+    path.extend(hops.iter().cloned());
+    let mut all = conds.to_vec();
+    all.extend(c.iter().cloned());
+    PathAnswer {
+        subject: subject.clone(),
+        decision: so_far.min(*d),
+        conditions: all,
+        path,
     }
 }

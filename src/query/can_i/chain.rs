@@ -25,6 +25,11 @@ const FAR: u8 = u8::MAX;
 /// can assume, for one request context.
 pub(crate) struct ChainGraph {
     context: String,
+    /// Its number among the Asker's graphs (kept places of principals name
+    /// the graph they were found in).
+    pub(super) serial: u32,
+    /// The principal of each role every account obtains (`Asker::everyone`).
+    everyone_at: std::cell::OnceCell<Vec<Option<(usize, bool)>>>,
     /// Lowercased ARN → principal.
     index: HashMap<String, usize>,
     arns: Vec<String>,
@@ -94,7 +99,7 @@ pub(crate) struct ChainTable {
     /// Fewest assumptions, through any edge, to a principal that may.
     any: Vec<u8>,
     /// Paths already rebuilt (empty prefix, the principal's own spelling).
-    paths: RefCell<HashMap<usize, Option<Rc<Built>>>>,
+    paths: RefCell<Vec<Option<Option<Rc<Built>>>>>,
     /// The decision and hop of each principal that ends a path (asked as the
     /// inventory spells it), made once: many paths end at one role. Made
     /// with the table for every principal that may (while its statements
@@ -112,7 +117,7 @@ pub(crate) struct ChainTable {
 type Best = Option<(Decision, usize)>;
 
 /// A rebuilt path: its decision, conditions and hops.
-type Built = (Decision, Vec<String>, Path);
+pub(super) type Built = (Decision, Vec<String>, Path);
 
 impl<'a> Asker<'a> {
     /// The chaining graph of `a`'s request context (built on first use, kept
@@ -189,7 +194,11 @@ impl<'a> Asker<'a> {
             .iter()
             .map(|arn| self.iam_request(a, arn, "", ""))
             .collect();
+        let serial = self.chain_graphs.get().wrapping_add(1).max(1);
+        self.chain_graphs.set(serial);
         let g = Rc::new(ChainGraph {
+            serial,
+            everyone_at: std::cell::OnceCell::new(),
             requests: RefCell::new(requests),
             asked: RefCell::new(HashMap::default()),
             hits: RefCell::new(Vec::new()),
@@ -250,7 +259,7 @@ impl<'a> Asker<'a> {
             graph: Rc::clone(&g),
             yes,
             any,
-            paths: RefCell::new(HashMap::default()),
+            paths: RefCell::new(vec![None; g.arns.len()]),
             judged: RefCell::new(judged),
             everyone: std::cell::OnceCell::new(),
             everyone_ranked: std::cell::OnceCell::new(),
@@ -290,27 +299,62 @@ impl<'a> Asker<'a> {
         all.get(j).copied().flatten()
     }
 
+    /// [`Asker::chain_best`] of the principal at `at` ([`Asker::chain_index`]).
+    pub(super) fn chain_best_at(
+        &self,
+        table: &(Rc<ChainGraph>, Rc<ChainTable>),
+        at: (usize, bool),
+    ) -> Best {
+        table.1.best(at.0).map(|(d, k)| (d, usize::from(k) + 1))
+    }
+
+    /// The principal of the role at place `j` among those every account
+    /// obtains ([`Asker::chain_index`]), found once per graph.
+    pub(super) fn chain_everyone_at(&self, g: &ChainGraph, j: usize) -> Option<(usize, bool)> {
+        let all = g.everyone_at.get_or_init(|| {
+            self.everyone
+                .iter()
+                .map(|(arn, _)| self.chain_index(g, arn))
+                .collect()
+        });
+        all.get(j).copied().flatten()
+    }
+
     /// A principal's best path on `a` (see [`Asker::chain_best`]), hops and
     /// all; `None`: not a principal of the inventory.
     pub(super) fn chain_path(&self, arn: &str, a: &AwsAction) -> Option<Option<Rc<Built>>> {
+        self.chain_path_at(arn, a, None)
+    }
+
+    /// [`Asker::chain_path`], with `arn`'s principal when the caller has
+    /// it ([`Asker::chain_index`] in the current graph).
+    pub(super) fn chain_path_at(
+        &self,
+        arn: &str,
+        a: &AwsAction,
+        at: Option<(usize, bool)>,
+    ) -> Option<Option<Rc<Built>>> {
         let (g, t) = self.chain_table(a);
         // The memo holds paths spelled as the inventory spells the principal.
-        let (i, own_spelling) = self.chain_index(&g, arn)?;
-        if own_spelling && let Some(p) = t.paths.borrow().get(&i) {
+        let (i, own_spelling) = match at {
+            Some(at) => at,
+            None => self.chain_index(&g, arn)?,
+        };
+        if own_spelling && let Some(Some(p)) = t.paths.borrow().get(i) {
             return Some(p.clone());
         }
         let built = self
             .chain_rebuild(&g, &t, i, arn, own_spelling, a)
             .map(Rc::new);
-        if own_spelling {
-            t.paths.borrow_mut().insert(i, built.clone());
+        if own_spelling && let Some(slot) = t.paths.borrow_mut().get_mut(i) {
+            *slot = Some(built.clone());
         }
         Some(built)
     }
 
     /// The principal `arn` names, and whether `arn` spells it as the
     /// inventory does.
-    fn chain_index(&self, g: &ChainGraph, arn: &str) -> Option<(usize, bool)> {
+    pub(super) fn chain_index(&self, g: &ChainGraph, arn: &str) -> Option<(usize, bool)> {
         if let Some(&i) = g.asked.borrow().get(arn) {
             return i;
         }
@@ -395,10 +439,8 @@ impl<'a> Asker<'a> {
                     Some(req) => self.judge_with(&g.sets[cur], a, cur_arn, &from, req),
                     None => self.judge_memo(&g.sets[cur], a, cur_arn, &from),
                 };
-                if kept_here {
-                    if let Some(slot) = t.judged.borrow_mut().get_mut(cur) {
-                        *slot = Some(j.clone());
-                    }
+                if kept_here && let Some(slot) = t.judged.borrow_mut().get_mut(cur) {
+                    *slot = Some(j.clone());
                 }
                 j
             }
