@@ -338,6 +338,13 @@ fn shared_document_outcomes_match_full_evaluation() {
                     docs[i].0,
                     req.action
                 );
+                assert_eq!(
+                    set.outcome_alone(&req),
+                    want,
+                    "{} (principal {who}) on {}, without a memo",
+                    docs[i].0,
+                    req.action
+                );
                 // Skipping the shared documents the memo says nothing of
                 // gives the same decision, evidence and all.
                 assert_eq!(

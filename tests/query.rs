@@ -543,3 +543,52 @@ fn can_i_lists_each_acting_identity_once_and_counts_the_paths() {
         "{out}"
     );
 }
+
+/// reach counts each action once per access level, whatever the resources it
+/// is allowed on: a role allowed `s3:Get*` on two buckets has as many s3
+/// Read actions as the catalogue has Read actions matching `s3:Get*` (an
+/// action allowed on a second resource was counted again).
+#[test]
+fn reach_counts_an_action_once_whatever_its_resources() {
+    use iamscope::policy::actions::{AccessLevel, expand};
+    let (mut inv, _) = iamscope::source::demo::read(&ReadCheck).expect("demo");
+    let arn = "arn:aws:iam::111122223333:role/prod-eks-kafka-connect";
+    let role = inv
+        .iam
+        .roles
+        .iter_mut()
+        .find(|r| r.arn == arn)
+        .expect("kafka-connect role");
+    role.attached_policies.clear();
+    role.permissions_boundary = None;
+    role.inline_policies = vec![iamscope::model::InlinePolicy {
+        name: "two-buckets".into(),
+        document: serde_json::json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "s3:Get*", "Resource": "arn:aws:s3:::one/*"},
+            {"Effect": "Allow", "Action": "s3:Get*", "Resource": "arn:aws:s3:::two/*"}
+        ]}),
+    }];
+    let asker = Asker::new(&inv);
+    let reach = asker
+        .reach(&AsSubject::IamRole {
+            arn: arn.into(),
+            session: None,
+        })
+        .expect("reach");
+    let role = reach
+        .roles
+        .iter()
+        .find(|r| r.role == arn)
+        .expect("the role");
+    let read = &role.permissions["s3"]["Read"];
+    let want = expand("s3:Get*")
+        .iter()
+        .filter(|a| a.level == AccessLevel::Read)
+        .count();
+    assert!(want > 4, "{want} catalogue actions");
+    assert_eq!(read.count, want, "{:?}", read.examples);
+    assert_eq!(
+        read.resources,
+        vec!["arn:aws:s3:::one/*", "arn:aws:s3:::two/*"]
+    );
+}

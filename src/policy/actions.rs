@@ -333,26 +333,40 @@ impl Catalog {
 
     /// The real actions a pattern matches, in catalogue order.
     pub fn expand(&'static self, pattern: &str) -> Vec<Action> {
+        self.expand_named(pattern)
+            .into_iter()
+            .map(|(a, _)| a)
+            .collect()
+    }
+
+    /// [`Catalog::expand`], each action with its `svc:Name` (made once for
+    /// the catalogue, see [`service_full_names`]).
+    pub fn expand_named(&'static self, pattern: &str) -> Vec<(Action, &'static str)> {
         let pattern = pattern.trim();
+        let every = pattern == "*";
         let toks = tokens(pattern, true);
         let mut out = Vec::new();
         let literal_service = pattern
             .split_once(':')
             .map(|(s, _)| s)
-            .filter(|s| !s.contains(['*', '?']));
-        let services: Box<dyn Iterator<Item = &(String, Vec<Entry>)>> = match literal_service {
-            Some(s) => Box::new(self.services.get(&s.to_ascii_lowercase()).into_iter()),
-            None => Box::new(self.services.values()),
+            .filter(|s| !s.contains(['*', '?']))
+            .map(str::to_ascii_lowercase);
+        let services: Vec<(&String, &(String, Vec<Entry>))> = match &literal_service {
+            Some(s) => self.services.get_key_value(s).into_iter().collect(),
+            None => self.services.iter().collect(),
         };
-        for (svc, entries) in services {
-            for e in entries {
-                let full = format!("{svc}:{}", e.name);
-                if match_tokens(&toks, &full, true) {
-                    out.push(Action {
-                        service: svc.as_str(),
-                        name: e.name.as_str(),
-                        level: e.level,
-                    });
+        for (key, (svc, entries)) in services {
+            let names = service_full_names(key);
+            for (e, full) in entries.iter().zip(names) {
+                if every || match_tokens(&toks, full, true) {
+                    out.push((
+                        Action {
+                            service: svc.as_str(),
+                            name: e.name.as_str(),
+                            level: e.level,
+                        },
+                        full.as_str(),
+                    ));
                 }
             }
         }
@@ -397,6 +411,11 @@ pub fn service_full_names(prefix: &str) -> &'static [String] {
 /// The real actions a pattern matches: `expand("iam:Put*")`.
 pub fn expand(pattern: &str) -> Vec<Action> {
     catalog().expand(pattern)
+}
+
+/// [`expand`], each action with its `svc:Name`.
+pub fn expand_named(pattern: &str) -> Vec<(Action, &'static str)> {
+    catalog().expand_named(pattern)
 }
 
 /// The access level of an action, when the catalogue knows it.

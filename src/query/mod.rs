@@ -74,6 +74,10 @@ pub struct Asker<'a> {
     best_only: std::cell::Cell<bool>,
     /// Per (question, principal): its own decision on the action.
     judge_memo: RefCell<HashMap<(u32, String), Judged>>,
+    /// The catalogue actions each Action pattern matches (`reach` reads
+    /// every pattern of every role it reaches; AWS managed policies repeat
+    /// thousands of them).
+    expanded: RefCell<HashMap<String, Expanded>>,
     /// Per (request context, principal): the roles it can assume.
     assume_memo: RefCell<HashMap<(String, String), AssumeEdges>>,
     /// Node roles pods reach through IMDS (the `node-role` hop), built on first use.
@@ -102,6 +106,9 @@ pub struct Asker<'a> {
 /// how many answers in all (a who-can judges every role: a few thousand).
 const MEMO_QUESTIONS: usize = 4096;
 const MEMO_ENTRIES: usize = 200_000;
+
+/// The catalogue actions an Action pattern matches, with their names.
+pub(crate) type Expanded = Rc<[(crate::policy::actions::Action, &'static str)]>;
 
 /// A decision, its conditions and the evidence saying so.
 pub(crate) type Verdict = (Decision, Vec<String>, String);
@@ -320,6 +327,7 @@ impl<'a> Asker<'a> {
             assume_memo: RefCell::new(HashMap::default()),
             best_only: std::cell::Cell::new(false),
             judge_memo: RefCell::new(HashMap::default()),
+            expanded: RefCell::new(HashMap::default()),
             node_roles: std::cell::OnceCell::new(),
             node_pods: std::cell::OnceCell::new(),
         }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::policy::actions::{self, AccessLevel};
-use crate::policy::iam::{Decision as IamDecision, Effect};
+use crate::policy::iam::{Effect, Outcome};
 
 use super::Asker;
 use super::action::AwsAction;
@@ -182,6 +182,19 @@ impl<'a> Asker<'a> {
         })
     }
 
+    /// The catalogue actions `pattern` matches ([`actions::expand_named`]),
+    /// expanded once per pattern.
+    fn expanded(&self, pattern: &str) -> super::Expanded {
+        if let Some(e) = self.expanded.borrow().get(pattern) {
+            return std::rc::Rc::clone(e);
+        }
+        let e: super::Expanded = actions::expand_named(pattern).into();
+        self.expanded
+            .borrow_mut()
+            .insert(pattern.to_string(), std::rc::Rc::clone(&e));
+        e
+    }
+
     /// One role's effective permissions, per service and access level: every
     /// catalogue action an Allow statement names (or, for NotAction, leaves out)
     /// asked of `PermissionSet::evaluate` on the statement's resources.
@@ -219,37 +232,42 @@ impl<'a> Asker<'a> {
                 )
             })
             .collect();
-        let probe = AwsAction::default();
-        let mut done: std::collections::HashSet<(String, String)> = Default::default();
+        // One request, its action and resource set for each question; each
+        // (action, resource) asked once; an action counted once per level
+        // whatever the resources it is allowed on.
+        let mut req = self.iam_request(&AwsAction::default(), arn, "", "");
+        let mut done: crate::hashing::HashSet<(&'static str, &str)> = Default::default();
+        let mut counted: crate::hashing::HashSet<&'static str> = Default::default();
         for p in &set.policies {
             for s in &p.doc.statements {
                 if s.effect != Effect::Allow {
                     continue;
                 }
-                let candidates: Vec<actions::Action> = if s.action.negated {
-                    actions::expand("*")
+                let candidates: Vec<super::Expanded> = if s.action.negated {
+                    vec![self.expanded("*")]
                 } else {
-                    s.action
-                        .values
-                        .iter()
-                        .flat_map(|v| actions::expand(v))
-                        .collect()
+                    s.action.values.iter().map(|v| self.expanded(v)).collect()
                 };
-                let resources: Vec<String> = match &s.resource {
-                    Some(r) if !r.negated => r.values.clone(),
-                    _ => vec!["*".to_string()],
+                let resources: Vec<&str> = match &s.resource {
+                    Some(r) if !r.negated => r.values.iter().map(String::as_str).collect(),
+                    _ => vec!["*"],
                 };
-                for a in candidates {
-                    let name = a.full_name();
-                    for res in &resources {
-                        if !done.insert((name.clone(), res.clone())) {
+                for &(a, name) in candidates.iter().flat_map(|c| c.iter()) {
+                    for &res in &resources {
+                        if !done.insert((name, res)) {
                             continue;
                         }
-                        let req = self.iam_request(&probe, arn, &name, res);
-                        let conditional = match set.evaluate_quiet(&req) {
-                            IamDecision::Allowed { .. } => false,
-                            IamDecision::Undecided { .. } => true,
-                            _ => continue,
+                        req.action.clear();
+                        req.action.push_str(name);
+                        let r = req.resource.get_or_insert_default();
+                        r.clear();
+                        r.push_str(res);
+                        // The kind of `evaluate_quiet`'s decision (held equal
+                        // on the managed-policy corpus), without its evidence.
+                        let conditional = match set.outcome_alone(&req) {
+                            Outcome::Allowed => false,
+                            Outcome::Undecided => true,
+                            Outcome::Denied | Outcome::NotAllowed => continue,
                         };
                         let level = out
                             .permissions
@@ -257,14 +275,16 @@ impl<'a> Asker<'a> {
                             .or_default()
                             .entry(level_name(a.level).to_string())
                             .or_default();
-                        if !level.examples.contains(&name) {
+                        if counted.insert(name) {
                             level.count += 1;
                             if level.examples.len() < EXAMPLES {
-                                level.examples.push(name.clone());
+                                level.examples.push(name.to_string());
                             }
                         }
-                        if !level.resources.contains(res) && level.resources.len() < EXAMPLES {
-                            level.resources.push(res.clone());
+                        if level.resources.len() < EXAMPLES
+                            && !level.resources.iter().any(|r| r == res)
+                        {
+                            level.resources.push(res.to_string());
                         }
                         level.conditional |= conditional;
                     }

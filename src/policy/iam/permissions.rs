@@ -491,9 +491,33 @@ impl PermissionSet {
 
     /// The identity policies' outcome `d` with the boundary's.
     fn with_boundary(&self, d: Outcome, req: &Request, memo: &mut TallyMemo) -> Outcome {
+        self.with_boundary_by(d, |b| memo.tally(b, true, req))
+    }
+
+    /// [`PermissionSet::outcome`] without a memo: each document read once
+    /// for this one request (many requests of one principal, as `reach`
+    /// asks them action by action).
+    pub fn outcome_alone(&self, req: &Request) -> Outcome {
+        let mut t = Tally::default();
+        for p in &self.policies {
+            t.add(Tally::of(&p.doc, req));
+            if t.denied {
+                break;
+            }
+        }
+        self.with_boundary_by(t.outcome(), |b| Tally::of(b, req))
+    }
+
+    /// The identity policies' outcome `d` with the boundary's, `tally`
+    /// reading the known boundary.
+    fn with_boundary_by(
+        &self,
+        d: Outcome,
+        tally: impl FnOnce(&Arc<PolicyDocument>) -> Tally,
+    ) -> Outcome {
         let b = match &self.boundary {
             None => return d,
-            Some(Boundary::Known(b)) => memo.tally(&b.doc, true, req).outcome(),
+            Some(Boundary::Known(b)) => tally(&b.doc).outcome(),
             Some(Boundary::Unknown(_)) => {
                 return match d {
                     Outcome::Allowed | Outcome::Undecided => Outcome::Undecided,
