@@ -461,3 +461,20 @@ fn the_ui_reads_questions_with_the_command_lines_grammar() {
         assert_eq!(cli, ui, "{name}");
     }
 }
+
+/// `--help` (or `-h`) after a question's verb answers with its forms, not
+/// with an error about the subject it was taken for.
+#[test]
+fn help_after_a_verb_gives_its_usage() {
+    for (cmd, usage) in [
+        (":can --help", "usage: :can SUBJECT ACTION…"),
+        (":who -h", "usage: :who ACTION…"),
+        (":reach --help", "usage: :reach SUBJECT"),
+        (":can", "usage: :can SUBJECT ACTION…"),
+    ] {
+        match query_view::parse(cmd, false) {
+            Err(e) => assert!(e.starts_with(usage), "{cmd}: {e}"),
+            Ok(_) => panic!("{cmd} was taken for a question"),
+        }
+    }
+}

@@ -60,14 +60,16 @@ pub fn parse(cmd: &str, include_system: bool) -> Result<Asked, String> {
         "reach" => ("reach", ":reach SUBJECT"),
         other => return Err(format!("not a question: {other}")),
     };
+    // Asking for help gets the forms (the command line's `--help` would
+    // print pages, and `:can --help` read `--help` as the subject).
+    if rest.is_empty() || rest.iter().any(|w| w == "--help" || w == "-h") {
+        return Err(format!("usage: {usage} (? lists the forms)"));
+    }
     let mut args: Vec<String> = vec![sub.to_string()];
     if sub == "can-i" && !rest.iter().any(|w| w == "--as" || w.starts_with("--as=")) {
         args.push("--as".into());
     }
     args.extend(rest.iter().cloned());
-    if rest.is_empty() {
-        return Err(format!("usage: {usage} (? lists the forms)"));
-    }
     let argv = std::iter::once("iamscope".to_string()).chain(args.iter().cloned());
     let line = QuestionLine::try_parse_from(argv).map_err(|e| {
         let text = e.to_string();
