@@ -91,15 +91,7 @@ impl<'a> Asker<'a> {
             return (own, None);
         }
         let memo = memo.get_or_insert_with(|| self.tally_memo(a));
-        let from = self.principal_node(arn);
-        let (d, c, hop) = judge(
-            &set.evaluate_quiet_hits(req, memo, hits),
-            &from,
-            Node::AwsAction {
-                action: a.action.clone(),
-                resource: a.resource.clone(),
-            },
-        );
+        let (d, c, hop) = judge_hits(set, a, &self.principal_node(arn), req, hits, memo);
         (own, Some((d, c, Arc::new(hop))))
     }
 
@@ -124,21 +116,17 @@ impl<'a> Asker<'a> {
         from: &Node,
         req: Option<(&iam::Request, &[(u32, u32)])>,
     ) -> (Decision, Vec<String>, Hop) {
-        let to = Node::AwsAction {
-            action: a.action.clone(),
-            resource: a.resource.clone(),
-        };
         let (mut d, mut c, mut hop) = if has_wildcard(&a.action) {
-            self.judge_pattern(set, a, arn, from, to)
+            self.judge_pattern(set, a, arn, from, action_node(a))
         } else {
-            let d = match req {
-                Some((req, hits)) => set.evaluate_quiet_hits(req, &mut self.tally_memo(a), hits),
+            match req {
+                Some((req, hits)) => judge_hits(set, a, from, req, hits, &mut self.tally_memo(a)),
                 None => {
                     let req = self.iam_request(a, arn, &a.action, &a.resource);
-                    set.evaluate_quiet_memo(&req, &mut self.tally_memo(a))
+                    let d = set.evaluate_quiet_memo(&req, &mut self.tally_memo(a));
+                    judge(&d, from, action_node(a))
                 }
-            };
-            judge(&d, from, to)
+            }
         };
         // sts:AssumeRole on a role needs the role's trust too.
         if a.action.eq_ignore_ascii_case("sts:AssumeRole")
@@ -408,6 +396,31 @@ pub(super) fn judged_whole(a: &AwsAction) -> bool {
 
 fn has_wildcard(action: &str) -> bool {
     action.contains(['*', '?'])
+}
+
+/// The node of the action asked about.
+fn action_node(a: &AwsAction) -> Node {
+    Node::AwsAction {
+        action: a.action.clone(),
+        resource: a.resource.clone(),
+    }
+}
+
+/// A principal's decision on a concrete action from its request and its
+/// inline statements that take in the action, as a hop.
+fn judge_hits(
+    set: &PermissionSet,
+    a: &AwsAction,
+    from: &Node,
+    req: &iam::Request,
+    hits: &[(u32, u32)],
+    memo: &mut iam::TallyMemo,
+) -> (Decision, Vec<String>, Hop) {
+    judge(
+        &set.evaluate_quiet_hits(req, memo, hits),
+        from,
+        action_node(a),
+    )
 }
 
 /// An IAM decision as a hop: `allows` (or `denies`) with the statements.
