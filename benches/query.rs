@@ -8,7 +8,9 @@
 //! an `Asker` keeps across questions (parsed policies, the trusts' answers per
 //! account, who-can's graph of who can become whom) is what a batch or the TUI
 //! keeps too. `who-can/first` is the first who-can of a fresh `Asker` (that
-//! graph included).
+//! graph included); `reach/first` the first reach. `reach/sa` asks the reach of
+//! one service account again and again, `reach/each-sa` of another one each
+//! time (every account with an IRSA role, in turn).
 //!
 //! `batch` answers every question of the file `IAMSCOPE_BATCH` (made by
 //! `scripts/query-batch.py`) with a fresh `Asker`, as `can-i --batch` does
@@ -190,9 +192,40 @@ fn query(c: &mut Criterion) {
                 })
             });
         }
+        // The first reach of a fresh Asker: each Action pattern of the
+        // roles it reaches expanded, their permission sets built.
+        g.bench_function("reach/first", |b| {
+            b.iter_batched(
+                || Asker::with_trusts(&inv, &trusts),
+                |asker| asker.reach(&sa).map(|r| r.roles.len() + r.becomes.len()),
+                BatchSize::PerIteration,
+            )
+        });
         g.bench_function("reach/sa", |b| {
             b.iter(|| asker.reach(&sa).map(|r| r.roles.len() + r.becomes.len()))
         });
+        // Another service account with an IRSA role at each iteration (the
+        // estate's in order, round): what a reach costs when the accounts and
+        // roles asked about change, with what the Asker keeps across them.
+        let irsa: Vec<AsSubject> = inv
+            .service_accounts
+            .iter()
+            .filter(|s| s.irsa_annotation().is_some())
+            .map(|s| AsSubject::ServiceAccount {
+                namespace: s.namespace.clone(),
+                name: s.name.clone(),
+            })
+            .collect();
+        let k = Cell::new(0usize);
+        if !irsa.is_empty() {
+            g.bench_function("reach/each-sa", |b| {
+                b.iter(|| {
+                    k.set(k.get() + 1);
+                    let sa = &irsa[k.get() % irsa.len()];
+                    asker.reach(sa).map(|r| r.roles.len() + r.becomes.len())
+                })
+            });
+        }
         g.finish();
     }
 }
