@@ -17,8 +17,9 @@ use super::{Context, Finding, MAX_EXAMPLES, Related, Severity, Subject};
 use crate::graph::reach::Via;
 use crate::model::{IamRole, ServiceAccount};
 use crate::policy::iam::{
-    Grant, NamedPolicy, ParseError, PermissionSet, parse_date, parse_document,
+    Boundary, Grant, GrantMemo, NamedPolicy, ParseError, PermissionSet, parse_date, parse_document,
 };
+use std::sync::Arc;
 
 /// Services whose every action (`svc:*`) is a finding (IAM-002).
 pub const SENSITIVE_SERVICES: [&str; 11] = [
@@ -124,6 +125,57 @@ fn brief(grants: &[(String, Grant)]) -> String {
 /// The IAM-001..IAM-005 hits of a set of effective permissions.
 pub fn classify(set: &PermissionSet) -> Vec<PermissionHit> {
     classify_with(set, &mut |q| set.allows_all(q))
+}
+
+/// What the IAM rules' answers share between principals: what each managed
+/// policy and boundary says of each query ([`GrantMemo`]), and, per set of
+/// managed policies and boundary, the answer to each query its principals'
+/// inline policies do not bear on. The documents must outlive it (the
+/// graph's managed policies do).
+#[derive(Debug, Default)]
+pub struct ClassifyMemo {
+    grants: GrantMemo,
+    shared: HashMap<String, HashMap<String, Option<Grant>>>,
+}
+
+impl ClassifyMemo {
+    /// [`classify`], with the answers `set` shares with earlier ones.
+    pub fn classify(&mut self, set: &PermissionSet) -> Vec<PermissionHit> {
+        let answers = self.shared.entry(shared_key(set)).or_default();
+        let grants = &mut self.grants;
+        let inline = set.inline_scope();
+        classify_with(set, &mut |q| {
+            if inline.bears_on(q) {
+                return set.allows_all_memo(q, grants);
+            }
+            if let Some(g) = answers.get(q) {
+                return g.clone();
+            }
+            let g = set.allows_all_memo(q, grants);
+            answers.insert(q.to_string(), g.clone());
+            g
+        })
+    }
+}
+
+/// What a permission set shares with others of the same managed policies
+/// and boundary: their names and documents (by address).
+fn shared_key(set: &PermissionSet) -> String {
+    use std::fmt::Write as _;
+    let mut key = String::new();
+    for p in set.policies.iter().skip(set.inline) {
+        let _ = write!(key, "{}\0{:p}\0", p.name, Arc::as_ptr(&p.doc));
+    }
+    match &set.boundary {
+        Some(Boundary::Known(b)) => {
+            let _ = write!(key, "B{}\0{:p}", b.name, Arc::as_ptr(&b.doc));
+        }
+        Some(Boundary::Unknown(arn)) => {
+            let _ = write!(key, "U{arn}");
+        }
+        None => {}
+    }
+    key
 }
 
 /// [`classify`], asking `allows` whether the set allows all of an action
@@ -281,7 +333,7 @@ fn reachable<'g>(ctx: &Context<'g>) -> BTreeMap<String, Users<'g>> {
 }
 
 /// What a role shares with others of the same managed policies and boundary.
-fn shared_key(role: &IamRole) -> String {
+fn shared_key_of(role: &IamRole) -> String {
     let mut key = String::new();
     for p in &role.attached_policies {
         key.push_str(&p.name);
@@ -579,37 +631,23 @@ fn check_roles(
     type Classified<'r> = (&'r IamRole, Vec<PermissionHit>, Vec<String>);
     let mut cache: HashMap<(String, u64), Vec<Classified>> = HashMap::default();
     // Roles with the same managed policies and boundary share the answers for
-    // every action their inline policies do not mention.
-    let mut shared: HashMap<String, HashMap<String, Option<Grant>>> = HashMap::default();
-    // What each managed policy and boundary says about each query, for every
-    // role it is attached to: the cost follows distinct policies, not roles.
-    let mut memo = crate::policy::iam::GrantMemo::default();
+    // every action their inline policies do not mention; what each managed
+    // policy and boundary says about each query is kept for every role it is
+    // attached to: the cost follows distinct policies, not roles.
+    let mut memo = ClassifyMemo::default();
     for (arn, users) in roles {
         let Some(role) = ctx.graph.iam_role(arn) else {
             continue;
         };
-        let shared_key = shared_key(role);
         let same = cache
-            .entry((shared_key.clone(), inline_hash(role)))
+            .entry((shared_key_of(role), inline_hash(role)))
             .or_default();
         let (hits, problems) = match same.iter().find(|(r, _, _)| same_inline(r, role)) {
             Some((_, hits, problems)) => (hits.clone(), problems.clone()),
             None => {
                 // Managed policies (AWS's are large) are attached to many roles: parsed once.
                 let set = PermissionSet::for_role_parsed(role, |arn| ctx.graph.managed_doc(arn));
-                let answers = shared.entry(shared_key).or_default();
-                let inline = set.inline_scope();
-                let hits = classify_with(&set, &mut |q| {
-                    if inline.bears_on(q) {
-                        return set.allows_all_memo(q, &mut memo);
-                    }
-                    if let Some(g) = answers.get(q) {
-                        return g.clone();
-                    }
-                    let g = set.allows_all_memo(q, &mut memo);
-                    answers.insert(q.to_string(), g.clone());
-                    g
-                });
+                let hits = memo.classify(&set);
                 same.push((role, hits.clone(), set.problems.clone()));
                 (hits, set.problems)
             }

@@ -342,35 +342,12 @@ impl Catalog {
     /// [`Catalog::expand`], each action with its `svc:Name` (made once for
     /// the catalogue, see [`service_full_names`]).
     pub fn expand_named(&'static self, pattern: &str) -> Vec<(Action, &'static str)> {
-        let pattern = pattern.trim();
-        let every = pattern == "*";
-        let toks = tokens(pattern, true);
-        let mut out = Vec::new();
-        let literal_service = pattern
-            .split_once(':')
-            .map(|(s, _)| s)
-            .filter(|s| !s.contains(['*', '?']))
-            .map(str::to_ascii_lowercase);
-        let services: Vec<(&String, &(String, Vec<Entry>))> = match &literal_service {
-            Some(s) => self.services.get_key_value(s).into_iter().collect(),
-            None => self.services.iter().collect(),
-        };
-        for (key, (svc, entries)) in services {
-            let names = service_full_names(key);
-            for (e, full) in entries.iter().zip(names) {
-                if every || match_tokens(&toks, full, true) {
-                    out.push((
-                        Action {
-                            service: svc.as_str(),
-                            name: e.name.as_str(),
-                            level: e.level,
-                        },
-                        full.as_str(),
-                    ));
-                }
-            }
-        }
-        out
+        let flat = flat();
+        flat.expand(pattern)
+            .into_iter()
+            .filter_map(|i| flat.actions.get(i as usize))
+            .map(|a| (a.action, a.full))
+            .collect()
     }
 
     /// The access level of one action (`s3:GetObject`), when it is known.
@@ -406,6 +383,106 @@ pub fn service_full_names(prefix: &str) -> &'static [String] {
     all.get(&prefix.to_ascii_lowercase())
         .map(Vec::as_slice)
         .unwrap_or(&[])
+}
+
+/// One catalogue action in [`Flat`]: the action, its `svc:Name`, and the
+/// place of its (service, access level) among all of them.
+#[derive(Debug, Clone, Copy)]
+pub struct Indexed {
+    pub action: Action,
+    pub full: &'static str,
+    /// `service number * LEVELS + level number`: a dense key for counts per
+    /// service and level.
+    pub slot: u32,
+}
+
+/// How many access levels there are (the width of a service in [`Indexed::slot`]).
+pub const LEVELS: u32 = 5;
+
+/// The catalogue as one list in catalogue order (services by lowercase
+/// prefix, then the actions of each), so that a set of actions can be a list
+/// of places or a bitmap; built once.
+#[derive(Debug, Default)]
+pub struct Flat {
+    pub actions: Vec<Indexed>,
+    /// Lowercase service prefix → its actions' places (`start..end`).
+    services: BTreeMap<String, (u32, u32)>,
+}
+
+static FLAT: OnceLock<Flat> = OnceLock::new();
+
+/// The catalogue as one indexed list.
+pub fn flat() -> &'static Flat {
+    FLAT.get_or_init(|| {
+        let mut out = Flat::default();
+        for (n, (key, (svc, entries))) in catalog().services.iter().enumerate() {
+            let start = place(out.actions.len());
+            let service = place(n);
+            for (e, full) in entries.iter().zip(service_full_names(key)) {
+                out.actions.push(Indexed {
+                    action: Action {
+                        service: svc.as_str(),
+                        name: e.name.as_str(),
+                        level: e.level,
+                    },
+                    full: full.as_str(),
+                    slot: service * LEVELS + level_number(e.level),
+                });
+            }
+            out.services
+                .insert(key.clone(), (start, place(out.actions.len())));
+        }
+        out
+    })
+}
+
+fn place(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX)
+}
+
+fn level_number(l: AccessLevel) -> u32 {
+    match l {
+        AccessLevel::List => 0,
+        AccessLevel::Read => 1,
+        AccessLevel::Tagging => 2,
+        AccessLevel::Write => 3,
+        AccessLevel::PermissionsManagement => 4,
+    }
+}
+
+impl Flat {
+    /// The places of the actions an Action pattern matches
+    /// ([`action_matches`]: wildcards, any case), in catalogue order. A
+    /// pattern whose service has no wildcard is only matched against that
+    /// service's actions (no other action starts with `svc:`).
+    pub fn expand(&self, pattern: &str) -> Vec<u32> {
+        let pattern = trimmed(pattern);
+        let literal_service = pattern
+            .split_once(':')
+            .map(|(s, _)| s)
+            .filter(|s| !s.contains(['*', '?']))
+            .map(str::to_ascii_lowercase);
+        let (start, end) = match &literal_service {
+            Some(s) => match self.services.get(s) {
+                Some(&r) => r,
+                None => return Vec::new(),
+            },
+            None => (0, place(self.actions.len())),
+        };
+        let range = start..end;
+        let name = |i: &u32| self.actions.get(*i as usize).map_or("", |a| a.full);
+        if pattern == "*" {
+            range.collect()
+        } else if !pattern.contains(['*', '?']) {
+            range
+                .filter(|i| name(i).eq_ignore_ascii_case(pattern))
+                .collect()
+        } else {
+            range
+                .filter(|i| wildcard_match(pattern, name(i), true))
+                .collect()
+        }
+    }
 }
 
 /// The real actions a pattern matches: `expand("iam:Put*")`.

@@ -78,6 +78,13 @@ pub struct Asker<'a> {
     /// every pattern of every role it reaches; AWS managed policies repeat
     /// thousands of them).
     expanded: RefCell<HashMap<String, Expanded>>,
+    /// Each policy document's Action lists as catalogue places (`reach`), by
+    /// address (the entry holds the document).
+    doc_actions: RefCell<HashMap<usize, Rc<reach::DocActions>>>,
+    /// The IAM rules' answers shared between roles (`reach` classifies every
+    /// role it reaches as the audit does). The documents are the graph's
+    /// and `perms`', which outlive it.
+    classify_memo: RefCell<crate::audit::iam::ClassifyMemo>,
     /// Per (request context, principal): the roles it can assume.
     assume_memo: RefCell<HashMap<(String, String), AssumeEdges>>,
     /// Node roles pods reach through IMDS (the `node-role` hop), built on first use.
@@ -107,8 +114,8 @@ pub struct Asker<'a> {
 const MEMO_QUESTIONS: usize = 4096;
 const MEMO_ENTRIES: usize = 200_000;
 
-/// The catalogue actions an Action pattern matches, with their names.
-pub(crate) type Expanded = Rc<[(crate::policy::actions::Action, &'static str)]>;
+/// The places in the flat catalogue of the actions an Action pattern matches.
+pub(crate) type Expanded = Rc<[u32]>;
 
 /// A decision, its conditions and the evidence saying so.
 pub(crate) type Verdict = (Decision, Vec<String>, String);
@@ -328,6 +335,8 @@ impl<'a> Asker<'a> {
             best_only: std::cell::Cell::new(false),
             judge_memo: RefCell::new(HashMap::default()),
             expanded: RefCell::new(HashMap::default()),
+            classify_memo: RefCell::new(Default::default()),
+            doc_actions: RefCell::new(HashMap::default()),
             node_roles: std::cell::OnceCell::new(),
             node_pods: std::cell::OnceCell::new(),
         }

@@ -5,12 +5,13 @@
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
+use std::rc::Rc;
 use std::sync::Arc;
 
 use serde::Serialize;
 
 use crate::policy::actions::{self, AccessLevel};
-use crate::policy::iam::{Effect, Outcome};
+use crate::policy::iam::{Effect, Outcome, PolicyDocument};
 
 use super::Asker;
 use super::action::AwsAction;
@@ -42,7 +43,7 @@ pub struct RoleReach {
     pub conditions: Vec<String>,
     pub path: Path,
     /// service → access level → the actions allowed.
-    pub permissions: BTreeMap<String, BTreeMap<String, LevelGrant>>,
+    pub permissions: BTreeMap<&'static str, BTreeMap<&'static str, LevelGrant>>,
     /// IAM-00x hits of the role, as the audit's IAM rules classify it.
     pub flagged: Vec<String>,
     pub problems: Vec<String>,
@@ -51,7 +52,7 @@ pub struct RoleReach {
 #[derive(Debug, Serialize, Default)]
 pub struct LevelGrant {
     pub count: usize,
-    pub examples: Vec<String>,
+    pub examples: Vec<&'static str>,
     pub resources: Vec<String>,
     pub conditional: bool,
 }
@@ -182,22 +183,69 @@ impl<'a> Asker<'a> {
         })
     }
 
-    /// The catalogue actions `pattern` matches ([`actions::expand_named`]),
-    /// expanded once per pattern.
+    /// The places in [`actions::flat`] of the catalogue actions `pattern`
+    /// matches, expanded once per pattern.
     fn expanded(&self, pattern: &str) -> super::Expanded {
         if let Some(e) = self.expanded.borrow().get(pattern) {
-            return std::rc::Rc::clone(e);
+            return Rc::clone(e);
         }
-        let e: super::Expanded = actions::expand_named(pattern).into();
+        let e: super::Expanded = actions::flat().expand(pattern).into();
         self.expanded
             .borrow_mut()
-            .insert(pattern.to_string(), std::rc::Rc::clone(&e));
+            .insert(pattern.to_string(), Rc::clone(&e));
         e
     }
 
+    /// A document's Action lists as catalogue places, made once per document.
+    fn doc_actions(&self, doc: &Arc<PolicyDocument>) -> Rc<DocActions> {
+        let key = Arc::as_ptr(doc) as usize;
+        if let Some(d) = self.doc_actions.borrow().get(&key) {
+            return Rc::clone(d);
+        }
+        let mut seen = vec![false; actions::flat().actions.len()];
+        let listed: Vec<Rc<[u32]>> = doc
+            .statements
+            .iter()
+            .map(|s| {
+                let mut list = Vec::new();
+                for v in &s.action.values {
+                    for &i in self.expanded(v).iter() {
+                        if let Some(b) = seen.get_mut(i as usize)
+                            && !*b
+                        {
+                            *b = true;
+                            list.push(i);
+                        }
+                    }
+                }
+                for &i in &list {
+                    seen[i as usize] = false;
+                }
+                list.into()
+            })
+            .collect();
+        let d = Rc::new(DocActions {
+            // Held, so that its address names it for as long as the Asker lives.
+            _doc: Arc::clone(doc),
+            total: listed.iter().map(|l| l.len()).sum(),
+            listed,
+            classes: std::cell::OnceCell::new(),
+        });
+        self.doc_actions.borrow_mut().insert(key, Rc::clone(&d));
+        d
+    }
+
     /// One role's effective permissions, per service and access level: every
-    /// catalogue action an Allow statement names (or, for NotAction, leaves out)
-    /// asked of `PermissionSet::evaluate` on the statement's resources.
+    /// catalogue action an Allow statement names (or, for NotAction, every
+    /// one) asked of the role's permission set on each of the statement's
+    /// resources, and counted once per level whatever the resources it is
+    /// allowed on.
+    ///
+    /// The catalogue is first split into classes of actions that every
+    /// statement of the set takes in or leaves out alike
+    /// ([`PermissionSet::deciding_documents`]): such actions have the same
+    /// outcome on a resource, so each (class, resource) is decided once, by
+    /// `outcome_alone` on the first of its actions asked.
     fn role_reach(
         &self,
         arn: &str,
@@ -220,7 +268,10 @@ impl<'a> Asker<'a> {
             return out;
         };
         out.problems.clone_from(&set.problems);
-        out.flagged = crate::audit::iam::classify(&set)
+        out.flagged = self
+            .classify_memo
+            .borrow_mut()
+            .classify(&set)
             .into_iter()
             .map(|h| {
                 format!(
@@ -232,71 +283,224 @@ impl<'a> Asker<'a> {
                 )
             })
             .collect();
-        // One request, its action and resource set for each question; each
-        // (action, resource) asked once; an action counted once per level
-        // whatever the resources it is allowed on.
+        let flat = actions::flat();
+        let docs: Vec<Rc<DocActions>> = set
+            .deciding_documents()
+            .map(|d| self.doc_actions(d))
+            .collect();
+        // From the split a large document (a managed policy naming thousands
+        // of actions, shared by many roles) makes alone, kept with it.
+        let large = docs
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d.total >= LARGE)
+            .max_by_key(|(_, d)| d.total)
+            .map(|(k, _)| k);
+        let mut classes = match large {
+            Some(k) => Classes::from(&docs[k].classes(flat.actions.len())),
+            None => Classes::new(flat.actions.len()),
+        };
+        for (k, d) in docs.iter().enumerate() {
+            if Some(k) != large {
+                d.listed.iter().for_each(|l| classes.split(l));
+            }
+        }
+        let every: Vec<u32> = (0..place(flat.actions.len())).collect();
+        // The resources asked of, numbered; per resource, each class's
+        // outcome once known.
+        let mut resources: Vec<&str> = Vec::new();
+        let mut decided: Vec<Vec<Known>> = Vec::new();
         let mut req = self.iam_request(&AwsAction::default(), arn, "", "");
-        let mut done: crate::hashing::HashSet<(&'static str, &str)> = Default::default();
-        let mut counted: crate::hashing::HashSet<&'static str> = Default::default();
-        for p in &set.policies {
-            for s in &p.doc.statements {
+        let mut counted = vec![0u64; flat.actions.len().div_ceil(64)];
+        // Per (service, level) slot: its place in `grants`.
+        let mut slots: crate::hashing::HashMap<u32, usize> = Default::default();
+        let mut grants: Vec<(&'static str, AccessLevel, LevelGrant)> = Vec::new();
+        let mut granted_on: Vec<Vec<usize>> = Vec::new();
+        for (p, d) in set.policies.iter().zip(&docs) {
+            for (s, listed) in p.doc.statements.iter().zip(&d.listed) {
                 if s.effect != Effect::Allow {
                     continue;
                 }
-                let candidates: Vec<super::Expanded> = if s.action.negated {
-                    vec![self.expanded("*")]
-                } else {
-                    s.action.values.iter().map(|v| self.expanded(v)).collect()
-                };
-                let resources: Vec<&str> = match &s.resource {
+                let candidates: &[u32] = if s.action.negated { &every } else { listed };
+                let named: Vec<&str> = match &s.resource {
                     Some(r) if !r.negated => r.values.iter().map(String::as_str).collect(),
                     _ => vec!["*"],
                 };
-                for &(a, name) in candidates.iter().flat_map(|c| c.iter()) {
-                    for &res in &resources {
-                        if !done.insert((name, res)) {
-                            continue;
+                let ids: Vec<usize> = named
+                    .iter()
+                    .map(|&r| match resources.iter().position(|&x| x == r) {
+                        Some(k) => k,
+                        None => {
+                            resources.push(r);
+                            decided.push(vec![Known::Unasked; classes.count()]);
+                            resources.len() - 1
                         }
-                        req.action.clear();
-                        req.action.push_str(name);
-                        let r = req.resource.get_or_insert_default();
-                        r.clear();
-                        r.push_str(res);
-                        // The kind of `evaluate_quiet`'s decision (held equal
-                        // on the managed-policy corpus), without its evidence.
-                        let conditional = match set.outcome_alone(&req) {
-                            Outcome::Allowed => false,
-                            Outcome::Undecided => true,
-                            Outcome::Denied | Outcome::NotAllowed => continue,
+                    })
+                    .collect();
+                for &i in candidates {
+                    let Some(a) = flat.actions.get(i as usize) else {
+                        continue;
+                    };
+                    let class = classes.of(i);
+                    for &r in &ids {
+                        let known = &mut decided[r][class];
+                        if *known == Known::Unasked {
+                            req.action.clear();
+                            req.action.push_str(a.full);
+                            let res = req.resource.get_or_insert_default();
+                            res.clear();
+                            res.push_str(resources[r]);
+                            // The kind of `evaluate_quiet`'s decision (held
+                            // equal on the managed-policy corpus), without
+                            // its evidence.
+                            *known = match set.outcome_alone(&req) {
+                                Outcome::Allowed => Known::Allowed,
+                                Outcome::Undecided => Known::Conditional,
+                                Outcome::Denied | Outcome::NotAllowed => Known::Not,
+                            };
+                        }
+                        let conditional = match *known {
+                            Known::Allowed => false,
+                            Known::Conditional => true,
+                            Known::Not | Known::Unasked => continue,
                         };
-                        let level = out
-                            .permissions
-                            .entry(a.service.to_string())
-                            .or_default()
-                            .entry(level_name(a.level).to_string())
-                            .or_default();
-                        if counted.insert(name) {
+                        let g = *slots.entry(a.slot).or_insert_with(|| {
+                            grants.push((a.action.service, a.action.level, LevelGrant::default()));
+                            granted_on.push(Vec::new());
+                            grants.len() - 1
+                        });
+                        let level = &mut grants[g].2;
+                        let (word, bit) = (i as usize / 64, 1u64 << (i % 64));
+                        if counted[word] & bit == 0 {
+                            counted[word] |= bit;
                             level.count += 1;
                             if level.examples.len() < EXAMPLES {
-                                level.examples.push(name.to_string());
+                                level.examples.push(a.full);
                             }
                         }
-                        if level.resources.len() < EXAMPLES
-                            && !level.resources.iter().any(|r| r == res)
-                        {
-                            level.resources.push(res.to_string());
+                        let on = &mut granted_on[g];
+                        if on.len() < EXAMPLES && !on.contains(&r) {
+                            on.push(r);
                         }
                         level.conditional |= conditional;
                     }
                 }
             }
         }
+        for ((service, level, mut g), on) in grants.into_iter().zip(granted_on) {
+            g.resources = on.iter().map(|&r| resources[r].to_string()).collect();
+            out.permissions
+                .entry(service)
+                .or_default()
+                .insert(level.as_str(), g);
+        }
         out
     }
 }
 
-fn level_name(l: AccessLevel) -> &'static str {
-    l.as_str()
+/// A document listing at least this many actions has its split of the
+/// catalogue kept (AWS's ReadOnlyAccess lists over 10,000).
+const LARGE: usize = 2048;
+
+fn place(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX)
+}
+
+/// A policy document's Action lists as places in [`actions::flat`].
+pub(crate) struct DocActions {
+    _doc: Arc<PolicyDocument>,
+    /// Per statement: the actions its Action (or NotAction) patterns match,
+    /// each once, in the order the patterns name them.
+    listed: Vec<Rc<[u32]>>,
+    /// How many places `listed` holds in all.
+    total: usize,
+    /// The catalogue split by this document's statements alone (each
+    /// action's class, and how many classes), made when asked.
+    classes: std::cell::OnceCell<Rc<(Vec<u32>, usize)>>,
+}
+
+impl DocActions {
+    fn classes(&self, actions: usize) -> Rc<(Vec<u32>, usize)> {
+        Rc::clone(self.classes.get_or_init(|| {
+            let mut c = Classes::new(actions);
+            self.listed.iter().for_each(|l| c.split(l));
+            Rc::new((c.class, c.moved.len()))
+        }))
+    }
+}
+
+/// What is known of a (class, resource).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Known {
+    Unasked,
+    Allowed,
+    Conditional,
+    Not,
+}
+
+/// A split of the catalogue's actions into classes, each list of actions
+/// given to [`Classes::split`] a union of classes.
+struct Classes {
+    /// Each action's class.
+    class: Vec<u32>,
+    /// Per class: the split that last moved some of it, and where to.
+    moved: Vec<(u32, u32)>,
+    /// Per action: the last split that moved it.
+    seen: Vec<u32>,
+    split: u32,
+}
+
+impl Classes {
+    fn new(actions: usize) -> Classes {
+        Classes {
+            class: vec![0; actions],
+            moved: vec![(0, 0)],
+            seen: vec![0; actions],
+            split: 0,
+        }
+    }
+
+    /// Starting from a split already made (each action's class, and how
+    /// many classes).
+    fn from(made: &(Vec<u32>, usize)) -> Classes {
+        Classes {
+            class: made.0.clone(),
+            moved: vec![(0, 0); made.1],
+            seen: vec![0; made.0.len()],
+            split: 0,
+        }
+    }
+
+    fn count(&self) -> usize {
+        self.moved.len()
+    }
+
+    fn of(&self, action: u32) -> usize {
+        self.class.get(action as usize).map_or(0, |&c| c as usize)
+    }
+
+    /// Moves the listed actions of each class into a class of their own.
+    fn split(&mut self, listed: &[u32]) {
+        self.split += 1;
+        for &i in listed {
+            let i = i as usize;
+            if i >= self.class.len() || self.seen[i] == self.split {
+                continue;
+            }
+            self.seen[i] = self.split;
+            let from = self.class[i] as usize;
+            let (by, to) = self.moved[from];
+            let to = if by == self.split {
+                to
+            } else {
+                let to = u32::try_from(self.moved.len()).unwrap_or(u32::MAX);
+                self.moved.push((0, 0));
+                self.moved[from] = (self.split, to);
+                to
+            };
+            self.class[i] = to;
+        }
+    }
 }
 
 pub fn write(r: &Reach, format: QueryFormat, limit: usize, w: &mut dyn Write) -> io::Result<()> {

@@ -309,13 +309,16 @@ pub(super) fn docs_grant_with(
 fn union_relevant(s: &Statement, service: &str, whole_service: &str) -> bool {
     // Each action must be granted on every resource, including the actions that
     // take none: only `*` (or a NotResource outside the service) does that for all.
+    // The statement's patterns by service (lowercase, `*` for a wildcard
+    // service) say whether one names `service` without reading them all.
     s.effect == Effect::Allow
-        && stmt_all_resources(s, whole_service)
         && (s.action.negated
-            || s.action.values.iter().any(|a| {
-                let svc = service_of(a.trim());
-                has_wildcard(svc) || svc.eq_ignore_ascii_case(service)
-            }))
+            || s.action_index.contains_key("*")
+            || s.action_index.contains_key(service)
+            || (service.bytes().any(|b| b.is_ascii_uppercase())
+                && s.action_index
+                    .contains_key(service.to_ascii_lowercase().as_str())))
+        && stmt_all_resources(s, whole_service)
 }
 
 /// A wildcard `q` granted piecewise: every catalogue action of it allowed by some statement.

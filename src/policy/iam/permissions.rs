@@ -494,6 +494,19 @@ impl PermissionSet {
         self.with_boundary_by(d, |b| memo.tally(b, true, req))
     }
 
+    /// Every document [`PermissionSet::outcome_alone`] reads: the identity
+    /// policies' (in `policies` order) and the known boundary's. Two requests
+    /// that differ only in their action, for two actions every statement of
+    /// these takes in or leaves out alike, have the same outcome (no
+    /// condition, variable or resource reads the action).
+    pub fn deciding_documents(&self) -> impl Iterator<Item = &Arc<PolicyDocument>> {
+        let boundary = match &self.boundary {
+            Some(Boundary::Known(b)) => Some(&b.doc),
+            _ => None,
+        };
+        self.policies.iter().map(|p| &p.doc).chain(boundary)
+    }
+
     /// [`PermissionSet::outcome`] without a memo: each document read once
     /// for this one request (many requests of one principal, as `reach`
     /// asks them action by action).

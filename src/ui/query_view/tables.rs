@@ -74,7 +74,7 @@ pub fn table(q: &Questions, id: usize) -> Table {
         }
         Outcome::Reach(r) => {
             for (i, role) in r.roles.iter().enumerate().take(MAX_ROWS) {
-                let services: Vec<&str> = role.permissions.keys().map(String::as_str).collect();
+                let services: Vec<&str> = role.permissions.keys().copied().collect();
                 let flag = if role.flagged.is_empty() {
                     String::new()
                 } else {
