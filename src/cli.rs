@@ -132,6 +132,10 @@ pub struct DiffArgs {
     /// Also report grants made by Kubernetes' own bootstrap bindings (snapshots)
     #[arg(long)]
     pub include_system: bool,
+
+    /// Judge age-based rules (IAM-006, unused for 90 days) as of this time instead of the current one: RFC 3339 (2026-12-01T00:00:00Z) or a date (2026-12-01, midnight UTC); a report made twice then reads the same
+    #[arg(long, value_name = "TIME", value_parser = parse_now)]
+    pub now: Option<jiff::Timestamp>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -187,6 +191,26 @@ pub struct AuditArgs {
     /// List accepted (suppressed) findings in table and markdown output too
     #[arg(long)]
     pub show_suppressed: bool,
+
+    /// Judge age-based rules (IAM-006, unused for 90 days) as of this time instead of the current one: RFC 3339 (2026-12-01T00:00:00Z) or a date (2026-12-01, midnight UTC); a report made twice then reads the same
+    #[arg(long, value_name = "TIME", value_parser = parse_now)]
+    pub now: Option<jiff::Timestamp>,
+}
+
+fn parse_now(s: &str) -> Result<jiff::Timestamp, String> {
+    let s = s.trim();
+    if let Ok(t) = s.parse::<jiff::Timestamp>() {
+        return Ok(t);
+    }
+    s.parse::<jiff::civil::Date>()
+        .ok()
+        .and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC).ok())
+        .map(|z| z.timestamp())
+        .ok_or_else(|| {
+            format!(
+                "{s:?} is not a time: use RFC 3339 (2026-12-01T00:00:00Z) or a date (2026-12-01)"
+            )
+        })
 }
 
 fn parse_severity(s: &str) -> Result<crate::audit::Severity, String> {

@@ -103,7 +103,7 @@ fn run_audit(target: &Target, args: &AuditArgs) -> Result<ExitCode, String> {
         include_system: args.include_system,
         max_related: (args.max_related > 0).then_some(args.max_related),
         all_rules: args.all_rules,
-        ..Options::default()
+        now: args.now.unwrap_or_else(jiff::Timestamp::now),
     };
     let t = std::time::Instant::now();
     let mut findings = audit::run_with_trusts(&inv, &trusts, &opts);
@@ -226,6 +226,7 @@ fn run_diff(args: &iamscope::cli::DiffArgs) -> Result<ExitCode, String> {
     };
     let opts = Options {
         include_system: args.include_system,
+        now: args.now.unwrap_or_else(jiff::Timestamp::now),
         ..Options::default()
     };
     let t = std::time::Instant::now();

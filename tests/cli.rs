@@ -1132,3 +1132,39 @@ fn snapshot_of_the_demo_and_from_a_snapshot() {
     );
     assert!(!tmp.path().join("again").exists());
 }
+
+/// `--now` judges IAM-006 (unused for 90 days) as of the time given, so a
+/// report made twice reads the same: the demo's image-resizer role was last
+/// used on 2026-05-02T07:13:00Z.
+#[test]
+fn now_fixes_the_age_of_unused_roles() {
+    let unused = |now: &str| -> Vec<String> {
+        let out = iamscope(&["--demo", "audit", "--format", "json", "--now", now]);
+        assert!(
+            out.status.success() || out.status.code() == Some(1),
+            "{out:?}"
+        );
+        let report: Value = serde_json::from_slice(&out.stdout).expect("json report");
+        report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter(|f| f["rule"] == "IAM-006")
+            .map(|f| f["evidence"][0].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    assert_eq!(
+        unused("2026-09-01"),
+        vec!["RoleLastUsed.LastUsedDate is 2026-05-02T07:13:00Z, 121 days before now"]
+    );
+    // 30 days after its last use it is not unused.
+    assert!(unused("2026-06-01T00:00:00Z").is_empty());
+    let twice: Vec<Vec<u8>> = (0..2)
+        .map(|_| iamscope(&["--demo", "audit", "--format", "json", "--now", "2026-09-01"]).stdout)
+        .collect();
+    assert_eq!(twice[0], twice[1]);
+    let bad = iamscope(&["--demo", "audit", "--now", "yesterday"]);
+    assert_eq!(bad.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("\"yesterday\" is not a time"), "{err}");
+}
