@@ -544,6 +544,61 @@ fn can_i_lists_each_acting_identity_once_and_counts_the_paths() {
     );
 }
 
+/// reach's table lists `--limit` roles (20 by default) and, for the others,
+/// how many there are and what the IAM rules flag them for, as `-o json`
+/// has them: the deployer account reaches 28 roles on the demo.
+#[test]
+fn reach_table_counts_the_roles_it_leaves_out_and_their_flags() {
+    let who = "system:serviceaccount:ci:deployer";
+    let (code, out, err) = iamscope(&["reach", "--demo", "-o", "json", who]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).expect("json");
+    let roles = v["roles"].as_array().expect("roles");
+    assert!(roles.len() > 20, "{} roles", roles.len());
+    let hidden = &roles[20..];
+    let flagged = hidden
+        .iter()
+        .filter(|r| r["flagged"].as_array().is_some_and(|f| !f.is_empty()))
+        .count();
+    let mut rules: std::collections::BTreeMap<String, usize> = Default::default();
+    for r in hidden {
+        let mut seen = std::collections::BTreeSet::new();
+        for f in r["flagged"].as_array().expect("flagged") {
+            let rule = f.as_str().expect("text").split(' ').next().expect("a rule");
+            if seen.insert(rule) {
+                *rules.entry(rule.to_string()).or_default() += 1;
+            }
+        }
+    }
+    assert!(flagged > 0, "no flagged role past the first 20");
+    let each: Vec<String> = rules.iter().map(|(r, n)| format!("{r} ×{n}")).collect();
+    let (code, table, err) = iamscope(&["reach", "--demo", who]);
+    assert_eq!(code, 0, "{err}");
+    let shown = roles
+        .iter()
+        .filter(|r| {
+            let arn = r["role"].as_str().expect("arn");
+            table
+                .lines()
+                .any(|l| l.trim_start().starts_with(&format!("{arn} [")))
+        })
+        .count();
+    assert_eq!(shown, 20);
+    let last = format!(
+        "… {} more roles, {flagged} flagged ({}) (--limit 0 or -o json for all)",
+        hidden.len(),
+        each.join(", ")
+    );
+    let joined: String = table.lines().map(str::trim).collect::<Vec<_>>().join(" ");
+    assert!(joined.contains(&last), "{last}\n{table}");
+    let (_, all, _) = iamscope(&["reach", "--demo", "--limit", "0", who]);
+    assert!(!all.contains("more roles"));
+    for r in roles {
+        let arn = r["role"].as_str().expect("arn");
+        assert!(all.contains(&format!("{arn} [")), "{arn}");
+    }
+}
+
 /// reach counts each action once per access level, whatever the resources it
 /// is allowed on: a role allowed `s3:Get*` on two buckets has as many s3
 /// Read actions as the catalogue has Read actions matching `s3:Get*` (an

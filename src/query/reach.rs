@@ -578,7 +578,8 @@ fn text(r: &Reach, md: bool, limit: usize, w: &mut dyn Write) -> io::Result<()> 
     }
     lines.push(String::new());
     lines.push(h(2, &format!("IAM roles obtained ({})", r.roles.len())));
-    for role in &r.roles {
+    let shown = cap(r.roles.len());
+    for role in r.roles.iter().take(shown) {
         lines.push(String::new());
         lines.extend(put(
             &format!("{} [{}]", role.role, role.decision.as_str()),
@@ -617,10 +618,46 @@ fn text(r: &Reach, md: bool, limit: usize, w: &mut dyn Write) -> io::Result<()> 
         }
         if cap(services) < services {
             lines.push(format!(
-                "    … {} more services (-o json for all)",
-                services - cap(services)
+                "    … {} more {} (-o json for all)",
+                services - cap(services),
+                if services - cap(services) == 1 {
+                    "service"
+                } else {
+                    "services"
+                }
             ));
         }
+    }
+    if shown < r.roles.len() {
+        // What the hidden roles are flagged for, so that none is lost from sight.
+        let mut rules: BTreeMap<&str, usize> = BTreeMap::new();
+        let hidden = &r.roles[shown..];
+        for role in hidden {
+            let mut seen: Vec<&str> = Vec::new();
+            for f in &role.flagged {
+                let rule = f.split_once(' ').map_or(f.as_str(), |(r, _)| r);
+                if !seen.contains(&rule) {
+                    seen.push(rule);
+                    *rules.entry(rule).or_default() += 1;
+                }
+            }
+        }
+        let flagged = hidden.iter().filter(|r| !r.flagged.is_empty()).count();
+        let why = if flagged == 0 {
+            String::new()
+        } else {
+            let each: Vec<String> = rules.iter().map(|(r, n)| format!("{r} ×{n}")).collect();
+            format!(", {flagged} flagged ({})", each.join(", "))
+        };
+        lines.push(String::new());
+        lines.extend(put(
+            &format!(
+                "… {} more {}{why} (--limit 0 or -o json for all)",
+                hidden.len(),
+                if hidden.len() == 1 { "role" } else { "roles" }
+            ),
+            2,
+        ));
     }
     for l in lines {
         writeln!(w, "{}", l.trim_end())?;
