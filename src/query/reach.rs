@@ -399,7 +399,7 @@ impl<'a> Asker<'a> {
 }
 
 /// A document listing at least this many actions has its split of the
-/// catalogue kept (AWS's ReadOnlyAccess lists over 10,000).
+/// catalogue kept (AWS's ReadOnlyAccess lists about 6,700).
 const LARGE: usize = 2048;
 
 fn place(i: usize) -> u32 {
