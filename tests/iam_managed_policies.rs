@@ -6,28 +6,18 @@
 //! To accept a change after reviewing the diff: `UPDATE_SNAPSHOTS=1 cargo test --test iam_managed_policies`.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 
 use iamscope::audit::iam::{PermissionHit, classify_documents};
 use serde_json::Value;
 
-const FIXTURE: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/tests/fixtures/aws-managed-policies.json.gz"
-);
 const SNAPSHOT: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/snapshots/managed-policies.txt"
 );
 
-fn policies() -> BTreeMap<String, Value> {
-    let gz = std::fs::read(FIXTURE).expect("fixture present");
-    let mut json = String::new();
-    flate2::read::GzDecoder::new(&gz[..])
-        .read_to_string(&mut json)
-        .expect("gzip");
-    serde_json::from_str(&json).expect("json")
-}
+#[path = "support/managed_policies.rs"]
+mod managed;
+use managed::policies;
 
 fn render(hits: &[PermissionHit]) -> String {
     if hits.is_empty() {

@@ -11,27 +11,47 @@
 //! conditions, NotAction, NotResource and permissions boundaries.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Read;
 
 use iamscope::graph::ReadCheck;
-use iamscope::model::{AttachedPolicy, InlinePolicy, ManagedPolicy};
+use iamscope::model::{AttachedPolicy, IamRole, InlinePolicy, Inventory, ManagedPolicy};
 use iamscope::policy::actions::flat;
 use iamscope::policy::iam::{Effect, Outcome};
+use iamscope::query::reach::RoleReach;
 use iamscope::query::{AsSubject, Asker};
 use serde_json::{Value, json};
 
-const FIXTURE: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/tests/fixtures/aws-managed-policies.json.gz"
-);
+#[path = "support/managed_policies.rs"]
+mod managed;
+use managed::policies as corpus;
 
-fn corpus() -> BTreeMap<String, Value> {
-    let gz = std::fs::read(FIXTURE).expect("fixture present");
-    let mut text = String::new();
-    flate2::read::GzDecoder::new(&gz[..])
-        .read_to_string(&mut text)
-        .expect("gzip");
-    serde_json::from_str(&text).expect("json")
+/// The role whose policies the tests replace: the demo's kafka-connect role.
+const ROLE: &str = "arn:aws:iam::111122223333:role/prod-eks-kafka-connect";
+
+/// The demo, with `edit` given the role and the managed policies.
+fn demo_with(edit: impl FnOnce(&mut IamRole, &mut Vec<ManagedPolicy>)) -> Inventory {
+    let (mut inv, _) = iamscope::source::demo::read(&ReadCheck).expect("demo");
+    let role = inv
+        .iam
+        .roles
+        .iter_mut()
+        .find(|r| r.arn == ROLE)
+        .expect("kafka-connect role");
+    edit(role, &mut inv.iam.policies);
+    inv
+}
+
+/// The role's part of its own reach.
+fn reach_of_role(asker: &Asker) -> RoleReach {
+    asker
+        .reach(&AsSubject::IamRole {
+            arn: ROLE.into(),
+            session: None,
+        })
+        .expect("reach")
+        .roles
+        .into_iter()
+        .find(|r| r.role == ROLE)
+        .expect("the role")
 }
 
 struct Case {
@@ -144,63 +164,46 @@ fn reach_permissions_match_asking_every_action() {
             boundary: Some("PowerUserAccess"),
         },
     ];
-    let arn = "arn:aws:iam::111122223333:role/prod-eks-kafka-connect";
     for case in cases {
-        let (mut inv, _) = iamscope::source::demo::read(&ReadCheck).expect("demo");
-        let mut named: Vec<&str> = case.managed.to_vec();
-        named.extend(case.boundary);
-        for n in named {
-            let p = corpus.get(n).unwrap_or_else(|| panic!("{n} in the corpus"));
-            let policy_arn = format!("arn:aws:iam::aws:policy/{n}");
-            inv.iam.policies.retain(|x| x.arn != policy_arn);
-            inv.iam.policies.push(ManagedPolicy {
-                arn: policy_arn,
-                name: n.to_string(),
-                path: "/".into(),
-                default_version_id: Some("v1".into()),
-                document: Some(p["Document"].clone()),
-            });
-        }
-        let role = inv
-            .iam
-            .roles
-            .iter_mut()
-            .find(|r| r.arn == arn)
-            .expect("kafka-connect role");
-        role.attached_policies = case
-            .managed
-            .iter()
-            .map(|n| AttachedPolicy {
-                name: n.to_string(),
-                arn: format!("arn:aws:iam::aws:policy/{n}"),
-            })
-            .collect();
-        role.permissions_boundary = case
-            .boundary
-            .map(|n| format!("arn:aws:iam::aws:policy/{n}"));
-        role.inline_policies = case
-            .inline
-            .iter()
-            .enumerate()
-            .map(|(k, s)| InlinePolicy {
-                name: format!("inline-{k}"),
-                document: json!({"Version": "2012-10-17", "Statement": [s]}),
-            })
-            .collect();
+        let inv = demo_with(|role, policies| {
+            let mut named: Vec<&str> = case.managed.to_vec();
+            named.extend(case.boundary);
+            for n in named {
+                let p = corpus.get(n).unwrap_or_else(|| panic!("{n} in the corpus"));
+                let policy_arn = format!("arn:aws:iam::aws:policy/{n}");
+                policies.retain(|x| x.arn != policy_arn);
+                policies.push(ManagedPolicy {
+                    arn: policy_arn,
+                    name: n.to_string(),
+                    path: "/".into(),
+                    default_version_id: Some("v1".into()),
+                    document: Some(p["Document"].clone()),
+                });
+            }
+            role.attached_policies = case
+                .managed
+                .iter()
+                .map(|n| AttachedPolicy {
+                    name: n.to_string(),
+                    arn: format!("arn:aws:iam::aws:policy/{n}"),
+                })
+                .collect();
+            role.permissions_boundary = case
+                .boundary
+                .map(|n| format!("arn:aws:iam::aws:policy/{n}"));
+            role.inline_policies = case
+                .inline
+                .iter()
+                .enumerate()
+                .map(|(k, s)| InlinePolicy {
+                    name: format!("inline-{k}"),
+                    document: json!({"Version": "2012-10-17", "Statement": [s]}),
+                })
+                .collect();
+        });
         let asker = Asker::new(&inv);
-        let reach = asker
-            .reach(&AsSubject::IamRole {
-                arn: arn.into(),
-                session: None,
-            })
-            .expect("reach");
-        let got = &reach
-            .roles
-            .iter()
-            .find(|r| r.role == arn)
-            .expect("the role")
-            .permissions;
-        let want = oracle(&asker, arn);
+        let got = &reach_of_role(&asker).permissions;
+        let want = oracle(&asker, ROLE);
         let name = case.name;
         assert!(!want.is_empty(), "{name}: the oracle allows nothing");
         let got_keys: BTreeSet<(String, String)> = got
@@ -304,5 +307,37 @@ fn expansions_are_what_the_matcher_takes_in() {
     eprintln!(
         "{} patterns, {whole} against the whole catalogue ({wildcard_services} with a wildcard service)",
         patterns.len()
+    );
+}
+
+/// reach counts each action once per access level, whatever the resources it
+/// is allowed on: a role allowed `s3:Get*` on two buckets has as many s3
+/// Read actions as the catalogue has Read actions matching `s3:Get*` (an
+/// action allowed on a second resource was counted again).
+#[test]
+fn reach_counts_an_action_once_whatever_its_resources() {
+    use iamscope::policy::actions::{AccessLevel, expand};
+    let inv = demo_with(|role, _| {
+        role.attached_policies.clear();
+        role.permissions_boundary = None;
+        role.inline_policies = vec![InlinePolicy {
+            name: "two-buckets".into(),
+            document: json!({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "s3:Get*", "Resource": "arn:aws:s3:::one/*"},
+                {"Effect": "Allow", "Action": "s3:Get*", "Resource": "arn:aws:s3:::two/*"}
+            ]}),
+        }];
+    });
+    let role = reach_of_role(&Asker::new(&inv));
+    let read = &role.permissions["s3"]["Read"];
+    let want = expand("s3:Get*")
+        .iter()
+        .filter(|a| a.level == AccessLevel::Read)
+        .count();
+    assert!(want > 4, "{want} catalogue actions");
+    assert_eq!(read.count, want, "{:?}", read.examples);
+    assert_eq!(
+        read.resources,
+        vec!["arn:aws:s3:::one/*", "arn:aws:s3:::two/*"]
     );
 }
