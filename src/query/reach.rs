@@ -305,7 +305,8 @@ impl<'a> Asker<'a> {
                 d.listed.iter().for_each(|l| classes.split(l));
             }
         }
-        let every: Vec<u32> = (0..place(flat.actions.len())).collect();
+        // A NotAction statement's candidates: every action (kept by `expanded`).
+        let every = self.expanded("*");
         // The resources asked of, numbered; per resource, each class's
         // outcome once known.
         let mut resources: Vec<&str> = Vec::new();
@@ -401,10 +402,6 @@ impl<'a> Asker<'a> {
 /// A document listing at least this many actions has its split of the
 /// catalogue kept (AWS's ReadOnlyAccess lists about 6,700).
 const LARGE: usize = 2048;
-
-fn place(i: usize) -> u32 {
-    u32::try_from(i).unwrap_or(u32::MAX)
-}
 
 /// A policy document's Action lists as places in [`actions::flat`].
 pub(crate) struct DocActions {
